@@ -1,0 +1,34 @@
+# flowtrain: `make demo` shows it working, `make test` runs every test.
+SWIFT ?= swift
+PACKAGES := libyaml-dev libopenblas-dev libpng-dev pkg-config
+FLOWTRAIN := .build/release/flowtrain
+FLOWS := $(wildcard flows/*.yaml)
+
+.PHONY: deps build test demo bench clean
+
+# System libraries, installed only when one is missing.
+deps:
+	@missing=""; for p in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product flowtrain
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: build
+	@for flow in $(FLOWS); do echo "== flowtrain check $$flow"; $(FLOWTRAIN) check $$flow || exit 1; done
+
+bench: build
+	$(FLOWTRAIN) bench flows/security.yaml
+
+clean:
+	rm -rf .build

@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+// flowtrain: a multi-task neural-network trainer driven by declarative flow files.
+//
+// Modules depend one way only:
+//   CBridges (CYAML, CBLAS, CPNG) → FlowSpec → Engine → Tasks → Training → flowtrain
+// FlowSpec knows YAML and the flow language; Engine knows tensors and nothing of flows.
+import PackageDescription
+
+let package = Package(
+    name: "flowtrain",
+    products: [
+        .executable(name: "flowtrain", targets: ["flowtrain"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CYAML", path: "Sources/CBridges/CYAML",
+                       pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBridges/CBLAS",
+                       pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CBridges/CPNG",
+                       pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .target(name: "FlowSpec", dependencies: ["CYAML"]),
+        .target(name: "Engine", dependencies: ["CBLAS"]),
+        .executableTarget(
+            name: "flowtrain",
+            dependencies: [
+                "FlowSpec", "Engine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "FlowSpecTests", dependencies: ["FlowSpec"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["flowtrain"]),
+    ]
+)

@@ -1,0 +1,208 @@
+/// Parses `when:` expressions. The grammar (docs/flow-format.md):
+///
+///     condition := or
+///     or        := and ("or" and)*
+///     and       := unary ("and" unary)*
+///     unary     := "not" unary | atom
+///     atom      := "(" condition ")" | path [ ("==" | "!=") class | ["not"] "in" "[" class ("," class)* "]" ]
+///     path      := name ("." name)*
+///     class     := word | 'quoted' | "quoted"
+///
+/// `a != c` is `not (a == c)` and `a not in [..]` is `not (a in [..])`. Every token keeps its
+/// column, so errors point inside the expression.
+struct ConditionParser {
+    private let tokens: [Token]
+    private var index = 0
+    private let origin: SourceLocation
+    private let endColumn: Int
+
+    /// Parses `text` written at `origin` (the first character's location).
+    static func parse(_ text: String, at origin: SourceLocation) throws(Diagnostic) -> Condition<Located<String>> {
+        var parser = ConditionParser(tokens: try lex(text, at: origin), origin: origin,
+                                     endColumn: origin.column + text.count)
+        guard !parser.tokens.isEmpty else {
+            throw Diagnostic("when: the condition is empty", at: origin)
+        }
+        let condition = try parser.parseOr()
+        if let extra = parser.peek {
+            throw Diagnostic("when: unexpected '\(extra.text)' after a complete condition", at: extra.location,
+                             hint: "join conditions with 'and' or 'or'")
+        }
+        return condition
+    }
+
+    private init(tokens: [Token], origin: SourceLocation, endColumn: Int) {
+        self.tokens = tokens
+        self.origin = origin
+        self.endColumn = endColumn
+    }
+
+    // MARK: Tokens
+
+    private struct Token {
+        enum Kind: Equatable { case word, quoted, symbol }
+        var kind: Kind
+        var text: String
+        var location: SourceLocation
+        func isWord(_ w: String) -> Bool { kind == .word && text == w }
+        func isSymbol(_ s: String) -> Bool { kind == .symbol && text == s }
+    }
+
+    private static func lex(_ text: String, at origin: SourceLocation) throws(Diagnostic) -> [Token] {
+        let chars = Array(text)
+        var tokens: [Token] = []
+        var i = 0
+        func isWordChar(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" || c == "-" }
+        while i < chars.count {
+            let c = chars[i]
+            let at = origin.advanced(by: i)
+            if c.isWhitespace { i += 1; continue }
+            if isWordChar(c) {
+                let start = i
+                while i < chars.count, isWordChar(chars[i]) { i += 1 }
+                tokens.append(Token(kind: .word, text: String(chars[start..<i]), location: at))
+            } else if c == "'" || c == "\"" {
+                let start = i + 1
+                i += 1
+                while i < chars.count, chars[i] != c { i += 1 }
+                guard i < chars.count else {
+                    throw Diagnostic("when: unterminated quoted class name", at: at)
+                }
+                tokens.append(Token(kind: .quoted, text: String(chars[start..<i]), location: at))
+                i += 1
+            } else if (c == "=" || c == "!"), i + 1 < chars.count, chars[i + 1] == "=" {
+                tokens.append(Token(kind: .symbol, text: String(c) + "=", location: at))
+                i += 2
+            } else if "()[],.".contains(c) {
+                tokens.append(Token(kind: .symbol, text: String(c), location: at))
+                i += 1
+            } else {
+                let hint: String? = switch c {
+                case "!": "write 'not'"
+                case "&": "write 'and'"
+                case "|": "write 'or'"
+                case "=": "compare with '=='"
+                default: nil
+                }
+                throw Diagnostic("when: unexpected character '\(c)'", at: at, hint: hint)
+            }
+        }
+        return tokens
+    }
+
+    // MARK: Grammar
+
+    private var peek: Token? { index < tokens.count ? tokens[index] : nil }
+
+    private var endLocation: SourceLocation {
+        SourceLocation(file: origin.file, line: origin.line, column: endColumn)
+    }
+
+    private func expected(_ what: String) -> Diagnostic {
+        if let token = peek {
+            return Diagnostic("when: expected \(what), found '\(token.text)'", at: token.location)
+        }
+        return Diagnostic("when: expected \(what) at the end of the condition", at: endLocation)
+    }
+
+    private mutating func parseOr() throws(Diagnostic) -> Condition<Located<String>> {
+        var left = try parseAnd()
+        while peek?.isWord("or") == true {
+            index += 1
+            left = .or(left, try parseAnd())
+        }
+        return left
+    }
+
+    private mutating func parseAnd() throws(Diagnostic) -> Condition<Located<String>> {
+        var left = try parseUnary()
+        while peek?.isWord("and") == true {
+            index += 1
+            left = .and(left, try parseUnary())
+        }
+        return left
+    }
+
+    private mutating func parseUnary() throws(Diagnostic) -> Condition<Located<String>> {
+        if peek?.isWord("not") == true {
+            index += 1
+            return .not(try parseUnary())
+        }
+        return try parseAtom()
+    }
+
+    private mutating func parseAtom() throws(Diagnostic) -> Condition<Located<String>> {
+        if let open = peek, open.isSymbol("(") {
+            index += 1
+            let inner = try parseOr()
+            guard peek?.isSymbol(")") == true else {
+                if peek == nil {
+                    throw Diagnostic("when: '(' is never closed", at: open.location)
+                }
+                throw expected("')'")
+            }
+            index += 1
+            return inner
+        }
+        let path = try parsePath()
+        guard let token = peek else { return .isTrue(path) }
+        if token.isSymbol("==") || token.isSymbol("!=") {
+            index += 1
+            let value = try parseClass()
+            return token.text == "==" ? .equals(path, value) : .not(.equals(path, value))
+        }
+        if token.isWord("in") {
+            index += 1
+            return .isIn(path, try parseClassList())
+        }
+        if token.isWord("not"), index + 1 < tokens.count, tokens[index + 1].isWord("in") {
+            index += 2
+            return .not(.isIn(path, try parseClassList()))
+        }
+        return .isTrue(path)
+    }
+
+    private mutating func parsePath() throws(Diagnostic) -> Located<String> {
+        guard let first = peek, first.kind == .word, !Identifier.keywords.contains(first.text) else {
+            throw expected("a task name")
+        }
+        guard Identifier.isValid(first.text) else {
+            throw Diagnostic("when: '\(first.text)' is not a task name", at: first.location)
+        }
+        index += 1
+        var names = [first.text]
+        while peek?.isSymbol(".") == true {
+            index += 1
+            guard let part = peek, part.kind == .word, Identifier.isValid(part.text) else {
+                throw expected("a task name after '.'")
+            }
+            index += 1
+            names.append(part.text)
+        }
+        return Located(value: names.joined(separator: "."), location: first.location)
+    }
+
+    private mutating func parseClass() throws(Diagnostic) -> Located<String> {
+        guard let token = peek, token.kind != .symbol, !(token.kind == .word && Identifier.keywords.contains(token.text)) else {
+            throw expected("a class name")
+        }
+        index += 1
+        return Located(value: token.text, location: token.location)
+    }
+
+    private mutating func parseClassList() throws(Diagnostic) -> [Located<String>] {
+        guard let open = peek, open.isSymbol("[") else { throw expected("'[' to start a list of classes") }
+        index += 1
+        var classes = [try parseClass()]
+        while peek?.isSymbol(",") == true {
+            index += 1
+            classes.append(try parseClass())
+        }
+        guard peek?.isSymbol("]") == true else {
+            if peek == nil { throw Diagnostic("when: '[' is never closed", at: open.location) }
+            throw expected("',' or ']'")
+        }
+        index += 1
+        return classes
+    }
+}

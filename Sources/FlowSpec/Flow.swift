@@ -1,0 +1,260 @@
+/// A flow file as written, decoded and type-checked but not yet resolved: names are still names.
+/// `FlowResolver` turns it into a `ResolvedFlow`.
+public struct Flow: Sendable {
+    public var name: String
+    /// The flow file's path, as given on the command line; data paths are relative to it.
+    public var file: String
+    public var data: DataSource
+    public var inputs: [Input]
+    public var trunk: [Branch]
+    public var tasks: [TaskNode]
+    public var training: TrainingSettings
+}
+
+/// A value with the place it was written, for errors found after decoding.
+public struct Located<Value: Sendable>: Sendable {
+    public var value: Value
+    public var location: SourceLocation
+}
+
+extension Located: Equatable where Value: Equatable {}
+extension Located: Hashable where Value: Hashable {}
+
+// MARK: - Data
+
+/// Where the rows come from: separate split files, or one file split by a seeded shuffle.
+public struct DataSource: Sendable {
+    public var train: String?
+    public var valid: String?
+    public var test: String?
+    /// One file that `split` divides into train, valid and test.
+    public var file: String?
+    public var split: Split?
+    /// Cell values that mean "label missing".
+    public var missingMarkers: [String]
+
+    public static let defaultMissingMarkers = ["", "NA", "NaN", "null"]
+}
+
+/// Fractions of rows held out for validation and test, drawn with a seeded shuffle.
+public struct Split: Sendable, Equatable {
+    public var valid: Double
+    public var test: Double
+    public var seed: Int
+}
+
+// MARK: - Inputs
+
+/// A named input: where its values come from in the CSV and what shape they have.
+public struct Input: Sendable {
+    public var name: String
+    public var location: SourceLocation
+    public var column: String
+    public var kind: Kind
+
+    /// The kinds of input data.
+    public enum Kind: Sendable {
+        /// PNG paths, decoded to height × width × channels bytes.
+        case image(height: Int, width: Int, channels: Int, resize: Bool)
+        case numeric(columns: ColumnSelection, normalize: Normalization, missing: MissingValues)
+        /// Whitespace-separated tokens, padded or cut to `maxLength`.
+        case tokens(maxLength: Int, minCount: Int)
+        case category(encoding: CategoryEncoding, minCount: Int)
+    }
+
+    public var typeName: String {
+        switch kind {
+        case .image: "image"
+        case .numeric: "numeric"
+        case .tokens: "tokens"
+        case .category: "category"
+        }
+    }
+}
+
+/// The columns of a numeric input: listed by name, or every header column matching a glob.
+public enum ColumnSelection: Sendable, Equatable {
+    case names([String])
+    case pattern(String)
+}
+
+/// How numeric columns are scaled, with statistics from the training split only.
+public enum Normalization: String, Sendable, CaseIterable {
+    case standard, minmax, none
+}
+
+/// What an empty numeric cell becomes.
+public enum MissingValues: String, Sendable, CaseIterable {
+    /// The training mean, plus a 0/1 indicator column for each column that had missing values.
+    case mean
+    case zero
+    /// Refuse the row, naming its location.
+    case error
+}
+
+/// How a category input is fed to the network.
+public enum CategoryEncoding: Sendable, Equatable {
+    case embedding(Int)
+    case oneHot
+}
+
+// MARK: - Trunk
+
+/// A named branch of the shared trunk: its sources (concatenated) and its layers.
+public struct Branch: Sendable {
+    public var name: String
+    public var location: SourceLocation
+    public var sources: [Located<String>]
+    public var layers: [Layer]
+}
+
+/// One layer as written in `layers:` or `head:`.
+public struct Layer: Sendable {
+    public var kind: Kind
+    public var location: SourceLocation
+
+    /// The layer types of the flow language, with their arguments.
+    public indirect enum Kind: Sendable {
+        case dense(units: Int, bias: Bool)
+        case conv(filters: Int, kernel: Int, stride: Int, padding: Padding)
+        case maxpool(size: Int, stride: Int)
+        case avgpool(size: Int, stride: Int)
+        case globalAvgpool
+        case relu
+        case leakyRelu(slope: Double)
+        case gelu
+        case tanh
+        case sigmoid
+        case dropout(rate: Double)
+        case batchnorm(momentum: Double, epsilon: Double)
+        case layernorm(epsilon: Double)
+        case flatten
+        case embedding(dimension: Int)
+        case residual([Layer])
+    }
+}
+
+/// Convolution padding: `same` keeps ceil(size / stride), a number pads that many zeros each side.
+public enum Padding: Sendable, Equatable {
+    case same
+    case zeros(Int)
+}
+
+// MARK: - Tasks
+
+/// A node of the task tree: a task, or a nested flow holding tasks.
+public struct TaskNode: Sendable {
+    public var name: String
+    public var location: SourceLocation
+    public var when: Condition<Located<String>>?
+    public var content: Content
+
+    /// A task, or a nested flow of further nodes.
+    public enum Content: Sendable {
+        case task(TaskSpec)
+        case flow([TaskNode])
+    }
+}
+
+/// The six task types.
+public enum TaskType: String, Sendable, CaseIterable, Codable {
+    case binary
+    case classification
+    case multilabel
+    case boundedRegression = "bounded_regression"
+    case regression
+    case tokenClassification = "token_classification"
+
+    /// Only tasks with a discrete decoded value can gate other tasks.
+    public var canBePrecondition: Bool { self == .binary || self == .classification }
+
+    /// Tasks whose output is a set of named classes or labels.
+    public var hasClasses: Bool { self == .classification || self == .multilabel || self == .tokenClassification }
+}
+
+/// A task's settings as written.
+public struct TaskSpec: Sendable {
+    public var type: TaskType
+    /// The trunk branch or input it reads; nil means the default (the last branch).
+    public var input: Located<String>?
+    public var head: [Layer]
+    public var weight: Double
+    /// Classes (classification, token classification) or labels (multilabel), when listed.
+    public var classes: Located<[String]>?
+    /// Bounded regression: labels are divided by `scale` so that the target lies in [0, 1].
+    public var scale: Double
+    public var loss: RegressionLoss?
+}
+
+/// The loss of a regression task.
+public enum RegressionLoss: String, Sendable, CaseIterable {
+    case mse, l1, huber
+}
+
+// MARK: - Training
+
+/// The `train:` section.
+public struct TrainingSettings: Sendable {
+    public var epochs: Int
+    public var batchSize: Int
+    public var optimizer: OptimizerSettings
+    public var schedule: Schedule
+    public var seed: Int
+    public var lossWeighting: LossWeighting
+    public var sampling: Sampling
+}
+
+/// The optimiser and its hyper-parameters.
+public struct OptimizerSettings: Sendable, Equatable {
+    public var name: OptimizerName
+    public var learningRate: Double
+    public var weightDecay: Double
+    /// SGD momentum (0 disables it).
+    public var momentum: Double
+    public var nesterov: Bool
+    /// Adam's β₁ and β₂.
+    public var betas: (Double, Double)
+    /// Global gradient-norm clipping; nil disables it.
+    public var clipNorm: Double?
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.name == b.name && a.learningRate == b.learningRate && a.weightDecay == b.weightDecay
+            && a.momentum == b.momentum && a.nesterov == b.nesterov && a.betas == b.betas
+            && a.clipNorm == b.clipNorm
+    }
+}
+
+/// The optimisers the engine implements.
+public enum OptimizerName: String, Sendable, CaseIterable {
+    case sgd, adam, adamw
+}
+
+/// The learning-rate schedule over epochs, after an optional linear warm-up.
+public struct Schedule: Sendable, Equatable {
+    public var kind: Kind
+    public var warmupEpochs: Int
+
+    /// The schedule shapes.
+    public enum Kind: Sendable, Equatable {
+        case constant
+        /// Multiply by `gamma` every `stepSize` epochs.
+        case step(stepSize: Int, gamma: Double)
+        /// Cosine decay to `minimumFactor` × lr at the last epoch.
+        case cosine(minimumFactor: Double)
+    }
+}
+
+/// How task losses are combined into the total.
+public enum LossWeighting: String, Sendable, CaseIterable {
+    /// Σ weight × loss, with each task's `weight`.
+    case fixed
+    /// Kendall et al.: one learned log-variance per task.
+    case uncertainty
+}
+
+/// How training batches are drawn.
+public enum Sampling: String, Sendable, CaseIterable {
+    case shuffle
+    /// Rows with rare patterns of present labels are drawn as often as common ones.
+    case balanced
+}

@@ -1,0 +1,433 @@
+/// Decodes a flow file's YAML into a `Flow`: every key known, every value of the right type and
+/// range, every default filled in. Names are checked later, by `FlowResolver`.
+struct FlowDecoder {
+    let file: String
+    let sink: DiagnosticSink
+
+    func decode(_ root: YAMLNode) -> Flow? {
+        guard var top = MappingReader(root, context: "flow file", sink: sink,
+                                      expecting: "a mapping with keys name, data, inputs, trunk, flow, train")
+        else { return nil }
+        let name = top.required("name")?.identifier("name", sink)
+        let data = top.required("data", what: "the CSV files to train on").flatMap(decodeData)
+            ?? DataSource(missingMarkers: DataSource.defaultMissingMarkers)
+        let inputs = top.required("inputs").map(decodeInputs) ?? []
+        let trunk = top.value("trunk").map(decodeTrunk) ?? []
+        var tasks: [TaskNode] = []
+        if let flowNode = top.required("flow", what: "the tree of tasks") {
+            tasks = decodeTaskNodes(flowNode, context: "flow")
+        }
+        let training = decodeTraining(top.value("train"))
+        top.finish()
+        guard let name else { return nil }
+        return Flow(name: name, file: file, data: data, inputs: inputs, trunk: trunk, tasks: tasks,
+                    training: training)
+    }
+
+    // MARK: data
+
+    private func decodeData(_ node: YAMLNode) -> DataSource? {
+        guard var m = MappingReader(node, context: "data", sink: sink) else { return nil }
+        var data = DataSource(missingMarkers: DataSource.defaultMissingMarkers)
+        data.train = m.value("train")?.string("data.train", sink)
+        data.valid = m.value("valid")?.string("data.valid", sink)
+        data.test = m.value("test")?.string("data.test", sink)
+        data.file = m.value("file")?.string("data.file", sink)
+        if let markers = m.value("missing") { data.missingMarkers = markers.strings("data.missing", sink) ?? [] }
+        if let splitNode = m.value("split") { data.split = decodeSplit(splitNode) }
+        m.finish()
+        if data.file != nil, data.train != nil {
+            sink.error("data: give either 'file' (one file, split by 'split') or 'train', not both",
+                       at: m.keyLocation("file"))
+        } else if data.file == nil, data.train == nil {
+            sink.error("data: missing 'train' (or 'file' with a 'split')", at: node.location)
+        }
+        if data.file != nil, data.split == nil {
+            sink.error("data: 'file' needs a 'split' such as {valid: 0.1, test: 0.1, seed: 1}",
+                       at: m.keyLocation("file"))
+        }
+        if data.split != nil, data.train != nil, data.valid != nil, data.test != nil {
+            sink.error("data: 'split' has nothing to do: train, valid and test files are all given",
+                       at: m.keyLocation("split"))
+        }
+        return data
+    }
+
+    private func decodeSplit(_ node: YAMLNode) -> Split? {
+        guard var m = MappingReader(node, context: "data.split", sink: sink) else { return nil }
+        let valid = m.value("valid")?.double("data.split.valid", in: 0...1, exclusiveUpper: true, sink) ?? 0
+        let test = m.value("test")?.double("data.split.test", in: 0...1, exclusiveUpper: true, sink) ?? 0
+        let seed = m.value("seed")?.int("data.split.seed", in: 0...Int(UInt32.max), sink) ?? 1
+        m.finish()
+        if valid + test >= 1 {
+            sink.error("data.split: valid + test is \(YAMLNode.format(valid + test)); it must leave rows to train on",
+                       at: node.location)
+        }
+        return Split(valid: valid, test: test, seed: seed)
+    }
+
+    // MARK: inputs
+
+    private func decodeInputs(_ node: YAMLNode) -> [Input] {
+        guard let m = MappingReader(node, context: "inputs", sink: sink, entryNoun: "input") else { return [] }
+        if m.pairs.isEmpty { sink.error("inputs: the flow declares no input", at: node.location) }
+        return m.keys.compactMap { name, key, value in
+            guard let name = key.identifier("input name", sink) else { return nil }
+            let input = decodeInput(name, key.location, value)
+            if input == nil { sink.brokenNames.insert(name) }
+            return input
+        }
+    }
+
+    private func decodeInput(_ name: String, _ at: SourceLocation, _ node: YAMLNode) -> Input? {
+        let context = "input '\(name)'"
+        guard var m = MappingReader(node, context: context, sink: sink) else { return nil }
+        let typeNames = ["image", "numeric", "tokens", "category"]
+        guard let type = m.required("type", what: typeNames.joined(separator: ", "))?
+            .choice("\(context): type", typeNames, sink)
+        else {
+            m.skip("column", "columns", "shape", "resize", "normalize", "missing", "max_length", "min_count",
+                   "embedding", "encoding")
+            m.finish()
+            return nil
+        }
+        let column = m.value("column")?.string("\(context): column", sink) ?? name
+        var kind: Input.Kind?
+        switch type {
+        case "image":
+            if let shape = m.required("shape", what: "[height, width, channels]"),
+               let dims = shape.list("\(context): shape", sink) {
+                if dims.count != 3 {
+                    sink.error("\(context): shape is [height, width, channels], found \(dims.count) numbers",
+                               at: shape.location)
+                } else {
+                    let h = dims[0].int("\(context): height", in: 1...16384, sink)
+                    let w = dims[1].int("\(context): width", in: 1...16384, sink)
+                    let c = dims[2].int("\(context): channels", in: 1...4, sink)
+                    let resize = m.value("resize")?.bool("\(context): resize", sink) ?? false
+                    if let h, let w, let c {
+                        if c == 2 {
+                            sink.error("\(context): channels must be 1 (gray), 3 (RGB) or 4 (RGBA)", at: dims[2].location)
+                        } else {
+                            kind = .image(height: h, width: w, channels: c, resize: resize)
+                        }
+                    }
+                }
+            }
+        case "numeric":
+            let columns: ColumnSelection?
+            if let node = m.required("columns", what: "a list of column names, or a glob like \"f*\"") {
+                if case .scalar(let text, _) = node.content, text.contains(where: { "*?[".contains($0) }) {
+                    columns = .pattern(text)
+                } else if let names = node.strings("\(context): columns", sink) {
+                    if names.isEmpty { sink.error("\(context): columns is empty", at: node.location) }
+                    columns = names.isEmpty ? nil : .names(names)
+                } else { columns = nil }
+            } else { columns = nil }
+            let normalize = m.value("normalize")
+                .flatMap { $0.choice("\(context): normalize", Normalization.allCases.map(\.rawValue), sink) }
+                .flatMap(Normalization.init(rawValue:)) ?? .standard
+            let missing = m.value("missing")
+                .flatMap { $0.choice("\(context): missing", MissingValues.allCases.map(\.rawValue), sink) }
+                .flatMap(MissingValues.init(rawValue:)) ?? .mean
+            if let columns { kind = .numeric(columns: columns, normalize: normalize, missing: missing) }
+        case "tokens":
+            let maxLength = m.required("max_length")?.int("\(context): max_length", in: 1...65536, sink)
+            let minCount = m.value("min_count")?.int("\(context): min_count", in: 1...Int.max, sink) ?? 1
+            if let maxLength { kind = .tokens(maxLength: maxLength, minCount: minCount) }
+        default:  // category
+            let minCount = m.value("min_count")?.int("\(context): min_count", in: 1...Int.max, sink) ?? 1
+            let embedding = m.value("embedding")?.int("\(context): embedding", in: 1...65536, sink)
+            let encoding = m.value("encoding")?.choice("\(context): encoding", ["one_hot", "embedding"], sink)
+            if embedding != nil, encoding == "one_hot" {
+                sink.error("\(context): give 'embedding: N' or 'encoding: one_hot', not both",
+                           at: m.keyLocation("encoding"))
+            } else if encoding == "embedding", embedding == nil {
+                sink.error("\(context): 'encoding: embedding' needs 'embedding: N', the vector width",
+                           at: m.keyLocation("encoding"))
+            } else {
+                kind = .category(encoding: embedding.map { .embedding($0) } ?? .oneHot, minCount: minCount)
+            }
+        }
+        let keysByType = ["image": ["shape", "resize"], "numeric": ["columns", "normalize", "missing"],
+                          "tokens": ["max_length"], "category": ["embedding", "encoding"]]
+        var elsewhere: [String: String] = [:]
+        for (other, keys) in keysByType where other != type {
+            for key in keys where !(keysByType[type] ?? []).contains(key) {
+                elsewhere[key] = "applies to \(other) inputs, and this input is \(type)"
+            }
+        }
+        if type != "tokens", type != "category" { elsewhere["min_count"] = "applies to tokens and category inputs" }
+        m.finish(elsewhere: elsewhere)
+        return kind.map { Input(name: name, location: at, column: column, kind: $0) }
+    }
+
+    // MARK: trunk
+
+    private func decodeTrunk(_ node: YAMLNode) -> [Branch] {
+        guard let m = MappingReader(node, context: "trunk", sink: sink, entryNoun: "branch") else { return [] }
+        return m.keys.compactMap { _, key, value in
+            guard let name = key.identifier("branch name", sink) else { return nil }
+            let context = "branch '\(name)'"
+            guard var b = MappingReader(value, context: context, sink: sink) else {
+                sink.brokenNames.insert(name)
+                return nil
+            }
+            var sources: [Located<String>] = []
+            if let from = b.required("from", what: "an input or branch, or a list of them") {
+                let items: [YAMLNode] = if case .sequence(let list) = from.content { list } else { [from] }
+                if items.isEmpty { sink.error("\(context): 'from' is an empty list", at: from.location) }
+                sources = items.compactMap { item in
+                    item.identifier("\(context): from", sink).map { Located(value: $0, location: item.location) }
+                }
+            }
+            let layers = b.value("layers").map { decodeLayers($0, context: context) } ?? []
+            b.finish()
+            return Branch(name: name, location: key.location, sources: sources, layers: layers)
+        }
+    }
+
+    /// `[conv: {filters: 16, kernel: 5}, relu, dense: 256]`: each item a bare layer name or a
+    /// one-key mapping from the layer name to its argument (a number or a mapping).
+    func decodeLayers(_ node: YAMLNode, context: String) -> [Layer] {
+        guard let items = node.list("\(context): layers", sink) else { return [] }
+        return items.compactMap { decodeLayer($0, context: context) }
+    }
+
+    private func decodeLayer(_ node: YAMLNode, context: String) -> Layer? {
+        let name: String, argument: YAMLNode?, nameLocation: SourceLocation
+        switch node.content {
+        case .scalar(let text, _) where !node.isNull:
+            (name, argument, nameLocation) = (text, nil, node.location)
+        case .mapping(let pairs) where pairs.count == 1:
+            guard let text = pairs[0].key.scalar else { return nil }
+            (name, argument, nameLocation) = (text, pairs[0].value, pairs[0].key.location)
+        default:
+            sink.error("\(context): a layer is a name such as relu, or a mapping with one key such as "
+                       + "'dense: 128'; found \(node.kindDescription)", at: node.location)
+            return nil
+        }
+        guard let spec = LayerSyntax.all[name] else {
+            sink.error("\(context): unknown layer '\(name)'", at: nameLocation,
+                       hint: Suggestion.hint(for: name, among: LayerSyntax.all.keys.sorted()))
+            return nil
+        }
+        let layerContext = "\(context): \(name)"
+        guard let kind = spec.decode(LayerArguments(name: name, node: argument, at: nameLocation,
+                                                    context: layerContext, decoder: self))
+        else { return nil }
+        return Layer(kind: kind, location: nameLocation)
+    }
+
+    // MARK: tasks
+
+    private func decodeTaskNodes(_ node: YAMLNode, context: String) -> [TaskNode] {
+        guard let m = MappingReader(node, context: context, sink: sink, entryNoun: "task") else { return [] }
+        if m.pairs.isEmpty {
+            sink.error("\(context): the flow has no tasks", at: node.location)
+        }
+        return m.keys.compactMap { _, key, value in
+            guard let name = key.identifier("task name", sink) else { return nil }
+            let path = context == "flow" ? name : "\(context).\(name)"
+            let node = decodeTaskNode(name, key.location, value, path: path)
+            if node == nil { sink.brokenNames.formUnion([name, path]) }
+            return node
+        }
+    }
+
+    private func decodeTaskNode(_ name: String, _ at: SourceLocation, _ node: YAMLNode, path: String) -> TaskNode? {
+        let isFlow: Bool = if case .mapping(let pairs) = node.content { pairs.contains { $0.key.scalar == "flow" } } else { false }
+        let context = isFlow ? "flow '\(path)'" : "task '\(path)'"
+        guard var m = MappingReader(node, context: context, sink: sink,
+                                    expecting: "a mapping with 'type' (a task) or 'flow' (a nested flow)")
+        else { return nil }
+        let when = m.value("when").flatMap { decodeCondition($0, context: context) }
+        if isFlow {
+            let children = m.value("flow").map { decodeTaskNodes($0, context: path) } ?? []
+            m.finish(elsewhere: Dictionary(uniqueKeysWithValues: ["type", "input", "head", "weight", "classes",
+                                                                 "labels", "scale", "loss"].map {
+                ($0, "belongs to a task; a nested flow has only 'flow' and 'when'")
+            }))
+            return TaskNode(name: name, location: at, when: when, content: .flow(children))
+        }
+        let typeNames = TaskType.allCases.map(\.rawValue)
+        guard let type = m.required("type", what: typeNames.joined(separator: ", "))?
+            .choice("\(context): type", typeNames, sink).flatMap(TaskType.init(rawValue:))
+        else {
+            m.skip("input", "head", "weight", "classes", "labels", "scale", "loss")
+            m.finish()
+            return nil
+        }
+        var spec = TaskSpec(type: type, input: nil, head: [], weight: 1, classes: nil, scale: 1, loss: nil)
+        if let input = m.value("input"), let text = input.identifier("\(context): input", sink) {
+            spec.input = Located(value: text, location: input.location)
+        }
+        if let head = m.value("head") { spec.head = decodeLayers(head, context: "\(context): head") }
+        spec.weight = m.value("weight")?.double("\(context): weight", in: 0...1e6, sink) ?? 1
+        var elsewhere: [String: String] = [:]
+        let classKey = type == .multilabel ? "labels" : "classes"
+        if type.hasClasses, let node = m.value(classKey) {
+            spec.classes = decodeClasses(node, context: "\(context): \(classKey)", type: type)
+        }
+        for key in ["classes", "labels"] where !(type.hasClasses && key == classKey) {
+            elsewhere[key] = key == "classes" ? "applies to classification and token_classification tasks"
+                                              : "applies to multilabel tasks"
+        }
+        if type == .boundedRegression {
+            spec.scale = m.value("scale")?.double("\(context): scale", in: 0...1e12, exclusiveLower: true, sink) ?? 1
+        } else {
+            elsewhere["scale"] = "applies to bounded_regression tasks"
+        }
+        if type == .regression || type == .boundedRegression {
+            let allowed: [RegressionLoss] = type == .regression ? RegressionLoss.allCases : [.mse, .l1]
+            spec.loss = m.value("loss")
+                .flatMap { $0.choice("\(context): loss", allowed.map(\.rawValue), sink) }
+                .flatMap(RegressionLoss.init(rawValue:)) ?? .mse
+        } else {
+            elsewhere["loss"] = "applies to regression and bounded_regression tasks; \(type.rawValue) has its own"
+        }
+        elsewhere["flow"] = "makes a nested flow, which has no 'type'"
+        m.finish(elsewhere: elsewhere)
+        return TaskNode(name: name, location: at, when: when, content: .task(spec))
+    }
+
+    private func decodeClasses(_ node: YAMLNode, context: String, type: TaskType) -> Located<[String]>? {
+        guard let names = node.strings(context, sink) else { return nil }
+        let minimum = type == .multilabel ? 1 : 2
+        guard names.count >= minimum else {
+            sink.error("\(context): list at least \(minimum) \(type == .multilabel ? "label" : "classes")",
+                       at: node.location)
+            return nil
+        }
+        var seen = Set<String>()
+        if case .sequence(let items) = node.content {
+            for (item, name) in zip(items, names) {
+                if !seen.insert(name).inserted {
+                    sink.error("\(context): '\(name)' is listed twice", at: item.location)
+                }
+                if type == .multilabel, name == "none" || name.contains("|") || name.isEmpty {
+                    sink.error("\(context): '\(name)' cannot be a label name ('none' is the empty set, "
+                               + "'|' joins labels)", at: item.location)
+                }
+            }
+        }
+        return Located(value: names, location: node.location)
+    }
+
+    private func decodeCondition(_ node: YAMLNode, context: String) -> Condition<Located<String>>? {
+        guard case .scalar(let text, let isPlain) = node.content, !node.isNull else {
+            sink.error("\(context): when: expected a condition such as 'not door_open', found \(node.kindDescription)",
+                       at: node.location)
+            return nil
+        }
+        // Columns inside a quoted scalar start after the quote.
+        let origin = isPlain ? node.location : node.location.advanced(by: 1)
+        do {
+            return try ConditionParser.parse(text, at: origin)
+        } catch {
+            sink.error("\(context): \(error.message)", at: error.location, hint: error.hint)
+            return nil
+        }
+    }
+
+    // MARK: train
+
+    private func decodeTraining(_ node: YAMLNode?) -> TrainingSettings {
+        var settings = TrainingSettings(
+            epochs: 10, batchSize: 32,
+            optimizer: OptimizerSettings(name: .adam, learningRate: 0.001, weightDecay: 0, momentum: 0.9,
+                                         nesterov: false, betas: (0.9, 0.999), clipNorm: nil),
+            schedule: Schedule(kind: .constant, warmupEpochs: 0), seed: 1, lossWeighting: .fixed,
+            sampling: .shuffle)
+        guard let node, var m = MappingReader(node, context: "train", sink: sink) else { return settings }
+        settings.epochs = m.value("epochs")?.int("train.epochs", in: 1...100_000, sink) ?? settings.epochs
+        settings.batchSize = m.value("batch_size")?.int("train.batch_size", in: 1...1_048_576, sink) ?? settings.batchSize
+        settings.seed = m.value("seed")?.int("train.seed", in: 0...Int(UInt32.max), sink) ?? settings.seed
+        if let o = m.value("optimizer") { settings.optimizer = decodeOptimizer(o, default: settings.optimizer) }
+        if let s = m.value("schedule") { settings.schedule = decodeSchedule(s, epochs: settings.epochs) ?? settings.schedule }
+        settings.lossWeighting = m.value("loss_weighting")
+            .flatMap { $0.choice("train.loss_weighting", LossWeighting.allCases.map(\.rawValue), sink) }
+            .flatMap(LossWeighting.init(rawValue:)) ?? .fixed
+        settings.sampling = m.value("sampling")
+            .flatMap { $0.choice("train.sampling", Sampling.allCases.map(\.rawValue), sink) }
+            .flatMap(Sampling.init(rawValue:)) ?? .shuffle
+        m.finish()
+        return settings
+    }
+
+    private func decodeOptimizer(_ node: YAMLNode, default base: OptimizerSettings) -> OptimizerSettings {
+        var o = base
+        // `optimizer: sgd` is short for `optimizer: {name: sgd}`.
+        if case .scalar = node.content {
+            o.name = node.choice("train.optimizer", OptimizerName.allCases.map(\.rawValue), sink)
+                .flatMap(OptimizerName.init(rawValue:)) ?? o.name
+            if o.name == .adamw { o.weightDecay = 0.01 }
+            return o
+        }
+        guard var m = MappingReader(node, context: "train.optimizer", sink: sink) else { return o }
+        o.name = m.value("name")
+            .flatMap { $0.choice("train.optimizer.name", OptimizerName.allCases.map(\.rawValue), sink) }
+            .flatMap(OptimizerName.init(rawValue:)) ?? .adam
+        if o.name == .adamw { o.weightDecay = 0.01 }
+        o.learningRate = m.value("lr")?.double("train.optimizer.lr", in: 0...10, exclusiveLower: true, sink) ?? o.learningRate
+        o.weightDecay = m.value("weight_decay")?.double("train.optimizer.weight_decay", in: 0...1, sink) ?? o.weightDecay
+        o.clipNorm = m.value("clip_norm")?.double("train.optimizer.clip_norm", in: 0...1e9, exclusiveLower: true, sink)
+        var elsewhere: [String: String] = [:]
+        if o.name == .sgd {
+            o.momentum = m.value("momentum")?.double("train.optimizer.momentum", in: 0...1, exclusiveUpper: true, sink) ?? o.momentum
+            o.nesterov = m.value("nesterov")?.bool("train.optimizer.nesterov", sink) ?? false
+            elsewhere["betas"] = "applies to adam and adamw; sgd has 'momentum'"
+        } else {
+            if let betas = m.value("betas"), let items = betas.list("train.optimizer.betas", sink) {
+                if items.count == 2,
+                   let b1 = items[0].double("train.optimizer.betas", in: 0...1, exclusiveUpper: true, sink),
+                   let b2 = items[1].double("train.optimizer.betas", in: 0...1, exclusiveUpper: true, sink) {
+                    o.betas = (b1, b2)
+                } else if items.count != 2 {
+                    sink.error("train.optimizer.betas: expected two numbers [beta1, beta2]", at: betas.location)
+                }
+            }
+            for key in ["momentum", "nesterov"] { elsewhere[key] = "applies to sgd; \(o.name.rawValue) has 'betas'" }
+        }
+        m.finish(elsewhere: elsewhere)
+        return o
+    }
+
+    private func decodeSchedule(_ node: YAMLNode, epochs: Int) -> Schedule? {
+        let names = ["constant", "step", "cosine"]
+        if case .scalar = node.content {
+            guard let name = node.choice("train.schedule", names, sink) else { return nil }
+            switch name {
+            case "step": return Schedule(kind: .step(stepSize: max(1, epochs / 3), gamma: 0.1), warmupEpochs: 0)
+            case "cosine": return Schedule(kind: .cosine(minimumFactor: 0), warmupEpochs: 0)
+            default: return Schedule(kind: .constant, warmupEpochs: 0)
+            }
+        }
+        guard var m = MappingReader(node, context: "train.schedule", sink: sink) else { return nil }
+        let name = m.value("name").flatMap { $0.choice("train.schedule.name", names, sink) } ?? "constant"
+        let warmup = m.value("warmup_epochs")?.int("train.schedule.warmup_epochs", in: 0...100_000, sink) ?? 0
+        var elsewhere: [String: String] = [:]
+        let kind: Schedule.Kind
+        switch name {
+        case "step":
+            let size = m.value("step_size")?.int("train.schedule.step_size", in: 1...100_000, sink) ?? max(1, epochs / 3)
+            let gamma = m.value("gamma")?.double("train.schedule.gamma", in: 0...1, exclusiveLower: true, sink) ?? 0.1
+            kind = .step(stepSize: size, gamma: gamma)
+            elsewhere["min_factor"] = "applies to the cosine schedule"
+        case "cosine":
+            let minimum = m.value("min_factor")?.double("train.schedule.min_factor", in: 0...1, sink) ?? 0
+            kind = .cosine(minimumFactor: minimum)
+            for key in ["step_size", "gamma"] { elsewhere[key] = "applies to the step schedule" }
+        default:
+            kind = .constant
+            for key in ["step_size", "gamma"] { elsewhere[key] = "applies to the step schedule" }
+            elsewhere["min_factor"] = "applies to the cosine schedule"
+        }
+        m.finish(elsewhere: elsewhere)
+        if warmup >= epochs, warmup > 0 {
+            sink.error("train.schedule.warmup_epochs: \(warmup) warm-up epochs leave none of the \(epochs) to train",
+                       at: m.keyLocation("warmup_epochs"))
+        }
+        return Schedule(kind: kind, warmupEpochs: warmup)
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+
+/// Reads, decodes, validates and resolves a flow file: the one entry point the commands use.
+public enum FlowLoader {
+    /// Loads the flow at `path`. Throws every problem found, each at its location.
+    public static func load(path: String) throws(DiagnosticList) -> ResolvedFlow {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+            let reason = !exists ? "no such file" : isDirectory.boolValue ? "it is a directory" : "it cannot be read"
+            throw DiagnosticList([Diagnostic("cannot open flow file '\(path)': \(reason)", at: nil)])
+        }
+        return try load(bytes: [UInt8](data), file: path)
+    }
+
+    /// Loads a flow from its text; `file` names it in locations and anchors relative data paths.
+    public static func load(bytes: [UInt8], file: String) throws(DiagnosticList) -> ResolvedFlow {
+        let root: YAMLNode?
+        do {
+            root = try YAMLReader().read(bytes, file: file)
+        } catch {
+            throw DiagnosticList([error])
+        }
+        guard let root, !root.isNull else {
+            throw DiagnosticList([Diagnostic("the flow file is empty; a flow needs at least name, data, inputs and flow",
+                                             at: SourceLocation(file: file, line: 1, column: 1))])
+        }
+        let sink = DiagnosticSink()
+        guard let flow = FlowDecoder(file: file, sink: sink).decode(root) else {
+            throw DiagnosticList(sink.sorted)
+        }
+        let resolved = FlowResolver(flow: flow, sink: sink).resolve()
+        guard let resolved, sink.isEmpty else { throw DiagnosticList(sink.sorted) }
+        return resolved
+    }
+}

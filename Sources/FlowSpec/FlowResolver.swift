@@ -1,0 +1,184 @@
+/// Resolves a decoded `Flow`: names of inputs, branches and tasks; composed preconditions;
+/// cycles among branches and among preconditions; shapes and parameter counts.
+struct FlowResolver {
+    let flow: Flow
+    let sink: DiagnosticSink
+
+    func resolve() -> ResolvedFlow? {
+        let inputs = flow.inputs.map(resolveInput)
+        let branches = resolveTrunk(inputs)
+        let (tasks, tree) = resolveTasks(inputs: inputs, branches: branches)
+        guard sink.isEmpty else { return nil }
+        return ResolvedFlow(flow: flow, inputs: inputs, branches: branches, tasks: tasks, tree: tree)
+    }
+
+    // MARK: Inputs
+
+    private func resolveInput(_ input: Input) -> ResolvedInput {
+        switch input.kind {
+        case let .image(h, w, c, _):
+            return ResolvedInput(input: input, shape: .image(height: h, width: w, channels: c), parameters: SymbolicCount(0))
+        case let .numeric(columns, _, missing):
+            var width = switch columns {
+            case .names(let names): SymbolicCount(names.count)
+            case .pattern(let glob): SymbolicCount(symbol: "columns(\(glob))")
+            }
+            if missing == .mean { width = width + SymbolicCount(symbol: "indicators(\(input.name))") }
+            return ResolvedInput(input: input, shape: .vector(width), parameters: SymbolicCount(0))
+        case .tokens(let maxLength, _):
+            return ResolvedInput(input: input, shape: .tokenIDs(length: maxLength, input: input.name),
+                                 parameters: SymbolicCount(0))
+        case .category(let encoding, _):
+            let vocabulary = SymbolicCount(symbol: "vocabulary(\(input.name))")
+            switch encoding {
+            case .embedding(let width):
+                return ResolvedInput(input: input, shape: .vector(SymbolicCount(width)),
+                                     parameters: vocabulary * SymbolicCount(width))
+            case .oneHot:
+                return ResolvedInput(input: input, shape: .vector(vocabulary), parameters: SymbolicCount(0))
+            }
+        }
+    }
+
+    // MARK: Trunk
+
+    private func resolveTrunk(_ inputs: [ResolvedInput]) -> [ResolvedBranch] {
+        let inputNames = Set(inputs.map(\.input.name))
+        let branchNames = flow.trunk.map(\.name)
+        var branchByName: [String: Branch] = [:]
+        for branch in flow.trunk {
+            if inputNames.contains(branch.name) {
+                sink.error("branch '\(branch.name)' has the same name as an input; `from:` could not tell them apart",
+                           at: branch.location)
+            }
+            branchByName[branch.name] = branchByName[branch.name] ?? branch
+        }
+        var edges: [String: [Located<String>]] = [:]
+        for branch in flow.trunk {
+            for source in branch.sources {
+                if source.value == branch.name {
+                    sink.error("branch '\(branch.name)' reads from itself", at: source.location)
+                } else if branchByName[source.value] != nil {
+                    edges[branch.name, default: []].append(source)
+                } else if !inputNames.contains(source.value), !sink.brokenNames.contains(source.value) {
+                    sink.error("branch '\(branch.name)': 'from' names unknown input or branch '\(source.value)'",
+                               at: source.location,
+                               hint: Suggestion.hint(for: source.value, among: inputs.map(\.input.name) + branchNames))
+                }
+            }
+        }
+        let cycles = CycleFinder.cycles(nodes: branchNames, edges: { edges[$0] ?? [] })
+        for cycle in cycles {
+            sink.error("branch '\(cycle.names[0])': trunk branches form a cycle: "
+                       + (cycle.names + [cycle.names[0]]).joined(separator: " → "), at: cycle.firstEdge.location)
+        }
+        guard cycles.isEmpty else { return [] }
+
+        // Branches in dependency order; a branch whose sources failed is skipped silently.
+        let order = CycleFinder.topologicalOrder(nodes: branchNames, edges: { edges[$0]?.map(\.value) ?? [] })
+        let inference = ShapeInference(sink: sink)
+        var shapes: [String: Shape] = Dictionary(uniqueKeysWithValues: inputs.map { ($0.input.name, $0.shape) })
+        var resolved: [ResolvedBranch] = []
+        for name in order {
+            guard let branch = branchByName[name] else { continue }
+            let context = "branch '\(name)'"
+            let sourceShapes = branch.sources.compactMap { shapes[$0.value] }
+            guard !branch.sources.isEmpty, sourceShapes.count == branch.sources.count else { continue }
+            let inputShape: Shape
+            if sourceShapes.count == 1 {
+                inputShape = sourceShapes[0]
+            } else {
+                var width = SymbolicCount(0)
+                var failed = false
+                for (source, shape) in zip(branch.sources, sourceShapes) {
+                    guard let flat = shape.flattened else {
+                        sink.error("\(context): cannot concatenate '\(source.value)', which gives \(shape.phrase)",
+                                   at: source.location, hint: "embed the tokens in a branch of their own first")
+                        failed = true
+                        continue
+                    }
+                    width = width + flat
+                }
+                if failed { continue }
+                inputShape = .vector(width)
+            }
+            guard let layers = inference.infer(branch.layers, from: inputShape, context: context) else { continue }
+            let result = ResolvedBranch(branch: branch, inputShape: inputShape, layers: layers)
+            shapes[name] = result.output
+            resolved.append(result)
+        }
+        return resolved
+    }
+
+    // MARK: Tasks
+
+    private func resolveTasks(inputs: [ResolvedInput], branches: [ResolvedBranch])
+        -> ([ResolvedTask], [TaskTreeNode]) {
+        let tree = TaskTree(flow.tasks)
+        var conditions = PreconditionResolver(tree: tree, sink: sink)
+        conditions.resolveAll()
+        let edges = conditions.edges
+        let leaves = tree.leaves
+        let cycles = CycleFinder.cycles(nodes: leaves.map(\.path), edges: { edges[$0] ?? [] })
+        for cycle in cycles {
+            sink.error("task '\(cycle.names[0])': preconditions form a cycle: "
+                       + (cycle.names + [cycle.names[0]]).map(\.description).joined(separator: " → "),
+                       at: cycle.firstEdge.location)
+        }
+        let order = cycles.isEmpty
+            ? CycleFinder.topologicalOrder(nodes: leaves.map(\.path), edges: { edges[$0]?.map(\.value) ?? [] })
+            : leaves.map(\.path)
+
+        // Heads read a branch or an input; the default is the last branch declared, or the only input.
+        var shapes: [String: Shape] = Dictionary(uniqueKeysWithValues: inputs.map { ($0.input.name, $0.shape) })
+        for branch in branches { shapes[branch.branch.name] = branch.output }
+        let knownNames = inputs.map(\.input.name) + flow.trunk.map(\.name)
+        let defaultInput = flow.trunk.last?.name ?? (inputs.count == 1 ? inputs[0].input.name : nil)
+        let inference = ShapeInference(sink: sink)
+
+        var resolved: [ResolvedTask] = []
+        var indexByPath: [TaskPath: Int] = [:]
+        for path in order {
+            guard let node = tree.node(path), case .task(let spec) = node.node.content else { continue }
+            let context = "task '\(path)'"
+            let inputName: String
+            if let input = spec.input {
+                guard knownNames.contains(input.value) else {
+                    if sink.brokenNames.contains(input.value) { continue }
+                    sink.error("\(context): input names unknown branch or input '\(input.value)'", at: input.location,
+                               hint: Suggestion.hint(for: input.value, among: knownNames))
+                    continue
+                }
+                inputName = input.value
+            } else if let defaultInput {
+                inputName = defaultInput
+            } else {
+                sink.error("\(context): no 'input:' given, and the flow has no trunk branch to default to",
+                           at: node.node.location, hint: "name an input, e.g. 'input: \(inputs.first?.input.name ?? "features")'")
+                continue
+            }
+            // A branch whose own shapes failed has already been reported.
+            guard let inputShape = shapes[inputName] else { continue }
+            guard let head = inference.infer(spec.head, from: inputShape, context: "\(context): head"),
+                  let output = inference.outputLayer(for: path, spec: spec, after: head.last?.output ?? inputShape,
+                                                     at: spec.input?.location ?? node.node.location,
+                                                     inputName: inputName)
+            else { continue }
+            indexByPath[path] = resolved.count
+            resolved.append(ResolvedTask(path: path, spec: spec, location: node.node.location,
+                                         precondition: conditions.composed[path] ?? nil, inputName: inputName,
+                                         inputShape: inputShape, head: head, outputLayer: output))
+        }
+
+        func treeNodes(_ nodes: [TaskTree.Entry]) -> [TaskTreeNode] {
+            nodes.compactMap { entry in
+                switch entry.node.content {
+                case .task: return indexByPath[entry.path].map { .task($0) }
+                case .flow: return .flow(path: entry.path, when: conditions.own[entry.path] ?? nil,
+                                         children: treeNodes(tree.children(of: entry.path)))
+                }
+            }
+        }
+        return (resolved, treeNodes(tree.children(of: nil)))
+    }
+}

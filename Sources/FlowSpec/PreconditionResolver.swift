@@ -1,0 +1,134 @@
+/// Resolves every `when:` in the task tree to task paths, checks that each reference can be a
+/// precondition, and composes each task's effective precondition along its path.
+struct PreconditionResolver {
+    let tree: TaskTree
+    let sink: DiagnosticSink
+    /// Each node's own `when`, resolved (nil where absent or broken).
+    private(set) var own: [TaskPath: Condition<TaskPath>?] = [:]
+    /// Each task's conditions from the outermost flow down, joined with `and`.
+    private(set) var composed: [TaskPath: Condition<TaskPath>?] = [:]
+    /// For each task, the tasks its composed precondition refers to, at the reference's location.
+    private(set) var edges: [TaskPath: [Located<TaskPath>]] = [:]
+
+    init(tree: TaskTree, sink: DiagnosticSink) {
+        self.tree = tree
+        self.sink = sink
+    }
+
+    mutating func resolveAll() {
+        var references: [TaskPath: [Located<TaskPath>]] = [:]
+        for entry in tree.entries {
+            guard let when = entry.node.when else { continue }
+            var located: [Located<TaskPath>] = []
+            own[entry.path] = when.map { name -> TaskPath? in
+                guard let target = check(name, in: entry, condition: when) else { return nil }
+                located.append(Located(value: target, location: name.location))
+                return target
+            }
+            if own[entry.path] == nil { own[entry.path] = .some(nil) }
+            references[entry.path] = located
+            checkAtoms(when, in: entry)
+        }
+        for leaf in tree.leaves {
+            var chain: [TaskPath] = []
+            var cursor: TaskPath? = leaf.path
+            while let path = cursor {
+                chain.insert(path, at: 0)
+                cursor = tree.node(path)?.parent
+            }
+            composed[leaf.path] = Condition.all(chain.compactMap { own[$0] ?? nil })
+            edges[leaf.path] = chain.flatMap { references[$0] ?? [] }
+        }
+    }
+
+    private func context(_ entry: TaskTree.Entry) -> String {
+        entry.isFlow ? "flow '\(entry.path)'" : "task '\(entry.path)'"
+    }
+
+    /// The path a name refers to, or nil after reporting why it cannot be used.
+    private func check(_ name: Located<String>, in entry: TaskTree.Entry,
+                       condition: Condition<Located<String>>) -> TaskPath? {
+        let context = context(entry)
+        guard let target = tree.lookup(name.value, from: entry.parent) else {
+            if sink.brokenNames.contains(name.value) { return nil }
+            sink.error("\(context): precondition refers to unknown task '\(name.value)'", at: name.location,
+                       hint: Suggestion.hint(for: name.value, among: tree.allNames))
+            return nil
+        }
+        if target.path == entry.path {
+            sink.error("\(context): precondition refers to the \(entry.isFlow ? "flow" : "task") itself",
+                       at: name.location)
+            return nil
+        }
+        if target.isFlow {
+            sink.error("\(context): precondition refers to '\(target.path)', a nested flow; "
+                       + "name one of its tasks", at: name.location)
+            return nil
+        }
+        if entry.isFlow, target.path.components.starts(with: entry.path.components) {
+            sink.error("\(context): precondition refers to '\(target.path)', which is inside this flow "
+                       + "and so would depend on itself", at: name.location)
+            return nil
+        }
+        return target.path
+    }
+
+    /// Checks each atom against the type of the task it names: a bare name needs a binary task,
+    /// `==` and `in` a classification task with that class (when its classes are listed).
+    private func checkAtoms(_ condition: Condition<Located<String>>, in entry: TaskTree.Entry) {
+        let context = context(entry)
+        switch condition {
+        case .not(let inner):
+            checkAtoms(inner, in: entry)
+        case .and(let a, let b), .or(let a, let b):
+            checkAtoms(a, in: entry)
+            checkAtoms(b, in: entry)
+        case .isTrue(let name):
+            guard let spec = target(name, entry) else { return }
+            switch spec.type {
+            case .binary: break
+            case .classification:
+                sink.error("\(context): '\(name.value)' is a classification task; compare it with a class: "
+                           + "'\(name.value) == <class>' or '\(name.value) in [<class>, ...]'", at: name.location)
+            default:
+                cannotGate(name, spec, context)
+            }
+        case .equals(let name, let value):
+            checkClasses(name, [value], context, entry, written: "==")
+        case .isIn(let name, let values):
+            checkClasses(name, values, context, entry, written: "in")
+        }
+    }
+
+    private func checkClasses(_ name: Located<String>, _ values: [Located<String>], _ context: String,
+                              _ entry: TaskTree.Entry, written: String) {
+        guard let spec = target(name, entry) else { return }
+        switch spec.type {
+        case .classification:
+            guard let classes = spec.classes?.value else { return }  // classes come from the data
+            for value in values where !classes.contains(value.value) {
+                sink.error("\(context): '\(name.value)' has no class '\(value.value)'; its classes are "
+                           + classes.joined(separator: ", "), at: value.location,
+                           hint: Suggestion.hint(for: value.value, among: classes))
+            }
+        case .binary:
+            sink.error("\(context): '\(written)' compares a classification task with classes; '\(name.value)' "
+                       + "is binary, so write '\(name.value)' or 'not \(name.value)'", at: name.location)
+        default:
+            cannotGate(name, spec, context)
+        }
+    }
+
+    private func cannotGate(_ name: Located<String>, _ spec: TaskSpec, _ context: String) {
+        sink.error("\(context): '\(name.value)' is a \(spec.type.rawValue) task and cannot be a precondition; "
+                   + "only binary and classification tasks can", at: name.location)
+    }
+
+    /// The spec of the task a name resolves to, when it resolved to a task other than the entry.
+    private func target(_ name: Located<String>, _ entry: TaskTree.Entry) -> TaskSpec? {
+        guard let target = tree.lookup(name.value, from: entry.parent), target.path != entry.path,
+              !(entry.isFlow && target.path.components.starts(with: entry.path.components))
+        else { return nil }
+        return target.spec
+    }
+}

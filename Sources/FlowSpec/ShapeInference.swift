@@ -1,0 +1,128 @@
+/// Infers each layer's output shape and parameter count, reporting the layer that breaks
+/// (a kernel larger than its input, a dense layer on an image that was never flattened).
+struct ShapeInference {
+    let sink: DiagnosticSink
+
+    /// The layers applied in order to `shape`; nil after the first layer that does not fit, since
+    /// every later shape would be a guess.
+    func infer(_ layers: [Layer], from shape: Shape, context: String) -> [ResolvedLayer]? {
+        var shape = shape
+        var resolved: [ResolvedLayer] = []
+        for layer in layers {
+            guard let next = infer(layer, from: shape, context: context) else { return nil }
+            resolved.append(next)
+            shape = next.output
+        }
+        return resolved
+    }
+
+    func infer(_ layer: Layer, from input: Shape, context: String) -> ResolvedLayer? {
+        func fail(_ message: String, hint: String? = nil) -> ResolvedLayer? {
+            sink.error("\(context): \(message)", at: layer.location, hint: hint)
+            return nil
+        }
+        func done(_ output: Shape, _ parameters: SymbolicCount = SymbolicCount(0),
+                  inner: [ResolvedLayer] = []) -> ResolvedLayer {
+            ResolvedLayer(layer: layer, output: output, parameters: parameters, inner: inner)
+        }
+        let name = LayerDescription.name(layer.kind)
+        if case let .tokenIDs(length, tokenInput) = input {
+            if case .embedding(let dimension) = layer.kind {
+                return done(.sequence(length: length, features: SymbolicCount(dimension)),
+                            SymbolicCount(symbol: "vocabulary(\(tokenInput))") * SymbolicCount(dimension))
+            }
+            return fail("\(name) cannot read token ids", hint: "start with an embedding layer, e.g. 'embedding: 64'")
+        }
+        switch layer.kind {
+        case let .dense(units, bias):
+            guard let features = input.features else { return nil }
+            let weights = features * SymbolicCount(units) + SymbolicCount(bias ? units : 0)
+            switch input {
+            case .vector: return done(.vector(SymbolicCount(units)), weights)
+            case .sequence(let length, _): return done(.sequence(length: length, features: SymbolicCount(units)), weights)
+            default:
+                return fail("dense needs a vector, but its input is \(input.phrase)",
+                            hint: "add flatten or global_avgpool before it")
+            }
+        case let .conv(filters, kernel, stride, padding):
+            guard case let .image(h, w, c) = input else {
+                return fail("conv needs an image [height, width, channels], but its input is \(input.phrase)")
+            }
+            let pad: Int
+            switch padding {
+            case .same: pad = 0
+            case .zeros(let p): pad = p
+            }
+            if case .zeros = padding, kernel > min(h, w) + 2 * pad {
+                return fail("kernel \(kernel) is larger than its input \(h)×\(w)"
+                            + (pad > 0 ? " padded by \(pad)" : ""),
+                            hint: "use a smaller kernel, padding, or fewer downsampling layers before it")
+            }
+            let out = { (size: Int) in padding == .same ? (size + stride - 1) / stride : (size + 2 * pad - kernel) / stride + 1 }
+            return done(.image(height: out(h), width: out(w), channels: filters),
+                        SymbolicCount(kernel * kernel * c * filters + filters))
+        case let .maxpool(size, stride), let .avgpool(size, stride):
+            guard case let .image(h, w, c) = input else {
+                return fail("\(name) needs an image, but its input is \(input.phrase)")
+            }
+            if size > min(h, w) {
+                return fail("pool size \(size) is larger than its input \(h)×\(w)")
+            }
+            return done(.image(height: (h - size) / stride + 1, width: (w - size) / stride + 1, channels: c))
+        case .globalAvgpool:
+            switch input {
+            case .image(_, _, let c): return done(.vector(SymbolicCount(c)))
+            case .sequence(_, let features): return done(.vector(features))
+            default: return fail("global_avgpool needs an image or a sequence, but its input is \(input.phrase)")
+            }
+        case .relu, .leakyRelu, .gelu, .tanh, .sigmoid, .dropout:
+            return done(input)
+        case .batchnorm, .layernorm:
+            guard let features = input.features else { return nil }
+            return done(input, SymbolicCount(2) * features)
+        case .flatten:
+            guard let flat = input.flattened else { return nil }
+            return done(.vector(flat))
+        case .embedding:
+            return fail("embedding reads token ids, but its input is \(input.phrase)")
+        case .residual(let layers):
+            guard let inner = infer(layers, from: input, context: context) else { return nil }
+            let output = inner.last?.output ?? input
+            guard output == input else {
+                return fail("a residual block must keep its input's shape: \(input) became \(output)")
+            }
+            return done(output, inner.map(\.parameters).reduce(SymbolicCount(0), +), inner: inner)
+        }
+    }
+
+    /// The output layer a task type adds after its head: one logit per binary or regression
+    /// target, one per class or label.
+    func outputLayer(for task: TaskPath, spec: TaskSpec, after input: Shape, at location: SourceLocation,
+                     inputName: String) -> ResolvedLayer? {
+        let context = "task '\(task)'"
+        let width: SymbolicCount = switch spec.type {
+        case .binary, .boundedRegression, .regression: SymbolicCount(1)
+        case .classification, .multilabel, .tokenClassification:
+            spec.classes.map { SymbolicCount($0.value.count) }
+                ?? SymbolicCount(symbol: "\(spec.type == .multilabel ? "labels" : "classes")(\(task))")
+        }
+        let layer = Layer(kind: .dense(units: width.known ?? 0, bias: true), location: location)
+        switch (spec.type, input) {
+        case (.tokenClassification, .sequence(let length, let features)):
+            return ResolvedLayer(layer: layer, output: .sequence(length: length, features: width),
+                                 parameters: (features + SymbolicCount(1)) * width, inner: [])
+        case (.tokenClassification, _):
+            sink.error("\(context): token_classification needs a sequence (tokens through an embedding), "
+                       + "but '\(inputName)' gives \(input.phrase)", at: location)
+            return nil
+        case (_, .vector(let features)):
+            return ResolvedLayer(layer: layer, output: .vector(width),
+                                 parameters: (features + SymbolicCount(1)) * width, inner: [])
+        default:
+            sink.error("\(context): the output layer needs a vector, but '\(inputName)' gives \(input.phrase)"
+                       + (spec.head.isEmpty ? "" : " after the head"), at: location,
+                       hint: "add flatten or global_avgpool to the head or the branch")
+            return nil
+        }
+    }
+}

@@ -1,0 +1,45 @@
+/// "Did you mean" suggestions by edit distance, as compilers give for misspelt names.
+public enum Suggestion {
+    /// The candidate closest to `name`, if it is close enough to be a plausible typo:
+    /// at most a third of the name's length in edits (at least one), ties to the first candidate.
+    public static func closest<S: Sequence>(to name: String, among candidates: S) -> String?
+    where S.Element == String {
+        let limit = max(1, name.count / 3)
+        var best: (candidate: String, distance: Int)?
+        for candidate in candidates where candidate != name {
+            let distance = editDistance(name.lowercased(), candidate.lowercased())
+            if distance <= limit, distance < (best?.distance ?? .max) {
+                best = (candidate, distance)
+            }
+        }
+        return best?.candidate
+    }
+
+    /// `did you mean 'x'?` for the closest candidate, or nil.
+    public static func hint<S: Sequence>(for name: String, among candidates: S) -> String?
+    where S.Element == String {
+        closest(to: name, among: candidates).map { "did you mean '\($0)'?" }
+    }
+
+    /// Damerau–Levenshtein distance (optimal string alignment): insertions, deletions,
+    /// substitutions and swaps of two adjacent characters each cost one.
+    public static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var table = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
+        for i in 0...a.count { table[i][0] = i }
+        for j in 0...b.count { table[0][j] = j }
+        for i in 1...a.count {
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                var d = min(table[i - 1][j] + 1, table[i][j - 1] + 1, table[i - 1][j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                    d = min(d, table[i - 2][j - 2] + 1)
+                }
+                table[i][j] = d
+            }
+        }
+        return table[a.count][b.count]
+    }
+}

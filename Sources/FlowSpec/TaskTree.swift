@@ -1,0 +1,60 @@
+/// The task tree flattened into paths, with the name lookup of `when:` expressions:
+/// a name resolves among the siblings first, then among the siblings of each enclosing flow.
+struct TaskTree {
+    /// One node of the tree with its path and the path of the flow that holds it.
+    struct Entry {
+        var path: TaskPath
+        var parent: TaskPath?
+        var node: TaskNode
+
+        var isFlow: Bool {
+            if case .flow = node.content { return true }
+            return false
+        }
+
+        var spec: TaskSpec? {
+            if case .task(let spec) = node.content { return spec }
+            return nil
+        }
+    }
+
+    /// Every node in file order, depth first.
+    private(set) var entries: [Entry] = []
+    private var indexByPath: [TaskPath: Int] = [:]
+
+    init(_ roots: [TaskNode]) {
+        add(roots, parent: nil)
+    }
+
+    private mutating func add(_ nodes: [TaskNode], parent: TaskPath?) {
+        var seen = Set<String>()
+        for node in nodes where seen.insert(node.name).inserted {  // duplicates were reported when decoding
+            let path = TaskPath((parent?.components ?? []) + [node.name])
+            indexByPath[path] = entries.count
+            entries.append(Entry(path: path, parent: parent, node: node))
+            if case .flow(let children) = node.content { add(children, parent: path) }
+        }
+    }
+
+    /// The tasks (not the flows), in file order.
+    var leaves: [Entry] { entries.filter { !$0.isFlow } }
+
+    func node(_ path: TaskPath) -> Entry? { indexByPath[path].map { entries[$0] } }
+
+    func children(of parent: TaskPath?) -> [Entry] { entries.filter { $0.parent == parent } }
+
+    /// Resolves `name` (one name or a dotted path) as seen from inside `scope`: relative to the
+    /// scope, then to each enclosing flow, finally from the root, where a full path always works.
+    func lookup(_ name: String, from scope: TaskPath?) -> Entry? {
+        let parts = name.split(separator: ".").map(String.init)
+        var base = scope?.components ?? []
+        while true {
+            if let entry = node(TaskPath(base + parts)) { return entry }
+            if base.isEmpty { return nil }
+            base.removeLast()
+        }
+    }
+
+    /// Names a user might have meant: every task's own name and full path.
+    var allNames: [String] { entries.flatMap { [$0.path.name, $0.path.description] } }
+}

@@ -1,0 +1,13 @@
+import ArgumentParser
+import FlowSpec
+
+/// The flow file argument shared by the commands that read one.
+struct FlowOptions: ParsableArguments {
+    @Argument(help: "The flow file (YAML) to read.", completion: .file(extensions: ["yaml", "yml"]))
+    var flow: String
+
+    /// The validated flow; throws every problem in the file.
+    func load() throws -> ResolvedFlow {
+        try FlowLoader.load(path: flow)
+    }
+}

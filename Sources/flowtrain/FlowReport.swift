@@ -1,0 +1,236 @@
+import FlowSpec
+import Foundation
+
+/// What `check` prints about a resolved flow, as aligned text or as JSON.
+struct FlowReport {
+    let flow: ResolvedFlow
+
+    init(_ flow: ResolvedFlow) { self.flow = flow }
+
+    // MARK: Text
+
+    /// Rows of three columns: the description, the output shape, the parameter count.
+    private struct Table {
+        var rows: [(String, String, String)] = []
+        mutating func add(_ text: String, _ shape: String = "", _ parameters: String = "") {
+            rows.append((text, shape, parameters))
+        }
+        var text: String {
+            let first = rows.filter { !$0.1.isEmpty || !$0.2.isEmpty }.map(\.0.count).max() ?? 0
+            let second = rows.map(\.1.count).max() ?? 0
+            return rows.map { row in
+                guard !row.1.isEmpty || !row.2.isEmpty else { return row.0 }
+                let padded = row.0.padding(toLength: first + 2, withPad: " ", startingAt: 0)
+                    + row.1.padding(toLength: second + 2, withPad: " ", startingAt: 0) + row.2
+                return padded.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+            }.joined(separator: "\n") + "\n"
+        }
+    }
+
+    var text: String {
+        var table = Table()
+        let f = flow.flow
+        table.add("flow \(f.name) (\(f.file))")
+        table.add("data: " + dataSummary(f.data))
+        table.add("")
+        table.add("inputs", "shape", "params")
+        for input in flow.inputs {
+            table.add("  \(input.input.name): \(input.input.typeName), column '\(input.input.column)'",
+                      input.shape.description, parameters(input.parameters))
+        }
+        if !flow.branches.isEmpty {
+            table.add("")
+            table.add("trunk", "output", "params")
+            for branch in flow.branches {
+                let sources = branch.branch.sources.map(\.value).joined(separator: " + ")
+                table.add("  \(branch.branch.name) ← \(sources)", branch.inputShape.description)
+                addLayers(branch.layers, indent: "    ", to: &table)
+            }
+        }
+        table.add("")
+        table.add("tasks", "output", "params")
+        addTree(flow.tree, prefix: "  ", to: &table)
+        table.add("")
+        let total = flow.trunkParameters + flow.headParameters
+        table.add("parameters: \(flow.trunkParameters) in inputs and trunk + \(flow.headParameters) in heads = \(total)")
+        return table.text
+    }
+
+    private func dataSummary(_ data: DataSource) -> String {
+        var parts: [String] = []
+        if let file = data.file { parts.append("file \(file)") }
+        if let train = data.train { parts.append("train \(train)") }
+        if let valid = data.valid { parts.append("valid \(valid)") }
+        if let test = data.test { parts.append("test \(test)") }
+        if let split = data.split {
+            parts.append("split valid \(split.valid), test \(split.test), seed \(split.seed)")
+        }
+        return parts.joined(separator: ", ")
+    }
+
+    private func parameters(_ count: SymbolicCount) -> String {
+        count.known == 0 ? "" : count.description
+    }
+
+    private func addLayers(_ layers: [ResolvedLayer], indent: String, to table: inout Table) {
+        for layer in layers {
+            table.add(indent + LayerDescription.summary(layer.layer.kind), layer.output.description,
+                      parameters(layer.parameters))
+            addLayers(layer.inner, indent: indent + "  ", to: &table)
+        }
+    }
+
+    private func addTree(_ nodes: [TaskTreeNode], prefix: String, to table: inout Table) {
+        for (index, node) in nodes.enumerated() {
+            let last = index == nodes.count - 1
+            let branch = prefix + (last ? "└── " : "├── ")
+            let inner = prefix + (last ? "    " : "│   ")
+            switch node {
+            case let .flow(path, when, children):
+                table.add(branch + "\(path.name) (flow \(path))")
+                if let when { table.add(inner + "│ when " + when.text(\.description)) }
+                addTree(children, prefix: inner, to: &table)
+            case .task(let index):
+                let task = flow.tasks[index]
+                var line = "\(task.path.name): \(task.spec.type.rawValue)"
+                if task.spec.type == .boundedRegression { line += ", scale \(YAMLNumber.format(task.spec.scale))" }
+                if task.spec.weight != 1 { line += ", weight \(YAMLNumber.format(task.spec.weight))" }
+                table.add(branch + line)
+                let pipe = inner + "  "
+                table.add(pipe + "path   \(task.path)")
+                table.add(pipe + "when   " + (task.precondition?.text(\.description) ?? "always"))
+                if let classes = task.spec.classes?.value {
+                    table.add(pipe + (task.spec.type == .multilabel ? "labels " : "classes ")
+                              + classes.joined(separator: ", "))
+                }
+                table.add(pipe + "input  \(task.inputName)", task.inputShape.description)
+                addLayers(task.head, indent: pipe + "head   ", to: &table)
+                table.add(pipe + "output dense", task.output.description, parameters(task.outputLayer.parameters))
+            }
+        }
+    }
+
+    // MARK: JSON
+
+    var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(Document(flow)) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The JSON document: the same facts as the text, keyed for scripts.
+    private struct Document: Encodable {
+        var name: String
+        var file: String
+        var inputs: [InputEntry]
+        var trunk: [BranchEntry]
+        var tasks: [TaskEntry]
+        var parameters: Parameters
+
+        init(_ flow: ResolvedFlow) {
+            name = flow.flow.name
+            file = flow.flow.file
+            inputs = flow.inputs.map {
+                InputEntry(name: $0.input.name, type: $0.input.typeName, column: $0.input.column,
+                           shape: ShapeEntry($0.shape), parameters: CountEntry($0.parameters))
+            }
+            trunk = flow.branches.map { branch in
+                BranchEntry(name: branch.branch.name, from: branch.branch.sources.map(\.value),
+                            input_shape: ShapeEntry(branch.inputShape), layers: branch.layers.map(LayerEntry.init),
+                            output: ShapeEntry(branch.output), parameters: CountEntry(branch.parameters))
+            }
+            tasks = flow.tasks.map { task in
+                TaskEntry(path: task.path.description, type: task.spec.type.rawValue,
+                          when: task.precondition?.text(\.description),
+                          depends_on: Array(Set(task.dependencies)).sorted().map(\.description),
+                          input: task.inputName, head: task.head.map(LayerEntry.init),
+                          output: ShapeEntry(task.output), parameters: CountEntry(task.parameters),
+                          weight: task.spec.weight, classes: task.spec.classes?.value,
+                          scale: task.spec.type == .boundedRegression ? task.spec.scale : nil)
+            }
+            parameters = Parameters(trunk: CountEntry(flow.trunkParameters), heads: CountEntry(flow.headParameters),
+                                    total: CountEntry(flow.trunkParameters + flow.headParameters))
+        }
+    }
+
+    private struct InputEntry: Encodable {
+        var name, type, column: String
+        var shape: ShapeEntry
+        var parameters: CountEntry
+    }
+
+    private struct BranchEntry: Encodable {
+        var name: String
+        var from: [String]
+        var input_shape: ShapeEntry
+        var layers: [LayerEntry]
+        var output: ShapeEntry
+        var parameters: CountEntry
+    }
+
+    private struct TaskEntry: Encodable {
+        var path, type: String
+        var when: String?
+        var depends_on: [String]
+        var input: String
+        var head: [LayerEntry]
+        var output: ShapeEntry
+        var parameters: CountEntry
+        var weight: Double
+        var classes: [String]?
+        var scale: Double?
+    }
+
+    private struct LayerEntry: Encodable {
+        var layer: String
+        var summary: String
+        var output: ShapeEntry
+        var parameters: CountEntry
+        var layers: [LayerEntry]?
+
+        init(_ layer: ResolvedLayer) {
+            self.layer = LayerDescription.name(layer.layer.kind)
+            summary = LayerDescription.summary(layer.layer.kind)
+            output = ShapeEntry(layer.output)
+            parameters = CountEntry(layer.parameters)
+            layers = layer.inner.isEmpty ? nil : layer.inner.map(LayerEntry.init)
+        }
+    }
+
+    private struct Parameters: Encodable {
+        var trunk, heads, total: CountEntry
+    }
+
+    /// A count as a JSON number when known, as its formula otherwise.
+    private struct CountEntry: Encodable {
+        var count: SymbolicCount
+        init(_ count: SymbolicCount) { self.count = count }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            if let known = count.known { try container.encode(known) } else { try container.encode(count.description) }
+        }
+    }
+
+    /// A shape as a list of dimensions (numbers, or formulas for data-dependent ones).
+    private struct ShapeEntry: Encodable {
+        var dims: [CountEntry]
+        var kind: String
+
+        init(_ shape: Shape) {
+            switch shape {
+            case .vector(let width): (dims, kind) = ([CountEntry(width)], "vector")
+            case let .image(h, w, c): (dims, kind) = ([h, w, c].map { CountEntry(SymbolicCount($0)) }, "image")
+            case let .sequence(length, features): (dims, kind) = ([CountEntry(SymbolicCount(length)), CountEntry(features)], "sequence")
+            case .tokenIDs(let length, _): (dims, kind) = ([CountEntry(SymbolicCount(length))], "token_ids")
+            }
+        }
+    }
+}
+
+/// Numbers printed as a user wrote them: `64`, not `64.0`.
+enum YAMLNumber {
+    static func format(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+    }
+}
