@@ -29,7 +29,7 @@ let package = Package(
                 "FlowSpec", "Engine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .testTarget(name: "FlowSpecTests", dependencies: ["FlowSpec"]),
+        .testTarget(name: "FlowSpecTests", dependencies: ["FlowSpec"], exclude: ["BadFlows"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "CommandLineTests", dependencies: ["flowtrain"]),
     ]

@@ -7,13 +7,13 @@ enum CycleFinder {
         var firstEdge: Located<Node>
     }
 
-    /// Every distinct cycle (each reported once, whichever member the search met first).
+    /// Cycles that share no member: one per tangle, since fixing one edge usually breaks the rest.
     static func cycles<Node: Hashable & Sendable>(nodes: [Node], edges: (Node) -> [Located<Node>]) -> [Cycle<Node>] {
         let rank = Dictionary(nodes.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         var state: [Node: Bool] = [:]  // false: on the current path; true: finished
         var path: [Node] = []
         var found: [Cycle<Node>] = []
-        var seen: Set<Set<Node>> = []
+        var reported: Set<Node> = []
 
         func visit(_ node: Node) {
             state[node] = false
@@ -25,7 +25,8 @@ enum CycleFinder {
                 case false?:
                     let start = path.lastIndex(of: edge.value)!
                     var members = Array(path[start...])
-                    guard seen.insert(Set(members)).inserted else { continue }
+                    guard reported.isDisjoint(with: members) else { continue }
+                    reported.formUnion(members)
                     let first = members.indices.min { rank[members[$0]]! < rank[members[$1]]! }!
                     members = Array(members[first...] + members[..<first])
                     let next = members.count > 1 ? members[1] : members[0]

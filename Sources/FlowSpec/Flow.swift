@@ -49,6 +49,8 @@ public struct Split: Sendable, Equatable {
 public struct Input: Sendable {
     public var name: String
     public var location: SourceLocation
+    /// The CSV column of an image, tokens or category input (empty for numeric inputs, which
+    /// name their columns in `ColumnSelection`).
     public var column: String
     public var kind: Kind
 

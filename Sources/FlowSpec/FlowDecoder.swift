@@ -15,7 +15,7 @@ struct FlowDecoder {
         let trunk = top.value("trunk").map(decodeTrunk) ?? []
         var tasks: [TaskNode] = []
         if let flowNode = top.required("flow", what: "the tree of tasks") {
-            tasks = decodeTaskNodes(flowNode, context: "flow")
+            tasks = decodeTaskNodes(flowNode, parent: nil)
         }
         let training = decodeTraining(top.value("train"))
         top.finish()
@@ -81,7 +81,7 @@ struct FlowDecoder {
 
     private func decodeInput(_ name: String, _ at: SourceLocation, _ node: YAMLNode) -> Input? {
         let context = "input '\(name)'"
-        guard var m = MappingReader(node, context: context, sink: sink) else { return nil }
+        guard var m = MappingReader(node, context: context, sink: sink, owner: at) else { return nil }
         let typeNames = ["image", "numeric", "tokens", "category"]
         guard let type = m.required("type", what: typeNames.joined(separator: ", "))?
             .choice("\(context): type", typeNames, sink)
@@ -91,7 +91,8 @@ struct FlowDecoder {
             m.finish()
             return nil
         }
-        let column = m.value("column")?.string("\(context): column", sink) ?? name
+        // A numeric input reads `columns`; every other kind reads one `column`, named after the input by default.
+        let column = type == "numeric" ? "" : m.value("column")?.string("\(context): column", sink) ?? name
         var kind: Input.Kind?
         switch type {
         case "image":
@@ -158,6 +159,7 @@ struct FlowDecoder {
             }
         }
         if type != "tokens", type != "category" { elsewhere["min_count"] = "applies to tokens and category inputs" }
+        if type == "numeric" { elsewhere["column"] = "is for one-column inputs; a numeric input lists 'columns'" }
         m.finish(elsewhere: elsewhere)
         return kind.map { Input(name: name, location: at, column: column, kind: $0) }
     }
@@ -169,7 +171,7 @@ struct FlowDecoder {
         return m.keys.compactMap { _, key, value in
             guard let name = key.identifier("branch name", sink) else { return nil }
             let context = "branch '\(name)'"
-            guard var b = MappingReader(value, context: context, sink: sink) else {
+            guard var b = MappingReader(value, context: context, sink: sink, owner: key.location) else {
                 sink.brokenNames.insert(name)
                 return nil
             }
@@ -221,14 +223,16 @@ struct FlowDecoder {
 
     // MARK: tasks
 
-    private func decodeTaskNodes(_ node: YAMLNode, context: String) -> [TaskNode] {
+    /// The tasks of the root flow (`parent` nil) or of the nested flow at path `parent`.
+    private func decodeTaskNodes(_ node: YAMLNode, parent: String?) -> [TaskNode] {
+        let context = parent.map { "flow '\($0)'" } ?? "flow"
         guard let m = MappingReader(node, context: context, sink: sink, entryNoun: "task") else { return [] }
         if m.pairs.isEmpty {
             sink.error("\(context): the flow has no tasks", at: node.location)
         }
         return m.keys.compactMap { _, key, value in
             guard let name = key.identifier("task name", sink) else { return nil }
-            let path = context == "flow" ? name : "\(context).\(name)"
+            let path = parent.map { "\($0).\(name)" } ?? name
             let node = decodeTaskNode(name, key.location, value, path: path)
             if node == nil { sink.brokenNames.formUnion([name, path]) }
             return node
@@ -239,11 +243,12 @@ struct FlowDecoder {
         let isFlow: Bool = if case .mapping(let pairs) = node.content { pairs.contains { $0.key.scalar == "flow" } } else { false }
         let context = isFlow ? "flow '\(path)'" : "task '\(path)'"
         guard var m = MappingReader(node, context: context, sink: sink,
-                                    expecting: "a mapping with 'type' (a task) or 'flow' (a nested flow)")
+                                    expecting: "a mapping with 'type' (a task) or 'flow' (a nested flow)",
+                                    owner: at)
         else { return nil }
         let when = m.value("when").flatMap { decodeCondition($0, context: context) }
         if isFlow {
-            let children = m.value("flow").map { decodeTaskNodes($0, context: path) } ?? []
+            let children = m.value("flow").map { decodeTaskNodes($0, parent: path) } ?? []
             m.finish(elsewhere: Dictionary(uniqueKeysWithValues: ["type", "input", "head", "weight", "classes",
                                                                  "labels", "scale", "loss"].map {
                 ($0, "belongs to a task; a nested flow has only 'flow' and 'when'")
@@ -263,7 +268,7 @@ struct FlowDecoder {
             spec.input = Located(value: text, location: input.location)
         }
         if let head = m.value("head") { spec.head = decodeLayers(head, context: "\(context): head") }
-        spec.weight = m.value("weight")?.double("\(context): weight", in: 0...1e6, sink) ?? 1
+        spec.weight = m.value("weight")?.double("\(context): weight", in: 0...Double.greatestFiniteMagnitude, sink) ?? 1
         var elsewhere: [String: String] = [:]
         let classKey = type == .multilabel ? "labels" : "classes"
         if type.hasClasses, let node = m.value(classKey) {
@@ -274,7 +279,7 @@ struct FlowDecoder {
                                               : "applies to multilabel tasks"
         }
         if type == .boundedRegression {
-            spec.scale = m.value("scale")?.double("\(context): scale", in: 0...1e12, exclusiveLower: true, sink) ?? 1
+            spec.scale = m.value("scale")?.double("\(context): scale", in: 0...Double.greatestFiniteMagnitude, exclusiveLower: true, sink) ?? 1
         } else {
             elsewhere["scale"] = "applies to bounded_regression tasks"
         }

@@ -56,9 +56,9 @@ struct FlowResolver {
         var edges: [String: [Located<String>]] = [:]
         for branch in flow.trunk {
             for source in branch.sources {
-                if source.value == branch.name {
+                if source.value == branch.name, !inputNames.contains(branch.name) {
                     sink.error("branch '\(branch.name)' reads from itself", at: source.location)
-                } else if branchByName[source.value] != nil {
+                } else if branchByName[source.value] != nil, source.value != branch.name {
                     edges[branch.name, default: []].append(source)
                 } else if !inputNames.contains(source.value), !sink.brokenNames.contains(source.value) {
                     sink.error("branch '\(branch.name)': 'from' names unknown input or branch '\(source.value)'",
@@ -153,8 +153,12 @@ struct FlowResolver {
             } else if let defaultInput {
                 inputName = defaultInput
             } else {
-                sink.error("\(context): no 'input:' given, and the flow has no trunk branch to default to",
-                           at: node.node.location, hint: "name an input, e.g. 'input: \(inputs.first?.input.name ?? "features")'")
+                // With no trunk, the default is the only input; a broken input was reported already.
+                if inputs.count > 1 {
+                    sink.error("\(context): no 'input:' given, and with no trunk there is no default among "
+                               + "several inputs", at: node.node.location,
+                               hint: "name one, e.g. 'input: \(inputs[0].input.name)'")
+                }
                 continue
             }
             // A branch whose own shapes failed has already been reported.

@@ -8,16 +8,20 @@ struct MappingReader {
     /// How errors name this mapping: `input 'image'`, `task 'door_open'`, `train.optimizer`.
     let context: String
     let sink: DiagnosticSink
+    /// Where "missing required key" points: the key that names this mapping when there is one
+    /// (`door_open:`), else the mapping itself.
+    let ownerLocation: SourceLocation
     private(set) var pairs: [YAMLNode.Pair] = []
     private var read: Set<String> = []
 
     /// Nil (after reporting) when `node` is not a mapping.
     /// `entryNoun` names the entries in duplicate-key errors: "key", "task", "input", "branch".
     init?(_ node: YAMLNode, context: String, sink: DiagnosticSink, expecting: String = "a mapping",
-          entryNoun: String = "key") {
+          entryNoun: String = "key", owner: SourceLocation? = nil) {
         self.node = node
         self.context = context
         self.sink = sink
+        self.ownerLocation = owner ?? node.location
         guard case .mapping(let pairs) = node.content else {
             sink.error("\(context): expected \(expecting), found \(node.kindDescription)", at: node.location)
             return nil
@@ -56,7 +60,7 @@ struct MappingReader {
     mutating func required(_ key: String, what: String? = nil) -> YAMLNode? {
         guard let value = value(key) else {
             sink.error("\(context): missing required key '\(key)'\(what.map { " (\($0))" } ?? "")",
-                       at: node.location)
+                       at: ownerLocation)
             return nil
         }
         return value
@@ -125,9 +129,10 @@ extension YAMLNode {
         guard lowOK, highOK else {
             let low = exclusiveLower ? "greater than \(Self.format(range.lowerBound))"
                                      : "at least \(Self.format(range.lowerBound))"
-            let high = exclusiveUpper ? "less than \(Self.format(range.upperBound))"
-                                      : "at most \(Self.format(range.upperBound))"
-            sink.error("\(what): \(Self.format(value)) is out of range; expected a number \(low) and \(high)",
+            let high = range.upperBound == .greatestFiniteMagnitude ? ""
+                : exclusiveUpper ? " and less than \(Self.format(range.upperBound))"
+                : " and at most \(Self.format(range.upperBound))"
+            sink.error("\(what): \(Self.format(value)) is out of range; expected a number \(low)\(high)",
                        at: location)
             return nil
         }

@@ -1,14 +1,15 @@
 /// "Did you mean" suggestions by edit distance, as compilers give for misspelt names.
 public enum Suggestion {
     /// The candidate closest to `name`, if it is close enough to be a plausible typo:
-    /// at most a third of the name's length in edits (at least one), ties to the first candidate.
+    /// at most a third of the name's length in edits (at least one, and never the whole name),
+    /// ties to the first candidate.
     public static func closest<S: Sequence>(to name: String, among candidates: S) -> String?
     where S.Element == String {
         let limit = max(1, name.count / 3)
         var best: (candidate: String, distance: Int)?
         for candidate in candidates where candidate != name {
             let distance = editDistance(name.lowercased(), candidate.lowercased())
-            if distance <= limit, distance < (best?.distance ?? .max) {
+            if distance <= limit, distance < name.count, distance < (best?.distance ?? .max) {
                 best = (candidate, distance)
             }
         }

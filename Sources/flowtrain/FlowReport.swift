@@ -35,7 +35,7 @@ struct FlowReport {
         table.add("")
         table.add("inputs", "shape", "params")
         for input in flow.inputs {
-            table.add("  \(input.input.name): \(input.input.typeName), column '\(input.input.column)'",
+            table.add("  \(input.input.name): \(input.input.typeName), \(source(of: input.input))",
                       input.shape.description, parameters(input.parameters))
         }
         if !flow.branches.isEmpty {
@@ -66,6 +66,14 @@ struct FlowReport {
             parts.append("split valid \(split.valid), test \(split.test), seed \(split.seed)")
         }
         return parts.joined(separator: ", ")
+    }
+
+    private func source(of input: Input) -> String {
+        guard case .numeric(let columns, _, _) = input.kind else { return "column '\(input.column)'" }
+        switch columns {
+        case .names(let names): return "columns " + names.joined(separator: ", ")
+        case .pattern(let glob): return "columns matching '\(glob)'"
+        }
     }
 
     private func parameters(_ count: SymbolicCount) -> String {

@@ -1,0 +1,64 @@
+import Testing
+@testable import FlowSpec
+
+/// Loads flow text and returns its diagnostics as `LINE:COL: message (hint)` strings.
+func diagnostics(_ text: String) -> [String] {
+    diagnostics(Array(text.utf8))
+}
+
+func diagnostics(_ bytes: [UInt8]) -> [String] {
+    do {
+        _ = try FlowLoader.load(bytes: bytes, file: "f.yaml")
+        return []
+    } catch {
+        return error.diagnostics.map { d in
+            (d.location.map { "\($0.line):\($0.column): " } ?? "") + d.message + (d.hint.map { " (\($0))" } ?? "")
+        }
+    }
+}
+
+func load(_ text: String) throws -> ResolvedFlow {
+    try FlowLoader.load(bytes: Array(text.utf8), file: "f.yaml")
+}
+
+let minimalHeader = """
+    name: t
+    data: {train: train.csv}
+    inputs:
+      x: {type: numeric, columns: [a, b, c]}
+
+    """
+
+struct FileLevelErrorTests {
+    @Test func emptyFileIsOneError() {
+        #expect(diagnostics([]) == ["1:1: the flow file is empty; a flow needs at least name, data, inputs and flow"])
+    }
+
+    @Test func binaryFileIsOneError() {
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13]
+        #expect(diagnostics(png) == ["1:1: this is not a text file (byte 0 is not UTF-8 text); a flow is a YAML text file"])
+    }
+
+    @Test func nulByteLaterInTheFileIsLocated() {
+        let bytes = Array("name: t\ndata: x\u{0}".utf8)
+        #expect(diagnostics(bytes) == ["2:8: this is not a text file (byte 15 is not UTF-8 text); a flow is a YAML text file"])
+    }
+
+    @Test func missingFileNamesThePath() {
+        #expect(throws: DiagnosticList.self) { try FlowLoader.load(path: "/nonexistent/flow.yaml") }
+        do {
+            _ = try FlowLoader.load(path: "/nonexistent/flow.yaml")
+        } catch {
+            #expect(error.description == "cannot open flow file '/nonexistent/flow.yaml': no such file")
+        }
+    }
+
+    @Test func quadraticAliasBlowUpIsRefusedQuickly() {
+        // Each level doubles; 40 levels would be 2^40 nodes if anything walked them.
+        var text = "a0: &a0 [x, x]\n"
+        for level in 1...40 { text += "a\(level): &a\(level) [*a\(level - 1), *a\(level - 1)]\n" }
+        let result = diagnostics(text)
+        #expect(result.count == 1)
+        #expect(result.first?.contains("is it an alias bomb?") == true)
+    }
+}
