@@ -1,1 +1,114 @@
+import Foundation
 import Testing
+
+/// Runs the built `flowtrain` binary the way a user does and checks exit codes and output.
+struct CheckCommandTests {
+    @Test(arguments: ["flows/security.yaml", "flows/orders.yaml"])
+    func shippedFlowsAreValid(_ flow: String) throws {
+        let result = try run(["check", flow])
+        #expect(result.status == 0)
+        #expect(result.stderr.isEmpty)
+        #expect(result.stdout.contains("parameters: "))
+    }
+
+    @Test func textShowsComposedPreconditionsShapesAndParameters() throws {
+        let result = try run(["check", "flows/security.yaml"])
+        let lines = result.stdout.split(separator: "\n").map { String($0) }
+        func line(containing text: String) -> String? { lines.first { $0.contains(text) } }
+        #expect(line(containing: "when   not door_open") != nil)
+        #expect(line(containing: "path   person_regression.body_regression.shirt_type") != nil)
+        // conv 16, kernel 3 over 3 channels: 3·3·3·16 + 16 weights.
+        let conv = try #require(line(containing: "conv 16, kernel 3, padding same"))
+        #expect(conv.hasSuffix("[64, 64, 16]  448"))
+        #expect(lines.last?.hasPrefix("parameters: 32,000 in inputs and trunk") == true)
+    }
+
+    @Test func jsonCarriesTheSameFacts() throws {
+        let result = try run(["check", "flows/security.yaml", "--format", "json"])
+        #expect(result.status == 0)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let tasks = try #require(document["tasks"] as? [[String: Any]])
+        #expect(tasks.count == 14)
+        let locked = try #require(tasks.first { $0["path"] as? String == "door_locked" })
+        #expect(locked["when"] as? String == "not door_open")
+        #expect(locked["depends_on"] as? [String] == ["door_open"])
+        #expect(locked["input"] as? String == "features")
+        let parameters = try #require(document["parameters"] as? [String: Any])
+        #expect(parameters["trunk"] as? Int == 32_000)
+    }
+
+    @Test func badFlowExitsTwoWithLocatedErrorsOnStandardError() throws {
+        let path = try temporaryFlow("""
+            name: t
+            data: {train: train.csv}
+            inputs:
+              x: {type: numeric, columns: [a]}
+            flow:
+              door_open: {type: binary}
+              door_locked: {type: binary, when: not door_opn}
+            """)
+        let result = try run(["check", path])
+        #expect(result.status == 2)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr == "\(path):7:41: task 'door_locked': precondition refers to unknown task 'door_opn' "
+                + "(did you mean 'door_open'?)\n")
+    }
+
+    @Test func missingFileAndBadArgumentsExitTwo() throws {
+        let missing = try run(["check", "no/such/flow.yaml"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr == "cannot open flow file 'no/such/flow.yaml': no such file\n")
+        #expect(try run(["check", "flows/security.yaml", "--format", "xml"]).status == 2)
+        #expect(try run(["check"]).status == 2)
+        #expect(try run(["frobnicate"]).status == 2)
+    }
+
+    @Test func helpExitsZero() throws {
+        let result = try run(["check", "--help"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("Validate a flow file and print its resolved tree."))
+    }
+}
+
+struct CommandResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// The package root; commands run there so that `flows/…` paths work as in the README.
+let repositoryRoot: URL = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url
+}()
+
+/// The `flowtrain` binary built beside this test bundle.
+let flowtrainBinary: URL = {
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    let candidates = [beside, beside.deletingLastPathComponent(), repositoryRoot.appendingPathComponent(".build/debug")]
+    return candidates.map { $0.appendingPathComponent("flowtrain") }
+        .first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[2]
+}()
+
+func run(_ arguments: [String]) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = flowtrainBinary
+    process.arguments = arguments
+    process.currentDirectoryURL = repositoryRoot
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                         stderr: String(decoding: stderr, as: UTF8.self))
+}
+
+func temporaryFlow(_ text: String) throws -> String {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowtrain-\(UUID().uuidString).yaml")
+    try text.write(to: url, atomically: true, encoding: .utf8)
+    return url.path
+}
