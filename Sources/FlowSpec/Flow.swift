@@ -239,8 +239,9 @@ public struct Schedule: Sendable, Equatable {
     /// The schedule shapes.
     public enum Kind: Sendable, Equatable {
         case constant
-        /// Multiply by `gamma` every `stepSize` epochs.
-        case step(stepSize: Int, gamma: Double)
+        /// Multiply by `gamma` every `stepSize` epochs; nil means a third of the epochs trained
+        /// (so that `train --epochs N` keeps the shape of the schedule).
+        case step(stepSize: Int?, gamma: Double)
         /// Cosine decay to `minimumFactor` × lr at the last epoch.
         case cosine(minimumFactor: Double)
     }

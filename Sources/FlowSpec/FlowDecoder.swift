@@ -18,9 +18,9 @@ struct FlowDecoder {
             tasks = decodeTaskNodes(flowNode, parent: nil)
         }
         let training = decodeTraining(top.value("train"))
-        top.finish()
-        guard let name else { return nil }
-        return Flow(name: name, file: file, data: data, inputs: inputs, trunk: trunk, tasks: tasks,
+        top.finish(ignoringPrefix: "x-")
+        // A missing or bad name was reported; resolution goes on to find the other mistakes.
+        return Flow(name: name ?? "", file: file, data: data, inputs: inputs, trunk: trunk, tasks: tasks,
                     training: training)
     }
 
@@ -46,9 +46,17 @@ struct FlowDecoder {
             sink.error("data: 'file' needs a 'split' such as {valid: 0.1, test: 0.1, seed: 1}",
                        at: m.keyLocation("file"))
         }
-        if data.split != nil, data.train != nil, data.valid != nil, data.test != nil {
-            sink.error("data: 'split' has nothing to do: train, valid and test files are all given",
-                       at: m.keyLocation("split"))
+        // With `train`, a split carves valid and test rows out of the training file, for
+        // whichever of the two has no file of its own.
+        if let split = data.split, data.train != nil {
+            if data.valid != nil, split.valid > 0 {
+                sink.error("data: 'split.valid' and a 'valid' file both give validation rows; keep one",
+                           at: m.keyLocation("split"))
+            }
+            if data.test != nil, split.test > 0 {
+                sink.error("data: 'split.test' and a 'test' file both give test rows; keep one",
+                           at: m.keyLocation("split"))
+            }
         }
         return data
     }
@@ -96,6 +104,7 @@ struct FlowDecoder {
         var kind: Input.Kind?
         switch type {
         case "image":
+            let resize = m.value("resize")?.bool("\(context): resize", sink) ?? false
             if let shape = m.required("shape", what: "[height, width, channels]"),
                let dims = shape.list("\(context): shape", sink) {
                 if dims.count != 3 {
@@ -105,7 +114,6 @@ struct FlowDecoder {
                     let h = dims[0].int("\(context): height", in: 1...16384, sink)
                     let w = dims[1].int("\(context): width", in: 1...16384, sink)
                     let c = dims[2].int("\(context): channels", in: 1...4, sink)
-                    let resize = m.value("resize")?.bool("\(context): resize", sink) ?? false
                     if let h, let w, let c {
                         if c == 2 {
                             sink.error("\(context): channels must be 1 (gray), 3 (RGB) or 4 (RGBA)", at: dims[2].location)
@@ -403,7 +411,7 @@ struct FlowDecoder {
         if case .scalar = node.content {
             guard let name = node.choice("train.schedule", names, sink) else { return nil }
             switch name {
-            case "step": return Schedule(kind: .step(stepSize: max(1, epochs / 3), gamma: 0.1), warmupEpochs: 0)
+            case "step": return Schedule(kind: .step(stepSize: nil, gamma: 0.1), warmupEpochs: 0)
             case "cosine": return Schedule(kind: .cosine(minimumFactor: 0), warmupEpochs: 0)
             default: return Schedule(kind: .constant, warmupEpochs: 0)
             }
@@ -415,7 +423,7 @@ struct FlowDecoder {
         let kind: Schedule.Kind
         switch name {
         case "step":
-            let size = m.value("step_size")?.int("train.schedule.step_size", in: 1...100_000, sink) ?? max(1, epochs / 3)
+            let size = m.value("step_size")?.int("train.schedule.step_size", in: 1...100_000, sink)
             let gamma = m.value("gamma")?.double("train.schedule.gamma", in: 0...1, exclusiveLower: true, sink) ?? 0.1
             kind = .step(stepSize: size, gamma: gamma)
             elsewhere["min_factor"] = "applies to the cosine schedule"

@@ -72,12 +72,11 @@ struct FlowResolver {
             sink.error("branch '\(cycle.names[0])': trunk branches form a cycle: "
                        + (cycle.names + [cycle.names[0]]).joined(separator: " → "), at: cycle.firstEdge.location)
         }
-        guard cycles.isEmpty else { return [] }
-
-        // Branches in dependency order; a branch whose sources failed is skipped silently.
+        // Branches in dependency order; branches on a cycle, behind one, or whose sources failed
+        // are left out silently: their problem is reported once, above.
         let order = CycleFinder.topologicalOrder(nodes: branchNames, edges: { edges[$0]?.map(\.value) ?? [] })
         let inference = ShapeInference(sink: sink)
-        var shapes: [String: Shape] = Dictionary(uniqueKeysWithValues: inputs.map { ($0.input.name, $0.shape) })
+        var shapes: [String: Shape] = Dictionary(inputs.map { ($0.input.name, $0.shape) }, uniquingKeysWith: { first, _ in first })
         var resolved: [ResolvedBranch] = []
         for name in order {
             guard let branch = branchByName[name] else { continue }
@@ -130,7 +129,7 @@ struct FlowResolver {
             : leaves.map(\.path)
 
         // Heads read a branch or an input; the default is the last branch declared, or the only input.
-        var shapes: [String: Shape] = Dictionary(uniqueKeysWithValues: inputs.map { ($0.input.name, $0.shape) })
+        var shapes: [String: Shape] = Dictionary(inputs.map { ($0.input.name, $0.shape) }, uniquingKeysWith: { first, _ in first })
         for branch in branches { shapes[branch.branch.name] = branch.output }
         let knownNames = inputs.map(\.input.name) + flow.trunk.map(\.name)
         let defaultInput = flow.trunk.last?.name ?? (inputs.count == 1 ? inputs[0].input.name : nil)

@@ -136,7 +136,11 @@ enum LayerSyntax {
                 args.sink.error("\(args.context): needs the layers it wraps, e.g. residual: [dense: 64, relu]", at: args.at)
                 return nil
             }
-            if case .sequence = node.content {
+            if case .sequence(let items) = node.content {
+                guard !items.isEmpty else {
+                    args.sink.error("\(args.context): needs at least one layer to wrap", at: node.location)
+                    return nil
+                }
                 return .residual(args.decoder.decodeLayers(node, context: args.context))
             }
             guard var f = args.fields(shorthandKey: nil) else { return nil }

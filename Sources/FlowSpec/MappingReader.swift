@@ -39,9 +39,13 @@ struct MappingReader {
         }
     }
 
-    /// Keys in document order, with their nodes.
+    /// Keys in document order, with their nodes; a duplicated key (reported by `init`) only once.
     var keys: [(name: String, key: YAMLNode, value: YAMLNode)] {
-        pairs.map { ($0.key.scalar ?? "", $0.key, $0.value) }
+        var seen = Set<String>()
+        return pairs.compactMap { pair in
+            let name = pair.key.scalar ?? ""
+            return seen.insert(name).inserted ? (name, pair.key, pair.value) : nil
+        }
     }
 
     func has(_ key: String) -> Bool { pairs.contains { $0.key.scalar == key } }
@@ -68,9 +72,11 @@ struct MappingReader {
 
     /// Reports every key not read, with the closest allowed key as a hint. `elsewhere` names keys
     /// that are valid in a sibling kind of object, to explain why they are refused here.
-    mutating func finish(elsewhere: [String: String] = [:]) {
+    /// Keys starting with `ignoringPrefix` are allowed and ignored (`x-` keys hold YAML anchors).
+    mutating func finish(elsewhere: [String: String] = [:], ignoringPrefix: String? = nil) {
         for pair in pairs {
             guard let name = pair.key.scalar, !read.contains(name) else { continue }
+            if let prefix = ignoringPrefix, name.hasPrefix(prefix) { continue }
             if let reason = elsewhere[name] {
                 sink.error("\(context): '\(name)' \(reason)", at: pair.key.location)
             } else {
@@ -98,8 +104,9 @@ extension YAMLNode {
     func identifier(_ what: String, _ sink: DiagnosticSink) -> String? {
         guard let text = string(what, sink) else { return nil }
         guard Identifier.isValid(text) else {
-            sink.error("\(what): '\(text)' is not a valid name; use letters, digits and '_', "
-                       + "starting with a letter or '_'", at: location)
+            let reason = Identifier.keywords.contains(text) ? "'\(text)' is reserved for when: expressions"
+                : "use letters, digits and '_', starting with a letter or '_'"
+            sink.error("\(what): '\(text)' is not a valid name; \(reason)", at: location)
             return nil
         }
         return text

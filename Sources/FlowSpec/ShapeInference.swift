@@ -118,6 +118,10 @@ struct ShapeInference {
         case (_, .vector(let features)):
             return ResolvedLayer(layer: layer, output: .vector(width),
                                  parameters: (features + SymbolicCount(1)) * width, inner: [])
+        case (_, .tokenIDs):
+            sink.error("\(context): the output layer needs a vector, but '\(inputName)' gives \(input.phrase)",
+                       at: location, hint: "embed them first: 'embedding: N', then global_avgpool or flatten")
+            return nil
         default:
             sink.error("\(context): the output layer needs a vector, but '\(inputName)' gives \(input.phrase)"
                        + (spec.head.isEmpty ? "" : " after the head"), at: location,

@@ -43,10 +43,12 @@ struct TaskTree {
 
     func children(of parent: TaskPath?) -> [Entry] { entries.filter { $0.parent == parent } }
 
-    /// Resolves `name` (one name or a dotted path) as seen from inside `scope`: relative to the
-    /// scope, then to each enclosing flow, finally from the root, where a full path always works.
+    /// Resolves `name` as seen from inside `scope`. A full dotted path from the root always
+    /// means that task; otherwise the name is looked up relative to the scope (siblings first),
+    /// then to each enclosing flow.
     func lookup(_ name: String, from scope: TaskPath?) -> Entry? {
         let parts = name.split(separator: ".").map(String.init)
+        if parts.count > 1, let entry = node(TaskPath(parts)) { return entry }
         var base = scope?.components ?? []
         while true {
             if let entry = node(TaskPath(base + parts)) { return entry }

@@ -123,7 +123,9 @@ private struct Builder {
                 case "tag:yaml.org,2002:str": isPlain = false
                 case "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
                      "tag:yaml.org,2002:null", "!": break
-                default: throw Diagnostic("YAML tag '\(tag)' is not supported in a flow file", at: at)
+                default:
+                    throw Diagnostic("YAML tag '\(tag)' is not supported in a flow file", at: at,
+                                     hint: "a value starting with '!' must be quoted; in when: write 'not'")
                 }
             }
             let node = YAMLNode(content: .scalar(text, isPlain: isPlain), location: at, size: 1)

@@ -44,6 +44,32 @@ struct FlowResolutionTests {
         #expect(when(flow, "c") == "g.h.a")
     }
 
+    @Test func aFullDottedPathWinsOverARelativeReading() throws {
+        // Inside flow `a`, `a.x` could be read relative to `a` (a.a.x); the full path wins.
+        let flow = try load(minimalHeader + """
+            flow:
+              a:
+                flow:
+                  x: {type: binary}
+                  a:
+                    flow:
+                      x: {type: binary}
+                  y: {type: binary, when: a.x}
+                  z: {type: binary, when: x}
+            """)
+        #expect(when(flow, "a.y") == "a.x")
+        #expect(when(flow, "a.z") == "a.x")
+    }
+
+    @Test func topLevelXKeysHoldAnchorsAndAreIgnored() throws {
+        let flow = try load(minimalHeader + """
+            x-head: &head [dense: 8, relu]
+            flow:
+              a: {type: binary, head: *head}
+            """)
+        #expect(flow.tasks[0].head.count == 2)
+    }
+
     @Test func nestedFlowConditionsComposeWithAnd() throws {
         let flow = try load(minimalHeader + """
             flow:

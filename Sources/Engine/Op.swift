@@ -1,0 +1,22 @@
+/// Whether a pass trains (dropout drops, batchnorm uses batch statistics) or evaluates.
+public enum PassMode: Sendable {
+    case training
+    case evaluation
+}
+
+/// One step of a compiled plan. Its tensors and parameters are bound when the plan is built;
+/// a pass only says how many samples the batch has.
+///
+/// `backward` accumulates (`+=`) into input gradients: a tensor read by several ops gets the
+/// sum of their contributions. The plan zeroes gradients once before each backward pass.
+public protocol Op: AnyObject {
+    func forward(batch: Int, mode: PassMode)
+    func backward(batch: Int)
+    /// Floating-point operations of one forward plus backward pass (a multiply-add is two),
+    /// for `bench`'s GFLOP/s.
+    func flops(batch: Int) -> Double
+}
+
+extension Op {
+    public func flops(batch: Int) -> Double { 0 }
+}
