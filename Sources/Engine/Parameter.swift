@@ -12,6 +12,8 @@ public final class Parameter {
     public internal(set) var offset = 0
     public internal(set) var value: UnsafeMutablePointer<Float>!
     public internal(set) var grad: UnsafeMutablePointer<Float>!
+    /// In a frozen group: no gradient is computed for it and the optimiser leaves it alone.
+    public internal(set) var frozen = false
 
     init(name: String, shape: [Int], initialization: Initialization, group: Int) {
         self.name = name

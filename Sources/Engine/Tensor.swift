@@ -50,6 +50,16 @@ final class Arena {
         return raw.assumingMemoryBound(to: Float.self)
     }
 
+    /// `count` zeroed 32-bit integers (argmax indices of max pooling).
+    func int32s(_ count: Int) -> UnsafeMutablePointer<Int32> {
+        let byteCount = max(count, 1) * MemoryLayout<Int32>.stride
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
+        raw.initializeMemory(as: Int32.self, repeating: 0, count: max(count, 1))
+        blocks.append(raw)
+        bytes += byteCount
+        return raw.assumingMemoryBound(to: Int32.self)
+    }
+
     deinit {
         for block in blocks { block.deallocate() }
     }

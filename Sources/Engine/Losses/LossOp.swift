@@ -1,0 +1,67 @@
+/// A task's loss: the mean of a per-row (or per-element) loss over the rows its mask keeps,
+/// fused with the activation so that it is stable from logits. With no row kept the loss is 0
+/// and the gradient zero, never NaN.
+///
+/// Backward seeds the plan's gradients: d(weight × loss)/d logits, added into the logits'
+/// gradient. `weight` may change between steps (loss balancers).
+public protocol LossOp: Op {
+    var weight: Float { get set }
+    /// The mean loss of the last forward pass.
+    var loss: Float { get }
+    /// Rows (or elements) the mask kept in the last forward pass.
+    var count: Int { get }
+}
+
+/// A loss applied to each logit separately: l(z, y) and dl/dz, side by side.
+protocol ElementLoss {
+    func loss(_ z: Float, _ y: Float) -> Float
+    func gradient(_ z: Float, _ y: Float) -> Float
+}
+
+/// Any `ElementLoss` over logits, targets and a mask of the same shape (binary: one per row;
+/// multilabel: one per label; regressions: one per target).
+final class ElementwiseLossOp<L: ElementLoss>: LossOp {
+    let function: L
+    let logits: Tensor, targets: Tensor, mask: Tensor
+    var weight: Float
+    private(set) var loss: Float = 0
+    private(set) var count = 0
+
+    init(_ function: L, logits: Tensor, targets: Tensor, mask: Tensor, weight: Float) {
+        precondition(logits.sampleSize == targets.sampleSize && logits.sampleSize == mask.sampleSize)
+        self.function = function
+        self.logits = logits
+        self.targets = targets
+        self.mask = mask
+        self.weight = weight
+    }
+
+    func forward(batch: Int, mode: PassMode) {
+        let z = logits.data, y = targets.data, m = mask.data
+        var sum: Double = 0, kept = 0
+        for i in 0..<(batch * logits.sampleSize) where m[i] != 0 {
+            sum += Double(function.loss(z[i], y[i]))
+            kept += 1
+        }
+        count = kept
+        loss = kept == 0 ? 0 : Float(sum / Double(kept))
+    }
+
+    func backward(batch: Int) {
+        guard count > 0, let dz = logits.grad else { return }
+        let z = logits.data, y = targets.data, m = mask.data
+        let scale = weight / Float(count)
+        for i in 0..<(batch * logits.sampleSize) where m[i] != 0 {
+            dz[i] += scale * function.gradient(z[i], y[i])
+        }
+    }
+}
+
+extension PlanBuilder {
+    func elementLoss<L: ElementLoss>(_ function: L, logits: Tensor, targets: Tensor, mask: Tensor,
+                                     weight: Float) -> any LossOp {
+        let op = ElementwiseLossOp(function, logits: logits, targets: targets, mask: mask, weight: weight)
+        add(op)
+        return op
+    }
+}

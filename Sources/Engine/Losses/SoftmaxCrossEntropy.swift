@@ -1,0 +1,61 @@
+import Foundation
+
+/// Softmax + cross-entropy from logits, per row of C classes (or per position for token
+/// classification): l = logsumexp(z) − z[y], computed with the row's maximum subtracted so
+/// that no exponential overflows; dl/dz = softmax(z) − onehot(y). Targets are class indices.
+final class SoftmaxCrossEntropyOp: LossOp {
+    let logits: Tensor, targets: Tensor, mask: Tensor
+    let classes: Int
+    var weight: Float
+    private(set) var loss: Float = 0
+    private(set) var count = 0
+
+    init(logits: Tensor, targets: Tensor, mask: Tensor, weight: Float) {
+        self.logits = logits
+        self.targets = targets
+        self.mask = mask
+        self.weight = weight
+        classes = logits.shape.last!
+        precondition(targets.sampleSize * classes == logits.sampleSize && mask.sampleSize == targets.sampleSize)
+    }
+
+    /// log Σ e^z over one row, stably.
+    private func logSumExp(_ z: UnsafePointer<Float>) -> Float {
+        var top = -Float.infinity
+        for j in 0..<classes { top = max(top, z[j]) }
+        var sum: Float = 0
+        for j in 0..<classes { sum += expf(z[j] - top) }
+        return top + logf(sum)
+    }
+
+    func forward(batch: Int, mode: PassMode) {
+        var sum: Double = 0, kept = 0
+        for r in 0..<(batch * targets.sampleSize) where mask.data[r] != 0 {
+            let z = logits.data + r * classes
+            sum += Double(logSumExp(z) - z[Int(targets.data[r])])
+            kept += 1
+        }
+        count = kept
+        loss = kept == 0 ? 0 : Float(sum / Double(kept))
+    }
+
+    func backward(batch: Int) {
+        guard count > 0, let dlogits = logits.grad else { return }
+        let scale = weight / Float(count)
+        for r in 0..<(batch * targets.sampleSize) where mask.data[r] != 0 {
+            let z = logits.data + r * classes, dz = dlogits + r * classes
+            let lse = logSumExp(z)
+            for j in 0..<classes { dz[j] += scale * expf(z[j] - lse) }
+            dz[Int(targets.data[r])] -= scale
+        }
+    }
+}
+
+extension PlanBuilder {
+    /// `logits` is (…, C); `targets` and `mask` have one entry per row of C.
+    public func softmaxCrossEntropy(logits: Tensor, targets: Tensor, mask: Tensor, weight: Float = 1) -> any LossOp {
+        let op = SoftmaxCrossEntropyOp(logits: logits, targets: targets, mask: mask, weight: weight)
+        add(op)
+        return op
+    }
+}

@@ -1,0 +1,34 @@
+/// out = a + b (a residual connection); da += dout, db += dout.
+final class AddOp: Op {
+    let a: Tensor, b: Tensor, output: Tensor
+
+    init(a: Tensor, b: Tensor, output: Tensor) {
+        self.a = a
+        self.b = b
+        self.output = output
+    }
+
+    func forward(batch: Int, mode: PassMode) {
+        let x = a.data, y = b.data, out = output.data
+        for i in 0..<(batch * output.sampleSize) { out[i] = x[i] + y[i] }
+    }
+
+    func backward(batch: Int) {
+        let dout = output.grad!
+        for grad in [a.grad, b.grad] {
+            guard let d = grad else { continue }
+            for i in 0..<(batch * output.sampleSize) { d[i] += dout[i] }
+        }
+    }
+}
+
+extension PlanBuilder {
+    /// `input + block(input)`; the block must keep the shape.
+    public func residual(_ input: Tensor, _ block: (Tensor) -> Tensor) -> Tensor {
+        let inner = block(input)
+        precondition(inner.shape == input.shape, "a residual block must keep its input's shape")
+        let output = tensor(input.shape)
+        add(AddOp(a: input, b: inner, output: output))
+        return output
+    }
+}

@@ -1,0 +1,79 @@
+/// A compiled network: a flat list of ops over buffers allocated once, sized for `maxBatch`.
+///
+/// `forward` walks the ops in order, `backward` walks them in reverse after zeroing every
+/// gradient; nothing is allocated, looked up or copied on the way. This is reverse-mode
+/// autograd with the graph fixed at build time, which is what a static flow allows.
+public final class Plan {
+    public let maxBatch: Int
+    public let ops: [any Op]
+    public let parameters: [Parameter]
+    public let groups: [ParameterGroup]
+    /// Non-learned state saved with the weights (batchnorm running statistics).
+    public let state: [StateTensor]
+    /// The loss ops, whose weighted sum backward differentiates.
+    public let losses: [any LossOp]
+    /// All parameter values, then all gradients, each `parameterCount` floats, in the order of
+    /// `parameters`: the optimiser's flat loops run over these.
+    public let values: UnsafeMutablePointer<Float>
+    public let gradients: UnsafeMutablePointer<Float>
+    public let parameterCount: Int
+    /// Bytes of every buffer the plan allocated (activations, gradients, scratch, parameters).
+    public var bufferBytes: Int { arena.bytes }
+
+    let arena: Arena
+    /// Tensors whose gradients backward zeroes first (views share their base's gradient).
+    private let gradientTensors: [Tensor]
+
+    init(maxBatch: Int, ops: [any Op], parameters: [Parameter], groups: [ParameterGroup], state: [StateTensor],
+         tensors: [Tensor], arena: Arena, values: UnsafeMutablePointer<Float>,
+         gradients: UnsafeMutablePointer<Float>, parameterCount: Int) {
+        self.maxBatch = maxBatch
+        self.ops = ops
+        self.parameters = parameters
+        self.groups = groups
+        self.state = state
+        self.losses = ops.compactMap { $0 as? any LossOp }
+        self.gradientTensors = tensors.filter { $0.grad != nil && !$0.isView }
+        self.arena = arena
+        self.values = values
+        self.gradients = gradients
+        self.parameterCount = parameterCount
+    }
+
+    public func forward(batch: Int, mode: PassMode) {
+        precondition(batch >= 1 && batch <= maxBatch, "batch \(batch) outside 1...\(maxBatch)")
+        for op in ops { op.forward(batch: batch, mode: mode) }
+    }
+
+    /// Gradients of Σ weight × loss with respect to every parameter, after `forward`.
+    public func backward(batch: Int) {
+        gradients.update(repeating: 0, count: parameterCount)
+        for tensor in gradientTensors {
+            tensor.grad!.update(repeating: 0, count: batch * tensor.sampleSize)
+        }
+        for op in ops.reversed() { op.backward(batch: batch) }
+    }
+
+    /// Restarts every op-owned generator (dropout) from `seed`, as building the plan did, so
+    /// that passes can be repeated exactly (gradient checks, resuming).
+    func reseedOps(_ seed: UInt64) {
+        for op in ops { (op as? SeededOp)?.reseed(planSeed: seed) }
+    }
+
+    /// Σ weight × loss of the last forward pass.
+    public var totalLoss: Float {
+        losses.reduce(0) { $0 + $1.weight * $1.loss }
+    }
+
+    /// Floating-point operations of one training step (forward and backward) at `batch`.
+    public func flops(batch: Int) -> Double {
+        ops.reduce(0) { $0 + $1.flops(batch: batch) }
+    }
+}
+
+/// A named buffer that is not learned but belongs with the weights (running statistics).
+public struct StateTensor {
+    public let name: String
+    public let shape: [Int]
+    public let data: UnsafeMutablePointer<Float>
+}

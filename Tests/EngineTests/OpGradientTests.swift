@@ -1,0 +1,141 @@
+import Testing
+@testable import Engine
+
+/// Every op's backward against finite differences (see `checkGradients`). Tolerance 1e-2: with
+/// h = 1e-3 and float32 forward passes, rounding in L contributes about 1e-7 · |L| / h ≈ 1e-3
+/// for the small plans here, and the O(h²) truncation far less; a wrong backward (a missing
+/// term, a transposed index, a wrong scale) gives errors of order 1.
+struct OpGradientTests {
+    static let tolerance = 1e-2
+
+    /// Values away from 0 by at least 0.1, so that no ReLU-like kink lies within h of an input.
+    static func awayFromZero(_ k: Int, _ i: Int) -> Float {
+        var random = Random(seed: UInt64(k * 100_003 + i))
+        let magnitude = 0.1 + 0.9 * random.uniform()
+        return random.uniform() < 0.5 ? -magnitude : magnitude
+    }
+
+    /// Distinct values 0.01 apart in a scrambled order, so that a max-pool window never holds two
+    /// values within 2h of each other.
+    static func distinct(_ k: Int, _ i: Int) -> Float {
+        Float((i * 7919) % 1009) * 0.01 - 5
+    }
+
+    func expectSmall(_ report: GradientReport, _ name: String) {
+        #expect(report.worst < Self.tolerance, "\(name): \(report)")
+        #expect(report.checked > 0)
+    }
+
+    @Test func dense() {
+        expectSmall(checkGradients(batch: 3, inputs: [[5]]) { b, x in
+            b.project(b.dense(x[0], units: 4, name: "d"))
+        }, "dense")
+    }
+
+    @Test func denseOverSequencePositions() {
+        expectSmall(checkGradients(batch: 2, inputs: [[3, 4]]) { b, x in
+            b.project(b.dense(x[0], units: 2, bias: false, name: "d"))
+        }, "dense per position")
+    }
+
+    @Test(arguments: ["relu", "leaky_relu", "gelu", "tanh", "sigmoid"])
+    func activations(_ name: String) {
+        let report = checkGradients(batch: 2, inputs: [[6]], fill: Self.awayFromZero) { b, x in
+            let y = switch name {
+            case "relu": b.relu(x[0])
+            case "leaky_relu": b.leakyReLU(x[0], slope: 0.1)
+            case "gelu": b.gelu(x[0])
+            case "tanh": b.tanh(x[0])
+            default: b.sigmoid(x[0])
+            }
+            b.project(y)
+        }
+        expectSmall(report, name)
+    }
+
+    @Test func dropoutInTrainingAndEvaluation() {
+        for mode in [PassMode.training, .evaluation] {
+            expectSmall(checkGradients(batch: 4, mode: mode, inputs: [[8]]) { b, x in
+                b.project(b.dropout(x[0], rate: 0.5))
+            }, "dropout \(mode)")
+        }
+    }
+
+    @Test func conv2dWithStrideAndPadding() {
+        for (stride, padding) in [(1, ConvPadding.zeros(0)), (2, .zeros(1)), (2, .same), (1, .same)] {
+            expectSmall(checkGradients(batch: 2, inputs: [[5, 6, 2]]) { b, x in
+                b.project(b.conv2d(x[0], filters: 3, kernel: 3, stride: stride, padding: padding, name: "c"))
+            }, "conv stride \(stride) padding \(padding)")
+        }
+    }
+
+    @Test func maxPool() {
+        expectSmall(checkGradients(batch: 2, inputs: [[5, 4, 3]], fill: Self.distinct) { b, x in
+            b.project(b.maxPool(x[0], size: 2, stride: 2))
+        }, "maxpool")
+        expectSmall(checkGradients(batch: 1, inputs: [[5, 5, 2]], fill: Self.distinct) { b, x in
+            b.project(b.maxPool(x[0], size: 3, stride: 1))
+        }, "overlapping maxpool")
+    }
+
+    @Test func avgPoolAndGlobalAvgPool() {
+        expectSmall(checkGradients(batch: 2, inputs: [[5, 4, 3]]) { b, x in
+            b.project(b.avgPool(x[0], size: 2, stride: 1))
+        }, "avgpool")
+        expectSmall(checkGradients(batch: 2, inputs: [[3, 4, 3]]) { b, x in
+            b.project(b.globalAvgPool(x[0]))
+        }, "global avgpool")
+    }
+
+    @Test func batchNormInTrainingAndEvaluation() {
+        for mode in [PassMode.training, .evaluation] {
+            expectSmall(checkGradients(batch: 4, mode: mode, inputs: [[2, 2, 3]]) { b, x in
+                b.project(b.batchNorm(x[0], name: "bn"))
+            }, "batchnorm \(mode)")
+        }
+    }
+
+    @Test func layerNorm() {
+        expectSmall(checkGradients(batch: 3, inputs: [[2, 5]]) { b, x in
+            b.project(b.layerNorm(x[0], name: "ln"))
+        }, "layernorm")
+    }
+
+    @Test func flattenConcatAndResidual() {
+        expectSmall(checkGradients(batch: 2, inputs: [[2, 2, 2], [3]]) { b, x in
+            let joined = b.concat([b.flatten(x[0]), x[1]])
+            b.project(b.residual(joined) { b.tanh(b.dense($0, units: 11, name: "r")) })
+        }, "flatten, concat, residual")
+    }
+
+    @Test func aTensorReadByManyOpsSumsTheirGradients() {
+        expectSmall(checkGradients(batch: 2, inputs: [[4]]) { b, x in
+            let shared = b.dense(x[0], units: 4, name: "shared")
+            b.project(b.tanh(shared), seed: 1)
+            b.project(b.sigmoid(shared), seed: 2)
+            b.project(b.dense(shared, units: 3, name: "head"), seed: 3)
+        }, "shared tensor")
+    }
+
+    @Test func embeddingGradientsReachOnlyTheRowsUsed() {
+        let builder = PlanBuilder(maxBatch: 2)
+        let ids = builder.input([3])
+        let out = builder.embedding(ids, vocabulary: 5, dimension: 2, name: "e")
+        builder.project(out)
+        let plan = builder.build(seed: 3)
+        for (i, id) in [0, 2, 2, 4, 0, 2].enumerated() { ids.data[i] = Float(id) }
+        plan.forward(batch: 2, mode: .training)
+        plan.backward(batch: 2)
+        let table = plan.parameters[0]
+        let projection = plan.losses[0] as! ProjectionLoss
+        for row in 0..<5 {
+            for j in 0..<2 {
+                // d/dtable[row][j] of Σ r · out = Σ of r over the positions that used the row.
+                let expected = [0, 2, 2, 4, 0, 2].enumerated().filter { $0.element == row }
+                    .reduce(Float(0)) { $0 + projection.r[$1.offset * 2 + j] }
+                #expect(abs(table.grad[row * 2 + j] - expected) < 1e-6)
+            }
+        }
+        #expect(table.grad[1 * 2] == 0 && table.grad[3 * 2 + 1] == 0)
+    }
+}
