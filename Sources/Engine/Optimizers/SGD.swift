@@ -1,0 +1,32 @@
+/// Stochastic gradient descent as PyTorch defines it: g ← g + λ·w (weight decay);
+/// b ← μ·b + g (momentum, b = g at the first step); Nesterov uses g + μ·b; w ← w − η·(that).
+public final class SGD: Optimizer {
+    let plan: Plan
+    let momentum: Float, nesterov: Bool, weightDecay: Float
+    let velocity: UnsafeMutablePointer<Float>
+    public private(set) var steps = 0
+
+    public init(plan: Plan, momentum: Float = 0, nesterov: Bool = false, weightDecay: Float = 0) {
+        self.plan = plan
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weightDecay = weightDecay
+        velocity = plan.arena.floats(plan.parameterCount)
+    }
+
+    public func step(learningRate: Float) {
+        let w = plan.values, g = plan.gradients, b = velocity
+        let (mu, decay, nesterov) = (momentum, weightDecay, nesterov)
+        plan.forEachTrainable(learningRate: learningRate) { offset, count, rate in
+            for i in offset..<(offset + count) {
+                var d = g[i] + decay * w[i]
+                if mu != 0 {
+                    b[i] = mu * b[i] + d
+                    d = nesterov ? d + mu * b[i] : b[i]
+                }
+                w[i] -= rate * d
+            }
+        }
+        steps += 1
+    }
+}
