@@ -20,9 +20,13 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product flowtrain
 
+# Tests run on optimised code (with @testable imports enabled): what users run, and what the
+# allocation test must measure.
+TEST_FLAGS := -c release -Xswiftc -enable-testing
+
 test: deps
-	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --disable-xctest
+	$(SWIFT) build $(TEST_FLAGS) --build-tests
+	$(SWIFT) test $(TEST_FLAGS) --skip-build --disable-xctest
 
 demo: build
 	@for flow in $(FLOWS); do echo "== flowtrain check $$flow"; $(FLOWTRAIN) check $$flow || exit 1; done

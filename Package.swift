@@ -30,7 +30,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "FlowSpecTests", dependencies: ["FlowSpec"], exclude: ["BadFlows"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        // Interposes malloc in the test executable to count allocations per thread.
+        .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "AllocationCounter"]),
         .testTarget(name: "CommandLineTests", dependencies: ["flowtrain"]),
     ]
 )
