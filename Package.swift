@@ -23,10 +23,12 @@ let package = Package(
                        pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .target(name: "FlowSpec", dependencies: ["CYAML"]),
         .target(name: "Engine", dependencies: ["CBLAS"]),
+        .target(name: "Tasks", dependencies: ["FlowSpec", "Engine"]),
+        .target(name: "Training", dependencies: ["FlowSpec", "Engine", "Tasks"]),
         .executableTarget(
             name: "flowtrain",
             dependencies: [
-                "FlowSpec", "Engine",
+                "FlowSpec", "Engine", "Tasks", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "FlowSpecTests", dependencies: ["FlowSpec"], exclude: ["BadFlows"]),

@@ -9,17 +9,33 @@
 ///     class     := word | 'quoted' | "quoted"
 ///
 /// `a != c` is `not (a == c)` and `a not in [..]` is `not (a in [..])`. Every token keeps its
-/// column, so errors point inside the expression.
+/// column, so errors point inside the expression. A condition is short by nature; the limits
+/// below keep a pathological one from exhausting the stack.
 struct ConditionParser {
+    static let maxLength = 2_000
+    static let maxDepth = 32
+    static let maxTerms = 100
+
     private let tokens: [Token]
     private var index = 0
     private let origin: SourceLocation
     private let endColumn: Int
+    private var depth = 0
+    private var terms = 0
 
-    /// Parses `text` written at `origin` (the first character's location).
-    static func parse(_ text: String, at origin: SourceLocation) throws(Diagnostic) -> Condition<Located<String>> {
-        var parser = ConditionParser(tokens: try lex(text, at: origin), origin: origin,
-                                     endColumn: origin.column + text.count)
+    /// Parses `text` written at `origin` (the first character's location). When the text is not
+    /// written verbatim on one line (folded, escaped), columns cannot be known and every
+    /// location is `origin`.
+    static func parse(_ text: String, at origin: SourceLocation, exactColumns: Bool = true)
+        throws(Diagnostic) -> Condition<Located<String>> {
+        guard text.count <= maxLength else {
+            throw Diagnostic("when: the condition is \(text.count) characters long; at most \(maxLength) are allowed",
+                             at: origin)
+        }
+        var tokens = try lex(text, at: origin, exactColumns: exactColumns)
+        if !exactColumns { tokens = tokens.map { var t = $0; t.location = origin; return t } }
+        var parser = ConditionParser(tokens: tokens, origin: origin,
+                                     endColumn: origin.column + (exactColumns ? text.count : 0))
         guard !parser.tokens.isEmpty else {
             throw Diagnostic("when: the condition is empty", at: origin)
         }
@@ -48,14 +64,14 @@ struct ConditionParser {
         func isSymbol(_ s: String) -> Bool { kind == .symbol && text == s }
     }
 
-    private static func lex(_ text: String, at origin: SourceLocation) throws(Diagnostic) -> [Token] {
+    private static func lex(_ text: String, at origin: SourceLocation, exactColumns: Bool) throws(Diagnostic) -> [Token] {
         let chars = Array(text)
         var tokens: [Token] = []
         var i = 0
         func isWordChar(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" || c == "-" }
         while i < chars.count {
             let c = chars[i]
-            let at = origin.advanced(by: i)
+            let at = exactColumns ? origin.advanced(by: i) : origin
             if c.isWhitespace { i += 1; continue }
             if isWordChar(c) {
                 let start = i
@@ -124,6 +140,12 @@ struct ConditionParser {
     }
 
     private mutating func parseUnary() throws(Diagnostic) -> Condition<Located<String>> {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > Self.maxDepth, let token = peek {
+            throw Diagnostic("when: the condition nests 'not' and parentheses more than \(Self.maxDepth) deep",
+                             at: token.location)
+        }
         if peek?.isWord("not") == true {
             index += 1
             return .not(try parseUnary())
@@ -145,6 +167,10 @@ struct ConditionParser {
             return inner
         }
         let path = try parsePath()
+        terms += 1
+        if terms > Self.maxTerms {
+            throw Diagnostic("when: the condition has more than \(Self.maxTerms) terms", at: path.location)
+        }
         guard let token = peek else { return .isTrue(path) }
         if token.isSymbol("==") || token.isSymbol("!=") {
             index += 1

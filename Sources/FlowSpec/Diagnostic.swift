@@ -34,21 +34,35 @@ public struct DiagnosticList: Error, Sendable, CustomStringConvertible {
 
 /// Collects diagnostics while a pass goes on, so that one bad key does not hide the next.
 final class DiagnosticSink {
+    /// Problems reported in full; past this many, the rest are only counted.
+    static let limit = 100
+
     private(set) var diagnostics: [Diagnostic] = []
-    /// Inputs, branches and tasks that were declared but could not be decoded. They have been
-    /// reported once; references to them are not reported again as unknown names.
-    var brokenNames: Set<String> = []
+    private var seen: Set<Diagnostic> = []
+    private var uncounted = 0
+    /// Inputs and branches that were declared but are broken (failed to decode, or hold a
+    /// layer that did). They have been reported once: references to them are not reported as
+    /// unknown, and nothing is inferred from them.
+    var brokenSources: Set<String> = []
+    /// Full paths of tasks and nested flows that were declared but could not be decoded, or
+    /// whose head holds a layer that could not.
+    var brokenTasks: Set<String> = []
 
     var isEmpty: Bool { diagnostics.isEmpty }
 
+    /// Every problem reported so far, shown or not: compare before and after decoding a part
+    /// to learn whether that part had one.
+    var count: Int { diagnostics.count + uncounted }
+
     func error(_ message: String, at location: SourceLocation?, hint: String? = nil) {
         let diagnostic = Diagnostic(message, at: location, hint: hint)
-        if !diagnostics.contains(diagnostic) { diagnostics.append(diagnostic) }
+        guard seen.insert(diagnostic).inserted else { return }
+        if diagnostics.count < Self.limit { diagnostics.append(diagnostic) } else { uncounted += 1 }
     }
 
-    /// Diagnostics in file order, the order a reader fixes them in.
+    /// Diagnostics in file order, the order a reader fixes them in, and a count of the rest.
     var sorted: [Diagnostic] {
-        diagnostics.enumerated().sorted { a, b in
+        let shown = diagnostics.enumerated().sorted { a, b in
             let la = a.element.location, lb = b.element.location
             switch (la, lb) {
             case let (x?, y?) where (x.line, x.column) != (y.line, y.column):
@@ -57,5 +71,7 @@ final class DiagnosticSink {
                 return a.offset < b.offset
             }
         }.map(\.element)
+        guard uncounted > 0 else { return shown }
+        return shown + [Diagnostic("… and \(uncounted) more problem\(uncounted == 1 ? "" : "s") not shown", at: nil)]
     }
 }

@@ -15,7 +15,7 @@ struct FlowDecoder {
         let trunk = top.value("trunk").map(decodeTrunk) ?? []
         var tasks: [TaskNode] = []
         if let flowNode = top.required("flow", what: "the tree of tasks") {
-            tasks = decodeTaskNodes(flowNode, parent: nil)
+            tasks = decodeTaskNodes(flowNode, parent: nil, markers: data.missingMarkers)
         }
         let training = decodeTraining(top.value("train"))
         top.finish(ignoringPrefix: "x-")
@@ -82,7 +82,7 @@ struct FlowDecoder {
         return m.keys.compactMap { name, key, value in
             guard let name = key.identifier("input name", sink) else { return nil }
             let input = decodeInput(name, key.location, value)
-            if input == nil { sink.brokenNames.insert(name) }
+            if input == nil { sink.brokenSources.insert(name) }
             return input
         }
     }
@@ -130,6 +130,11 @@ struct FlowDecoder {
                     columns = .pattern(text)
                 } else if let names = node.strings("\(context): columns", sink) {
                     if names.isEmpty { sink.error("\(context): columns is empty", at: node.location) }
+                    if case .sequence(let items) = node.content {
+                        for (index, item) in items.enumerated() where names[..<index].contains(names[index]) {
+                            sink.error("\(context): column '\(names[index])' is listed twice", at: item.location)
+                        }
+                    }
                     columns = names.isEmpty ? nil : .names(names)
                 } else { columns = nil }
             } else { columns = nil }
@@ -179,9 +184,12 @@ struct FlowDecoder {
         return m.keys.compactMap { _, key, value in
             guard let name = key.identifier("branch name", sink) else { return nil }
             let context = "branch '\(name)'"
+            let problemsBefore = sink.count
+            // A broken branch is kept, so that tasks still default to the last branch declared;
+            // nothing is inferred from it.
+            defer { if sink.count > problemsBefore { sink.brokenSources.insert(name) } }
             guard var b = MappingReader(value, context: context, sink: sink, owner: key.location) else {
-                sink.brokenNames.insert(name)
-                return nil
+                return Branch(name: name, location: key.location, sources: [], layers: [])
             }
             var sources: [Located<String>] = []
             if let from = b.required("from", what: "an input or branch, or a list of them") {
@@ -189,6 +197,9 @@ struct FlowDecoder {
                 if items.isEmpty { sink.error("\(context): 'from' is an empty list", at: from.location) }
                 sources = items.compactMap { item in
                     item.identifier("\(context): from", sink).map { Located(value: $0, location: item.location) }
+                }
+                for (index, source) in sources.enumerated() where sources[..<index].contains(where: { $0.value == source.value }) {
+                    sink.error("\(context): 'from' names '\(source.value)' twice", at: source.location)
                 }
             }
             let layers = b.value("layers").map { decodeLayers($0, context: context) } ?? []
@@ -232,7 +243,8 @@ struct FlowDecoder {
     // MARK: tasks
 
     /// The tasks of the root flow (`parent` nil) or of the nested flow at path `parent`.
-    private func decodeTaskNodes(_ node: YAMLNode, parent: String?) -> [TaskNode] {
+    /// `markers` are the data's missing-label markers, which no class may be named.
+    private func decodeTaskNodes(_ node: YAMLNode, parent: String?, markers: [String]) -> [TaskNode] {
         let context = parent.map { "flow '\($0)'" } ?? "flow"
         guard let m = MappingReader(node, context: context, sink: sink, entryNoun: "task") else { return [] }
         if m.pairs.isEmpty {
@@ -241,13 +253,14 @@ struct FlowDecoder {
         return m.keys.compactMap { _, key, value in
             guard let name = key.identifier("task name", sink) else { return nil }
             let path = parent.map { "\($0).\(name)" } ?? name
-            let node = decodeTaskNode(name, key.location, value, path: path)
-            if node == nil { sink.brokenNames.formUnion([name, path]) }
+            let node = decodeTaskNode(name, key.location, value, path: path, markers: markers)
+            if node == nil { sink.brokenTasks.insert(path) }
             return node
         }
     }
 
-    private func decodeTaskNode(_ name: String, _ at: SourceLocation, _ node: YAMLNode, path: String) -> TaskNode? {
+    private func decodeTaskNode(_ name: String, _ at: SourceLocation, _ node: YAMLNode, path: String,
+                                markers: [String]) -> TaskNode? {
         let isFlow: Bool = if case .mapping(let pairs) = node.content { pairs.contains { $0.key.scalar == "flow" } } else { false }
         let context = isFlow ? "flow '\(path)'" : "task '\(path)'"
         guard var m = MappingReader(node, context: context, sink: sink,
@@ -256,7 +269,7 @@ struct FlowDecoder {
         else { return nil }
         let when = m.value("when").flatMap { decodeCondition($0, context: context) }
         if isFlow {
-            let children = m.value("flow").map { decodeTaskNodes($0, parent: path) } ?? []
+            let children = m.value("flow").map { decodeTaskNodes($0, parent: path, markers: markers) } ?? []
             m.finish(elsewhere: Dictionary(uniqueKeysWithValues: ["type", "input", "head", "weight", "classes",
                                                                  "labels", "scale", "loss"].map {
                 ($0, "belongs to a task; a nested flow has only 'flow' and 'when'")
@@ -275,12 +288,16 @@ struct FlowDecoder {
         if let input = m.value("input"), let text = input.identifier("\(context): input", sink) {
             spec.input = Located(value: text, location: input.location)
         }
-        if let head = m.value("head") { spec.head = decodeLayers(head, context: "\(context): head") }
+        if let head = m.value("head") {
+            let problemsBefore = sink.count
+            spec.head = decodeLayers(head, context: "\(context): head")
+            if sink.count > problemsBefore { sink.brokenTasks.insert(path) }
+        }
         spec.weight = m.value("weight")?.double("\(context): weight", in: 0...Double.greatestFiniteMagnitude, sink) ?? 1
         var elsewhere: [String: String] = [:]
         let classKey = type == .multilabel ? "labels" : "classes"
         if type.hasClasses, let node = m.value(classKey) {
-            spec.classes = decodeClasses(node, context: "\(context): \(classKey)", type: type)
+            spec.classes = decodeClasses(node, context: "\(context): \(classKey)", type: type, markers: markers)
         }
         for key in ["classes", "labels"] where !(type.hasClasses && key == classKey) {
             elsewhere[key] = key == "classes" ? "applies to classification and token_classification tasks"
@@ -304,7 +321,8 @@ struct FlowDecoder {
         return TaskNode(name: name, location: at, when: when, content: .task(spec))
     }
 
-    private func decodeClasses(_ node: YAMLNode, context: String, type: TaskType) -> Located<[String]>? {
+    private func decodeClasses(_ node: YAMLNode, context: String, type: TaskType,
+                               markers: [String]) -> Located<[String]>? {
         guard let names = node.strings(context, sink) else { return nil }
         let minimum = type == .multilabel ? 1 : 2
         guard names.count >= minimum else {
@@ -317,6 +335,10 @@ struct FlowDecoder {
             for (item, name) in zip(items, names) {
                 if !seen.insert(name).inserted {
                     sink.error("\(context): '\(name)' is listed twice", at: item.location)
+                }
+                if markers.contains(name) {
+                    sink.error("\(context): '\(name)' marks a missing label in the data, so no row could have it",
+                               at: item.location, hint: "rename it, or change data.missing")
                 }
                 if type == .multilabel, name == "none" || name.contains("|") || name.isEmpty {
                     sink.error("\(context): '\(name)' cannot be a label name ('none' is the empty set, "
@@ -334,9 +356,9 @@ struct FlowDecoder {
             return nil
         }
         // Columns inside a quoted scalar start after the quote.
-        let origin = isPlain ? node.location : node.location.advanced(by: 1)
+        let origin = isPlain || !node.isVerbatim ? node.location : node.location.advanced(by: 1)
         do {
-            return try ConditionParser.parse(text, at: origin)
+            return try ConditionParser.parse(text, at: origin, exactColumns: node.isVerbatim)
         } catch {
             sink.error("\(context): \(error.message)", at: error.location, hint: error.hint)
             return nil
@@ -353,11 +375,17 @@ struct FlowDecoder {
             schedule: Schedule(kind: .constant, warmupEpochs: 0), seed: 1, lossWeighting: .fixed,
             sampling: .shuffle)
         guard let node, var m = MappingReader(node, context: "train", sink: sink) else { return settings }
-        settings.epochs = m.value("epochs")?.int("train.epochs", in: 1...100_000, sink) ?? settings.epochs
+        let epochsNode = m.value("epochs")
+        let epochs = epochsNode?.int("train.epochs", in: 1...100_000, sink)
+        settings.epochs = epochs ?? settings.epochs
         settings.batchSize = m.value("batch_size")?.int("train.batch_size", in: 1...1_048_576, sink) ?? settings.batchSize
         settings.seed = m.value("seed")?.int("train.seed", in: 0...Int(UInt32.max), sink) ?? settings.seed
         if let o = m.value("optimizer") { settings.optimizer = decodeOptimizer(o, default: settings.optimizer) }
-        if let s = m.value("schedule") { settings.schedule = decodeSchedule(s, epochs: settings.epochs) ?? settings.schedule }
+        if let s = m.value("schedule") {
+            // An invalid epoch count was reported; the warm-up is not checked against a default.
+            let known = epochsNode == nil || epochs != nil
+            settings.schedule = decodeSchedule(s, epochs: known ? settings.epochs : nil) ?? settings.schedule
+        }
         settings.lossWeighting = m.value("loss_weighting")
             .flatMap { $0.choice("train.loss_weighting", LossWeighting.allCases.map(\.rawValue), sink) }
             .flatMap(LossWeighting.init(rawValue:)) ?? .fixed
@@ -378,15 +406,20 @@ struct FlowDecoder {
             return o
         }
         guard var m = MappingReader(node, context: "train.optimizer", sink: sink) else { return o }
-        o.name = m.value("name")
+        let nameNode = m.value("name")
+        let name = nameNode
             .flatMap { $0.choice("train.optimizer.name", OptimizerName.allCases.map(\.rawValue), sink) }
-            .flatMap(OptimizerName.init(rawValue:)) ?? .adam
+            .flatMap(OptimizerName.init(rawValue:))
+        o.name = name ?? .adam
         if o.name == .adamw { o.weightDecay = 0.01 }
         o.learningRate = m.value("lr")?.double("train.optimizer.lr", in: 0...10, exclusiveLower: true, sink) ?? o.learningRate
         o.weightDecay = m.value("weight_decay")?.double("train.optimizer.weight_decay", in: 0...1, sink) ?? o.weightDecay
         o.clipNorm = m.value("clip_norm")?.double("train.optimizer.clip_norm", in: 0...1e9, exclusiveLower: true, sink)
         var elsewhere: [String: String] = [:]
-        if o.name == .sgd {
+        if nameNode != nil, name == nil {
+            // The name was reported; the keys of whichever optimiser was meant are not judged.
+            m.skip("momentum", "nesterov", "betas")
+        } else if o.name == .sgd {
             o.momentum = m.value("momentum")?.double("train.optimizer.momentum", in: 0...1, exclusiveUpper: true, sink) ?? o.momentum
             o.nesterov = m.value("nesterov")?.bool("train.optimizer.nesterov", sink) ?? false
             elsewhere["betas"] = "applies to adam and adamw; sgd has 'momentum'"
@@ -406,7 +439,8 @@ struct FlowDecoder {
         return o
     }
 
-    private func decodeSchedule(_ node: YAMLNode, epochs: Int) -> Schedule? {
+    /// `epochs` is nil when the flow's epoch count was invalid (and reported).
+    private func decodeSchedule(_ node: YAMLNode, epochs: Int?) -> Schedule? {
         let names = ["constant", "step", "cosine"]
         if case .scalar = node.content {
             guard let name = node.choice("train.schedule", names, sink) else { return nil }
@@ -417,7 +451,10 @@ struct FlowDecoder {
             }
         }
         guard var m = MappingReader(node, context: "train.schedule", sink: sink) else { return nil }
-        let name = m.value("name").flatMap { $0.choice("train.schedule.name", names, sink) } ?? "constant"
+        let nameNode = m.value("name")
+        let chosen = nameNode.flatMap { $0.choice("train.schedule.name", names, sink) }
+        if nameNode != nil, chosen == nil { m.skip("step_size", "gamma", "min_factor") }
+        let name = chosen ?? "constant"
         let warmup = m.value("warmup_epochs")?.int("train.schedule.warmup_epochs", in: 0...100_000, sink) ?? 0
         var elsewhere: [String: String] = [:]
         let kind: Schedule.Kind
@@ -437,7 +474,7 @@ struct FlowDecoder {
             elsewhere["min_factor"] = "applies to the cosine schedule"
         }
         m.finish(elsewhere: elsewhere)
-        if warmup >= epochs, warmup > 0 {
+        if let epochs, warmup >= epochs, warmup > 0 {
             sink.error("train.schedule.warmup_epochs: \(warmup) warm-up epochs leave none of the \(epochs) to train",
                        at: m.keyLocation("warmup_epochs"))
         }

@@ -60,7 +60,7 @@ struct FlowResolver {
                     sink.error("branch '\(branch.name)' reads from itself", at: source.location)
                 } else if branchByName[source.value] != nil, source.value != branch.name {
                     edges[branch.name, default: []].append(source)
-                } else if !inputNames.contains(source.value), !sink.brokenNames.contains(source.value) {
+                } else if !inputNames.contains(source.value), !sink.brokenSources.contains(source.value) {
                     sink.error("branch '\(branch.name)': 'from' names unknown input or branch '\(source.value)'",
                                at: source.location,
                                hint: Suggestion.hint(for: source.value, among: inputs.map(\.input.name) + branchNames))
@@ -79,7 +79,7 @@ struct FlowResolver {
         var shapes: [String: Shape] = Dictionary(inputs.map { ($0.input.name, $0.shape) }, uniquingKeysWith: { first, _ in first })
         var resolved: [ResolvedBranch] = []
         for name in order {
-            guard let branch = branchByName[name] else { continue }
+            guard let branch = branchByName[name], !sink.brokenSources.contains(name) else { continue }
             let context = "branch '\(name)'"
             let sourceShapes = branch.sources.compactMap { shapes[$0.value] }
             guard !branch.sources.isEmpty, sourceShapes.count == branch.sources.count else { continue }
@@ -120,7 +120,7 @@ struct FlowResolver {
         let leaves = tree.leaves
         let cycles = CycleFinder.cycles(nodes: leaves.map(\.path), edges: { edges[$0] ?? [] })
         for cycle in cycles {
-            sink.error("task '\(cycle.names[0])': preconditions form a cycle: "
+            sink.error("\(conditions.ownerAt[cycle.firstEdge.location] ?? "task '\(cycle.names[0])'"): preconditions form a cycle: "
                        + (cycle.names + [cycle.names[0]]).map(\.description).joined(separator: " → "),
                        at: cycle.firstEdge.location)
         }
@@ -138,12 +138,13 @@ struct FlowResolver {
         var resolved: [ResolvedTask] = []
         var indexByPath: [TaskPath: Int] = [:]
         for path in order {
-            guard let node = tree.node(path), case .task(let spec) = node.node.content else { continue }
+            guard let node = tree.node(path), case .task(let spec) = node.node.content,
+                  !sink.brokenTasks.contains(path.description) else { continue }
             let context = "task '\(path)'"
             let inputName: String
             if let input = spec.input {
                 guard knownNames.contains(input.value) else {
-                    if sink.brokenNames.contains(input.value) { continue }
+                    if sink.brokenSources.contains(input.value) { continue }
                     sink.error("\(context): input names unknown branch or input '\(input.value)'", at: input.location,
                                hint: Suggestion.hint(for: input.value, among: knownNames))
                     continue

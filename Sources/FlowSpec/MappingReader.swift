@@ -13,6 +13,8 @@ struct MappingReader {
     let ownerLocation: SourceLocation
     private(set) var pairs: [YAMLNode.Pair] = []
     private var read: Set<String> = []
+    /// Required keys found missing, reported by `finish` unless a misspelt key explains them.
+    private var missing: [(key: String, what: String?)] = []
 
     /// Nil (after reporting) when `node` is not a mapping.
     /// `entryNoun` names the entries in duplicate-key errors: "key", "task", "input", "branch".
@@ -63,8 +65,7 @@ struct MappingReader {
 
     mutating func required(_ key: String, what: String? = nil) -> YAMLNode? {
         guard let value = value(key) else {
-            sink.error("\(context): missing required key '\(key)'\(what.map { " (\($0))" } ?? "")",
-                       at: ownerLocation)
+            missing.append((key, what))
             return nil
         }
         return value
@@ -74,6 +75,12 @@ struct MappingReader {
     /// that are valid in a sibling kind of object, to explain why they are refused here.
     /// Keys starting with `ignoringPrefix` are allowed and ignored (`x-` keys hold YAML anchors).
     mutating func finish(elsewhere: [String: String] = [:], ignoringPrefix: String? = nil) {
+        let unknown = pairs.compactMap(\.key.scalar).filter { !read.contains($0) }
+        for (key, what) in missing {
+            // `tpye: binary` is reported once, as an unknown key with "did you mean 'type'?".
+            guard !unknown.contains(where: { Suggestion.closest(to: $0, among: [key]) != nil }) else { continue }
+            sink.error("\(context): missing required key '\(key)'\(what.map { " (\($0))" } ?? "")", at: ownerLocation)
+        }
         for pair in pairs {
             guard let name = pair.key.scalar, !read.contains(name) else { continue }
             if let prefix = ignoringPrefix, name.hasPrefix(prefix) { continue }
@@ -105,7 +112,7 @@ extension YAMLNode {
         guard let text = string(what, sink) else { return nil }
         guard Identifier.isValid(text) else {
             let reason = Identifier.keywords.contains(text) ? "'\(text)' is reserved for when: expressions"
-                : "use letters, digits and '_', starting with a letter or '_'"
+                : "use ASCII letters, digits and '_', starting with a letter or '_'"
             sink.error("\(what): '\(text)' is not a valid name; \(reason)", at: location)
             return nil
         }
@@ -114,7 +121,12 @@ extension YAMLNode {
 
     func int(_ what: String, in range: ClosedRange<Int>, _ sink: DiagnosticSink) -> Int? {
         guard case .scalar(let text, true) = content, let value = Int(text.replacingOccurrences(of: "_", with: "")) else {
-            sink.error("\(what): expected an integer, found \(kindDescription)", at: location)
+            let digits = scalar?.drop { $0 == "-" || $0 == "+" } ?? ""
+            if isPlainScalar, !digits.isEmpty, digits.allSatisfy(\.isASCIIDigit) {
+                sink.error("\(what): \(scalar!) is out of range; expected \(Self.describe(range))", at: location)
+            } else {
+                sink.error("\(what): expected an integer, found \(kindDescription)", at: location)
+            }
             return nil
         }
         guard range.contains(value) else {
@@ -186,6 +198,11 @@ extension YAMLNode {
         return strings.count == items.count ? strings : nil
     }
 
+    var isPlainScalar: Bool {
+        if case .scalar(_, true) = content { return true }
+        return false
+    }
+
     static func describe(_ range: ClosedRange<Int>) -> String {
         range.upperBound == Int.max ? "at least \(range.lowerBound)"
                                     : "\(range.lowerBound) to \(range.upperBound)"
@@ -206,4 +223,8 @@ enum Identifier {
         let isStart = { (c: Unicode.Scalar) in c == "_" || ("a"..."z").contains(c) || ("A"..."Z").contains(c) }
         return isStart(first) && text.unicodeScalars.allSatisfy { isStart($0) || ("0"..."9").contains($0) }
     }
+}
+
+private extension Character {
+    var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }

@@ -9,6 +9,8 @@ struct PreconditionResolver {
     private(set) var composed: [TaskPath: Condition<TaskPath>?] = [:]
     /// For each task, the tasks its composed precondition refers to, at the reference's location.
     private(set) var edges: [TaskPath: [Located<TaskPath>]] = [:]
+    /// Who wrote the `when:` at a location (`task 'x'` or `flow 'g'`), for cycle messages.
+    private(set) var ownerAt: [SourceLocation: String] = [:]
 
     init(tree: TaskTree, sink: DiagnosticSink) {
         self.tree = tree
@@ -19,13 +21,16 @@ struct PreconditionResolver {
         var references: [TaskPath: [Located<TaskPath>]] = [:]
         for entry in tree.entries {
             guard let when = entry.node.when else { continue }
+            // Every reference is checked, so that each unknown name is reported, not the first.
+            var targets: [SourceLocation: TaskPath] = [:]
             var located: [Located<TaskPath>] = []
-            own[entry.path] = when.map { name -> TaskPath? in
-                guard let target = check(name, in: entry, condition: when) else { return nil }
+            for name in when.references {
+                guard let target = check(name, in: entry) else { continue }
+                targets[name.location] = target
                 located.append(Located(value: target, location: name.location))
-                return target
+                ownerAt[name.location] = context(entry)
             }
-            if own[entry.path] == nil { own[entry.path] = .some(nil) }
+            own[entry.path] = .some(when.map { targets[$0.location] })
             references[entry.path] = located
             checkAtoms(when, in: entry)
         }
@@ -46,13 +51,14 @@ struct PreconditionResolver {
     }
 
     /// The path a name refers to, or nil after reporting why it cannot be used.
-    private func check(_ name: Located<String>, in entry: TaskTree.Entry,
-                       condition: Condition<Located<String>>) -> TaskPath? {
+    private func check(_ name: Located<String>, in entry: TaskTree.Entry) -> TaskPath? {
         let context = context(entry)
         guard let target = tree.lookup(name.value, from: entry.parent) else {
-            if sink.brokenNames.contains(name.value) { return nil }
+            if tree.candidatePaths(name.value, from: entry.parent).contains(where: { sink.brokenTasks.contains($0) }) {
+                return nil  // declared, but broken: reported where it is declared
+            }
             sink.error("\(context): precondition refers to unknown task '\(name.value)'", at: name.location,
-                       hint: Suggestion.hint(for: name.value, among: tree.allNames))
+                       hint: tree.suggestion(for: name.value, from: entry.parent))
             return nil
         }
         if target.path == entry.path {

@@ -17,6 +17,17 @@ struct ShapeInference {
     }
 
     func infer(_ layer: Layer, from input: Shape, context: String) -> ResolvedLayer? {
+        guard let result = inferUnchecked(layer, from: input, context: context) else { return nil }
+        let sizes = [result.parameters, result.output.flattened ?? SymbolicCount(0)]
+        if sizes.contains(where: \.isTooLarge) {
+            sink.error("\(context): \(LayerDescription.name(layer.kind)) would hold more than "
+                       + "\(SymbolicCount.grouped(SymbolicCount.limit)) values", at: layer.location)
+            return nil
+        }
+        return result
+    }
+
+    private func inferUnchecked(_ layer: Layer, from input: Shape, context: String) -> ResolvedLayer? {
         func fail(_ message: String, hint: String? = nil) -> ResolvedLayer? {
             sink.error("\(context): \(message)", at: layer.location, hint: hint)
             return nil

@@ -6,8 +6,10 @@ public enum Suggestion {
     public static func closest<S: Sequence>(to name: String, among candidates: S) -> String?
     where S.Element == String {
         let limit = max(1, name.count / 3)
+        // Names are short; a very long one is no typo of anything, and comparing it would be slow.
+        guard name.count <= 64 else { return nil }
         var best: (candidate: String, distance: Int)?
-        for candidate in candidates where candidate != name {
+        for candidate in candidates where candidate != name && abs(candidate.count - name.count) <= limit {
             let distance = editDistance(name.lowercased(), candidate.lowercased())
             if distance <= limit, distance < name.count, distance < (best?.distance ?? .max) {
                 best = (candidate, distance)

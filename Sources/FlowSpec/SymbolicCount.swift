@@ -26,29 +26,43 @@ public struct SymbolicCount: Hashable, Sendable, CustomStringConvertible, Codabl
     /// The value, when no symbol is involved.
     public var known: Int? { terms.isEmpty ? fixed : nil }
 
+    /// Counts past this are refused as a flow's sizes (a trillion values); arithmetic saturates
+    /// here instead of overflowing.
+    public static let limit = 1 << 40
+
+    /// True when the count or any coefficient reached `limit`.
+    public var isTooLarge: Bool { fixed >= Self.limit || terms.contains { $0.coefficient >= Self.limit } }
+
     public static func + (a: Self, b: Self) -> Self {
         var result = a
-        result.fixed += b.fixed
+        result.fixed = sum(result.fixed, b.fixed)
         for term in b.terms { result.add(term) }
         return result
     }
 
     public static func * (a: Self, b: Self) -> Self {
-        var result = SymbolicCount(a.fixed * b.fixed)
-        for t in b.terms { result.add(Term(coefficient: a.fixed * t.coefficient, symbol: t.symbol)) }
-        for t in a.terms { result.add(Term(coefficient: b.fixed * t.coefficient, symbol: t.symbol)) }
+        var result = SymbolicCount(product(a.fixed, b.fixed))
+        for t in b.terms { result.add(Term(coefficient: product(a.fixed, t.coefficient), symbol: t.symbol)) }
+        for t in a.terms { result.add(Term(coefficient: product(b.fixed, t.coefficient), symbol: t.symbol)) }
         for x in a.terms {
             for y in b.terms {
-                result.add(Term(coefficient: x.coefficient * y.coefficient, symbol: "\(x.symbol)×\(y.symbol)"))
+                result.add(Term(coefficient: product(x.coefficient, y.coefficient), symbol: "\(x.symbol)×\(y.symbol)"))
             }
         }
         return result
     }
 
+    private static func sum(_ a: Int, _ b: Int) -> Int { min(a + b, limit) }  // both ≤ limit: no overflow
+
+    private static func product(_ a: Int, _ b: Int) -> Int {
+        let (value, overflow) = a.multipliedReportingOverflow(by: b)
+        return overflow ? limit : min(value, limit)
+    }
+
     private mutating func add(_ term: Term) {
         guard term.coefficient != 0 else { return }
         if let index = terms.firstIndex(where: { $0.symbol == term.symbol }) {
-            terms[index].coefficient += term.coefficient
+            terms[index].coefficient = Self.sum(terms[index].coefficient, term.coefficient)
         } else {
             terms.append(term)
         }

@@ -57,6 +57,31 @@ struct TaskTree {
         }
     }
 
-    /// Names a user might have meant: every task's own name and full path.
-    var allNames: [String] { entries.flatMap { [$0.path.name, $0.path.description] } }
+    /// Every path `name` could mean from inside `scope`, nearest first (whether or not it exists).
+    func candidatePaths(_ name: String, from scope: TaskPath?) -> [String] {
+        var base = scope?.components ?? []
+        var paths = [TaskPath(base + name.split(separator: ".").map(String.init)).description]
+        while !base.isEmpty {
+            base.removeLast()
+            paths.append(TaskPath(base + name.split(separator: ".").map(String.init)).description)
+        }
+        return paths
+    }
+
+    /// How a task is written from inside `scope`: its bare name when that resolves to it, else
+    /// its full path.
+    func shortestName(of entry: Entry, from scope: TaskPath?) -> String {
+        lookup(entry.path.name, from: scope)?.path == entry.path ? entry.path.name : entry.path.description
+    }
+
+    /// A did-you-mean for an unknown `name` seen from `scope`, naming the task the way that
+    /// resolves from there: a task elsewhere with exactly that name, or the nearest spelling.
+    func suggestion(for name: String, from scope: TaskPath?) -> String? {
+        let visible = entries.filter { !$0.isFlow }
+        if let same = visible.first(where: { $0.path.name == name }) {
+            return "did you mean '\(shortestName(of: same, from: scope))'?"
+        }
+        let names = visible.flatMap { [shortestName(of: $0, from: scope), $0.path.description] }
+        return Suggestion.hint(for: name, among: names)
+    }
 }

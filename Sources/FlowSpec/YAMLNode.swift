@@ -23,6 +23,11 @@ public struct YAMLNode: Sendable {
     public var location: SourceLocation
     /// Nodes visited by a full walk of this node, aliases expanded.
     public var size: Int
+    /// Levels of nesting below and including this node, aliases expanded.
+    public var depth: Int = 1
+    /// For a scalar: its text stands on one line exactly as written (no escapes, no folding),
+    /// so a character's offset in the text gives its column.
+    public var isVerbatim = true
 
     /// A plain scalar that YAML reads as null: empty, `~`, `null`.
     public var isNull: Bool {

@@ -28,7 +28,7 @@ public struct YAMLReader {
             while true {
                 var event = yaml_event_t()
                 guard yaml_parser_parse(&parser, &event) == 1 else {
-                    throw syntaxError(parser, file: file)
+                    throw syntaxError(parser, bytes: bytes, file: file)
                 }
                 defer { yaml_event_delete(&event) }
                 if try builder.consume(&event) { break }
@@ -39,6 +39,9 @@ public struct YAMLReader {
 
     /// One error for a file that is not text: a NUL byte or invalid UTF-8, located at its line.
     private func checkIsText(_ bytes: [UInt8], file: String) throws(Diagnostic) {
+        if bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) {
+            throw Diagnostic("this file is UTF-16 text; save it as UTF-8", at: SourceLocation(file: file, line: 1, column: 1))
+        }
         var line = 1, column = 1, index = 0
         func fail() -> Diagnostic {
             Diagnostic("this is not a text file (byte \(index) is not UTF-8 text); a flow is a YAML text file",
@@ -63,9 +66,18 @@ public struct YAMLReader {
         }
     }
 
-    private func syntaxError(_ parser: yaml_parser_t, file: String) -> Diagnostic {
-        let mark = parser.problem_mark
+    private func syntaxError(_ parser: yaml_parser_t, bytes: [UInt8], file: String) -> Diagnostic {
         let problem = parser.problem.map { String(cString: $0) } ?? "malformed YAML"
+        if parser.error == YAML_READER_ERROR {
+            // The reader reports a byte offset, not a mark: count lines up to it.
+            let offset = min(Int(parser.problem_offset), bytes.count)
+            var line = 1, column = 1
+            for byte in bytes[..<offset] where byte & 0xC0 != 0x80 {
+                if byte == 0x0A { (line, column) = (line + 1, 1) } else { column += 1 }
+            }
+            return Diagnostic("YAML syntax error: \(problem)", at: SourceLocation(file: file, line: line, column: column))
+        }
+        let mark = parser.problem_mark
         var message = "YAML syntax error: \(problem)"
         if let context = parser.context {
             let contextMark = parser.context_mark
@@ -128,7 +140,11 @@ private struct Builder {
                                      hint: "a value starting with '!' must be quoted; in when: write 'not'")
                 }
             }
-            let node = YAMLNode(content: .scalar(text, isPlain: isPlain), location: at, size: 1)
+            let end = location(event.end_mark)
+            let quotes = data.style == YAML_SINGLE_QUOTED_SCALAR_STYLE || data.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE ? 2 : 0
+            let verbatim = end.line == at.line && end.column - at.column == text.count + quotes
+                && (data.style == YAML_PLAIN_SCALAR_STYLE || quotes == 2)
+            let node = YAMLNode(content: .scalar(text, isPlain: isPlain), location: at, size: 1, isVerbatim: verbatim)
             try add(node, anchor: data.anchor.map { String(cString: $0) })
         case YAML_ALIAS_EVENT:
             let name = String(cString: event.data.alias.anchor)
@@ -146,7 +162,8 @@ private struct Builder {
             switch open {
             case let .sequence(items, start, anchor):
                 let node = YAMLNode(content: .sequence(items), location: start,
-                                    size: 1 + items.reduce(0) { $0 + $1.size })
+                                    size: 1 + items.reduce(0) { $0 + $1.size },
+                                    depth: 1 + (items.map(\.depth).max() ?? 0))
                 try add(node, anchor: anchor)
             case let .mapping(items, start, anchor):
                 try add(try mapping(items, at: start), anchor: anchor)
@@ -168,6 +185,11 @@ private struct Builder {
         if node.size > maxNodes {
             throw Diagnostic("aliases expand this document to more than \(maxNodes) nodes; "
                              + "is it an alias bomb?", at: node.location)
+        }
+        // Aliases can nest a node deeper than the text does; every later pass recurses on depth.
+        if stack.count + node.depth > maxDepth + 1 {
+            throw Diagnostic("lists and mappings are nested more than \(maxDepth) levels deep "
+                             + "(counting what aliases repeat)", at: node.location)
         }
         if let anchor { anchors[anchor] = node }
         switch stack.popLast() {
@@ -209,7 +231,8 @@ private struct Builder {
             if let name = pair.key.scalar, seen.insert(name).inserted { pairs.append(pair) }
         }
         let size = 1 + pairs.reduce(0) { $0 + $1.key.size + $1.value.size }
-        return YAMLNode(content: .mapping(pairs), location: start, size: size)
+        return YAMLNode(content: .mapping(pairs), location: start, size: size,
+                        depth: 1 + (pairs.map(\.value.depth).max() ?? 0))
     }
 
     func mergeSources(_ value: YAMLNode) throws(Diagnostic) -> [YAMLNode.Pair] {

@@ -1,0 +1,36 @@
+import FlowSpec
+
+/// The sizes a flow leaves to the data: numeric widths for column globs and missing-value
+/// indicators, vocabulary sizes, and class lists not written in the flow. Training reads them
+/// from the training split; `bench` makes them up.
+public struct DataFacts: Sendable {
+    /// Values per sample of each numeric input (columns plus missing-value indicators).
+    public var numericWidth: [String: Int] = [:]
+    /// Entries of each category or tokens input's vocabulary, reserved slots included.
+    public var vocabularySize: [String: Int] = [:]
+    /// Class (or label) names of each classification, multilabel and token classification task.
+    public var classes: [TaskPath: [String]] = [:]
+
+    public init() {}
+
+    /// Facts for a flow without data: listed sizes where the flow lists them, `size` otherwise.
+    public static func synthetic(for flow: ResolvedFlow, size: Int = 8) -> DataFacts {
+        var facts = DataFacts()
+        for input in flow.inputs {
+            switch input.input.kind {
+            case .numeric(let columns, _, _):
+                if case .names(let names) = columns { facts.numericWidth[input.input.name] = names.count } else {
+                    facts.numericWidth[input.input.name] = size
+                }
+            case .category, .tokens:
+                facts.vocabularySize[input.input.name] = size
+            case .image:
+                break
+            }
+        }
+        for task in flow.tasks where task.spec.type.hasClasses {
+            facts.classes[task.path] = task.spec.classes?.value ?? (0..<size).map { "class\($0)" }
+        }
+        return facts
+    }
+}
