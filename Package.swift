@@ -22,7 +22,9 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CBridges/CPNG",
                        pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .target(name: "FlowSpec", dependencies: ["CYAML"]),
-        .target(name: "Engine", dependencies: ["CBLAS"]),
+        // -fno-math-errno: without it, sqrt goes through a libm call that may set errno, and no
+        // loop with a square root (Adam, norms) is vectorised.
+        .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: [.unsafeFlags(["-Xcc", "-fno-math-errno"])]),
         .target(name: "Tasks", dependencies: ["FlowSpec", "Engine"]),
         .target(name: "Training", dependencies: ["FlowSpec", "Engine", "Tasks"]),
         .executableTarget(

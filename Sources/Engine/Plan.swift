@@ -77,3 +77,34 @@ public struct StateTensor {
     public let shape: [Int]
     public let data: UnsafeMutablePointer<Float>
 }
+
+extension Plan {
+    /// Seconds spent in each op's forward and backward over `steps` training passes, for
+    /// finding where a step's time goes (`flowtrain bench --profile`).
+    public func profile(batch: Int, steps: Int) -> [(op: String, forward: Double, backward: Double)] {
+        var forward = [Double](repeating: 0, count: ops.count)
+        var backward = [Double](repeating: 0, count: ops.count)
+        func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+        for _ in 0..<steps {
+            for (index, op) in ops.enumerated() {
+                let start = now()
+                op.forward(batch: batch, mode: .training)
+                forward[index] += now() - start
+            }
+            let start = now()
+            gradients.update(repeating: 0, count: parameterCount)
+            for tensor in gradientTensors { tensor.grad!.update(repeating: 0, count: batch * tensor.sampleSize) }
+            backward[0] += now() - start  // zeroing counts with the first op
+            for (index, op) in ops.enumerated().reversed() {
+                let start = now()
+                op.backward(batch: batch)
+                backward[index] += now() - start
+            }
+        }
+        return ops.enumerated().map { index, op in
+            ("\(index) \(type(of: op))", forward[index], backward[index])
+        }
+    }
+}
+
+import Dispatch

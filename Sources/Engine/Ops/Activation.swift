@@ -9,35 +9,39 @@ protocol Activation {
     func derivative(x: Float, y: Float) -> Float
 }
 
-/// out = f(inp) elementwise; dinp += f'(inp) · dout.
-final class ActivationOp<A: Activation>: Op {
-    let activation: A
-    let input: Tensor, output: Tensor
-
-    init(_ activation: A, input: Tensor, output: Tensor) {
-        self.activation = activation
-        self.input = input
-        self.output = output
-    }
-
-    func forward(batch: Int, mode: PassMode) {
-        let inp = input.data, out = output.data
-        for i in 0..<(batch * input.sampleSize) { out[i] = activation.value(inp[i]) }
-    }
-
-    func backward(batch: Int) {
-        guard let dinp = input.grad, let dout = output.grad else { return }
-        let inp = input.data, out = output.data
-        for i in 0..<(batch * input.sampleSize) {
-            dinp[i] += activation.derivative(x: inp[i], y: out[i]) * dout[i]
-        }
-    }
+/// out = f(inp) elementwise.
+@inline(__always)
+func activationForward<A: Activation>(_ f: A, _ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+                                      _ count: Int) {
+    for i in 0..<count { out[i] = f.value(inp[i]) }
 }
 
-extension PlanBuilder {
-    func activation<A: Activation>(_ activation: A, _ input: Tensor) -> Tensor {
-        let output = tensor(input.shape)
-        add(ActivationOp(activation, input: input, output: output))
-        return output
+/// dinp += f'(inp) · dout elementwise.
+@inline(__always)
+func activationBackward<A: Activation>(_ f: A, _ dinp: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>,
+                                       _ inp: UnsafePointer<Float>, _ out: UnsafePointer<Float>, _ count: Int) {
+    for i in 0..<count { dinp[i] += f.derivative(x: inp[i], y: out[i]) * dout[i] }
+}
+
+/// The op of one activation. Each activation has its own final class (see ReLU.swift and its
+/// siblings) so that the loops above are specialised for it: a generic op class called through
+/// `any Op` would run unspecialised, a call per element.
+protocol ActivationOp: Op {
+    associatedtype Function: Activation
+    var function: Function { get }
+    var input: Tensor { get }
+    var output: Tensor { get }
+}
+
+extension ActivationOp {
+    @inline(__always)
+    func runForward(batch: Int) {
+        activationForward(function, output.data, input.data, batch * input.sampleSize)
+    }
+
+    @inline(__always)
+    func runBackward(batch: Int) {
+        guard let dinp = input.grad, let dout = output.grad else { return }
+        activationBackward(function, dinp, dout, input.data, output.data, batch * input.sampleSize)
     }
 }

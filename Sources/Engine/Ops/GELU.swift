@@ -16,6 +16,24 @@ struct GELU: Activation {
     }
 }
 
+final class GELUOp: ActivationOp {
+    let function: GELU
+    let input: Tensor, output: Tensor
+
+    init(_ function: GELU, input: Tensor, output: Tensor) {
+        self.function = function
+        self.input = input
+        self.output = output
+    }
+
+    func forward(batch: Int, mode: PassMode) { runForward(batch: batch) }
+    func backward(batch: Int) { runBackward(batch: batch) }
+}
+
 extension PlanBuilder {
-    public func gelu(_ input: Tensor) -> Tensor { activation(GELU(), input) }
+    public func gelu(_ input: Tensor) -> Tensor {
+        let output = tensor(input.shape)
+        add(GELUOp(GELU(), input: input, output: output))
+        return output
+    }
 }

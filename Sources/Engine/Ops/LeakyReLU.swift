@@ -5,6 +5,24 @@ struct LeakyReLU: Activation {
     func derivative(x: Float, y: Float) -> Float { x > 0 ? 1 : slope }
 }
 
+final class LeakyReLUOp: ActivationOp {
+    let function: LeakyReLU
+    let input: Tensor, output: Tensor
+
+    init(_ function: LeakyReLU, input: Tensor, output: Tensor) {
+        self.function = function
+        self.input = input
+        self.output = output
+    }
+
+    func forward(batch: Int, mode: PassMode) { runForward(batch: batch) }
+    func backward(batch: Int) { runBackward(batch: batch) }
+}
+
 extension PlanBuilder {
-    public func leakyReLU(_ input: Tensor, slope: Float) -> Tensor { activation(LeakyReLU(slope: slope), input) }
+    public func leakyReLU(_ input: Tensor, slope: Float) -> Tensor {
+        let output = tensor(input.shape)
+        add(LeakyReLUOp(LeakyReLU(slope: slope), input: input, output: output))
+        return output
+    }
 }

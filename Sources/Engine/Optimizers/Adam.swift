@@ -25,18 +25,34 @@ public final class Adam: Optimizer {
 
     public func step(learningRate: Float) {
         steps += 1
-        let w = plan.values, g = plan.gradients, m = self.m, v = self.v
-        let (b1, b2, eps, decay, decoupled) = (beta1, beta2, epsilon, weightDecay, decoupled)
-        let correction1 = 1 - Float(pow(Double(b1), Double(steps)))
-        let correction2 = 1 - Float(pow(Double(b2), Double(steps)))
-        plan.forEachTrainable(learningRate: learningRate) { offset, count, rate in
-            for i in offset..<(offset + count) {
-                var grad = g[i]
-                if decoupled { w[i] -= rate * decay * w[i] } else { grad += decay * w[i] }
-                m[i] = b1 * m[i] + (1 - b1) * grad
-                v[i] = b2 * v[i] + (1 - b2) * grad * grad
-                w[i] -= rate * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + eps)
-            }
+        let correction1 = 1 - Float(pow(Double(beta1), Double(steps)))
+        let correction2 = 1 - Float(pow(Double(beta2), Double(steps)))
+        for parameter in plan.parameters where !parameter.frozen {
+            let rate = learningRate * plan.groups[parameter.group].learningRateScale
+            let o = parameter.offset
+            adamUpdate(plan.values + o, plan.gradients + o, m + o, v + o, parameter.count, rate: rate, beta1: beta1,
+                       beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, decoupled: decoupled,
+                       correction1: correction1, correction2: correction2)
         }
+    }
+}
+
+/// One Adam update of `count` values; a plain loop over four arrays that the compiler
+/// vectorises.
+func adamUpdate(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+                _ v: UnsafeMutablePointer<Float>, _ count: Int, rate: Float, beta1: Float, beta2: Float,
+                epsilon: Float, weightDecay: Float, decoupled: Bool, correction1: Float, correction2: Float) {
+    // Folding the corrections: w −= (rate / c₁) · m / (√v · (1/√c₂) + ε).
+    let stepSize = rate / correction1
+    let inverseRoot2 = 1 / correction2.squareRoot()
+    let shrink = decoupled ? 1 - rate * weightDecay : 1
+    let l2 = decoupled ? 0 : weightDecay
+    for i in 0..<count {
+        let grad = g[i] + l2 * w[i]
+        let mi = beta1 * m[i] + (1 - beta1) * grad
+        let vi = beta2 * v[i] + (1 - beta2) * grad * grad
+        m[i] = mi
+        v[i] = vi
+        w[i] = w[i] * shrink - stepSize * mi / (vi.squareRoot() * inverseRoot2 + epsilon)
     }
 }

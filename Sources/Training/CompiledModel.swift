@@ -1,0 +1,25 @@
+import Engine
+import FlowSpec
+import Tasks
+
+/// A flow compiled into an engine plan, with the tensors the data pipeline fills.
+public struct CompiledModel {
+    public let plan: Plan
+    /// Per input name: the tensor a batch of that input goes into (pixels, numbers, ids or
+    /// one-hot indicators).
+    public let inputs: [String: Tensor]
+    /// Per input name: what kind of data it holds.
+    public let inputKinds: [String: Input.Kind]
+    /// The tasks in evaluation order.
+    public let tasks: [CompiledTask]
+}
+
+/// One task in a compiled plan: its output layer, what it is trained against, and its loss.
+public struct CompiledTask {
+    public let task: ResolvedTask
+    public let output: TaskOutput
+    public let logits: Tensor
+    public let targets: Tensor
+    public let mask: Tensor
+    public let loss: any LossOp
+}
