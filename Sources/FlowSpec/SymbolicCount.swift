@@ -68,6 +68,13 @@ public struct SymbolicCount: Hashable, Sendable, CustomStringConvertible, Codabl
         }
     }
 
+    /// The count once the data has given each symbol a value (`a×b` is the product of both).
+    public func evaluate(_ value: (String) -> Int) -> Int {
+        terms.reduce(fixed) { total, term in
+            total + term.coefficient * term.symbol.split(separator: "×").reduce(1) { $0 * value(String($1)) }
+        }
+    }
+
     /// `8,256 + 65×classes(shirt_type)`; digits grouped by thousands.
     public var description: String {
         var parts: [String] = []

@@ -71,6 +71,8 @@ struct FlowReport {
     private func source(of input: Input) -> String {
         guard case .numeric(let columns, _, _) = input.kind else { return "column '\(input.column)'" }
         switch columns {
+        case .names(let names) where names.count > 6:
+            return "\(names.count) columns " + names.prefix(3).joined(separator: ", ") + ", …, " + names.last!
         case .names(let names): return "columns " + names.joined(separator: ", ")
         case .pattern(let glob): return "columns matching '\(glob)'"
         }
