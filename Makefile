@@ -4,7 +4,7 @@ PACKAGES := libyaml-dev libopenblas-dev libpng-dev pkg-config
 FLOWTRAIN := .build/release/flowtrain
 FLOWS := $(wildcard flows/*.yaml)
 
-.PHONY: deps build test demo bench clean
+.PHONY: deps build test demo bench bench-torch clean
 
 # System libraries, installed only when one is missing.
 deps:
@@ -32,7 +32,20 @@ demo: build
 	@for flow in $(FLOWS); do echo "== flowtrain check $$flow"; $(FLOWTRAIN) check $$flow || exit 1; done
 
 bench: build
-	$(FLOWTRAIN) bench flows/security.yaml
+	@for flow in $(FLOWS) bench/mlp.yaml; do echo "== flowtrain bench $$flow"; $(FLOWTRAIN) bench $$flow || exit 1; done
+
+# flowtrain against PyTorch (CPU wheel from PyPI, in a throwaway virtualenv) on the same MLP,
+# masked losses, optimiser and threads. Never part of `make test`.
+TORCH_VENV := .build-torch/venv
+BENCH_THREADS ?= 2
+BENCH_BATCHES ?= 32,256,1024
+
+$(TORCH_VENV)/bin/python:
+	python3 -m venv $(TORCH_VENV)
+	$(TORCH_VENV)/bin/pip install -q "torch==2.13.0+cpu"
+
+bench-torch: build $(TORCH_VENV)/bin/python
+	$(TORCH_VENV)/bin/python bench/compare.py $(TORCH_VENV)/bin/python $(FLOWTRAIN) $(BENCH_THREADS) $(BENCH_BATCHES)
 
 clean:
 	rm -rf .build
