@@ -7,6 +7,8 @@
 ///     let plan = builder.build(seed: 1)
 public final class PlanBuilder {
     public let maxBatch: Int
+    /// The threads the plan's parallel loops run on.
+    public let pool: ThreadPool
     let arena = Arena()
     private(set) var ops: [any Op] = []
     private(set) var tensors: [Tensor] = []
@@ -18,9 +20,10 @@ public final class PlanBuilder {
     /// Seeds op-owned generators (dropout) in declaration order.
     private var opSeeds: UInt64 = 0
 
-    public init(maxBatch: Int) {
+    public init(maxBatch: Int, pool: ThreadPool = .shared) {
         precondition(maxBatch >= 1)
         self.maxBatch = maxBatch
+        self.pool = pool
     }
 
     /// A tensor the caller fills before each forward pass (data, targets, masks); no gradient.

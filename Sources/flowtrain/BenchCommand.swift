@@ -50,6 +50,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         let flow = try options.load()
+        EngineThreads.configure(threads)
         let peak = SgemmPeak.measure(threads: threads)
         print("flow \(flow.flow.name), \(threads) thread\(threads == 1 ? "" : "s"), "
               + "sgemm peak \(format(peak.gflops)) GFLOP/s")

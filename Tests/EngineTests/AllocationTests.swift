@@ -8,9 +8,10 @@ import Testing
 /// unoptimised Swift allocates in places the optimiser removes.
 struct AllocationTests {
     @Test func steadyStateStepAllocatesNothing() {
+        // Two pool threads, so that the parallel loops' hand-over is measured too.
         openblas_set_num_threads(1)
-        let b = PlanBuilder(maxBatch: 16)
-        let image = b.input([8, 8, 3]), features = b.input([5])
+        let b = PlanBuilder(maxBatch: 16, pool: ThreadPool(threads: 2))
+        let image = b.input([32, 32, 3]), features = b.input([5])
         var h = b.relu(b.batchNorm(b.conv2d(image, filters: 4, kernel: 3, padding: .same, name: "c"), name: "bn"))
         h = b.globalAvgPool(b.maxPool(h, size: 2, stride: 2))
         let joined = b.concat([h, features])

@@ -45,9 +45,9 @@ struct GradientReport: CustomStringConvertible {
 /// relative for large gradients, absolute near zero, where float32 rounding in L (about
 /// 1e-7 · |L| / h) dominates.
 func checkGradients(batch: Int, seed: UInt64 = 7, step h: Float = 1e-3, mode: PassMode = .training,
-                    inputs shapes: [[Int]], fill: ((Int, Int) -> Float)? = nil,
-                    build: (PlanBuilder, [Tensor]) -> Void) -> GradientReport {
-    let builder = PlanBuilder(maxBatch: batch)
+                    pool: ThreadPool = ThreadPool(threads: 1), inputs shapes: [[Int]],
+                    fill: ((Int, Int) -> Float)? = nil, build: (PlanBuilder, [Tensor]) -> Void) -> GradientReport {
+    let builder = PlanBuilder(maxBatch: batch, pool: pool)
     let inputs = shapes.map { builder.tensor($0) }
     build(builder, inputs)
     let plan = builder.build(seed: seed)

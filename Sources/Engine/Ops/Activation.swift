@@ -26,22 +26,32 @@ func activationBackward<A: Activation>(_ f: A, _ dinp: UnsafeMutablePointer<Floa
 /// The op of one activation. Each activation has its own final class (see ReLU.swift and its
 /// siblings) so that the loops above are specialised for it: a generic op class called through
 /// `any Op` would run unspecialised, a call per element.
-protocol ActivationOp: Op {
+protocol ActivationOp: Op, ParallelLoop {
     associatedtype Function: Activation
     var function: Function { get }
     var input: Tensor { get }
     var output: Tensor { get }
+    var pool: ThreadPool { get }
 }
 
 extension ActivationOp {
-    @inline(__always)
     func runForward(batch: Int) {
-        activationForward(function, output.data, input.data, batch * input.sampleSize)
+        pool.parallelFor(batch * input.sampleSize, costPerItem: 4, self, part: 0)
     }
 
-    @inline(__always)
     func runBackward(batch: Int) {
-        guard let dinp = input.grad, let dout = output.grad else { return }
-        activationBackward(function, dinp, dout, input.data, output.data, batch * input.sampleSize)
+        guard input.grad != nil else { return }
+        pool.parallelFor(batch * input.sampleSize, costPerItem: 4, self, part: 1)
+    }
+
+    /// Part 0 is forward, part 1 backward, over a range of elements.
+    func run(_ items: Range<Int>, part: Int) {
+        let start = items.lowerBound
+        if part == 0 {
+            activationForward(function, output.data + start, input.data + start, items.count)
+        } else {
+            activationBackward(function, input.grad! + start, output.grad! + start, input.data + start,
+                               output.data + start, items.count)
+        }
     }
 }

@@ -1,11 +1,13 @@
 /// Average pooling over size × size windows of an NHWC image, no padding:
 /// out = mean of the window; backward spreads dout / size² over it.
-final class AvgPoolOp: Op {
+final class AvgPoolOp: Op, ParallelLoop {
+    let pool: ThreadPool
     let input: Tensor, output: Tensor
     let size: Int, stride: Int
     let w: Int, c: Int, oh: Int, ow: Int
 
-    init(input: Tensor, output: Tensor, size: Int, stride: Int) {
+    init(pool: ThreadPool, input: Tensor, output: Tensor, size: Int, stride: Int) {
+        self.pool = pool
         self.input = input
         self.output = output
         self.size = size
@@ -15,37 +17,39 @@ final class AvgPoolOp: Op {
     }
 
     func forward(batch: Int, mode: PassMode) {
-        let scale = 1 / Float(size * size)
-        for n in 0..<batch {
-            let inp = input.data + n * input.sampleSize, out = output.data + n * output.sampleSize
-            for oy in 0..<oh {
-                for ox in 0..<ow {
-                    let o = out + (oy * ow + ox) * c
-                    for ch in 0..<c { o[ch] = 0 }
-                    for ky in 0..<size {
-                        for kx in 0..<size {
-                            let i = inp + ((oy * stride + ky) * w + (ox * stride + kx)) * c
-                            for ch in 0..<c { o[ch] += i[ch] }
-                        }
-                    }
-                    for ch in 0..<c { o[ch] *= scale }
-                }
-            }
-        }
+        pool.parallelFor(batch, costPerItem: input.sampleSize, self, part: 0)
     }
 
     func backward(batch: Int) {
-        guard let dinp = input.grad else { return }
+        guard input.grad != nil else { return }
+        pool.parallelFor(batch, costPerItem: input.sampleSize, self, part: 1)
+    }
+
+    /// Part 0 is forward, part 1 backward, over a range of samples.
+    func run(_ samples: Range<Int>, part: Int) {
         let scale = 1 / Float(size * size)
-        for n in 0..<batch {
-            let d = dinp + n * input.sampleSize, dout = output.grad! + n * output.sampleSize
+        let (inSize, outSize, c, w, oh, ow, size, stride) = (input.sampleSize, output.sampleSize, c, w, oh, ow, size, stride)
+        for n in samples {
             for oy in 0..<oh {
                 for ox in 0..<ow {
-                    let g = dout + (oy * ow + ox) * c
-                    for ky in 0..<size {
-                        for kx in 0..<size {
-                            let i = d + ((oy * stride + ky) * w + (ox * stride + kx)) * c
-                            for ch in 0..<c { i[ch] += g[ch] * scale }
+                    let o = (oy * ow + ox) * c
+                    if part == 0 {
+                        let inp = input.data + n * inSize, out = output.data + n * outSize + o
+                        for ch in 0..<c { out[ch] = 0 }
+                        for ky in 0..<size {
+                            for kx in 0..<size {
+                                let i = inp + ((oy * stride + ky) * w + (ox * stride + kx)) * c
+                                for ch in 0..<c { out[ch] += i[ch] }
+                            }
+                        }
+                        for ch in 0..<c { out[ch] *= scale }
+                    } else {
+                        let d = input.grad! + n * inSize, g = output.grad! + n * outSize + o
+                        for ky in 0..<size {
+                            for kx in 0..<size {
+                                let i = d + ((oy * stride + ky) * w + (ox * stride + kx)) * c
+                                for ch in 0..<c { i[ch] += g[ch] * scale }
+                            }
                         }
                     }
                 }
@@ -58,7 +62,7 @@ extension PlanBuilder {
     public func avgPool(_ input: Tensor, size: Int, stride: Int) -> Tensor {
         let (h, w, c) = (input.shape[0], input.shape[1], input.shape[2])
         let output = tensor([(h - size) / stride + 1, (w - size) / stride + 1, c])
-        add(AvgPoolOp(input: input, output: output, size: size, stride: stride))
+        add(AvgPoolOp(pool: pool, input: input, output: output, size: size, stride: stride))
         return output
     }
 }

@@ -4,21 +4,25 @@
 ///
 /// Training backward, with N rows, x̂ the normalised input and g = dout · weight:
 /// dinp += rstd / N · (N·g − Σg − x̂ · Σ(g·x̂)); dweight += Σ dout·x̂; dbias += Σ dout.
-final class BatchNormOp: Op {
+///
+/// Rows are contiguous runs of C channels, so every loop runs over channels innermost (it
+/// vectorises); sums over rows stay on one thread, in row order, for reproducible results.
+final class BatchNormOp: Op, ParallelLoop {
+    let pool: ThreadPool
     let input: Tensor, output: Tensor
     let weight: Parameter, bias: Parameter
     let runningMean: UnsafeMutablePointer<Float>, runningVariance: UnsafeMutablePointer<Float>
-    /// Per channel: the mean and 1/√(variance + ε) used by the last forward pass.
+    /// Per channel: the mean and 1/√(variance + ε) used by the last forward pass, and sums.
     let mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>
-    /// Per-channel sums for backward.
-    let sumG: UnsafeMutablePointer<Float>, sumGX: UnsafeMutablePointer<Float>
+    let sumA: UnsafeMutablePointer<Float>, sumB: UnsafeMutablePointer<Float>
     let channels: Int, positions: Int
     let momentum: Float, epsilon: Float
     private var lastMode = PassMode.evaluation
 
-    init(input: Tensor, output: Tensor, weight: Parameter, bias: Parameter, runningMean: UnsafeMutablePointer<Float>,
+    init(pool: ThreadPool, input: Tensor, output: Tensor, weight: Parameter, bias: Parameter, runningMean: UnsafeMutablePointer<Float>,
          runningVariance: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, momentum: Float,
          epsilon: Float) {
+        self.pool = pool
         self.input = input
         self.output = output
         self.weight = weight
@@ -29,8 +33,8 @@ final class BatchNormOp: Op {
         positions = input.sampleSize / channels
         mean = scratch
         rstd = scratch + channels
-        sumG = scratch + 2 * channels
-        sumGX = scratch + 3 * channels
+        sumA = scratch + 2 * channels
+        sumB = scratch + 3 * channels
         self.momentum = momentum
         self.epsilon = epsilon
     }
@@ -38,23 +42,25 @@ final class BatchNormOp: Op {
     func forward(batch: Int, mode: PassMode) {
         lastMode = mode
         let c = channels, rows = batch * positions
-        let x = input.data, y = output.data
+        let x = input.data, mean = self.mean, rstd = self.rstd, squares = sumA
         if mode == .training {
             mean.update(repeating: 0, count: c)
-            rstd.update(repeating: 0, count: c)
+            squares.update(repeating: 0, count: c)
             for r in 0..<rows {
-                for j in 0..<c { mean[j] += x[r * c + j] }
+                let row = x + r * c
+                for j in 0..<c { mean[j] += row[j] }
             }
             for j in 0..<c { mean[j] /= Float(rows) }
             for r in 0..<rows {
+                let row = x + r * c
                 for j in 0..<c {
-                    let d = x[r * c + j] - mean[j]
-                    rstd[j] += d * d  // the variance sum, for now
+                    let d = row[j] - mean[j]
+                    squares[j] += d * d
                 }
             }
             for j in 0..<c {
-                let variance = rstd[j] / Float(rows)
-                let unbiased = rows > 1 ? rstd[j] / Float(rows - 1) : variance
+                let variance = squares[j] / Float(rows)
+                let unbiased = rows > 1 ? squares[j] / Float(rows - 1) : variance
                 runningMean[j] = (1 - momentum) * runningMean[j] + momentum * mean[j]
                 runningVariance[j] = (1 - momentum) * runningVariance[j] + momentum * unbiased
                 rstd[j] = 1 / (variance + epsilon).squareRoot()
@@ -65,48 +71,76 @@ final class BatchNormOp: Op {
                 rstd[j] = 1 / (runningVariance[j] + epsilon).squareRoot()
             }
         }
-        let w = weight.value!, b = bias.value!
-        for r in 0..<rows {
-            for j in 0..<c { y[r * c + j] = (x[r * c + j] - mean[j]) * rstd[j] * w[j] + b[j] }
+        // y = x · scale + shift with scale = rstd·w and shift = b − mean·scale, per channel.
+        let scale = sumA, shift = sumB, w = weight.value!, b = bias.value!
+        for j in 0..<c {
+            scale[j] = rstd[j] * w[j]
+            shift[j] = b[j] - mean[j] * scale[j]
         }
+        pool.parallelFor(rows, costPerItem: c, self, part: 0)
     }
 
     func backward(batch: Int) {
         let c = channels, rows = batch * positions
-        let x = input.data, dout = output.grad!, w = weight.value!
-        sumG.update(repeating: 0, count: c)
-        sumGX.update(repeating: 0, count: c)
+        let x = input.data, dout = output.grad!, mean = self.mean, rstd = self.rstd
+        // Σ dout and Σ dout·x̂ per channel: the bias and weight gradients, and (times w) the
+        // sums the input gradient needs.
+        let sumD = sumA, sumDX = sumB
+        sumD.update(repeating: 0, count: c)
+        sumDX.update(repeating: 0, count: c)
         for r in 0..<rows {
+            let row = x + r * c, d = dout + r * c
             for j in 0..<c {
-                let xhat = (x[r * c + j] - mean[j]) * rstd[j]
-                let g = dout[r * c + j] * w[j]
-                sumG[j] += g
-                sumGX[j] += g * xhat
+                sumD[j] += d[j]
+                sumDX[j] += d[j] * (row[j] - mean[j]) * rstd[j]
             }
         }
         if !weight.frozen {
-            // Σ dout·x̂ = Σ(g·x̂) / w and Σ dout = Σ g / w would divide by w; sum directly instead.
-            for r in 0..<rows {
-                for j in 0..<c {
-                    let d = dout[r * c + j]
-                    weight.grad[j] += d * (x[r * c + j] - mean[j]) * rstd[j]
-                    bias.grad[j] += d
-                }
+            let dw = weight.grad!, db = bias.grad!
+            for j in 0..<c {
+                dw[j] += sumDX[j]
+                db[j] += sumD[j]
             }
         }
-        guard let dinp = input.grad else { return }
+        guard input.grad != nil else { return }
         if lastMode == .training {
+            // dinp = w·rstd · (dout − Σdout/N − x̂ · Σ(dout·x̂)/N), the formula above with g = dout·w.
             let n = Float(rows)
-            for r in 0..<rows {
+            for j in 0..<c {
+                sumD[j] /= n
+                sumDX[j] /= n
+            }
+            pool.parallelFor(rows, costPerItem: c, self, part: 1)
+        } else {
+            pool.parallelFor(rows, costPerItem: c, self, part: 2)
+        }
+    }
+
+    /// Over a range of rows: part 0 normalises (forward), part 1 is the training backward,
+    /// part 2 the evaluation backward. `sumA`/`sumB` hold what the part needs per channel.
+    func run(_ rows: Range<Int>, part: Int) {
+        let c = channels, x = input.data, mean = self.mean, rstd = self.rstd, a = sumA, b = sumB
+        switch part {
+        case 0:
+            let y = output.data
+            for r in rows {
+                let row = x + r * c, out = y + r * c
+                for j in 0..<c { out[j] = row[j] * a[j] + b[j] }
+            }
+        case 1:
+            let dout = output.grad!, dinp = input.grad!, w = weight.value!
+            for r in rows {
+                let row = x + r * c, d = dout + r * c, di = dinp + r * c
                 for j in 0..<c {
-                    let xhat = (x[r * c + j] - mean[j]) * rstd[j]
-                    let g = dout[r * c + j] * w[j]
-                    dinp[r * c + j] += rstd[j] / n * (n * g - sumG[j] - xhat * sumGX[j])
+                    let xhat = (row[j] - mean[j]) * rstd[j]
+                    di[j] += w[j] * rstd[j] * (d[j] - a[j] - xhat * b[j])
                 }
             }
-        } else {
-            for r in 0..<rows {
-                for j in 0..<c { dinp[r * c + j] += dout[r * c + j] * w[j] * rstd[j] }
+        default:
+            let dout = output.grad!, dinp = input.grad!, w = weight.value!
+            for r in rows {
+                let d = dout + r * c, di = dinp + r * c
+                for j in 0..<c { di[j] += d[j] * w[j] * rstd[j] }
             }
         }
     }
@@ -122,7 +156,7 @@ extension PlanBuilder {
         let runningMean = stateTensor("\(name).running_mean", [c], initial: 0)
         let runningVariance = stateTensor("\(name).running_var", [c], initial: 1)
         let output = tensor(input.shape)
-        add(BatchNormOp(input: input, output: output, weight: weight, bias: bias, runningMean: runningMean,
+        add(BatchNormOp(pool: pool, input: input, output: output, weight: weight, bias: bias, runningMean: runningMean,
                         runningVariance: runningVariance, scratch: scratch(4 * c), momentum: momentum,
                         epsilon: epsilon))
         return output

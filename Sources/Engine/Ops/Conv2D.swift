@@ -11,8 +11,8 @@ struct ConvGeometry {
 }
 
 /// cols (B·OH·OW, K·K·C): each row one window of the input, zeros where it hangs over the edge.
-func im2col(_ cols: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ g: ConvGeometry, _ batch: Int) {
-    for n in 0..<batch {
+func im2col(_ cols: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ g: ConvGeometry, _ samples: Range<Int>) {
+    for n in samples {
         let image = inp + n * g.h * g.w * g.c
         for oy in 0..<g.oh {
             for ox in 0..<g.ow {
@@ -35,8 +35,8 @@ func im2col(_ cols: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ 
 }
 
 /// The adjoint of im2col: dinp += each window's gradient, summed where windows overlap.
-func col2im(_ dinp: UnsafeMutablePointer<Float>, _ dcols: UnsafePointer<Float>, _ g: ConvGeometry, _ batch: Int) {
-    for n in 0..<batch {
+func col2im(_ dinp: UnsafeMutablePointer<Float>, _ dcols: UnsafePointer<Float>, _ g: ConvGeometry, _ samples: Range<Int>) {
+    for n in samples {
         let image = dinp + n * g.h * g.w * g.c
         for oy in 0..<g.oh {
             for ox in 0..<g.ow {
@@ -56,7 +56,8 @@ func col2im(_ dinp: UnsafeMutablePointer<Float>, _ dcols: UnsafePointer<Float>, 
     }
 }
 
-final class Conv2DOp: Op {
+final class Conv2DOp: Op, ParallelLoop {
+    let pool: ThreadPool
     let input: Tensor, output: Tensor
     let weight: Parameter, bias: Parameter
     let geometry: ConvGeometry
@@ -64,8 +65,9 @@ final class Conv2DOp: Op {
     /// im2col's columns in forward; reused for their gradient in backward, after dweight.
     let cols: UnsafeMutablePointer<Float>
 
-    init(input: Tensor, output: Tensor, weight: Parameter, bias: Parameter, geometry: ConvGeometry,
+    init(pool: ThreadPool, input: Tensor, output: Tensor, weight: Parameter, bias: Parameter, geometry: ConvGeometry,
          cols: UnsafeMutablePointer<Float>) {
+        self.pool = pool
         self.input = input
         self.output = output
         self.weight = weight
@@ -77,7 +79,7 @@ final class Conv2DOp: Op {
 
     func forward(batch: Int, mode: PassMode) {
         let g = geometry, rows = batch * g.oh * g.ow
-        im2col(cols, input.data, g, batch)
+        pool.parallelFor(batch, costPerItem: g.oh * g.ow * g.window, self, part: 0)
         for r in 0..<rows { (output.data + r * filters).update(from: bias.value, count: filters) }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(filters), Int32(g.window),
                     1, cols, Int32(g.window), weight.value, Int32(g.window), 1, output.data, Int32(filters))
@@ -94,11 +96,20 @@ final class Conv2DOp: Op {
                 for f in 0..<filters { bias.grad[f] += d[f] }
             }
         }
-        guard let dinp = input.grad else { return }
+        guard input.grad != nil else { return }
         // dcols (rows, KKC) = dout (rows, F) · weight (F, KKC), written over the columns.
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(g.window), Int32(filters),
                     1, dout, Int32(filters), weight.value, Int32(g.window), 0, cols, Int32(g.window))
-        col2im(dinp, cols, g, batch)
+        pool.parallelFor(batch, costPerItem: g.oh * g.ow * g.window, self, part: 1)
+    }
+
+    /// Over a range of samples: part 0 is im2col (forward), part 1 col2im (backward).
+    func run(_ samples: Range<Int>, part: Int) {
+        if part == 0 {
+            im2col(cols, input.data, geometry, samples)
+        } else {
+            col2im(input.grad!, cols, geometry, samples)
+        }
     }
 
     func flops(batch: Int) -> Double {
@@ -135,7 +146,7 @@ extension PlanBuilder {
                                forReLU ? .he(fanIn: fanIn) : .glorot(fanIn: fanIn, fanOut: kernel * kernel * filters))
         let bias = parameter("\(name).bias", [filters], .constant(0))
         let output = tensor([oh, ow, filters])
-        add(Conv2DOp(input: input, output: output, weight: weight, bias: bias, geometry: geometry,
+        add(Conv2DOp(pool: pool, input: input, output: output, weight: weight, bias: bias, geometry: geometry,
                      cols: scratch(maxBatch * oh * ow * geometry.window)))
         return output
     }

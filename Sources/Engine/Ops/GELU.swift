@@ -19,9 +19,11 @@ struct GELU: Activation {
 final class GELUOp: ActivationOp {
     let function: GELU
     let input: Tensor, output: Tensor
+    let pool: ThreadPool
 
-    init(_ function: GELU, input: Tensor, output: Tensor) {
+    init(_ function: GELU, input: Tensor, output: Tensor, pool: ThreadPool) {
         self.function = function
+        self.pool = pool
         self.input = input
         self.output = output
     }
@@ -33,7 +35,7 @@ final class GELUOp: ActivationOp {
 extension PlanBuilder {
     public func gelu(_ input: Tensor) -> Tensor {
         let output = tensor(input.shape)
-        add(GELUOp(GELU(), input: input, output: output))
+        add(GELUOp(GELU(), input: input, output: output, pool: pool))
         return output
     }
 }

@@ -1,10 +1,12 @@
 /// The mean over every position (of an image's H × W, or a sequence's T), per channel:
 /// out (C) = mean over positions of inp (P, C); dinp += dout / P.
-final class GlobalAvgPoolOp: Op {
+final class GlobalAvgPoolOp: Op, ParallelLoop {
+    let pool: ThreadPool
     let input: Tensor, output: Tensor
     let positions: Int, channels: Int
 
-    init(input: Tensor, output: Tensor) {
+    init(pool: ThreadPool, input: Tensor, output: Tensor) {
+        self.pool = pool
         self.input = input
         self.output = output
         channels = input.shape.last!
@@ -12,24 +14,33 @@ final class GlobalAvgPoolOp: Op {
     }
 
     func forward(batch: Int, mode: PassMode) {
-        let scale = 1 / Float(positions)
-        for n in 0..<batch {
-            let inp = input.data + n * input.sampleSize, out = output.data + n * channels
-            for ch in 0..<channels { out[ch] = 0 }
-            for p in 0..<positions {
-                for ch in 0..<channels { out[ch] += inp[p * channels + ch] }
-            }
-            for ch in 0..<channels { out[ch] *= scale }
-        }
+        pool.parallelFor(batch, costPerItem: input.sampleSize, self, part: 0)
     }
 
     func backward(batch: Int) {
-        guard let dinp = input.grad else { return }
+        guard input.grad != nil else { return }
+        pool.parallelFor(batch, costPerItem: input.sampleSize, self, part: 1)
+    }
+
+    /// Part 0 is forward, part 1 backward, over a range of samples.
+    func run(_ samples: Range<Int>, part: Int) {
         let scale = 1 / Float(positions)
-        for n in 0..<batch {
-            let d = dinp + n * input.sampleSize, dout = output.grad! + n * channels
-            for p in 0..<positions {
-                for ch in 0..<channels { d[p * channels + ch] += dout[ch] * scale }
+        let (size, channels, positions) = (input.sampleSize, channels, positions)
+        for n in samples {
+            if part == 0 {
+                let inp = input.data + n * size, out = output.data + n * channels
+                for ch in 0..<channels { out[ch] = 0 }
+                for p in 0..<positions {
+                    let row = inp + p * channels
+                    for ch in 0..<channels { out[ch] += row[ch] }
+                }
+                for ch in 0..<channels { out[ch] *= scale }
+            } else {
+                let d = input.grad! + n * size, dout = output.grad! + n * channels
+                for p in 0..<positions {
+                    let row = d + p * channels
+                    for ch in 0..<channels { row[ch] += dout[ch] * scale }
+                }
             }
         }
     }
@@ -38,7 +49,7 @@ final class GlobalAvgPoolOp: Op {
 extension PlanBuilder {
     public func globalAvgPool(_ input: Tensor) -> Tensor {
         let output = tensor([input.shape.last!])
-        add(GlobalAvgPoolOp(input: input, output: output))
+        add(GlobalAvgPoolOp(pool: pool, input: input, output: output))
         return output
     }
 }

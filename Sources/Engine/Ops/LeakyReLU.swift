@@ -8,9 +8,11 @@ struct LeakyReLU: Activation {
 final class LeakyReLUOp: ActivationOp {
     let function: LeakyReLU
     let input: Tensor, output: Tensor
+    let pool: ThreadPool
 
-    init(_ function: LeakyReLU, input: Tensor, output: Tensor) {
+    init(_ function: LeakyReLU, input: Tensor, output: Tensor, pool: ThreadPool) {
         self.function = function
+        self.pool = pool
         self.input = input
         self.output = output
     }
@@ -22,7 +24,7 @@ final class LeakyReLUOp: ActivationOp {
 extension PlanBuilder {
     public func leakyReLU(_ input: Tensor, slope: Float) -> Tensor {
         let output = tensor(input.shape)
-        add(LeakyReLUOp(LeakyReLU(slope: slope), input: input, output: output))
+        add(LeakyReLUOp(LeakyReLU(slope: slope), input: input, output: output, pool: pool))
         return output
     }
 }

@@ -7,9 +7,11 @@ struct ReLU: Activation {
 final class ReLUOp: ActivationOp {
     let function: ReLU
     let input: Tensor, output: Tensor
+    let pool: ThreadPool
 
-    init(_ function: ReLU, input: Tensor, output: Tensor) {
+    init(_ function: ReLU, input: Tensor, output: Tensor, pool: ThreadPool) {
         self.function = function
+        self.pool = pool
         self.input = input
         self.output = output
     }
@@ -21,7 +23,7 @@ final class ReLUOp: ActivationOp {
 extension PlanBuilder {
     public func relu(_ input: Tensor) -> Tensor {
         let output = tensor(input.shape)
-        add(ReLUOp(ReLU(), input: input, output: output))
+        add(ReLUOp(ReLU(), input: input, output: output, pool: pool))
         return output
     }
 }

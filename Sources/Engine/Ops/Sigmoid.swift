@@ -17,9 +17,11 @@ func stableSigmoid(_ x: Float) -> Float {
 final class SigmoidOp: ActivationOp {
     let function: Sigmoid
     let input: Tensor, output: Tensor
+    let pool: ThreadPool
 
-    init(_ function: Sigmoid, input: Tensor, output: Tensor) {
+    init(_ function: Sigmoid, input: Tensor, output: Tensor, pool: ThreadPool) {
         self.function = function
+        self.pool = pool
         self.input = input
         self.output = output
     }
@@ -31,7 +33,7 @@ final class SigmoidOp: ActivationOp {
 extension PlanBuilder {
     public func sigmoid(_ input: Tensor) -> Tensor {
         let output = tensor(input.shape)
-        add(SigmoidOp(Sigmoid(), input: input, output: output))
+        add(SigmoidOp(Sigmoid(), input: input, output: output, pool: pool))
         return output
     }
 }

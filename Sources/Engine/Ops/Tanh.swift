@@ -9,9 +9,11 @@ struct Tanh: Activation {
 final class TanhOp: ActivationOp {
     let function: Tanh
     let input: Tensor, output: Tensor
+    let pool: ThreadPool
 
-    init(_ function: Tanh, input: Tensor, output: Tensor) {
+    init(_ function: Tanh, input: Tensor, output: Tensor, pool: ThreadPool) {
         self.function = function
+        self.pool = pool
         self.input = input
         self.output = output
     }
@@ -23,7 +25,7 @@ final class TanhOp: ActivationOp {
 extension PlanBuilder {
     public func tanh(_ input: Tensor) -> Tensor {
         let output = tensor(input.shape)
-        add(TanhOp(Tanh(), input: input, output: output))
+        add(TanhOp(Tanh(), input: input, output: output, pool: pool))
         return output
     }
 }
