@@ -72,6 +72,7 @@ public indirect enum Condition<Reference: Sendable>: Sendable {
         let plain = !value.isEmpty && value.unicodeScalars.allSatisfy {
             $0 == "_" || $0 == "-" || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
         }
-        return plain && !Identifier.keywords.contains(value) ? value : "'\(value)'"
+        if plain, !Identifier.keywords.contains(value) { return value }
+        return value.contains("'") ? "\"\(value)\"" : "'\(value)'"
     }
 }

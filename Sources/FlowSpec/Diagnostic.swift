@@ -39,7 +39,6 @@ final class DiagnosticSink {
 
     private(set) var diagnostics: [Diagnostic] = []
     private var seen: Set<Diagnostic> = []
-    private var uncounted = 0
     /// Inputs and branches that were declared but are broken (failed to decode, or hold a
     /// layer that did). They have been reported once: references to them are not reported as
     /// unknown, and nothing is inferred from them.
@@ -47,22 +46,27 @@ final class DiagnosticSink {
     /// Full paths of tasks and nested flows that were declared but could not be decoded, or
     /// whose head holds a layer that could not.
     var brokenTasks: Set<String> = []
+    /// `trunk:` was there but unreadable: defaults that depend on it are not judged.
+    var trunkIsBroken = false
+    /// Inputs declared, decodable or not.
+    var declaredInputs = 0
 
     var isEmpty: Bool { diagnostics.isEmpty }
 
     /// Every problem reported so far, shown or not: compare before and after decoding a part
     /// to learn whether that part had one.
-    var count: Int { diagnostics.count + uncounted }
+    var count: Int { diagnostics.count }
 
     func error(_ message: String, at location: SourceLocation?, hint: String? = nil) {
         let diagnostic = Diagnostic(message, at: location, hint: hint)
         guard seen.insert(diagnostic).inserted else { return }
-        if diagnostics.count < Self.limit { diagnostics.append(diagnostic) } else { uncounted += 1 }
+        diagnostics.append(diagnostic)
     }
 
-    /// Diagnostics in file order, the order a reader fixes them in, and a count of the rest.
+    /// The first `limit` diagnostics in file order, the order a reader fixes them in, and a
+    /// count of the rest.
     var sorted: [Diagnostic] {
-        let shown = diagnostics.enumerated().sorted { a, b in
+        let all = diagnostics.enumerated().sorted { a, b in
             let la = a.element.location, lb = b.element.location
             switch (la, lb) {
             case let (x?, y?) where (x.line, x.column) != (y.line, y.column):
@@ -71,7 +75,8 @@ final class DiagnosticSink {
                 return a.offset < b.offset
             }
         }.map(\.element)
-        guard uncounted > 0 else { return shown }
-        return shown + [Diagnostic("… and \(uncounted) more problem\(uncounted == 1 ? "" : "s") not shown", at: nil)]
+        let rest = all.count - Self.limit
+        guard rest > 0 else { return all }
+        return Array(all.prefix(Self.limit)) + [Diagnostic("… and \(rest) more problem\(rest == 1 ? "" : "s") not shown", at: nil)]
     }
 }

@@ -12,6 +12,9 @@ struct FlowDecoder {
         let data = top.required("data", what: "the CSV files to train on").flatMap(decodeData)
             ?? DataSource(missingMarkers: DataSource.defaultMissingMarkers)
         let inputs = top.required("inputs").map(decodeInputs) ?? []
+        if let node = top.value("inputs"), case .mapping(let pairs) = node.content {
+            sink.declaredInputs = Set(pairs.compactMap(\.key.scalar)).count
+        }
         let trunk = top.value("trunk").map(decodeTrunk) ?? []
         var tasks: [TaskNode] = []
         if let flowNode = top.required("flow", what: "the tree of tasks") {
@@ -39,10 +42,10 @@ struct FlowDecoder {
         if data.file != nil, data.train != nil {
             sink.error("data: give either 'file' (one file, split by 'split') or 'train', not both",
                        at: m.keyLocation("file"))
-        } else if data.file == nil, data.train == nil {
+        } else if !m.has("file"), !m.has("train"), !m.hasNearMiss(of: "train") {
             sink.error("data: missing 'train' (or 'file' with a 'split')", at: node.location)
         }
-        if data.file != nil, data.split == nil {
+        if data.file != nil, !m.has("split") {
             sink.error("data: 'file' needs a 'split' such as {valid: 0.1, test: 0.1, seed: 1}",
                        at: m.keyLocation("file"))
         }
@@ -79,8 +82,11 @@ struct FlowDecoder {
     private func decodeInputs(_ node: YAMLNode) -> [Input] {
         guard let m = MappingReader(node, context: "inputs", sink: sink, entryNoun: "input") else { return [] }
         if m.pairs.isEmpty { sink.error("inputs: the flow declares no input", at: node.location) }
-        return m.keys.compactMap { name, key, value in
-            guard let name = key.identifier("input name", sink) else { return nil }
+        return m.keys.compactMap { raw, key, value in
+            guard let name = key.identifier("input name", sink) else {
+                sink.brokenSources.insert(raw)
+                return nil
+            }
             let input = decodeInput(name, key.location, value)
             if input == nil { sink.brokenSources.insert(name) }
             return input
@@ -131,8 +137,14 @@ struct FlowDecoder {
                 } else if let names = node.strings("\(context): columns", sink) {
                     if names.isEmpty { sink.error("\(context): columns is empty", at: node.location) }
                     if case .sequence(let items) = node.content {
-                        for (index, item) in items.enumerated() where names[..<index].contains(names[index]) {
-                            sink.error("\(context): column '\(names[index])' is listed twice", at: item.location)
+                        for (index, item) in items.enumerated() {
+                            if names[..<index].contains(names[index]) {
+                                sink.error("\(context): column '\(names[index])' is listed twice", at: item.location)
+                            }
+                            if names[index].contains(where: { "*?[".contains($0) }) {
+                                sink.error("\(context): '\(names[index])' is a pattern; patterns work as the whole "
+                                           + "'columns' value, not inside a list", at: item.location)
+                            }
                         }
                     }
                     columns = names.isEmpty ? nil : .names(names)
@@ -156,7 +168,7 @@ struct FlowDecoder {
             if embedding != nil, encoding == "one_hot" {
                 sink.error("\(context): give 'embedding: N' or 'encoding: one_hot', not both",
                            at: m.keyLocation("encoding"))
-            } else if encoding == "embedding", embedding == nil {
+            } else if encoding == "embedding", !m.has("embedding") {
                 sink.error("\(context): 'encoding: embedding' needs 'embedding: N', the vector width",
                            at: m.keyLocation("encoding"))
             } else {
@@ -180,9 +192,16 @@ struct FlowDecoder {
     // MARK: trunk
 
     private func decodeTrunk(_ node: YAMLNode) -> [Branch] {
-        guard let m = MappingReader(node, context: "trunk", sink: sink, entryNoun: "branch") else { return [] }
-        return m.keys.compactMap { _, key, value in
-            guard let name = key.identifier("branch name", sink) else { return nil }
+        guard let m = MappingReader(node, context: "trunk", sink: sink, entryNoun: "branch") else {
+            sink.trunkIsBroken = true
+            return []
+        }
+        return m.keys.compactMap { raw, key, value in
+            guard let name = key.identifier("branch name", sink) else {
+                // Kept, broken, so that tasks still default to the last branch declared.
+                sink.brokenSources.insert(raw)
+                return Branch(name: raw, location: key.location, sources: [], layers: [])
+            }
             let context = "branch '\(name)'"
             let problemsBefore = sink.count
             // A broken branch is kept, so that tasks still default to the last branch declared;
@@ -196,7 +215,9 @@ struct FlowDecoder {
                 let items: [YAMLNode] = if case .sequence(let list) = from.content { list } else { [from] }
                 if items.isEmpty { sink.error("\(context): 'from' is an empty list", at: from.location) }
                 sources = items.compactMap { item in
-                    item.identifier("\(context): from", sink).map { Located(value: $0, location: item.location) }
+                    // A source whose own name was invalid has been reported where it is declared.
+                    if let raw = item.scalar, sink.brokenSources.contains(raw) { return nil }
+                    return item.identifier("\(context): from", sink).map { Located(value: $0, location: item.location) }
                 }
                 for (index, source) in sources.enumerated() where sources[..<index].contains(where: { $0.value == source.value }) {
                     sink.error("\(context): 'from' names '\(source.value)' twice", at: source.location)
@@ -246,7 +267,10 @@ struct FlowDecoder {
     /// `markers` are the data's missing-label markers, which no class may be named.
     private func decodeTaskNodes(_ node: YAMLNode, parent: String?, markers: [String]) -> [TaskNode] {
         let context = parent.map { "flow '\($0)'" } ?? "flow"
-        guard let m = MappingReader(node, context: context, sink: sink, entryNoun: "task") else { return [] }
+        guard let m = MappingReader(node, context: context, sink: sink, entryNoun: "task") else {
+            sink.brokenTasks.insert(parent ?? "")
+            return []
+        }
         if m.pairs.isEmpty {
             sink.error("\(context): the flow has no tasks", at: node.location)
         }
@@ -261,7 +285,12 @@ struct FlowDecoder {
 
     private func decodeTaskNode(_ name: String, _ at: SourceLocation, _ node: YAMLNode, path: String,
                                 markers: [String]) -> TaskNode? {
-        let isFlow: Bool = if case .mapping(let pairs) = node.content { pairs.contains { $0.key.scalar == "flow" } } else { false }
+        // A mapping without `type` whose key looks like `flow` (`flwo:`) was meant as a nested flow.
+        let isFlow: Bool = if case .mapping(let pairs) = node.content {
+            pairs.contains { $0.key.scalar == "flow" }
+                || (!pairs.contains { $0.key.scalar == "type" }
+                    && pairs.contains { Suggestion.closest(to: $0.key.scalar ?? "", among: ["flow"]) != nil })
+        } else { false }
         let context = isFlow ? "flow '\(path)'" : "task '\(path)'"
         guard var m = MappingReader(node, context: context, sink: sink,
                                     expecting: "a mapping with 'type' (a task) or 'flow' (a nested flow)",
@@ -270,6 +299,7 @@ struct FlowDecoder {
         let when = m.value("when").flatMap { decodeCondition($0, context: context) }
         if isFlow {
             let children = m.value("flow").map { decodeTaskNodes($0, parent: path, markers: markers) } ?? []
+            if !m.has("flow") { sink.brokenTasks.insert(path) }
             m.finish(elsewhere: Dictionary(uniqueKeysWithValues: ["type", "input", "head", "weight", "classes",
                                                                  "labels", "scale", "loss"].map {
                 ($0, "belongs to a task; a nested flow has only 'flow' and 'when'")
@@ -285,8 +315,14 @@ struct FlowDecoder {
             return nil
         }
         var spec = TaskSpec(type: type, input: nil, head: [], weight: 1, classes: nil, scale: 1, loss: nil)
-        if let input = m.value("input"), let text = input.identifier("\(context): input", sink) {
-            spec.input = Located(value: text, location: input.location)
+        if let input = m.value("input") {
+            if let raw = input.scalar, sink.brokenSources.contains(raw) {
+                sink.brokenTasks.insert(path)  // reads an input or branch already reported broken
+            } else if let text = input.identifier("\(context): input", sink) {
+                spec.input = Located(value: text, location: input.location)
+            } else {
+                sink.brokenTasks.insert(path)  // no default in place of a name that was meant
+            }
         }
         if let head = m.value("head") {
             let problemsBefore = sink.count
@@ -323,30 +359,45 @@ struct FlowDecoder {
 
     private func decodeClasses(_ node: YAMLNode, context: String, type: TaskType,
                                markers: [String]) -> Located<[String]>? {
-        guard let names = node.strings(context, sink) else { return nil }
+        let items: [YAMLNode]
+        switch node.content {
+        case .sequence(let list): items = list
+        case .scalar where !node.isNull: items = [node]
+        default:
+            sink.error("\(context): expected a list, found \(node.kindDescription)", at: node.location)
+            return nil
+        }
+        // Every item is judged, so that each bad name is reported.
+        var names: [String] = []
+        var valid = true
+        for item in items {
+            guard let name = item.string(context, sink) else {
+                valid = false
+                continue
+            }
+            if names.contains(name) {
+                sink.error("\(context): '\(name)' is listed twice", at: item.location)
+                valid = false
+            }
+            if markers.contains(name) {
+                sink.error("\(context): '\(name)' marks a missing label in the data, so no row could have it",
+                           at: item.location, hint: "rename it, or change data.missing")
+                valid = false
+            }
+            if type == .multilabel, name == "none" || name.contains("|") || name.isEmpty {
+                sink.error("\(context): '\(name)' cannot be a label name ('none' is the empty set, "
+                           + "'|' joins labels)", at: item.location)
+                valid = false
+            }
+            names.append(name)
+        }
         let minimum = type == .multilabel ? 1 : 2
-        guard names.count >= minimum else {
+        if items.count < minimum {
             sink.error("\(context): list at least \(minimum) \(type == .multilabel ? "label" : "classes")",
                        at: node.location)
             return nil
         }
-        var seen = Set<String>()
-        if case .sequence(let items) = node.content {
-            for (item, name) in zip(items, names) {
-                if !seen.insert(name).inserted {
-                    sink.error("\(context): '\(name)' is listed twice", at: item.location)
-                }
-                if markers.contains(name) {
-                    sink.error("\(context): '\(name)' marks a missing label in the data, so no row could have it",
-                               at: item.location, hint: "rename it, or change data.missing")
-                }
-                if type == .multilabel, name == "none" || name.contains("|") || name.isEmpty {
-                    sink.error("\(context): '\(name)' cannot be a label name ('none' is the empty set, "
-                               + "'|' joins labels)", at: item.location)
-                }
-            }
-        }
-        return Located(value: names, location: node.location)
+        return valid ? Located(value: names, location: node.location) : nil
     }
 
     private func decodeCondition(_ node: YAMLNode, context: String) -> Condition<Located<String>>? {
@@ -425,11 +476,11 @@ struct FlowDecoder {
             elsewhere["betas"] = "applies to adam and adamw; sgd has 'momentum'"
         } else {
             if let betas = m.value("betas"), let items = betas.list("train.optimizer.betas", sink) {
-                if items.count == 2,
-                   let b1 = items[0].double("train.optimizer.betas", in: 0...1, exclusiveUpper: true, sink),
-                   let b2 = items[1].double("train.optimizer.betas", in: 0...1, exclusiveUpper: true, sink) {
-                    o.betas = (b1, b2)
-                } else if items.count != 2 {
+                if items.count == 2 {
+                    let b1 = items[0].double("train.optimizer.betas", in: 0...1, exclusiveUpper: true, sink)
+                    let b2 = items[1].double("train.optimizer.betas", in: 0...1, exclusiveUpper: true, sink)
+                    if let b1, let b2 { o.betas = (b1, b2) }
+                } else {
                     sink.error("train.optimizer.betas: expected two numbers [beta1, beta2]", at: betas.location)
                 }
             }

@@ -8,8 +8,40 @@ struct FlowResolver {
         let inputs = flow.inputs.map(resolveInput)
         let branches = resolveTrunk(inputs)
         let (tasks, tree) = resolveTasks(inputs: inputs, branches: branches)
+        checkLabelsAreNotInputs()
+        let resolved = ResolvedFlow(flow: flow, inputs: inputs, branches: branches, tasks: tasks, tree: tree)
+        if (resolved.trunkParameters + resolved.headParameters).isTooLarge {
+            sink.error("the flow would hold more than \(SymbolicCount.grouped(SymbolicCount.limit)) parameters",
+                       at: SourceLocation(file: flow.file, line: 1, column: 1))
+        }
         guard sink.isEmpty else { return nil }
-        return ResolvedFlow(flow: flow, inputs: inputs, branches: branches, tasks: tasks, tree: tree)
+        return resolved
+    }
+
+    /// An input that reads a task's label column would hand the model its answer.
+    private func checkLabelsAreNotInputs() {
+        var labels = Set<String>()
+        func collect(_ nodes: [TaskNode], _ prefix: String) {
+            for node in nodes {
+                let path = prefix + node.name
+                switch node.content {
+                case .task: labels.insert(path)
+                case .flow(let children): collect(children, path + ".")
+                }
+            }
+        }
+        collect(flow.tasks, "")
+        for input in flow.inputs {
+            let columns: [String] = switch input.kind {
+            case .numeric(.names(let names), _, _): names
+            case .numeric(.pattern, _, _): []
+            default: [input.column]
+            }
+            for column in columns where labels.contains(column) {
+                sink.error("input '\(input.name)' reads column '\(column)', which holds the labels of task '\(column)'",
+                           at: input.location, hint: "an input must not see the answer it is trained to predict")
+            }
+        }
     }
 
     // MARK: Inputs
@@ -132,7 +164,7 @@ struct FlowResolver {
         var shapes: [String: Shape] = Dictionary(inputs.map { ($0.input.name, $0.shape) }, uniquingKeysWith: { first, _ in first })
         for branch in branches { shapes[branch.branch.name] = branch.output }
         let knownNames = inputs.map(\.input.name) + flow.trunk.map(\.name)
-        let defaultInput = flow.trunk.last?.name ?? (inputs.count == 1 ? inputs[0].input.name : nil)
+        let defaultInput = flow.trunk.last?.name ?? (sink.declaredInputs == 1 && inputs.count == 1 ? inputs[0].input.name : nil)
         let inference = ShapeInference(sink: sink)
 
         var resolved: [ResolvedTask] = []
@@ -153,8 +185,9 @@ struct FlowResolver {
             } else if let defaultInput {
                 inputName = defaultInput
             } else {
-                // With no trunk, the default is the only input; a broken input was reported already.
-                if inputs.count > 1 {
+                // With no trunk, the default is the only input declared. A broken trunk or input
+                // was reported already.
+                if sink.declaredInputs > 1, !sink.trunkIsBroken {
                     sink.error("\(context): no 'input:' given, and with no trunk there is no default among "
                                + "several inputs", at: node.node.location,
                                hint: "name one, e.g. 'input: \(inputs[0].input.name)'")

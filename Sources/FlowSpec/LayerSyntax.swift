@@ -44,7 +44,7 @@ struct LayerFields {
 
     mutating func int(_ key: String, in range: ClosedRange<Int>, default value: Int?) -> Int? {
         guard let node = self.value(key) else {
-            if value == nil { sink.error("\(context): missing required key '\(key)'", at: at) }
+            if value == nil { markMissing(key) }
             return value
         }
         return node.int("\(context): \(key)", in: range, sink)
@@ -55,6 +55,11 @@ struct LayerFields {
         guard let node = self.value(key) else { return value }
         return node.double("\(context): \(key)", in: range, exclusiveLower: exclusiveLower,
                            exclusiveUpper: exclusiveUpper, sink)
+    }
+
+    /// A required key is absent: reported by `finish`, unless a misspelt key explains it.
+    mutating func markMissing(_ key: String) {
+        if reader != nil { reader!.markMissing(key) } else { sink.error("\(context): missing required key '\(key)'", at: at) }
     }
 
     mutating func finish() { reader?.finish() }
@@ -145,10 +150,15 @@ enum LayerSyntax {
             }
             guard var f = args.fields(shorthandKey: nil) else { return nil }
             guard let layers = f.value("layers") else {
-                args.sink.error("\(args.context): missing required key 'layers'", at: args.at)
+                f.markMissing("layers")
+                f.finish()
                 return nil
             }
             f.finish()
+            if case .sequence(let items) = layers.content, items.isEmpty {
+                args.sink.error("\(args.context): needs at least one layer to wrap", at: layers.location)
+                return nil
+            }
             return .residual(args.decoder.decodeLayers(layers, context: args.context))
         },
     ]

@@ -52,6 +52,14 @@ struct MappingReader {
 
     func has(_ key: String) -> Bool { pairs.contains { $0.key.scalar == key } }
 
+    /// Whether an unread key looks like a misspelling of `key` (`trian` for `train`).
+    func hasNearMiss(of key: String) -> Bool {
+        pairs.contains { pair in
+            guard let name = pair.key.scalar, !read.contains(name) else { return false }
+            return Suggestion.closest(to: name, among: [key]) != nil
+        }
+    }
+
     /// The key's node, marking it read.
     mutating func value(_ key: String) -> YAMLNode? {
         read.insert(key)
@@ -69,6 +77,12 @@ struct MappingReader {
             return nil
         }
         return value
+    }
+
+    /// Records `key` as a required key that is missing; `finish` reports it.
+    mutating func markMissing(_ key: String) {
+        read.insert(key)
+        missing.append((key, nil))
     }
 
     /// Reports every key not read, with the closest allowed key as a hint. `elsewhere` names keys

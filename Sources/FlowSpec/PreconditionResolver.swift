@@ -11,6 +11,8 @@ struct PreconditionResolver {
     private(set) var edges: [TaskPath: [Located<TaskPath>]] = [:]
     /// Who wrote the `when:` at a location (`task 'x'` or `flow 'g'`), for cycle messages.
     private(set) var ownerAt: [SourceLocation: String] = [:]
+    /// Did-you-mean hints by name and scope: many tasks may share one typo.
+    private var hints: [String: String?] = [:]
 
     init(tree: TaskTree, sink: DiagnosticSink) {
         self.tree = tree
@@ -22,15 +24,21 @@ struct PreconditionResolver {
         for entry in tree.entries {
             guard let when = entry.node.when else { continue }
             // Every reference is checked, so that each unknown name is reported, not the first.
-            var targets: [SourceLocation: TaskPath] = [:]
+            // Targets are matched to references by position (left to right, as `map` visits
+            // them): in an aliased or folded `when:` several names share one location.
+            var targets: [TaskPath?] = []
+            for name in when.references { targets.append(check(name, in: entry)) }
             var located: [Located<TaskPath>] = []
-            for name in when.references {
-                guard let target = check(name, in: entry) else { continue }
-                targets[name.location] = target
+            for (name, target) in zip(when.references, targets) {
+                guard let target else { continue }
                 located.append(Located(value: target, location: name.location))
                 ownerAt[name.location] = context(entry)
             }
-            own[entry.path] = .some(when.map { targets[$0.location] })
+            var next = 0
+            own[entry.path] = .some(when.map { _ in
+                defer { next += 1 }
+                return targets[next]
+            })
             references[entry.path] = located
             checkAtoms(when, in: entry)
         }
@@ -51,14 +59,19 @@ struct PreconditionResolver {
     }
 
     /// The path a name refers to, or nil after reporting why it cannot be used.
-    private func check(_ name: Located<String>, in entry: TaskTree.Entry) -> TaskPath? {
+    private mutating func check(_ name: Located<String>, in entry: TaskTree.Entry) -> TaskPath? {
         let context = context(entry)
         guard let target = tree.lookup(name.value, from: entry.parent) else {
-            if tree.candidatePaths(name.value, from: entry.parent).contains(where: { sink.brokenTasks.contains($0) }) {
+            let broken = sink.brokenTasks
+            if tree.candidatePaths(name.value, from: entry.parent).contains(where: { path in
+                broken.contains(path) || broken.contains { path.hasPrefix($0 + ".") || $0.isEmpty }
+            }) {
                 return nil  // declared, but broken: reported where it is declared
             }
+            let key = "\(name.value) \(entry.parent?.description ?? "")"
+            if hints[key] == nil { hints[key] = .some(tree.suggestion(for: name.value, from: entry.parent)) }
             sink.error("\(context): precondition refers to unknown task '\(name.value)'", at: name.location,
-                       hint: tree.suggestion(for: name.value, from: entry.parent))
+                       hint: hints[key] ?? nil)
             return nil
         }
         if target.path == entry.path {
@@ -113,12 +126,14 @@ struct PreconditionResolver {
         case .classification:
             guard let classes = spec.classes?.value else { return }  // classes come from the data
             for value in values where !classes.contains(value.value) {
+                let listed = classes.count <= 12 ? classes.joined(separator: ", ")
+                    : classes.prefix(10).joined(separator: ", ") + ", … (\(classes.count) in all)"
                 sink.error("\(context): '\(name.value)' has no class '\(value.value)'; its classes are "
-                           + classes.joined(separator: ", "), at: value.location,
+                           + listed, at: value.location,
                            hint: Suggestion.hint(for: value.value, among: classes))
             }
         case .binary:
-            sink.error("\(context): '\(written)' compares a classification task with classes; '\(name.value)' "
+            sink.error("\(context): comparing with a class needs a classification task; '\(name.value)' "
                        + "is binary, so write '\(name.value)' or 'not \(name.value)'", at: name.location)
         default:
             cannotGate(name, spec, context)

@@ -118,6 +118,18 @@ struct ShapeInference {
                 ?? SymbolicCount(symbol: "\(spec.type == .multilabel ? "labels" : "classes")(\(task))")
         }
         let layer = Layer(kind: .dense(units: width.known ?? 0, bias: true), location: location)
+        guard let result = outputLayerUnchecked(layer, width: width, spec: spec, input: input, context: context,
+                                                location: location, inputName: inputName) else { return nil }
+        if result.parameters.isTooLarge {
+            sink.error("\(context): the output layer would hold more than \(SymbolicCount.grouped(SymbolicCount.limit)) values",
+                       at: location)
+            return nil
+        }
+        return result
+    }
+
+    private func outputLayerUnchecked(_ layer: Layer, width: SymbolicCount, spec: TaskSpec, input: Shape,
+                                      context: String, location: SourceLocation, inputName: String) -> ResolvedLayer? {
         switch (spec.type, input) {
         case (.tokenClassification, .sequence(let length, let features)):
             return ResolvedLayer(layer: layer, output: .sequence(length: length, features: width),

@@ -25,24 +25,26 @@ public enum Suggestion {
     }
 
     /// Damerau–Levenshtein distance (optimal string alignment): insertions, deletions,
-    /// substitutions and swaps of two adjacent characters each cost one.
+    /// substitutions and swaps of two adjacent characters each cost one. Three rolling rows.
     public static func editDistance(_ a: String, _ b: String) -> Int {
         let a = Array(a), b = Array(b)
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
-        var table = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
-        for i in 0...a.count { table[i][0] = i }
-        for j in 0...b.count { table[0][j] = j }
+        var before = [Int](repeating: 0, count: b.count + 1)
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
         for i in 1...a.count {
+            current[0] = i
             for j in 1...b.count {
                 let cost = a[i - 1] == b[j - 1] ? 0 : 1
-                var d = min(table[i - 1][j] + 1, table[i][j - 1] + 1, table[i - 1][j - 1] + cost)
+                var d = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
                 if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
-                    d = min(d, table[i - 2][j - 2] + 1)
+                    d = min(d, before[j - 2] + 1)
                 }
-                table[i][j] = d
+                current[j] = d
             }
+            (before, previous, current) = (previous, current, before)
         }
-        return table[a.count][b.count]
+        return previous[b.count]
     }
 }

@@ -21,6 +21,7 @@ struct TaskTree {
     /// Every node in file order, depth first.
     private(set) var entries: [Entry] = []
     private var indexByPath: [TaskPath: Int] = [:]
+    private var childrenByParent: [TaskPath?: [Int]] = [:]
 
     init(_ roots: [TaskNode]) {
         add(roots, parent: nil)
@@ -31,6 +32,7 @@ struct TaskTree {
         for node in nodes where seen.insert(node.name).inserted {  // duplicates were reported when decoding
             let path = TaskPath((parent?.components ?? []) + [node.name])
             indexByPath[path] = entries.count
+            childrenByParent[parent, default: []].append(entries.count)
             entries.append(Entry(path: path, parent: parent, node: node))
             if case .flow(let children) = node.content { add(children, parent: path) }
         }
@@ -41,7 +43,7 @@ struct TaskTree {
 
     func node(_ path: TaskPath) -> Entry? { indexByPath[path].map { entries[$0] } }
 
-    func children(of parent: TaskPath?) -> [Entry] { entries.filter { $0.parent == parent } }
+    func children(of parent: TaskPath?) -> [Entry] { (childrenByParent[parent] ?? []).map { entries[$0] } }
 
     /// Resolves `name` as seen from inside `scope`. A full dotted path from the root always
     /// means that task; otherwise the name is looked up relative to the scope (siblings first),

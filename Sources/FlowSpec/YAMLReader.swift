@@ -183,8 +183,8 @@ private struct Builder {
 
     mutating func add(_ node: YAMLNode, anchor: String?) throws(Diagnostic) {
         if node.size > maxNodes {
-            throw Diagnostic("aliases expand this document to more than \(maxNodes) nodes; "
-                             + "is it an alias bomb?", at: node.location)
+            throw Diagnostic("this document has more than \(SymbolicCount.grouped(maxNodes)) nodes, counting each "
+                             + "alias as often as it is used (an alias bomb?)", at: node.location)
         }
         // Aliases can nest a node deeper than the text does; every later pass recurses on depth.
         if stack.count + node.depth > maxDepth + 1 {

@@ -18,11 +18,12 @@ struct FlowReport {
         var text: String {
             let first = rows.filter { !$0.1.isEmpty || !$0.2.isEmpty }.map(\.0.count).max() ?? 0
             let second = rows.map(\.1.count).max() ?? 0
+            func pad(_ text: String, _ width: Int) -> String {
+                text + String(repeating: " ", count: max(0, width - text.count))
+            }
             return rows.map { row in
                 guard !row.1.isEmpty || !row.2.isEmpty else { return row.0 }
-                let padded = row.0.padding(toLength: first + 2, withPad: " ", startingAt: 0)
-                    + row.1.padding(toLength: second + 2, withPad: " ", startingAt: 0) + row.2
-                return padded.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+                return row.2.isEmpty ? pad(row.0, first + 2) + row.1 : pad(row.0, first + 2) + pad(row.1, second + 2) + row.2
             }.joined(separator: "\n") + "\n"
         }
     }
@@ -136,15 +137,32 @@ struct FlowReport {
         var inputs: [InputEntry]
         var trunk: [BranchEntry]
         var tasks: [TaskEntry]
+        /// Nested flows with their own `when` (already part of each task's `when`).
+        var flows: [FlowEntry]
         var parameters: Parameters
 
         init(_ flow: ResolvedFlow) {
             name = flow.flow.name
             file = flow.flow.file
-            inputs = flow.inputs.map {
-                InputEntry(name: $0.input.name, type: $0.input.typeName, column: $0.input.column,
-                           shape: ShapeEntry($0.shape), parameters: CountEntry($0.parameters))
+            inputs = flow.inputs.map { resolved in
+                var entry = InputEntry(name: resolved.input.name, type: resolved.input.typeName,
+                                       shape: ShapeEntry(resolved.shape), parameters: CountEntry(resolved.parameters))
+                switch resolved.input.kind {
+                case .numeric(.names(let names), _, _): entry.columns = names
+                case .numeric(.pattern(let glob), _, _): entry.column_pattern = glob
+                default: entry.column = resolved.input.column
+                }
+                return entry
             }
+            var flows: [FlowEntry] = []
+            func collect(_ nodes: [TaskTreeNode]) {
+                for case let .flow(path, when, children) in nodes {
+                    flows.append(FlowEntry(path: path.description, when: when?.text(\.description)))
+                    collect(children)
+                }
+            }
+            collect(flow.tree)
+            self.flows = flows
             trunk = flow.branches.map { branch in
                 BranchEntry(name: branch.branch.name, from: branch.branch.sources.map(\.value),
                             input_shape: ShapeEntry(branch.inputShape), layers: branch.layers.map(LayerEntry.init),
@@ -154,9 +172,12 @@ struct FlowReport {
                 TaskEntry(path: task.path.description, type: task.spec.type.rawValue,
                           when: task.precondition?.text(\.description),
                           depends_on: Array(Set(task.dependencies)).sorted().map(\.description),
-                          input: task.inputName, head: task.head.map(LayerEntry.init),
+                          input: task.inputName, input_shape: ShapeEntry(task.inputShape),
+                          head: task.head.map(LayerEntry.init),
                           output: ShapeEntry(task.output), parameters: CountEntry(task.parameters),
-                          weight: task.spec.weight, classes: task.spec.classes?.value,
+                          weight: task.spec.weight,
+                          classes: task.spec.type == .multilabel ? nil : task.spec.classes?.value,
+                          labels: task.spec.type == .multilabel ? task.spec.classes?.value : nil,
                           scale: task.spec.type == .boundedRegression ? task.spec.scale : nil)
             }
             parameters = Parameters(trunk: CountEntry(flow.trunkParameters), heads: CountEntry(flow.headParameters),
@@ -165,9 +186,21 @@ struct FlowReport {
     }
 
     private struct InputEntry: Encodable {
-        var name, type, column: String
+        var name, type: String
+        var column: String?
+        var columns: [String]?
+        var column_pattern: String?
         var shape: ShapeEntry
         var parameters: CountEntry
+
+        init(name: String, type: String, shape: ShapeEntry, parameters: CountEntry) {
+            (self.name, self.type, self.shape, self.parameters) = (name, type, shape, parameters)
+        }
+    }
+
+    private struct FlowEntry: Encodable {
+        var path: String
+        var when: String?
     }
 
     private struct BranchEntry: Encodable {
@@ -184,11 +217,13 @@ struct FlowReport {
         var when: String?
         var depends_on: [String]
         var input: String
+        var input_shape: ShapeEntry
         var head: [LayerEntry]
         var output: ShapeEntry
         var parameters: CountEntry
         var weight: Double
         var classes: [String]?
+        var labels: [String]?
         var scale: Double?
     }
 

@@ -25,7 +25,7 @@ let minimalHeader = """
     name: t
     data: {train: train.csv}
     inputs:
-      x: {type: numeric, columns: [a, b, c]}
+      x: {type: numeric, columns: [f1, f2, f3]}
 
     """
 
@@ -59,6 +59,6 @@ struct FileLevelErrorTests {
         for level in 1...40 { text += "a\(level): &a\(level) [*a\(level - 1), *a\(level - 1)]\n" }
         let result = diagnostics(text)
         #expect(result.count == 1)
-        #expect(result.first?.contains("is it an alias bomb?") == true)
+        #expect(result.first?.contains("(an alias bomb?)") == true)
     }
 }

@@ -61,6 +61,25 @@ struct FlowResolutionTests {
         #expect(when(flow, "a.z") == "a.x")
     }
 
+    @Test func aliasedAndFoldedConditionsKeepEveryName() throws {
+        // Names in an aliased or folded `when:` share one location; each must keep its task.
+        let flow = try load(minimalHeader + """
+            flow:
+              door_open: {type: binary}
+              camera_ok: {type: binary}
+              kind: {type: classification, classes: [p, q]}
+              person: {type: binary, when: &gate door_open and not camera_ok}
+              face: {type: binary, when: *gate}
+              other:
+                type: binary
+                when: >
+                  kind == p and door_open
+            """)
+        #expect(when(flow, "person") == "door_open and not camera_ok")
+        #expect(when(flow, "face") == "door_open and not camera_ok")
+        #expect(when(flow, "other") == "kind == p and door_open")
+    }
+
     @Test func topLevelXKeysHoldAnchorsAndAreIgnored() throws {
         let flow = try load(minimalHeader + """
             x-head: &head [dense: 8, relu]

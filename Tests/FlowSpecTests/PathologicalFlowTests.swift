@@ -69,6 +69,36 @@ struct PathologicalFlowTests {
         #expect(result.last == "… and 9900 more problems not shown")
     }
 
+    @Test func theFirstHundredProblemsInFileOrderAreShown() {
+        var text = header + "trunk:\n  b: {from: x, layers: ["
+        text += Array(repeating: "rleu", count: 150).joined(separator: ", ") + "]}\n"
+        text += "flow:\n  a: {type: binary, when: nope}\n"
+        let result = diagnostics(text)
+        #expect(result.count == 101)
+        #expect(result.last == "… and 51 more problems not shown")
+        #expect(result.allSatisfy { !$0.contains("nope") })  // line 8 comes after line 6's hundred
+        let earlier = diagnostics(header + "flow:\n  a: {type: binary, when: nope}\ntrain: {epochs: 0, seed: -1}\n")
+        #expect(earlier.first?.hasPrefix("6:27:") == true)
+    }
+
+    @Test func repeatedTyposAcrossManyTasksStayFast() {
+        var text = header + "flow:\n  door_open: {type: binary}\n"
+        for i in 0..<1_000 { text += "  t\(i): {type: binary, when: door_opn}\n" }
+        let start = Date()
+        let result = diagnostics(text)
+        #expect(Date().timeIntervalSince(start) < 5)
+        #expect(result.first?.hasSuffix("(did you mean 'door_open'?)") == true)
+    }
+
+    @Test func manySiblingFlowsStayFast() throws {
+        var text = header + "flow:\n"
+        for i in 0..<8_000 { text += "  g\(i): {flow: {t: {type: binary}}}\n" }
+        let start = Date()
+        let flow = try load(text)
+        #expect(Date().timeIntervalSince(start) < 10)
+        #expect(flow.tasks.count == 8_000)
+    }
+
     @Test func veryLongNamesGetNoSuggestionAndNoWait() {
         let long = String(repeating: "a", count: 1_500)  // under the 2,000-character limit of a condition
         let text = header + "flow:\n  ? \(long)\n  : {type: binary}\n  b: {type: binary, when: \(long)b}\n"
