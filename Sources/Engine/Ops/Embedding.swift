@@ -1,5 +1,5 @@
 /// Embedding lookup: out[b, t] = table[ids[b, t]] for a table of (vocabulary, dimension).
-/// Ids are stored as floats (exact up to 2²⁴ entries). Backward adds dout into the rows the
+/// Ids are stored as floats (exact up to 2²⁴ entries) and rounded to the nearest row. Backward adds dout into the rows the
 /// batch used, and only those.
 final class EmbeddingOp: Op {
     let ids: Tensor, output: Tensor
@@ -16,7 +16,7 @@ final class EmbeddingOp: Op {
 
     func forward(batch: Int, mode: PassMode) {
         for p in 0..<(batch * ids.sampleSize) {
-            let row = min(max(Int(ids.data[p]), 0), vocabulary - 1)
+            let row = min(max(Int(ids.data[p].rounded()), 0), vocabulary - 1)
             (output.data + p * dimension).update(from: table.value + row * dimension, count: dimension)
         }
     }
@@ -24,7 +24,7 @@ final class EmbeddingOp: Op {
     func backward(batch: Int) {
         guard !table.frozen, let dout = output.grad else { return }
         for p in 0..<(batch * ids.sampleSize) {
-            let row = min(max(Int(ids.data[p]), 0), vocabulary - 1)
+            let row = min(max(Int(ids.data[p].rounded()), 0), vocabulary - 1)
             let g = table.grad + row * dimension, d = dout + p * dimension
             for j in 0..<dimension { g[j] += d[j] }
         }
