@@ -23,35 +23,66 @@ func activationBackward<A: Activation>(_ f: A, _ dinp: UnsafeMutablePointer<Floa
     for i in 0..<count { dinp[i] += f.derivative(x: inp[i], y: out[i]) * dout[i] }
 }
 
-/// The op of one activation. Each activation has its own final class (see ReLU.swift and its
-/// siblings) so that the loops above are specialised for it: a generic op class called through
-/// `any Op` would run unspecialised, a call per element.
-protocol ActivationOp: Op, ParallelLoop {
-    associatedtype Function: Activation
-    var function: Function { get }
-    var input: Tensor { get }
-    var output: Tensor { get }
-    var pool: ThreadPool { get }
+/// The activations an `ActivationOp` can run.
+enum ActivationFunction {
+    case relu
+    case leakyReLU(slope: Float)
+    case gelu
+    case tanh
+    case sigmoid
 }
 
-extension ActivationOp {
-    func runForward(batch: Int) {
+/// out = f(inp) elementwise, in parallel chunks. `run` switches on the function once per chunk
+/// and calls the generic loops with a concrete type, so each activation's loop is specialised
+/// (a generic op class called through `any Op` would run unspecialised, a call per element).
+final class ActivationOp: Op, ParallelLoop {
+    let function: ActivationFunction
+    let input: Tensor, output: Tensor
+    let pool: ThreadPool
+
+    init(_ function: ActivationFunction, input: Tensor, output: Tensor, pool: ThreadPool) {
+        self.function = function
+        self.input = input
+        self.output = output
+        self.pool = pool
+    }
+
+    func forward(batch: Int, mode: PassMode) {
         pool.parallelFor(batch * input.sampleSize, costPerItem: 4, self, part: 0)
     }
 
-    func runBackward(batch: Int) {
+    func backward(batch: Int) {
         guard input.grad != nil else { return }
         pool.parallelFor(batch * input.sampleSize, costPerItem: 4, self, part: 1)
     }
 
     /// Part 0 is forward, part 1 backward, over a range of elements.
     func run(_ items: Range<Int>, part: Int) {
+        switch function {
+        case .relu: run(ReLU(), items, part)
+        case .leakyReLU(let slope): run(LeakyReLU(slope: slope), items, part)
+        case .gelu: run(GELU(), items, part)
+        case .tanh: run(Tanh(), items, part)
+        case .sigmoid: run(Sigmoid(), items, part)
+        }
+    }
+
+    @inline(__always)
+    private func run<A: Activation>(_ f: A, _ items: Range<Int>, _ part: Int) {
         let start = items.lowerBound
         if part == 0 {
-            activationForward(function, output.data + start, input.data + start, items.count)
+            activationForward(f, output.data + start, input.data + start, items.count)
         } else {
-            activationBackward(function, input.grad! + start, output.grad! + start, input.data + start,
+            activationBackward(f, input.grad! + start, output.grad! + start, input.data + start,
                                output.data + start, items.count)
         }
+    }
+}
+
+extension PlanBuilder {
+    func activation(_ function: ActivationFunction, _ input: Tensor) -> Tensor {
+        let output = tensor(input.shape)
+        add(ActivationOp(function, input: input, output: output, pool: pool))
+        return output
     }
 }

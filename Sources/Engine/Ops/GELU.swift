@@ -16,26 +16,6 @@ struct GELU: Activation {
     }
 }
 
-final class GELUOp: ActivationOp {
-    let function: GELU
-    let input: Tensor, output: Tensor
-    let pool: ThreadPool
-
-    init(_ function: GELU, input: Tensor, output: Tensor, pool: ThreadPool) {
-        self.function = function
-        self.pool = pool
-        self.input = input
-        self.output = output
-    }
-
-    func forward(batch: Int, mode: PassMode) { runForward(batch: batch) }
-    func backward(batch: Int) { runBackward(batch: batch) }
-}
-
 extension PlanBuilder {
-    public func gelu(_ input: Tensor) -> Tensor {
-        let output = tensor(input.shape)
-        add(GELUOp(GELU(), input: input, output: output, pool: pool))
-        return output
-    }
+    public func gelu(_ input: Tensor) -> Tensor { activation(.gelu, input) }
 }

@@ -14,26 +14,6 @@ func stableSigmoid(_ x: Float) -> Float {
     return e / (1 + e)
 }
 
-final class SigmoidOp: ActivationOp {
-    let function: Sigmoid
-    let input: Tensor, output: Tensor
-    let pool: ThreadPool
-
-    init(_ function: Sigmoid, input: Tensor, output: Tensor, pool: ThreadPool) {
-        self.function = function
-        self.pool = pool
-        self.input = input
-        self.output = output
-    }
-
-    func forward(batch: Int, mode: PassMode) { runForward(batch: batch) }
-    func backward(batch: Int) { runBackward(batch: batch) }
-}
-
 extension PlanBuilder {
-    public func sigmoid(_ input: Tensor) -> Tensor {
-        let output = tensor(input.shape)
-        add(SigmoidOp(Sigmoid(), input: input, output: output, pool: pool))
-        return output
-    }
+    public func sigmoid(_ input: Tensor) -> Tensor { activation(.sigmoid, input) }
 }
