@@ -41,23 +41,18 @@ final class Arena {
     private(set) var bytes = 0
 
     /// `count` zeroed floats.
-    func floats(_ count: Int) -> UnsafeMutablePointer<Float> {
-        let byteCount = max(count, 1) * MemoryLayout<Float>.stride
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
-        raw.initializeMemory(as: Float.self, repeating: 0, count: max(count, 1))
-        blocks.append(raw)
-        bytes += byteCount
-        return raw.assumingMemoryBound(to: Float.self)
-    }
+    func floats(_ count: Int) -> UnsafeMutablePointer<Float> { zeroed(count, as: Float.self) }
 
     /// `count` zeroed 32-bit integers (argmax indices of max pooling).
-    func int32s(_ count: Int) -> UnsafeMutablePointer<Int32> {
-        let byteCount = max(count, 1) * MemoryLayout<Int32>.stride
+    func int32s(_ count: Int) -> UnsafeMutablePointer<Int32> { zeroed(count, as: Int32.self) }
+
+    private func zeroed<T: Numeric>(_ count: Int, as type: T.Type) -> UnsafeMutablePointer<T> {
+        let byteCount = max(count, 1) * MemoryLayout<T>.stride
         let raw = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
-        raw.initializeMemory(as: Int32.self, repeating: 0, count: max(count, 1))
+        raw.initializeMemory(as: T.self, repeating: 0, count: max(count, 1))
         blocks.append(raw)
         bytes += byteCount
-        return raw.assumingMemoryBound(to: Int32.self)
+        return raw.assumingMemoryBound(to: T.self)
     }
 
     deinit {
