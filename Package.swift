@@ -26,7 +26,7 @@ let package = Package(
         // loop with a square root (Adam, norms) is vectorised.
         .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: [.unsafeFlags(["-Xcc", "-fno-math-errno"])]),
         .target(name: "Tasks", dependencies: ["FlowSpec", "Engine"]),
-        .target(name: "Training", dependencies: ["FlowSpec", "Engine", "Tasks"]),
+        .target(name: "Training", dependencies: ["FlowSpec", "Engine", "Tasks", "CPNG"]),
         .executableTarget(
             name: "flowtrain",
             dependencies: [
