@@ -5,9 +5,11 @@ import Tasks
 /// Compiles a resolved flow into an engine plan: inputs, trunk branches in dependency order,
 /// then each task's head, output layer and fused masked loss.
 ///
-/// Parameter names, as they appear in `model.safetensors`: `inputs.<input>.embedding.weight`,
-/// `trunk.<branch>.<layer>.weight`, `heads.<task path>.<layer>.weight` and
-/// `heads.<task path>.output.weight` (and `.bias`, batchnorm's `.running_mean`, `.running_var`).
+/// Parameter names, as they appear in `model.safetensors`, say where each tensor sits:
+/// `inputs.<input>.embedding.weight`, `trunk.<branch>.<index>.<layer>.weight` (e.g.
+/// `trunk.features.3.dense.weight`), `heads.<task path>.<index>.<layer>.weight` for hidden head
+/// layers and `heads.<task path>.out.weight` for the output layer (and `.bias`; batchnorm adds
+/// `.running_mean` and `.running_var`).
 public struct ModelCompiler {
     let flow: ResolvedFlow
     let facts: DataFacts
@@ -69,7 +71,7 @@ public struct ModelCompiler {
             let classes = facts.classes[task.path]?.count ?? task.spec.classes?.value.count ?? 1
             let positions = task.spec.type == .tokenClassification ? hidden.shape.first ?? 1 : 1
             let output = TaskOutput(type: task.spec.type, classCount: classes, positions: positions)
-            let logits = builder.dense(hidden, units: output.units, name: "\(prefix).output")
+            let logits = builder.dense(hidden, units: output.units, name: "\(prefix).out")
             let targets = builder.input(output.targetShape), mask = builder.input(output.maskShape)
             let loss = output.addLoss(to: builder, logits: logits, targets: targets, mask: mask, spec: task.spec)
             tasks.append(CompiledTask(task: task, output: output, logits: logits, targets: targets, mask: mask, loss: loss))
@@ -82,7 +84,7 @@ public struct ModelCompiler {
     private mutating func apply(_ layers: [Layer], to input: Tensor, prefix: String) -> Tensor {
         var x = input
         for (index, layer) in layers.enumerated() {
-            let name = "\(prefix).\(index)"
+            let name = "\(prefix).\(index).\(LayerDescription.name(layer.kind))"
             let forReLU: Bool = switch layers.dropFirst(index + 1).first?.kind {
             case .relu?, .leakyRelu?, .gelu?: true
             default: false
