@@ -1,0 +1,26 @@
+import Foundation
+
+/// Writes CSV per RFC 4180: a field is quoted when it holds a comma, a quote, or a line end,
+/// and its quotes are doubled. Lines end with LF.
+public struct CSVWriter {
+    private var text = ""
+
+    public init(header: [String]) {
+        append(header)
+    }
+
+    public mutating func append(_ fields: [String]) {
+        text += fields.map(Self.escape).joined(separator: ",")
+        text += "\n"
+    }
+
+    /// Writes everything to `path` atomically (a temporary file renamed into place).
+    public func write(to path: String) throws {
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    static func escape(_ field: String) -> String {
+        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
+        return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

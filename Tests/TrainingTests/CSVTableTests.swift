@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+@testable import Training
+
+struct CSVTableTests {
+    func table(_ text: String) throws(CSVError) -> CSVTable {
+        try CSVTable.parse(Array(text.utf8), file: "t.csv")
+    }
+
+    func rows(_ table: CSVTable) -> [[String]] {
+        (0..<table.rowCount).map { r in (0..<table.header.count).map { table.string(row: r, column: $0) } }
+    }
+
+    @Test func quotedFieldsEmbeddedCommasNewlinesAndQuotes() throws {
+        let t = try table("a,b,c\n1,\"x, y\",\"say \"\"hi\"\"\"\n2,\"two\nlines\",\n")
+        #expect(t.header == ["a", "b", "c"])
+        #expect(rows(t) == [["1", "x, y", "say \"hi\""], ["2", "two\nlines", ""]])
+        #expect(t.line(ofRow: 0) == 2 && t.line(ofRow: 1) == 3)
+    }
+
+    @Test func byteOrderMarkCRLFBlankLinesAndNoFinalNewline() throws {
+        let t = try table("\u{FEFF}a,b\r\n1,2\r\n\r\n\"3\",\"4\"")
+        #expect(t.header == ["a", "b"])
+        #expect(rows(t) == [["1", "2"], ["3", "4"]])
+        #expect(t.line(ofRow: 1) == 4)
+    }
+
+    @Test func everyFieldQuotedAndCarriageReturnInsideAField() throws {
+        let t = try table("\"a\",\"b\"\n\"1\r2\",\"\"\n")
+        #expect(rows(t) == [["1\r2", ""]])
+    }
+
+    @Test func raggedRowIsLocated() {
+        #expect(throws: CSVError.self) { try table("a,b\n1,2\n3\n") }
+        do {
+            _ = try table("a,b\n1,2\n\n3,4,5\n")
+        } catch {
+            #expect(error.description == "t.csv:4:3: the row has 3 fields, the header 2")
+        }
+    }
+
+    @Test func unterminatedQuoteIsLocated() {
+        do {
+            _ = try table("a,b\n1,\"open\n2,3\n")
+            Issue.record("accepted")
+        } catch {
+            #expect(error.description == "t.csv:2:2: the row has a quoted field that is never closed")
+        }
+    }
+
+    @Test func textAfterAClosingQuoteIsRefused() {
+        do {
+            _ = try table("a\n\"x\"y\n")
+            Issue.record("accepted")
+        } catch {
+            #expect(error.description == "t.csv:2:1: the row has text after a closing quote; a quote inside a quoted field is written twice")
+        }
+    }
+
+    @Test func emptyFileAndMissingFile() {
+        do { _ = try table("") } catch { #expect(error.description == "t.csv:1: the row is empty; a header row is required") }
+        do { _ = try CSVTable.read(path: "/no/such.csv") } catch { #expect(error.description == "/no/such.csv: the file no such file") }
+    }
+
+    @Test func numbersParseFromBytesCorrectlyRounded() throws {
+        let texts = ["0", "-1", "+2.5", "3.", ".5", "1e3", "1E-3", "-0.000123", " 42 ", "123456789012345678901234",
+                     "1.7976931348623157e308", "4.9e-324", "0.1", "2.675", "1e400", "", "abc", "1.2.3", "NaN", "inf",
+                     "1e", "-", "0x10"]
+        let t = try table("v\n" + texts.map { "\"\($0)\"" }.joined(separator: "\n") + "\n")
+        for (row, text) in texts.enumerated() {
+            let expected = Double(text.trimmingCharacters(in: .whitespaces)).flatMap { $0.isFinite ? $0 : nil }
+            let accepted = !["NaN", "inf", "0x10"].contains(text)
+            #expect(t.number(row: row, column: 0) == (accepted ? expected : nil), "'\(text)'")
+        }
+        var random = SystemRandomNumberGenerator()
+        var lines = ["v"]
+        var values: [Double] = []
+        for _ in 0..<2000 {
+            let value = Double(Float.random(in: -1e6...1e6, using: &random)) / Double([1, 10, 1000, 1e7].randomElement()!)
+            values.append(Double(String(value))!)
+            lines.append(String(value))
+        }
+        let many = try table(lines.joined(separator: "\n"))
+        for (row, value) in values.enumerated() { #expect(many.number(row: row, column: 0) == value) }
+    }
+
+    @Test func fieldsCompareAsBytes() throws {
+        let t = try table("a\nNA\n\"N\"\"A\"\n")
+        #expect(t.field(row: 0, column: 0, equals: Array("NA".utf8)))
+        #expect(!t.field(row: 0, column: 0, equals: Array("N".utf8)))
+        #expect(t.field(row: 1, column: 0, equals: Array("N\"A".utf8)))
+    }
+}
