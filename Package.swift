@@ -37,6 +37,7 @@ let package = Package(
         // Interposes malloc in the test executable to count allocations per thread.
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "AllocationCounter"]),
+        .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "FlowSpec", "Engine"]),
         .testTarget(name: "CommandLineTests", dependencies: ["flowtrain"]),
     ]

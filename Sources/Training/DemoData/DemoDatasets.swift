@@ -1,0 +1,35 @@
+import Foundation
+
+/// The demo data sets `flowtrain datasets` writes.
+public enum DemoDatasets {
+    public static let names = ["security", "orders"]
+
+    /// Writes `count` security scenes under `directory`: `images/NNNNN.png` and
+    /// `train.csv`, `valid.csv`, `test.csv` (80%, 10%, 10%), image paths relative to the CSVs.
+    public static func writeSecurity(to directory: URL, count: Int, seed: UInt64) throws {
+        let images = directory.appendingPathComponent("images")
+        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        var scenes = SecurityScenes(seed: seed)
+        var writers = ["train", "valid", "test"].map { _ in CSVWriter(header: ["image"] + SecurityScenes.labelColumns) }
+        for index in 0..<count {
+            let scene = scenes.next()
+            let name = String(format: "images/%05d.png", index)
+            try PNGImage(width: SecurityScenes.size, height: SecurityScenes.size, channels: 3, pixels: scene.pixels)
+                .write(path: directory.appendingPathComponent(name).path)
+            let split = index % 10 == 8 ? 1 : index % 10 == 9 ? 2 : 0
+            writers[split].append([name] + SecurityScenes.labelColumns.map { scene.labels[$0] ?? "" })
+        }
+        for (writer, name) in zip(writers, ["train", "valid", "test"]) {
+            try writer.write(to: directory.appendingPathComponent("\(name).csv").path)
+        }
+    }
+
+    /// Writes `count` orders to `orders.csv` under `directory` (the flow splits it itself).
+    public static func writeOrders(to directory: URL, count: Int, seed: UInt64) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var table = OrdersTable(seed: seed)
+        var writer = CSVWriter(header: OrdersTable.columns)
+        for _ in 0..<count { writer.append(table.next()) }
+        try writer.write(to: directory.appendingPathComponent("orders.csv").path)
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import Training
+
+/// `flowtrain datasets NAME`: write a demo data set.
+struct DatasetsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "datasets",
+        abstract: "Write a generated demo data set.",
+        discussion: """
+            security: 64×64 camera views of a front door (PNG) with labels for \
+            flows/security.yaml, split into train.csv, valid.csv and test.csv. \
+            orders: a table of online orders for flows/orders.yaml, in orders.csv. \
+            The same seed writes the same data.
+            """)
+
+    /// The data sets this command can write.
+    enum Name: String, ExpressibleByArgument, CaseIterable {
+        case security, orders
+    }
+
+    @Argument(help: "The data set to write.")
+    var name: Name
+
+    @Option(help: "The directory to write into (default: datasets/NAME).")
+    var out: String?
+
+    @Option(name: .customLong("n"), help: "Number of samples (default: 10000 scenes, 50000 orders).")
+    var count: Int?
+
+    @Option(help: "Seed of the generator.")
+    var seed: UInt64 = 1
+
+    func validate() throws {
+        if let count, count < 10 { throw ValidationError("-n must be at least 10") }
+    }
+
+    func run() throws {
+        let directory = URL(fileURLWithPath: out ?? "datasets/\(name.rawValue)")
+        switch name {
+        case .security:
+            try DemoDatasets.writeSecurity(to: directory, count: count ?? 10_000, seed: seed)
+        case .orders:
+            try DemoDatasets.writeOrders(to: directory, count: count ?? 50_000, seed: seed)
+        }
+        print("wrote \(name.rawValue) data to \(directory.path)")
+    }
+}

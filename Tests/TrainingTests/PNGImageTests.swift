@@ -1,0 +1,280 @@
+import Foundation
+import Testing
+@testable import Training
+
+/// PNG files written byte by byte, so that every colour type and bit depth has a fixture
+/// without a second encoder or binary files in the repository: a zlib stream holding one
+/// stored (uncompressed) deflate block needs no compression.
+enum HandMadePNG {
+    static let gray: UInt8 = 0, rgb: UInt8 = 2, palette: UInt8 = 3, grayAlpha: UInt8 = 4, rgba: UInt8 = 6
+
+    /// A PNG of `rows`, each a list of samples (channels interleaved, palette indices for a
+    /// palette image) packed at `bitDepth`.
+    static func file(width: Int, bitDepth: UInt8, colorType: UInt8, rows: [[Int]],
+                     palette: [UInt8]? = nil, transparency: [UInt8]? = nil) -> [UInt8] {
+        var header = bigEndian(UInt32(width)) + bigEndian(UInt32(rows.count))
+        header += [bitDepth, colorType, 0, 0, 0]  // deflate, adaptive filtering, not interlaced
+        var raw: [UInt8] = []
+        for row in rows {
+            raw.append(0)  // filter type None
+            raw += packed(row, bitDepth: Int(bitDepth))
+        }
+        var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        png += chunk("IHDR", header)
+        if let palette { png += chunk("PLTE", palette) }
+        if let transparency { png += chunk("tRNS", transparency) }
+        png += chunk("IDAT", storedZlib(raw))
+        png += chunk("IEND", [])
+        return png
+    }
+
+    /// Samples below 8 bits fill each byte from its high bit; 16-bit samples are big-endian.
+    static func packed(_ samples: [Int], bitDepth: Int) -> [UInt8] {
+        switch bitDepth {
+        case 16: return samples.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] }
+        case 8: return samples.map { UInt8($0) }
+        default:
+            let perByte = 8 / bitDepth
+            return stride(from: 0, to: samples.count, by: perByte).map { start in
+                var byte = 0
+                for (i, sample) in samples[start..<min(start + perByte, samples.count)].enumerated() {
+                    byte |= sample << (8 - bitDepth * (i + 1))
+                }
+                return UInt8(byte)
+            }
+        }
+    }
+
+    static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+        let typeAndData = Array(type.utf8) + data
+        return bigEndian(UInt32(data.count)) + typeAndData + bigEndian(crc32(typeAndData))
+    }
+
+    /// RFC 1950 header (deflate, 32K window, no dictionary), one final stored block
+    /// (RFC 1951 §3.2.4: length, its complement, the bytes), then the Adler-32 of the data.
+    static func storedZlib(_ data: [UInt8]) -> [UInt8] {
+        let length = UInt16(data.count)
+        return [0x78, 0x01, 0x01, UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8(~length >> 8)]
+            + data + bigEndian(adler32(data))
+    }
+
+    /// CRC-32 as PNG and zlib define it: reflected polynomial 0xEDB88320, inverted in and out.
+    static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        return ~crc
+    }
+
+    static func adler32(_ bytes: [UInt8]) -> UInt32 {
+        var a: UInt32 = 1, b: UInt32 = 0
+        for byte in bytes {
+            a = (a + UInt32(byte)) % 65521
+            b = (b + a) % 65521
+        }
+        return b << 16 | a
+    }
+
+    static func bigEndian(_ value: UInt32) -> [UInt8] {
+        [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
+    }
+}
+
+/// Reading every colour type and bit depth, writing 8-bit images, resizing, and the errors a
+/// damaged or missing file gives.
+final class PNGImageTests {
+    /// A fresh directory per test (Swift Testing makes an instance per test), so that tests
+    /// running in parallel share no files; removed when the test ends, whatever its outcome.
+    let directory: URL
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("PNGImageTests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
+
+    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    func save(_ bytes: [UInt8], as name: String) throws -> String {
+        let file = path(name)
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        return file
+    }
+
+    func read(_ bytes: [UInt8], channels: Int) throws -> PNGImage {
+        try PNGImage.read(path: save(bytes, as: "fixture.png"), channels: channels)
+    }
+
+    @Test(arguments: [1, 3, 4])
+    func eightBitImagesRoundTripExactly(channels: Int) throws {
+        // 7×5 so that no row is a multiple of 4 bytes; every value 0...255 occurs, alpha too.
+        let pixels = (0..<(7 * 5 * channels)).map { UInt8(truncatingIfNeeded: $0 * 37 + 11) }
+        let image = PNGImage(width: 7, height: 5, channels: channels, pixels: pixels)
+        let file = path("roundtrip.png")
+        try image.write(path: file)
+        #expect(try PNGImage.read(path: file, channels: channels) == image)
+    }
+
+    /// For bit depth d, sample 1 (or 257 at 16 bits) is the smallest step that maps to a whole
+    /// 8-bit value: 255 / (2^d - 1).
+    @Test(arguments: [(1, 1, 255), (2, 1, 85), (4, 1, 17), (8, 1, 1), (16, 257, 1)])
+    func grayOfEveryDepthScalesToEightBits(depth: Int, unit: Int, expected: UInt8) throws {
+        let maximum = (1 << depth) - 1
+        let png = HandMadePNG.file(width: 3, bitDepth: UInt8(depth), colorType: HandMadePNG.gray,
+                                   rows: [[0, maximum, unit], [unit, 0, maximum]])
+        let gray = try read(png, channels: 1)
+        #expect(gray.width == 3 && gray.height == 2)
+        #expect(gray.pixels == [0, 255, expected, expected, 0, 255])
+        let rgb = try read(png, channels: 3)
+        #expect(rgb.pixels == gray.pixels.flatMap { [$0, $0, $0] })
+        let rgba = try read(png, channels: 4)
+        #expect(rgba.pixels == gray.pixels.flatMap { [$0, $0, $0, 255] })
+    }
+
+    /// 0x8080 reads as 128, not 188: a 16-bit file without gamma information is taken as sRGB.
+    @Test func sixteenBitRGBScalesWithoutGammaChange() throws {
+        let png = HandMadePNG.file(width: 3, bitDepth: 16, colorType: HandMadePNG.rgb,
+                                   rows: [[0xFFFF, 0x8080, 0x0000, 0x4040, 0x1010, 0xFFFF, 0x8080, 0x8080, 0x8080]])
+        #expect(try read(png, channels: 3).pixels == [255, 128, 0, 64, 16, 255, 128, 128, 128])
+        #expect(try read(png, channels: 4).pixels == [255, 128, 0, 255, 64, 16, 255, 255, 128, 128, 128, 255])
+        #expect(try read(png, channels: 1).pixels[2] == 128)
+    }
+
+    @Test func sixteenBitRGBAKeepsAlpha() throws {
+        let png = HandMadePNG.file(width: 2, bitDepth: 16, colorType: HandMadePNG.rgba,
+                                   rows: [[0xFFFF, 0x0000, 0x8080, 0xFFFF, 0x4040, 0x4040, 0x4040, 0x0000]])
+        // The colour of a fully transparent pixel is kept when alpha is; compositing drops it.
+        #expect(try read(png, channels: 4).pixels == [255, 0, 128, 255, 64, 64, 64, 0])
+        #expect(try read(png, channels: 3).pixels == [255, 0, 128, 0, 0, 0])
+    }
+
+    @Test func grayAlphaExpandsOrCompositesOntoBlack() throws {
+        let png = HandMadePNG.file(width: 2, bitDepth: 8, colorType: HandMadePNG.grayAlpha,
+                                   rows: [[100, 255, 50, 0], [200, 255, 7, 255]])
+        #expect(try read(png, channels: 4).pixels == [100, 100, 100, 255, 50, 50, 50, 0,
+                                                      200, 200, 200, 255, 7, 7, 7, 255])
+        #expect(try read(png, channels: 1).pixels == [100, 0, 200, 7])
+        #expect(try read(png, channels: 3).pixels == [100, 100, 100, 0, 0, 0, 200, 200, 200, 7, 7, 7])
+    }
+
+    /// A 4-bit palette of four colours; tRNS lists alpha for the first three only, so the
+    /// fourth is opaque.
+    @Test func paletteWithTransparency() throws {
+        let png = HandMadePNG.file(width: 2, bitDepth: 4, colorType: HandMadePNG.palette, rows: [[0, 1], [2, 3]],
+                                   palette: [255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30],
+                                   transparency: [255, 0, 128])
+        #expect(try read(png, channels: 4).pixels == [255, 0, 0, 255, 0, 255, 0, 0, 0, 0, 255, 128, 10, 20, 30, 255])
+        let rgb = try read(png, channels: 3).pixels
+        // Pixel 2 is half-transparent blue composited in linear light; the others are exact.
+        #expect(Array(rgb[0..<6]) == [255, 0, 0, 0, 0, 0])
+        #expect(Array(rgb[9..<12]) == [10, 20, 30])
+    }
+
+    @Test func paletteWithoutTransparency() throws {
+        let png = HandMadePNG.file(width: 3, bitDepth: 8, colorType: HandMadePNG.palette, rows: [[2, 0, 1]],
+                                   palette: [1, 2, 3, 40, 50, 60, 250, 251, 252])
+        #expect(try read(png, channels: 3).pixels == [250, 251, 252, 1, 2, 3, 40, 50, 60])
+        #expect(try read(png, channels: 4).pixels == [250, 251, 252, 255, 1, 2, 3, 255, 40, 50, 60, 255])
+    }
+
+    /// Colour to gray weighs R, G and B by 0.2126, 0.7152, 0.0722 in linear light: pure red is
+    /// 0.2126 linear, which sRGB-encodes to 0.4985, i.e. 127 of 255. Allow 1 for libpng's
+    /// fixed-point weights and tables.
+    @Test func colourBecomesGrayInLinearLight() throws {
+        let image = PNGImage(width: 3, height: 1, channels: 3, pixels: [255, 0, 0, 90, 90, 90, 255, 255, 255])
+        let file = path("colour.png")
+        try image.write(path: file)
+        let gray = try PNGImage.read(path: file, channels: 1).pixels
+        #expect(abs(Int(gray[0]) - 127) <= 1, "pure red read as gray \(gray[0]), expected 127 ± 1")
+        #expect(Array(gray[1...]) == [90, 255])
+    }
+
+    /// Source [[0, 100], [200, 40]]. Half-pixel centres put output columns at source x = 0
+    /// (clamped from -0.25), 0.25, 0.75, 1 (clamped from 1.25), and rows likewise, so the
+    /// top row is [0, 25, 75, 100], the bottom [200, 160, 80, 40], and row 1 lies a quarter of
+    /// the way down: [50, 58.75, 76.25, 85], row 2 three quarters: [150, 126.25, 78.75, 55].
+    @Test func bilinearResizeOfTwoByTwo() {
+        let gray = PNGImage(width: 2, height: 2, channels: 1, pixels: [0, 100, 200, 40]).resized(width: 4, height: 4)
+        let expected: [UInt8] = [0, 25, 75, 100,
+                                 50, 59, 76, 85,
+                                 150, 126, 79, 55,
+                                 200, 160, 80, 40]
+        #expect(gray.width == 4 && gray.height == 4 && gray.channels == 1)
+        #expect(gray.pixels == expected)
+
+        // Channels are resampled independently: G is 255 - R, so its result is 255 - R's.
+        let rgbPixels: [UInt8] = [0, 255, 7, 100, 155, 7, 200, 55, 7, 40, 215, 7]
+        let rgb = PNGImage(width: 2, height: 2, channels: 3, pixels: rgbPixels).resized(width: 4, height: 4)
+        #expect(rgb.pixels == expected.flatMap { [$0, 255 - $0, 7] })
+    }
+
+    @Test func resizeToTheSameSizeIsIdentity() {
+        let image = PNGImage(width: 5, height: 3, channels: 4, pixels: (0..<60).map { UInt8($0 * 4) })
+        #expect(image.resized(width: 5, height: 3) == image)
+    }
+
+    @Test func missingFile() throws {
+        let file = path("absent.png")
+        let error = #expect(throws: PNGError.self) { try PNGImage.read(path: file, channels: 3) }
+        #expect(error?.kind == .cannotOpen)
+        #expect(error?.description.contains(file) == true)
+        #expect(error?.message.contains("No such file") == true)
+    }
+
+    @Test(arguments: [Array("not an image at all".utf8), [], [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x00]])
+    func notAPNG(bytes: [UInt8]) throws {
+        let error = #expect(throws: PNGError.self) { try read(bytes, channels: 1) }
+        #expect(error?.kind == .notPNG)
+        #expect(error?.description.contains("fixture.png") == true)
+    }
+
+    /// Every cut before the end of the image data fails without a crash: inside the signature,
+    /// IHDR, IDAT or IDAT's CRC. A file cut after that (only IEND missing) reads, since libpng
+    /// stops at the end of the image data.
+    @Test func truncatedFile() throws {
+        let png = HandMadePNG.file(width: 4, bitDepth: 8, colorType: HandMadePNG.rgb,
+                                   rows: Array(repeating: Array(0..<12), count: 3))
+        let imageDataEnd = png.count - 12  // IEND is the final 12 bytes
+        for length in 1..<imageDataEnd {
+            let error = #expect(throws: PNGError.self, "cut to \(length) bytes") {
+                try read(Array(png.prefix(length)), channels: 3)
+            }
+            #expect(error?.kind == .corrupt, "cut to \(length) bytes: \(String(describing: error))")
+        }
+        #expect(try read(Array(png.prefix(imageDataEnd)), channels: 3).pixels == Array(repeating: Array(0..<12), count: 3).flatMap { $0 })
+    }
+
+    @Test func damagedChecksum() throws {
+        var png = HandMadePNG.file(width: 2, bitDepth: 8, colorType: HandMadePNG.gray, rows: [[1, 2], [3, 4]])
+        png[png.count - 13] ^= 0xFF  // last byte of IDAT's CRC; IEND is the final 12 bytes
+        let error = #expect(throws: PNGError.self) { try read(png, channels: 1) }
+        #expect(error?.kind == .corrupt)
+        #expect(error?.message.contains("CRC") == true, "libpng's reason should be kept: \(String(describing: error))")
+    }
+
+    /// The header alone claims 10^10 pixels; the read must stop before allocating for them.
+    @Test func headerClaimingTooManyPixels() throws {
+        var png = HandMadePNG.file(width: 1, bitDepth: 8, colorType: HandMadePNG.gray, rows: [[9]])
+        let header = HandMadePNG.bigEndian(100_000) + HandMadePNG.bigEndian(100_000) + [8, HandMadePNG.gray, 0, 0, 0]
+        png.replaceSubrange(8..<33, with: HandMadePNG.chunk("IHDR", header))
+        let error = #expect(throws: PNGError.self) { try read(png, channels: 1) }
+        #expect(error?.kind == .tooLarge)
+    }
+
+    @Test func unsupportedChannelCount() throws {
+        let file = try save(HandMadePNG.file(width: 1, bitDepth: 8, colorType: HandMadePNG.gray, rows: [[9]]), as: "one.png")
+        let error = #expect(throws: PNGError.self) { try PNGImage.read(path: file, channels: 2) }
+        #expect(error?.kind == .unsupportedChannels)
+    }
+
+    @Test func unwritablePath() throws {
+        let file = path("no-such-directory/out.png")
+        let image = PNGImage(width: 1, height: 1, channels: 1, pixels: [0])
+        let error = #expect(throws: PNGError.self) { try image.write(path: file) }
+        #expect(error?.kind == .unwritable)
+        #expect(error?.description.contains(file) == true)
+    }
+}
