@@ -1,0 +1,28 @@
+import FlowSpec
+
+/// One split of the data, encoded for the model: every input's values and every task's
+/// targets and masks, row-major, ready to be copied batch by batch into a plan's tensors.
+public struct EncodedSplit: Sendable {
+    public let name: String
+    public let rows: Int
+    /// Per input name: its values, `sampleSize` per row; images stay bytes until batching.
+    public var inputs: [String: EncodedInput]
+    /// Per task, in the flow's evaluation order: targets and mask, as the task's loss reads them.
+    public var targets: [[Float]]
+    public var masks: [[Float]]
+    /// Per task: whether the task counts on each row (label present, precondition true).
+    public var counts: [[Bool]]
+}
+
+/// An input's values for every row of a split.
+public enum EncodedInput: Sendable {
+    case floats([Float], sampleSize: Int)
+    /// 8-bit pixels, scaled to [0, 1] when a batch is filled.
+    case bytes([UInt8], sampleSize: Int)
+
+    public var sampleSize: Int {
+        switch self {
+        case .floats(_, let size), .bytes(_, let size): size
+        }
+    }
+}

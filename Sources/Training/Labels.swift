@@ -1,0 +1,40 @@
+import FlowSpec
+
+/// How label cells read, per CONTRACT.md §3: binary `1/0`, `true/false`, `yes/no` (any case);
+/// classification any string; multilabel names joined by `|`, `none` for the empty set;
+/// regressions numbers. A cell equal to a missing-label marker is missing.
+enum Labels {
+    static func binary(_ text: String) -> Float? {
+        switch text.lowercased() {
+        case "1", "true", "yes": 1
+        case "0", "false", "no": 0
+        default: nil
+        }
+    }
+
+    static func multilabel(_ text: String) -> [String] {
+        text == "none" ? [] : text.split(separator: "|").map(String.init)
+    }
+}
+
+/// A problem in the data, located at its file, line and column name.
+public struct DataError: Error, Sendable, CustomStringConvertible {
+    public var file: String
+    public var line: Int?
+    public var column: String?
+    public var message: String
+
+    public init(file: String, line: Int? = nil, column: String? = nil, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
+    public var description: String {
+        var location = file
+        if let line { location += ":\(line)" }
+        if let column { location += " (column '\(column)')" }
+        return "\(location): \(message)"
+    }
+}

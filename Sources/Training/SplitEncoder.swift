@@ -1,0 +1,304 @@
+import Dispatch
+import FlowSpec
+import Foundation
+
+/// Learns `DataStatistics` from the training rows, then encodes any split with them: inputs
+/// normalised or indexed, labels parsed, and masks from the flow's preconditions on the labels.
+struct SplitEncoder {
+    let flow: ResolvedFlow
+    private(set) var statistics = DataStatistics()
+    private let markers: Set<String>
+
+    init(flow: ResolvedFlow, train: CSVTable, trainRows: [Int]) throws(DataError) {
+        self.flow = flow
+        markers = Set(flow.flow.data.missingMarkers)
+        for input in flow.inputs.map(\.input) {
+            switch input.kind {
+            case let .numeric(selection, normalize, missing):
+                statistics.numeric[input.name] = try numericStatistics(input, selection, normalize, missing, train, trainRows)
+            case .category(_, let minCount):
+                let column = try columnIndex(train, input.column)
+                var counts: [String: Int] = [:]
+                for row in trainRows { counts[train.string(row: row, column: column), default: 0] += 1 }
+                statistics.vocabularies[input.name] = ["<unknown>"] + counts.filter { $0.value >= minCount }.keys.sorted()
+            case .tokens(_, let minCount):
+                let column = try columnIndex(train, input.column)
+                var counts: [String: Int] = [:]
+                for row in trainRows {
+                    for token in train.string(row: row, column: column).split(whereSeparator: \.isWhitespace) {
+                        counts[String(token), default: 0] += 1
+                    }
+                }
+                statistics.vocabularies[input.name] = ["<pad>", "<unknown>"] + counts.filter { $0.value >= minCount }.keys.sorted()
+            case .image:
+                break
+            }
+        }
+        for task in flow.tasks {
+            let path = task.path.description
+            let column = try columnIndex(train, path)
+            let present = trainRows.filter { !isMissing(train, $0, column) }
+            switch task.spec.type {
+            case .classification, .tokenClassification:
+                statistics.classes[path] = task.spec.classes?.value
+                    ?? Set(present.map { train.string(row: $0, column: column) }).sorted()
+            case .multilabel:
+                statistics.classes[path] = task.spec.classes?.value
+                    ?? Set(present.flatMap { Labels.multilabel(train.string(row: $0, column: column)) }).sorted()
+            case .regression:
+                let values = present.compactMap { train.number(row: $0, column: column) }
+                let mean = values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
+                let variance = values.isEmpty ? 0 : values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)
+                statistics.regression[path] = Standardization(mean: mean, deviation: variance > 0 ? variance.squareRoot() : 1)
+            case .binary, .boundedRegression:
+                break
+            }
+        }
+    }
+
+    private func isMissing(_ table: CSVTable, _ row: Int, _ column: Int) -> Bool {
+        markers.contains(table.string(row: row, column: column))
+    }
+
+    private func columnIndex(_ table: CSVTable, _ name: String) throws(DataError) -> Int {
+        guard let index = table.column(name) else {
+            throw DataError(file: table.file, line: 1, message: "has no column '\(name)'"
+                            + (Suggestion.hint(for: name, among: table.header).map { " (\($0))" } ?? ""))
+        }
+        return index
+    }
+
+    private func numericStatistics(_ input: Input, _ selection: ColumnSelection, _ normalize: Normalization,
+                                   _ missing: MissingValues, _ train: CSVTable,
+                                   _ rows: [Int]) throws(DataError) -> NumericStatistics {
+        let columns: [String]
+        switch selection {
+        case .names(let names): columns = names
+        case .pattern(let glob):
+            columns = train.header.filter { fnmatch(glob, $0, 0) == 0 }
+            guard !columns.isEmpty else {
+                throw DataError(file: train.file, line: 1, message: "has no column matching '\(glob)' (input '\(input.name)')")
+            }
+        }
+        var stats = NumericStatistics(columns: columns, indicators: [], offsets: [], scales: [], means: [])
+        for name in columns {
+            let column = try columnIndex(train, name)
+            var values: [Double] = []
+            var hadMissing = false
+            for row in rows {
+                if let value = train.number(row: row, column: column) {
+                    values.append(value)
+                } else if train.string(row: row, column: column).trimmingCharacters(in: .whitespaces).isEmpty {
+                    hadMissing = true
+                } else {
+                    throw DataError(file: train.file, line: train.line(ofRow: row), column: name,
+                                    message: "'\(train.string(row: row, column: column))' is not a finite number")
+                }
+            }
+            if hadMissing, missing == .mean { stats.indicators.append(name) }
+            let mean = values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
+            let deviation = values.isEmpty ? 1 : (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)).squareRoot()
+            let low = values.min() ?? 0, high = values.max() ?? 1
+            switch normalize {
+            case .standard:
+                stats.offsets.append(Float(mean))
+                stats.scales.append(Float(deviation > 0 ? deviation : 1))
+            case .minmax:
+                stats.offsets.append(Float(low))
+                stats.scales.append(Float(high > low ? high - low : 1))
+            case .none:
+                stats.offsets.append(0)
+                stats.scales.append(1)
+            }
+            stats.means.append(Float(mean))
+        }
+        return stats
+    }
+
+    /// Encodes `rows` of `table` as split `name`.
+    func encode(_ name: String, _ table: CSVTable, rows: [Int]) throws(DataError) -> EncodedSplit {
+        var inputs: [String: EncodedInput] = [:]
+        for input in flow.inputs.map(\.input) {
+            inputs[input.name] = try encodeInput(input, table, rows)
+        }
+        // Labels: the value preconditions read (binary 0/1, class index) and the targets.
+        var values: [[Float?]] = []
+        var targets: [[Float]] = []
+        for task in flow.tasks {
+            let (taskValues, taskTargets) = try encodeLabels(task, table, rows)
+            values.append(taskValues)
+            targets.append(taskTargets)
+        }
+        let counts = PreconditionMask(tasks: flow.tasks, classes: statistics.facts.classes)
+            .counts(rows: rows.count) { values[$0][$1] }
+        let masks = zip(flow.tasks, counts).map { task, counted -> [Float] in
+            let width = task.spec.type == .multilabel ? statistics.classes[task.path.description]?.count ?? 1 : 1
+            return counted.flatMap { [Float](repeating: $0 ? 1 : 0, count: width) }
+        }
+        return EncodedSplit(name: name, rows: rows.count, inputs: inputs, targets: targets, masks: masks, counts: counts)
+    }
+
+    private func encodeInput(_ input: Input, _ table: CSVTable, _ rows: [Int]) throws(DataError) -> EncodedInput {
+        switch input.kind {
+        case .numeric(_, _, let missing):
+            let stats = statistics.numeric[input.name]!
+            let indices = try stats.columns.map { name throws(DataError) in try columnIndex(table, name) }
+            let width = stats.columns.count + stats.indicators.count
+            var values = [Float](repeating: 0, count: rows.count * width)
+            for (r, row) in rows.enumerated() {
+                for (c, column) in indices.enumerated() {
+                    var value: Float
+                    if let number = table.number(row: row, column: column) {
+                        value = Float(number)
+                    } else if table.string(row: row, column: column).trimmingCharacters(in: .whitespaces).isEmpty {
+                        switch missing {
+                        case .mean: value = stats.means[c]
+                        case .zero: value = 0
+                        case .error:
+                            throw DataError(file: table.file, line: table.line(ofRow: row), column: stats.columns[c],
+                                            message: "is empty, and input '\(input.name)' says missing: error")
+                        }
+                        if let indicator = stats.indicators.firstIndex(of: stats.columns[c]) {
+                            values[r * width + stats.columns.count + indicator] = 1
+                        }
+                    } else {
+                        throw DataError(file: table.file, line: table.line(ofRow: row), column: stats.columns[c],
+                                        message: "'\(table.string(row: row, column: column))' is not a finite number")
+                    }
+                    values[r * width + c] = (value - stats.offsets[c]) / stats.scales[c]
+                }
+            }
+            return .floats(values, sampleSize: width)
+        case .category(let encoding, _):
+            let column = try columnIndex(table, input.column)
+            let vocabulary = statistics.vocabularies[input.name]!
+            let index = Dictionary(vocabulary.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+            let ids = rows.map { index[table.string(row: $0, column: column)] ?? 0 }
+            switch encoding {
+            case .embedding: return .floats(ids.map(Float.init), sampleSize: 1)
+            case .oneHot:
+                var values = [Float](repeating: 0, count: rows.count * vocabulary.count)
+                for (r, id) in ids.enumerated() { values[r * vocabulary.count + id] = 1 }
+                return .floats(values, sampleSize: vocabulary.count)
+            }
+        case .tokens(let maxLength, _):
+            let column = try columnIndex(table, input.column)
+            let vocabulary = statistics.vocabularies[input.name]!
+            let index = Dictionary(vocabulary.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+            var values = [Float](repeating: 0, count: rows.count * maxLength)
+            for (r, row) in rows.enumerated() {
+                let tokens = table.string(row: row, column: column).split(whereSeparator: \.isWhitespace).prefix(maxLength)
+                for (t, token) in tokens.enumerated() { values[r * maxLength + t] = Float(index[String(token)] ?? 1) }
+            }
+            return .floats(values, sampleSize: maxLength)
+        case let .image(height, width, channels, resize):
+            return try decodeImages(input, table, rows, height: height, width: width, channels: channels, resize: resize)
+        }
+    }
+
+    /// Decodes every image once, in parallel, and keeps its bytes.
+    private func decodeImages(_ input: Input, _ table: CSVTable, _ rows: [Int], height: Int, width: Int,
+                              channels: Int, resize: Bool) throws(DataError) -> EncodedInput {
+        let column = try columnIndex(table, input.column)
+        let directory = URL(fileURLWithPath: table.file).deletingLastPathComponent()
+        let size = height * width * channels
+        // Each worker writes only its own rows' bytes.
+        nonisolated(unsafe) let pixels = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: rows.count * size)
+        defer { pixels.deallocate() }
+        let failures = FailureList()
+        DispatchQueue.concurrentPerform(iterations: rows.count) { r in
+            let row = rows[r]
+            let name = table.string(row: row, column: column)
+            let path = name.hasPrefix("/") ? name : directory.appendingPathComponent(name).path
+            do throws(PNGError) {
+                var image = try PNGImage.read(path: path, channels: channels)
+                if image.width != width || image.height != height {
+                    guard resize else {
+                        failures.add(r, DataError(file: table.file, line: table.line(ofRow: row), column: input.column,
+                                                  message: "image \(name) is \(image.width)×\(image.height), input '\(input.name)' "
+                                                      + "expects \(width)×\(height) (or add resize: true)"))
+                        return
+                    }
+                    image = image.resized(width: width, height: height)
+                }
+                _ = UnsafeMutableBufferPointer(rebasing: pixels[(r * size)..<((r + 1) * size)]).initialize(from: image.pixels)
+            } catch {
+                failures.add(r, DataError(file: table.file, line: table.line(ofRow: row), column: input.column,
+                                          message: error.description))
+            }
+        }
+        if let first = failures.first { throw first }
+        return .bytes(Array(pixels), sampleSize: size)
+    }
+
+    private func encodeLabels(_ task: ResolvedTask, _ table: CSVTable,
+                              _ rows: [Int]) throws(DataError) -> ([Float?], [Float]) {
+        let path = task.path.description
+        let column = try columnIndex(table, path)
+        var values: [Float?] = []
+        var targets: [Float] = []
+        let classes = statistics.classes[path] ?? []
+        let classIndex = Dictionary(classes.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        for row in rows {
+            let text = table.string(row: row, column: column)
+            func fail(_ message: String) -> DataError {
+                DataError(file: table.file, line: table.line(ofRow: row), column: path, message: message)
+            }
+            guard !markers.contains(text) else {
+                values.append(nil)
+                targets += [Float](repeating: 0, count: task.spec.type == .multilabel ? classes.count : 1)
+                continue
+            }
+            switch task.spec.type {
+            case .binary:
+                guard let value = Labels.binary(text) else {
+                    throw fail("'\(text)' is not a binary label; write 1/0, true/false or yes/no")
+                }
+                values.append(value)
+                targets.append(value)
+            case .classification:
+                guard let index = classIndex[text] else {
+                    throw fail("class '\(text)' is not among \(task.spec.classes == nil ? "the training split's" : "the listed") classes")
+                }
+                values.append(Float(index))
+                targets.append(Float(index))
+            case .multilabel:
+                var row = [Float](repeating: 0, count: classes.count)
+                for name in Labels.multilabel(text) {
+                    guard let index = classIndex[name] else { throw fail("label '\(name)' is not among the labels") }
+                    row[index] = 1
+                }
+                values.append(1)
+                targets += row
+            case .boundedRegression, .regression:
+                guard let number = table.number(row: row, column: column) else {
+                    throw fail("'\(text)' is not a number")
+                }
+                values.append(Float(number))
+                if task.spec.type == .boundedRegression {
+                    targets.append(Float(number / task.spec.scale))
+                } else {
+                    let standard = statistics.regression[path]!
+                    targets.append(Float((number - standard.mean) / standard.deviation))
+                }
+            case .tokenClassification:
+                throw fail("token_classification trains with sequence layers, which come in a later version")
+            }
+        }
+        return (values, targets)
+    }
+}
+
+/// Problems found by parallel workers, reported in row order.
+private final class FailureList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var failures: [(Int, DataError)] = []
+
+    func add(_ row: Int, _ error: DataError) {
+        lock.lock()
+        failures.append((row, error))
+        lock.unlock()
+    }
+
+    var first: DataError? { failures.min { $0.0 < $1.0 }?.1 }
+}
