@@ -1,0 +1,76 @@
+import FlowSpec
+import Foundation
+
+/// Collects a task's activated outputs and labels on the rows it counts on, batch by batch,
+/// and turns them into its metrics (in the label's own units).
+public struct TaskPredictions {
+    public let output: TaskOutput
+    /// Bounded regression: labels were divided by this for training.
+    let scale: Double
+    /// Regression: labels were standardised with these.
+    let mean: Double, deviation: Double
+
+    private var scores: [Float] = []
+    private var labels: [Float] = []
+    private var counted: [Bool] = []
+    private var rows = 0
+
+    public init(output: TaskOutput, scale: Double = 1, mean: Double = 0, deviation: Double = 1) {
+        self.output = output
+        self.scale = scale
+        self.mean = mean
+        self.deviation = deviation
+    }
+
+    /// Adds one batch: logits and targets as the task's tensors hold them, `counts` per row.
+    public mutating func add(logits: UnsafeBufferPointer<Float>, targets: UnsafeBufferPointer<Float>,
+                             counts: ArraySlice<Bool>) {
+        let width = output.units
+        for (r, counts) in counts.enumerated() where counts {
+            let z = logits[(r * width)..<((r + 1) * width)]
+            scores += Self.activate(output.type, Array(z))
+            switch output.type {
+            case .multilabel:
+                labels += targets[(r * width)..<((r + 1) * width)]
+                counted += [Bool](repeating: true, count: width)
+            default:
+                labels.append(targets[r])
+            }
+            rows += 1
+        }
+    }
+
+    /// The task's activation: σ for binary, multilabel and bounded regression; softmax for
+    /// classification; identity for regression.
+    public static func activate(_ type: TaskType, _ logits: [Float]) -> [Float] {
+        switch type {
+        case .binary, .multilabel, .boundedRegression:
+            return logits.map { 1 / (1 + exp(-$0)) }
+        case .classification, .tokenClassification:
+            let top = logits.max() ?? 0
+            let exps = logits.map { exp($0 - top) }
+            let sum = exps.reduce(0, +)
+            return exps.map { $0 / sum }
+        case .regression:
+            return logits
+        }
+    }
+
+    public func metrics() -> [Metric] {
+        switch output.type {
+        case .binary:
+            return BinaryMetrics.compute(scores: scores, labels: labels)
+        case .classification, .tokenClassification:
+            return ClassificationMetrics.compute(probabilities: scores, classes: output.classCount,
+                                                 labels: labels.map { Int($0) })
+        case .multilabel:
+            return MultilabelMetrics.compute(scores: scores, labels: labels, counted: counted, labelCount: output.units)
+        case .boundedRegression:
+            return RegressionMetrics.compute(predictions: scores.map { Double($0) * scale },
+                                             labels: labels.map { Double($0) * scale })
+        case .regression:
+            return RegressionMetrics.compute(predictions: scores.map { Double($0) * deviation + mean },
+                                             labels: labels.map { Double($0) * deviation + mean })
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import Engine
+
+/// A plan's parameters and running statistics as safetensors tensors, by name.
+enum ModelWeights {
+    static func tensors(of plan: Plan) -> [SafetensorsWriter.Tensor] {
+        plan.parameters.map { p in
+            SafetensorsWriter.Tensor(name: p.name, shape: p.shape, values: UnsafeBufferPointer(start: p.value, count: p.count))
+        } + plan.state.map { s in
+            SafetensorsWriter.Tensor(name: s.name, shape: s.shape,
+                                     values: UnsafeBufferPointer(start: s.data, count: s.shape.reduce(1, *)))
+        }
+    }
+
+    static func save(_ plan: Plan, to path: String, metadata: [String: String]) throws(SafetensorsError) {
+        try SafetensorsWriter.write(tensors(of: plan), metadata: metadata, to: path)
+    }
+
+    /// Loads every tensor of the plan from `path`; names and shapes must match.
+    static func load(_ plan: Plan, from path: String) throws(DataError) {
+        let file: SafetensorsFile
+        do { file = try SafetensorsReader.read(path: path) } catch { throw DataError(file: path, message: error.message) }
+        func fill(_ name: String, _ shape: [Int], _ target: UnsafeMutablePointer<Float>) throws(DataError) {
+            guard let tensor = file.tensors[name] else {
+                throw DataError(file: path, message: "has no tensor '\(name)'; was it written for this flow?")
+            }
+            guard tensor.shape == shape else {
+                throw DataError(file: path, message: "tensor '\(name)' is \(tensor.shape), the model needs \(shape)")
+            }
+            target.update(from: tensor.values, count: tensor.values.count)
+        }
+        for p in plan.parameters { try fill(p.name, p.shape, p.value) }
+        for s in plan.state { try fill(s.name, s.shape, s.data) }
+    }
+}
