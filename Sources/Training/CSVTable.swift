@@ -25,7 +25,7 @@ public struct CSVTable: Sendable {
     public static func read(path: String) throws(CSVError) -> CSVTable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CSVError(file: path, line: nil, field: nil,
-                           message: FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
+                           message: FileManager.default.fileExists(atPath: path) ? "the file cannot be read" : "no such file")
         }
         return try parse([UInt8](data), file: path)
     }
@@ -33,11 +33,11 @@ public struct CSVTable: Sendable {
     /// Splits CSV text already in memory; `file` names it in errors.
     public static func parse(_ bytes: [UInt8], file: String) throws(CSVError) -> CSVTable {
         guard bytes.count < Int(UInt32.max) else {
-            throw CSVError(file: file, line: nil, field: nil, message: "is larger than 4 GiB; split it")
+            throw CSVError(file: file, line: nil, field: nil, message: "the file is larger than 4 GiB; split it")
         }
         var splitter = Splitter(bytes: bytes, file: file)
         guard let (headerFields, _) = try splitter.nextRecord() else {
-            throw CSVError(file: file, line: 1, field: nil, message: "is empty; a header row is required")
+            throw CSVError(file: file, line: nil, field: nil, message: "the file is empty; a header row is required")
         }
         let header = headerFields.map { splitter.text(of: $0) }
         var fields: [Field] = []
@@ -47,7 +47,7 @@ public struct CSVTable: Sendable {
             guard let (record, line) = try splitter.nextRecord() else { break }
             guard record.count == header.count else {
                 throw CSVError(file: file, line: line, field: min(record.count, header.count + 1),
-                               message: "has \(record.count) field\(record.count == 1 ? "" : "s"), the header \(header.count)")
+                               message: "the row has \(record.count) field\(record.count == 1 ? "" : "s"), the header \(header.count)")
             }
             fields.append(contentsOf: record)
             lines.append(Int32(truncatingIfNeeded: line))
@@ -140,7 +140,7 @@ public struct CSVTable: Sendable {
                     while true {
                         guard position < bytes.count else {
                             throw CSVError(file: file, line: startLine, field: record.count + 1,
-                                           message: "has a quoted field that is never closed")
+                                           message: "the row has a quoted field that is never closed")
                         }
                         let byte = bytes[position]
                         if byte == quote {
@@ -158,7 +158,7 @@ public struct CSVTable: Sendable {
                     position += 1  // the closing quote
                     if position < bytes.count, ![comma, newline, carriage].contains(bytes[position]) {
                         throw CSVError(file: file, line: line, field: record.count + 1,
-                                       message: "has text after a closing quote; a quote inside a quoted field is written twice")
+                                       message: "the row has text after a closing quote; a quote inside a quoted field is written twice")
                     }
                 } else {
                     while position < bytes.count, bytes[position] != comma, bytes[position] != newline,
@@ -194,7 +194,7 @@ public struct CSVError: Error, Sendable, CustomStringConvertible {
         var text = file
         if let line { text += ":\(line)" }
         if let field { text += ":\(field)" }
-        return text + ": " + (line == nil ? "the file " : "the row ") + message
+        return text + ": " + message
     }
 }
 

@@ -32,7 +32,7 @@ struct DatasetsCommand: ParsableCommand {
     var seed: UInt64 = 1
 
     func validate() throws {
-        if let count, count < 10 { throw ValidationError("-n must be at least 10") }
+        if let count, count < 10 { throw ValidationError("--n must be at least 10") }
     }
 
     func run() throws {

@@ -58,8 +58,8 @@ struct CSVTableTests {
     }
 
     @Test func emptyFileAndMissingFile() {
-        do { _ = try table("") } catch { #expect(error.description == "t.csv:1: the row is empty; a header row is required") }
-        do { _ = try CSVTable.read(path: "/no/such.csv") } catch { #expect(error.description == "/no/such.csv: the file no such file") }
+        do { _ = try table("") } catch { #expect(error.description == "t.csv: the file is empty; a header row is required") }
+        do { _ = try CSVTable.read(path: "/no/such.csv") } catch { #expect(error.description == "/no/such.csv: no such file") }
     }
 
     @Test func numbersParseFromBytesCorrectlyRounded() throws {
