@@ -4,7 +4,7 @@ PACKAGES := libyaml-dev libopenblas-dev libpng-dev pkg-config
 FLOWTRAIN := .build/release/flowtrain
 FLOWS := $(wildcard flows/*.yaml)
 
-.PHONY: deps build test demo bench bench-torch clean
+.PHONY: deps build test demo bench bench-torch check-interop clean
 
 # System libraries, installed only when one is missing.
 deps:
@@ -28,8 +28,13 @@ test: deps
 	$(SWIFT) build $(TEST_FLAGS) --build-tests
 	$(SWIFT) test $(TEST_FLAGS) --skip-build --disable-xctest
 
+# The demo: check every shipped flow, write the security scenes once, train on them.
+DEMO_EPOCHS ?= 5
+
 demo: build
-	@for flow in $(FLOWS); do echo "== flowtrain check $$flow"; $(FLOWTRAIN) check $$flow || exit 1; done
+	@for flow in $(FLOWS); do echo "== flowtrain check $$flow"; $(FLOWTRAIN) check $$flow > /dev/null || exit 1; done
+	@[ -f datasets/security/train.csv ] || $(FLOWTRAIN) datasets security
+	$(FLOWTRAIN) train flows/security.yaml --epochs $(DEMO_EPOCHS)
 
 bench: build
 	@for flow in $(FLOWS) bench/mlp.yaml; do echo "== flowtrain bench $$flow"; $(FLOWTRAIN) bench $$flow || exit 1; done
@@ -46,6 +51,22 @@ $(TORCH_VENV)/bin/python:
 
 bench-torch: build $(TORCH_VENV)/bin/python
 	$(TORCH_VENV)/bin/python bench/compare.py $(TORCH_VENV)/bin/python $(FLOWTRAIN) $(BENCH_THREADS) $(BENCH_BATCHES)
+
+# Opens a fresh run directory with Python's safetensors and TensorBoard's EventAccumulator
+# (in a throwaway virtualenv). Never part of `make test`.
+INTEROP_VENV := .build-interop/venv
+INTEROP_RUN := .build-interop/run
+
+$(INTEROP_VENV)/bin/python:
+	python3 -m venv $(INTEROP_VENV)
+	$(INTEROP_VENV)/bin/pip install -q safetensors numpy tensorboard
+
+check-interop: build $(INTEROP_VENV)/bin/python
+	rm -rf .build-interop/data $(INTEROP_RUN)
+	$(FLOWTRAIN) datasets orders --out .build-interop/data --n 3000
+	sed 's#../datasets/orders/orders.csv#$(CURDIR)/.build-interop/data/orders.csv#' flows/orders.yaml > .build-interop/orders.yaml
+	$(FLOWTRAIN) train .build-interop/orders.yaml --epochs 3 --run-dir $(INTEROP_RUN)
+	$(INTEROP_VENV)/bin/python tools/check_interop.py $(INTEROP_RUN)
 
 clean:
 	rm -rf .build

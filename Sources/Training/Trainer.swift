@@ -46,6 +46,10 @@ public struct Trainer {
             let started = Date()
             for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(random.next() % UInt64(i + 1))) }
             var trainLoss = 0.0, seen = 0
+            // Training metrics come from the training passes themselves (as Keras reports them),
+            // not from a second pass over the training split.
+            var predictions = model.tasks.map { SplitEvaluation.predictionsCollector(for: $0, data.statistics) }
+            var taskLosses = [(loss: Double, count: Int)](repeating: (0, 0), count: model.tasks.count)
             for s in 0..<stepsPerEpoch {
                 // Full batches only: the last, partial one rejoins the shuffle next epoch.
                 let rows = order[(s * batchSize)..<min((s + 1) * batchSize, order.count)]
@@ -59,13 +63,22 @@ public struct Trainer {
                 }
                 trainLoss += loss * Double(rows.count)
                 seen += rows.count
+                for (t, task) in model.tasks.enumerated() {
+                    taskLosses[t].loss += Double(task.loss.loss) * Double(task.loss.count)
+                    taskLosses[t].count += task.loss.count
+                    predictions[t].add(logits: UnsafeBufferPointer(task.logits.values(batch: rows.count)),
+                                       targets: UnsafeBufferPointer(task.targets.values(batch: rows.count)),
+                                       counts: rows.map { data.train.counts[t][$0] }[...])
+                }
                 if s % 20 == 0 {
                     let rate = Double(seen) / Date().timeIntervalSince(started)
                     report("epoch \(epoch)/\(epochs)  batch \(s + 1)/\(stepsPerEpoch)  loss \(format(loss))  "
                            + "\(Int(rate)) samples/s", true)
                 }
             }
-            let trainResult = SplitEvaluation.run(model, data.train, statistics: data.statistics, batchSize: batchSize)
+            let trainResult = SplitEvaluation(
+                losses: taskLosses.map { ($0.count == 0 ? 0 : $0.loss / Double($0.count), $0.count) },
+                metrics: predictions.map { $0.metrics() })
             try log.add(epoch: epoch, split: "train", model.tasks, trainResult)
             var selection = trainResult
             if let valid = data.valid, valid.rows > 0 {

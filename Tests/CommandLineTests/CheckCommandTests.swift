@@ -20,7 +20,7 @@ struct CheckCommandTests {
         // conv 16, kernel 3 over 3 channels: 3·3·3·16 + 16 weights.
         let conv = try #require(line(containing: "conv 16, kernel 3, padding same"))
         #expect(conv.hasSuffix("[64, 64, 16]  448"))
-        #expect(lines.last?.hasPrefix("parameters: 32,000 in inputs and trunk") == true)
+        #expect(lines.last?.hasPrefix("parameters: 1,105,536 in inputs and trunk") == true)
     }
 
     @Test func jsonCarriesTheSameFacts() throws {
@@ -34,7 +34,7 @@ struct CheckCommandTests {
         #expect(locked["depends_on"] as? [String] == ["door_open"])
         #expect(locked["input"] as? String == "features")
         let parameters = try #require(document["parameters"] as? [String: Any])
-        #expect(parameters["trunk"] as? Int == 32_000)
+        #expect(parameters["trunk"] as? Int == 1_105_536)
     }
 
     @Test func badFlowExitsTwoWithLocatedErrorsOnStandardError() throws {
