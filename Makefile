@@ -34,7 +34,8 @@ DEMO_EPOCHS ?= 5
 demo: build
 	@for flow in $(FLOWS); do echo "== flowtrain check $$flow"; $(FLOWTRAIN) check $$flow > /dev/null || exit 1; done
 	@[ -f datasets/security/train.csv ] || $(FLOWTRAIN) datasets security
-	$(FLOWTRAIN) train flows/security.yaml --epochs $(DEMO_EPOCHS)
+	@run=$$($(FLOWTRAIN) train flows/security.yaml --epochs $(DEMO_EPOCHS)) && \
+	  $(FLOWTRAIN) eval $$run && echo "the demo run is in $$run"
 
 bench: build
 	@for flow in $(FLOWS) bench/mlp.yaml; do echo "== flowtrain bench $$flow"; $(FLOWTRAIN) bench $$flow || exit 1; done

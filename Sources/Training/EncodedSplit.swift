@@ -12,6 +12,8 @@ public struct EncodedSplit: Sendable {
     public var masks: [[Float]]
     /// Per task: whether the task counts on each row (label present, precondition true).
     public var counts: [[Bool]]
+    /// Per task: whether its label is present on each row.
+    public var present: [[Bool]]
 }
 
 /// An input's values for every row of a split.

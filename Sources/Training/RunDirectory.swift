@@ -50,6 +50,7 @@ public struct RunState: Codable, Sendable {
     public var optimizerSteps: Int
     public var seed: Int
     public var flowtrainVersion: String
-    /// Absolute paths of the data files, as resolved when training started.
-    public var dataFiles: [String: String]
+    /// The absolute directory of the flow file that was trained: its data paths are relative
+    /// to it, and later commands find the data there.
+    public var flowDirectory: String
 }

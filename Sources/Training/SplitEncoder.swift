@@ -9,6 +9,13 @@ struct SplitEncoder {
     private(set) var statistics = DataStatistics()
     private let markers: Set<String>
 
+    /// Encodes with statistics learnt before (a run's `state.json`).
+    init(flow: ResolvedFlow, statistics: DataStatistics) {
+        self.flow = flow
+        self.statistics = statistics
+        markers = Set(flow.flow.data.missingMarkers)
+    }
+
     init(flow: ResolvedFlow, train: CSVTable, trainRows: [Int]) throws(DataError) {
         self.flow = flow
         markers = Set(flow.flow.data.missingMarkers)
@@ -135,7 +142,8 @@ struct SplitEncoder {
             let width = task.spec.type == .multilabel ? statistics.classes[task.path.description]?.count ?? 1 : 1
             return counted.flatMap { [Float](repeating: $0 ? 1 : 0, count: width) }
         }
-        return EncodedSplit(name: name, rows: rows.count, inputs: inputs, targets: targets, masks: masks, counts: counts)
+        return EncodedSplit(name: name, rows: rows.count, inputs: inputs, targets: targets, masks: masks, counts: counts,
+                            present: values.map { $0.map { $0 != nil } })
     }
 
     private func encodeInput(_ input: Input, _ table: CSVTable, _ rows: [Int]) throws(DataError) -> EncodedInput {

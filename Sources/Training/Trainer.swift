@@ -114,7 +114,7 @@ public struct Trainer {
     private func writeState(epochsDone: Int, bestEpoch: Int, steps: Int) throws(DataError) {
         let state = RunState(flowName: flow.flow.name, statistics: data.statistics, epochsDone: epochsDone,
                              bestEpoch: bestEpoch, optimizerSteps: steps, seed: seed, flowtrainVersion: "0.1.0",
-                             dataFiles: [:])
+                             flowDirectory: data.flowDirectory)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         guard let json = try? encoder.encode(state) else { return }

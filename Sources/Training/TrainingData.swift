@@ -6,13 +6,19 @@ import Foundation
 /// train, validation and test splits. Every problem is reported with its file, line and column.
 public struct TrainingData: Sendable {
     public let statistics: DataStatistics
+    /// The directory the data paths are relative to.
+    public let flowDirectory: String
     public let train: EncodedSplit
     public let valid: EncodedSplit?
     public let test: EncodedSplit?
 
-    /// Reads the flow's data files (paths relative to the flow file).
-    public static func load(_ flow: ResolvedFlow) throws(DataError) -> TrainingData {
-        let base = URL(fileURLWithPath: flow.flow.file).deletingLastPathComponent()
+    /// Reads the flow's data files, paths relative to `flowDirectory` (default: the flow file's
+    /// directory). With `statistics` (a run's), the data is encoded with them instead of
+    /// learning new ones from the training split.
+    public static func load(_ flow: ResolvedFlow, flowDirectory: String? = nil,
+                            statistics: DataStatistics? = nil) throws(DataError) -> TrainingData {
+        let base = flowDirectory.map { URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: flow.flow.file).deletingLastPathComponent().standardizedFileURL
         func resolve(_ path: String) -> String {
             path.hasPrefix("/") ? path : base.appendingPathComponent(path).standardizedFileURL.path
         }
@@ -51,12 +57,17 @@ public struct TrainingData: Sendable {
         guard !trainRows.isEmpty else {
             throw DataError(file: primary.file, message: "has no rows to train on")
         }
-        let encoder = try SplitEncoder(flow: flow, train: primary, trainRows: trainRows)
+        let encoder: SplitEncoder
+        if let statistics {
+            encoder = SplitEncoder(flow: flow, statistics: statistics)
+        } else {
+            encoder = try SplitEncoder(flow: flow, train: primary, trainRows: trainRows)
+        }
         var splits: [String: EncodedSplit] = [:]
         for source in sources {
             splits[source.name] = try encoder.encode(source.name, source.table, rows: source.rows)
         }
-        return TrainingData(statistics: encoder.statistics, train: splits["train"]!, valid: splits["valid"],
-                            test: splits["test"])
+        return TrainingData(statistics: encoder.statistics, flowDirectory: base.path, train: splits["train"]!,
+                            valid: splits["valid"], test: splits["test"])
     }
 }

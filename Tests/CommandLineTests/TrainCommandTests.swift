@@ -35,6 +35,24 @@ struct TrainCommandTests {
             .map { Double($0.split(separator: ",")[4])! }
         #expect(trainLosses.count == 3 && trainLosses.last! < trainLosses.first!)
         #expect(result.stderr.contains("epoch 3/3"))
+
+        // eval reads the run directory alone.
+        let evaluation = try run(["eval", runDirectory.path, "--split", "test"])
+        #expect(evaluation.status == 0, "\(evaluation.stderr)")
+        let lines = try String(contentsOf: runDirectory.appendingPathComponent("evaluation.csv"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        #expect(lines.first == "task_path,metric_name,metric_res,num_samples,preconditions,split")
+        for view in ["ground_truth", "predicted"] {
+            #expect(lines.contains { $0.hasPrefix("cancelled,accuracy,") && $0.hasSuffix(",\(view),test") })
+            #expect(lines.contains { $0.hasPrefix("delivery.delay_days,mean_absolute_error,") && $0.hasSuffix(",\(view),test") })
+        }
+        #expect(evaluation.stdout.split(separator: "\n").count == lines.count)
+    }
+
+    @Test func evalOfADirectoryThatIsNotARunExitsTwo() throws {
+        let result = try run(["eval", FileManager.default.temporaryDirectory.path])
+        #expect(result.status == 2)
+        #expect(result.stderr == "\(FileManager.default.temporaryDirectory.path): is not a flowtrain run: state.json is missing or unreadable\n")
     }
 
     @Test func aMissingDataFileExitsOneWithItsPath() throws {
