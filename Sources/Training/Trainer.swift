@@ -29,6 +29,9 @@ public struct Trainer {
     @discardableResult
     public func train() throws(DataError) -> [String: [Metric]] {
         let settings = flow.flow.training
+        if settings.lossWeighting == .uncertainty {
+            throw DataError(file: flow.flow.file, message: "loss_weighting: uncertainty is not trained yet; use fixed")
+        }
         let batchSize = min(settings.batchSize, data.train.rows)
         let model = ModelCompiler.compile(flow, facts: data.statistics.facts, maxBatch: batchSize, seed: UInt64(seed))
         let optimizer = OptimizerFactory.optimizer(for: model.plan, settings: settings.optimizer)
@@ -44,7 +47,12 @@ public struct Trainer {
 
         for epoch in 1...epochs {
             let started = Date()
-            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(random.next() % UInt64(i + 1))) }
+            switch settings.sampling {
+            case .shuffle:
+                for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(random.next() % UInt64(i + 1))) }
+            case .balanced:
+                order = BalancedSampler.draw(data.train, count: data.train.rows, random: &random)
+            }
             var trainLoss = 0.0, seen = 0
             // Training metrics come from the training passes themselves (as Keras reports them),
             // not from a second pass over the training split.
