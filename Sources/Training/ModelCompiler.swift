@@ -76,6 +76,9 @@ public struct ModelCompiler {
             let loss = output.addLoss(to: builder, logits: logits, targets: targets, mask: mask, spec: task.spec)
             tasks.append(CompiledTask(task: task, output: output, logits: logits, targets: targets, mask: mask, loss: loss))
         }
+        if flow.flow.training.lossWeighting == .uncertainty {
+            builder.uncertaintyWeighting(tasks.map(\.loss), name: "loss_weighting.log_variance")
+        }
         let kinds = Dictionary(flow.inputs.map { ($0.input.name, $0.input.kind) }, uniquingKeysWith: { a, _ in a })
         return CompiledModel(plan: builder.build(seed: seed), inputs: inputs, inputKinds: kinds, tasks: tasks)
     }

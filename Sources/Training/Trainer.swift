@@ -29,9 +29,6 @@ public struct Trainer {
     @discardableResult
     public func train() throws(DataError) -> [String: [Metric]] {
         let settings = flow.flow.training
-        if settings.lossWeighting == .uncertainty {
-            throw DataError(file: flow.flow.file, message: "loss_weighting: uncertainty is not trained yet; use fixed")
-        }
         let batchSize = min(settings.batchSize, data.train.rows)
         let model = ModelCompiler.compile(flow, facts: data.statistics.facts, maxBatch: batchSize, seed: UInt64(seed))
         let optimizer = OptimizerFactory.optimizer(for: model.plan, settings: settings.optimizer)

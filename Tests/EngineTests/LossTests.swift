@@ -129,6 +129,35 @@ struct LossTests {
         }
     }
 
+    @Test func uncertaintyWeightingAgainstFiniteDifferences() {
+        let report = checkGradients(batch: 4, inputs: [[3]]) { b, x in
+            let y1 = b.input([1]), y2 = b.input([2]), m1 = b.input([1]), m2 = b.input([2])
+            for i in 0..<4 { (y1.data[i], m1.data[i]) = (Float(i % 2), i == 2 ? 0 : 1) }
+            for i in 0..<8 { (y2.data[i], m2.data[i]) = (Float(i) / 8, 1) }
+            let first = b.binaryCrossEntropy(logits: b.dense(x[0], units: 1, name: "a"), targets: y1, mask: m1, weight: 2)
+            let second = b.regressionLoss(logits: b.dense(x[0], units: 2, name: "b"), targets: y2, mask: m2,
+                                          distance: .squared)
+            b.uncertaintyWeighting([first, second], name: "s")
+        }
+        // The log-variances start at 0; the check covers them and every weight under them.
+        #expect(report.worst < OpGradientTests.tolerance, "\(report)")
+    }
+
+    @Test func uncertaintyWeightingScalesEachLoss() {
+        let b = PlanBuilder(maxBatch: 1)
+        let z = b.tensor([1]), y = b.input([1]), m = b.input([1])
+        (z.data[0], y.data[0], m.data[0]) = (1, -0.5, 1)
+        let loss = b.regressionLoss(logits: z, targets: y, mask: m, distance: .squared, weight: 3)
+        b.uncertaintyWeighting([loss], name: "s")
+        let plan = b.build(seed: 1)
+        plan.parameters[0].value[0] = 0.5
+        plan.forward(batch: 1, mode: .training)
+        // L = 1.5² = 2.25; total = 3·e^(−0.5)·2.25 + 0.5.
+        #expect(abs(Double(plan.totalLoss) - (3 * exp(-0.5) * 2.25 + 0.5)) < 1e-5)
+        plan.backward(batch: 1)
+        #expect(abs(Double(plan.parameters[0].grad[0]) - (1 - 3 * exp(-0.5) * 2.25)) < 1e-5)
+    }
+
     @Test(arguments: Kind.allCases)
     func extremeLogitsStayFinite(_ kind: Kind) {
         let p = Self.makePlan(kind, batch: 4)
