@@ -77,8 +77,9 @@ public struct Trainer {
                 }
                 if s % 20 == 0 {
                     let rate = Double(seen) / Date().timeIntervalSince(started)
+                    let remaining = Double((epochs - epoch) * data.train.rows + data.train.rows - seen) / max(rate, 1)
                     report("epoch \(epoch)/\(epochs)  batch \(s + 1)/\(stepsPerEpoch)  loss \(format(loss))  "
-                           + "\(Int(rate)) samples/s", true)
+                           + "\(Int(rate)) samples/s  ETA \(Self.duration(remaining))", true)
                 }
             }
             let trainResult = SplitEvaluation(
@@ -127,6 +128,14 @@ public struct Trainer {
     }
 
     private func format(_ value: Double) -> String { String(format: "%.4f", value) }
+
+    /// `1 h 02 min`, `3 min 05 s`, `42 s`: the time left, roughly (validation passes not counted).
+    static func duration(_ seconds: Double) -> String {
+        let total = Int(seconds.rounded())
+        if total >= 3600 { return String(format: "%d h %02d min", total / 3600, total % 3600 / 60) }
+        if total >= 60 { return String(format: "%d min %02d s", total / 60, total % 60) }
+        return "\(total) s"
+    }
 }
 
 /// `metrics.csv` and the TensorBoard event file, written together after every epoch.
