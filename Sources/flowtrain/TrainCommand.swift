@@ -55,7 +55,12 @@ struct TrainCommand: ParsableCommand {
         let seed = self.seed ?? flow.flow.training.seed
         let data = try TrainingData.load(flow)
         let run = try RunDirectory.create(flowName: flow.flow.name, explicit: runDir)
-        if let text = FileManager.default.contents(atPath: options.flow) { try run.write("flow.yaml", text) }
+        // The flow as run: every default written out, data paths made absolute.
+        let base = URL(fileURLWithPath: data.flowDirectory)
+        let written = FlowWriter.yaml(flow.flow) { path in
+            path.hasPrefix("/") ? path : base.appendingPathComponent(path).standardizedFileURL.path
+        }
+        try run.write("flow.yaml", Data(written.utf8))
         CommandOutput.error("training \(flow.flow.name): \(data.train.rows) training rows, "
                             + "\(data.valid?.rows ?? 0) validation rows, \(epochs) epochs, writing \(run.url.path)")
         let live = isatty(FileHandle.standardError.fileDescriptor) == 1

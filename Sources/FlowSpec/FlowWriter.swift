@@ -1,0 +1,151 @@
+/// Writes a flow back as YAML with every default spelled out: what `train` saves as the run's
+/// `flow.yaml`, so that a reader sees exactly what was run and later commands load it as is.
+/// Data paths are written as given to `write` (the trainer passes absolute ones).
+public enum FlowWriter {
+    public static func yaml(_ flow: Flow, dataPaths resolve: (String) -> String) -> String {
+        var out = "# Written by flowtrain train: the flow as run, every default spelled out.\n"
+        out += "name: \(flow.name)\n"
+        out += "data:\n"
+        let data = flow.data
+        for (key, value) in [("train", data.train), ("valid", data.valid), ("test", data.test), ("file", data.file)] {
+            if let value { out += "  \(key): \(quote(resolve(value)))\n" }
+        }
+        if let split = data.split {
+            out += "  split: {valid: \(number(split.valid)), test: \(number(split.test)), seed: \(split.seed)}\n"
+        }
+        out += "  missing: [\(data.missingMarkers.map(quote).joined(separator: ", "))]\n"
+        out += "inputs:\n"
+        for input in flow.inputs {
+            let fields: String = switch input.kind {
+            case let .image(h, w, c, resize):
+                "type: image, column: \(quote(input.column)), shape: [\(h), \(w), \(c)], resize: \(resize)"
+            case let .numeric(columns, normalize, missing):
+                "type: numeric, columns: \(columnsText(columns)), normalize: \(normalize.rawValue), missing: \(missing.rawValue)"
+            case let .tokens(maxLength, minCount):
+                "type: tokens, column: \(quote(input.column)), max_length: \(maxLength), min_count: \(minCount)"
+            case let .category(encoding, minCount):
+                "type: category, column: \(quote(input.column)), "
+                    + (encoding == .oneHot ? "encoding: one_hot" : "embedding: \(embeddingWidth(encoding))")
+                    + ", min_count: \(minCount)"
+            }
+            out += "  \(input.name): {\(fields)}\n"
+        }
+        if !flow.trunk.isEmpty {
+            out += "trunk:\n"
+            for branch in flow.trunk {
+                out += "  \(branch.name):\n"
+                out += "    from: [\(branch.sources.map(\.value).joined(separator: ", "))]\n"
+                out += "    layers: \(layersText(branch.layers))\n"
+            }
+        }
+        out += "flow:\n"
+        writeNodes(flow.tasks, indent: "  ", into: &out)
+        let t = flow.training, o = t.optimizer
+        out += "train:\n"
+        out += "  epochs: \(t.epochs)\n  batch_size: \(t.batchSize)\n  seed: \(t.seed)\n"
+        var optimizer = "name: \(o.name.rawValue), lr: \(number(o.learningRate)), weight_decay: \(number(o.weightDecay))"
+        if o.name == .sgd {
+            optimizer += ", momentum: \(number(o.momentum)), nesterov: \(o.nesterov)"
+        } else {
+            optimizer += ", betas: [\(number(o.betas.0)), \(number(o.betas.1))]"
+        }
+        if let clip = o.clipNorm { optimizer += ", clip_norm: \(number(clip))" }
+        out += "  optimizer: {\(optimizer)}\n"
+        var schedule = ""
+        switch t.schedule.kind {
+        case .constant: schedule = "name: constant"
+        case let .step(size, gamma): schedule = "name: step, gamma: \(number(gamma))" + (size.map { ", step_size: \($0)" } ?? "")
+        case .cosine(let minimum): schedule = "name: cosine, min_factor: \(number(minimum))"
+        }
+        out += "  schedule: {\(schedule), warmup_epochs: \(t.schedule.warmupEpochs)}\n"
+        out += "  loss_weighting: \(t.lossWeighting.rawValue)\n  sampling: \(t.sampling.rawValue)\n"
+        return out
+    }
+
+    private static func writeNodes(_ nodes: [TaskNode], indent: String, into out: inout String) {
+        for node in nodes {
+            out += "\(indent)\(node.name):\n"
+            let inner = indent + "  "
+            if let when = node.when { out += "\(inner)when: \(quote(when.text(\.value)))\n" }
+            switch node.content {
+            case .flow(let children):
+                out += "\(inner)flow:\n"
+                writeNodes(children, indent: inner + "  ", into: &out)
+            case .task(let spec):
+                out += "\(inner)type: \(spec.type.rawValue)\n"
+                if let input = spec.input { out += "\(inner)input: \(input.value)\n" }
+                if !spec.head.isEmpty { out += "\(inner)head: \(layersText(spec.head))\n" }
+                out += "\(inner)weight: \(number(spec.weight))\n"
+                if let classes = spec.classes?.value {
+                    out += "\(inner)\(spec.type == .multilabel ? "labels" : "classes"): [\(classes.map(quote).joined(separator: ", "))]\n"
+                }
+                if spec.type == .boundedRegression { out += "\(inner)scale: \(number(spec.scale))\n" }
+                if let loss = spec.loss { out += "\(inner)loss: \(loss.rawValue)\n" }
+            }
+        }
+    }
+
+    private static func layersText(_ layers: [Layer]) -> String {
+        "[" + layers.map(layerText).joined(separator: ", ") + "]"
+    }
+
+    private static func layerText(_ layer: Layer) -> String {
+        switch layer.kind {
+        case let .dense(units, bias): "dense: {units: \(units), bias: \(bias)}"
+        case let .conv(filters, kernel, stride, padding):
+            "conv: {filters: \(filters), kernel: \(kernel), stride: \(stride), padding: "
+                + (padding == .same ? "same" : padding == .zeros(0) ? "0" : "\(zeros(padding))") + "}"
+        case let .maxpool(size, stride): "maxpool: {size: \(size), stride: \(stride)}"
+        case let .avgpool(size, stride): "avgpool: {size: \(size), stride: \(stride)}"
+        case .leakyRelu(let slope): "leaky_relu: {slope: \(number(slope))}"
+        case .dropout(let rate): "dropout: {rate: \(number(rate))}"
+        case let .batchnorm(momentum, epsilon): "batchnorm: {momentum: \(number(momentum)), epsilon: \(number(epsilon))}"
+        case .layernorm(let epsilon): "layernorm: {epsilon: \(number(epsilon))}"
+        case .embedding(let dimension): "embedding: {dimension: \(dimension)}"
+        case .residual(let inner): "residual: {layers: \(layersText(inner))}"
+        default: LayerDescription.name(layer.kind)
+        }
+    }
+
+    private static func zeros(_ padding: Padding) -> Int {
+        if case .zeros(let count) = padding { return count }
+        return 0
+    }
+
+    private static func embeddingWidth(_ encoding: CategoryEncoding) -> Int {
+        if case .embedding(let width) = encoding { return width }
+        return 0
+    }
+
+    private static func columnsText(_ columns: ColumnSelection) -> String {
+        switch columns {
+        case .names(let names): "[" + names.map(quote).joined(separator: ", ") + "]"
+        case .pattern(let glob): quote(glob)
+        }
+    }
+
+    /// A YAML double-quoted string.
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 { out += "\\x" + String(scalar.value, radix: 16).leftPadded(to: 2) } else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out + "\""
+    }
+
+    /// The shortest text that reads back as the same double.
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : "\(value)"
+    }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+@testable import FlowSpec
+
+/// A flow written back with its defaults reads as the same flow.
+struct FlowWriterTests {
+    /// What two flows must share to be the same flow.
+    func summary(_ flow: ResolvedFlow) -> [String] {
+        let t = flow.flow.training, o = t.optimizer
+        return flow.inputs.map { "\($0.input.name) \($0.input.column) \($0.shape) \($0.parameters)" }
+            + flow.branches.flatMap { branch in
+                branch.layers.map { "\(branch.branch.name) \(LayerDescription.summary($0.layer.kind)) \($0.output) \($0.parameters)" }
+            }
+            + flow.tasks.map { task in
+                "\(task.path) \(task.spec.type) \(task.inputName) \(task.precondition?.text(\.description) ?? "-") "
+                    + "\(task.parameters) \(task.spec.weight) \(task.spec.scale) \(String(describing: task.spec.loss)) "
+                    + "\(task.spec.classes?.value ?? []) \(task.head.map { LayerDescription.summary($0.layer.kind) })"
+            }
+            + ["\(t.epochs) \(t.batchSize) \(t.seed) \(t.schedule) \(t.lossWeighting) \(t.sampling)",
+               "\(o.name) \(o.learningRate) \(o.weightDecay) \(o.momentum) \(o.nesterov) \(o.betas) \(String(describing: o.clipNorm))",
+               "\(flow.flow.data.missingMarkers) \(String(describing: flow.flow.data.split))"]
+    }
+
+    @Test(arguments: ["flows/security.yaml", "flows/orders.yaml", "bench/mlp.yaml"])
+    func writtenFlowsReadBackTheSame(_ path: String) throws {
+        let original = try FlowLoader.load(path: repositoryRoot + "/" + path)
+        let text = FlowWriter.yaml(original.flow) { $0 }
+        let again = try FlowLoader.load(bytes: Array(text.utf8), file: repositoryRoot + "/" + path)
+        #expect(summary(again) == summary(original))
+        #expect(text.contains("batch_size: \(original.flow.training.batchSize)"))
+    }
+
+    @Test func tricky() throws {
+        let flow = try load("""
+            name: t
+            data: {file: "a \\"b\\".csv", split: {valid: 0.25, test: 0.125, seed: 9}, missing: ["", "?"]}
+            inputs:
+              x: {type: numeric, columns: "f*", normalize: minmax, missing: zero}
+              c: {type: category, column: "the kind", encoding: one_hot, min_count: 3}
+            trunk:
+              b: {from: [x, c], layers: [dense: {units: 8, bias: false}, leaky_relu: 0.2, dropout: 0.25, residual: [dense: 8]]}
+            flow:
+              kind: {type: classification, classes: ["a b", "it's"]}
+              g:
+                when: "kind == 'a b' or not kind in [\\"it's\\"]"
+                flow:
+                  r: {type: regression, loss: huber, weight: 0.5}
+            train:
+              optimizer: {name: sgd, lr: 1e-5, momentum: 0.8, nesterov: true, clip_norm: 2.5}
+              schedule: {name: step, step_size: 3, gamma: 0.5, warmup_epochs: 1}
+              loss_weighting: uncertainty
+            """)
+        let text = FlowWriter.yaml(flow.flow) { $0 }
+        let again = try FlowLoader.load(bytes: Array(text.utf8), file: "f.yaml")
+        #expect(summary(again) == summary(flow), "\(text)")
+    }
+}
