@@ -34,7 +34,8 @@ public struct Trainer {
         let optimizer = OptimizerFactory.optimizer(for: model.plan, settings: settings.optimizer)
         let step = TrainingStep(model: model, optimizer: optimizer, clipNorm: settings.optimizer.clipNorm.map(Float.init))
         let schedule = OptimizerFactory.schedule(for: settings, epochs: epochs)
-        let batcher = Batcher(model: model)
+        let prefetcher = BatchPrefetcher(model: model, split: data.train)
+        defer { prefetcher.stop() }
         let stepsPerEpoch = (data.train.rows + batchSize - 1) / batchSize
         var log = MetricsLog(run: run)
         try log.open()
@@ -55,11 +56,14 @@ public struct Trainer {
             // not from a second pass over the training split.
             var predictions = model.tasks.map { SplitEvaluation.predictionsCollector(for: $0, data.statistics) }
             var taskLosses = [(loss: Double, count: Int)](repeating: (0, 0), count: model.tasks.count)
-            for s in 0..<stepsPerEpoch {
-                // Full batches only: the last, partial one rejoins the shuffle next epoch.
-                let rows = order[(s * batchSize)..<min((s + 1) * batchSize, order.count)]
-                guard rows.count == batchSize || s == 0 else { continue }
-                batcher.fill(data.train, rows: rows)
+            // Full batches only: the last, partial one rejoins the shuffle next epoch.
+            let steps = max(1, data.train.rows / batchSize)
+            func batchRows(_ s: Int) -> ArraySlice<Int> { order[(s * batchSize)..<min((s + 1) * batchSize, order.count)] }
+            prefetcher.start(batchRows(0))
+            for s in 0..<steps {
+                let rows = batchRows(s)
+                _ = prefetcher.install()
+                if s + 1 < steps { prefetcher.start(batchRows(s + 1)) }  // prepared while this step runs
                 step.run(batch: rows.count, learningRate: schedule.rate(epoch: epoch - 1, step: s, stepsPerEpoch: stepsPerEpoch))
                 let loss = Double(model.plan.totalLoss)
                 guard loss.isFinite else {

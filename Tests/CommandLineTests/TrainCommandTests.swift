@@ -36,6 +36,12 @@ struct TrainCommandTests {
         #expect(trainLosses.count == 3 && trainLosses.last! < trainLosses.first!)
         #expect(result.stderr.contains("epoch 3/3"))
 
+        // The same seed at one thread trains to the same numbers, bit for bit.
+        let rerun = directory.appendingPathComponent("rerun")
+        #expect(try run(["train", flow.path, "--epochs", "3", "--run-dir", rerun.path, "--threads", "1"]).status == 0)
+        #expect(try String(contentsOf: rerun.appendingPathComponent("metrics.csv"), encoding: .utf8)
+                == metrics.joined(separator: "\n") + "\n")
+
         // eval reads the run directory alone.
         let evaluation = try run(["eval", runDirectory.path, "--split", "test"])
         #expect(evaluation.status == 0, "\(evaluation.stderr)")
