@@ -23,11 +23,35 @@ public struct CSVTable: Sendable {
 
     /// Reads and splits `path`; throws the first problem with its line and field number.
     public static func read(path: String) throws(CSVError) -> CSVTable {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let bytes = readFile(path) else {
             throw CSVError(file: path, line: nil, field: nil,
                            message: FileManager.default.fileExists(atPath: path) ? "the file cannot be read" : "no such file")
         }
-        return try parse([UInt8](data), file: path)
+        return try parse(bytes, file: path)
+    }
+
+    /// The file's bytes, read straight into the array that keeps them (no intermediate copy).
+    private static func readFile(_ path: String) -> [UInt8]? {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
+        let size = Int(status.st_size)
+        var failed = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            var done = 0
+            while done < size {
+                let n = Foundation.read(descriptor, buffer.baseAddress! + done, size - done)
+                if n <= 0 {
+                    failed = n < 0
+                    break
+                }
+                done += n
+            }
+            count = done
+        }
+        return failed ? nil : bytes
     }
 
     /// Splits CSV text already in memory; `file` names it in errors.
@@ -35,24 +59,26 @@ public struct CSVTable: Sendable {
         guard bytes.count < Int(UInt32.max) else {
             throw CSVError(file: file, line: nil, field: nil, message: "the file is larger than 4 GiB; split it")
         }
-        var splitter = Splitter(bytes: bytes, file: file)
-        guard let (headerFields, _) = try splitter.nextRecord() else {
-            throw CSVError(file: file, line: nil, field: nil, message: "the file is empty; a header row is required")
-        }
-        let header = headerFields.map { splitter.text(of: $0) }
-        var fields: [Field] = []
-        var lines: [Int32] = []
-        fields.reserveCapacity(header.count * max(16, bytes.count / max(header.count * 8, 1)))
-        while true {
-            guard let (record, line) = try splitter.nextRecord() else { break }
-            guard record.count == header.count else {
-                throw CSVError(file: file, line: line, field: min(record.count, header.count + 1),
-                               message: "the row has \(record.count) field\(record.count == 1 ? "" : "s"), the header \(header.count)")
+        return try bytes.withUnsafeBufferPointer { buffer throws(CSVError) -> CSVTable in
+            var splitter = Splitter(bytes: buffer, file: file)
+            var record: [Field] = []
+            guard let _ = try splitter.nextRecord(into: &record) else {
+                throw CSVError(file: file, line: nil, field: nil, message: "the file is empty; a header row is required")
             }
-            fields.append(contentsOf: record)
-            lines.append(Int32(truncatingIfNeeded: line))
+            let header = record.map { splitter.text(of: $0) }
+            var fields: [Field] = []
+            var lines: [Int32] = []
+            fields.reserveCapacity(header.count * max(16, bytes.count / max(header.count * 8, 1)))
+            while let line = try splitter.nextRecord(into: &record) {
+                guard record.count == header.count else {
+                    throw CSVError(file: file, line: line, field: min(record.count, header.count + 1),
+                                   message: "the row has \(record.count) field\(record.count == 1 ? "" : "s"), the header \(header.count)")
+                }
+                fields.append(contentsOf: record)
+                lines.append(Int32(truncatingIfNeeded: line))
+            }
+            return CSVTable(file: file, header: header, bytes: bytes, fields: fields, lines: lines)
         }
-        return CSVTable(file: file, header: header, bytes: bytes, fields: fields, lines: lines)
     }
 
     private init(file: String, header: [String], bytes: [UInt8], fields: [Field], lines: [Int32]) {
@@ -101,50 +127,52 @@ public struct CSVTable: Sendable {
         }
     }
 
-    /// Splits records one at a time.
+    /// Splits records one at a time, over the file's bytes without bounds checks in the loops.
     private struct Splitter {
-        let bytes: [UInt8]
+        let bytes: UnsafeBufferPointer<UInt8>
         let file: String
         var position = 0
         /// The line `position` is on (1-based).
         var line = 1
 
-        init(bytes: [UInt8], file: String) {
+        init(bytes: UnsafeBufferPointer<UInt8>, file: String) {
             self.bytes = bytes
             self.file = file
-            if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }  // UTF-8 byte-order mark
+            if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { position = 3 }  // UTF-8 BOM
         }
 
         func text(of field: Field) -> String {
-            let slice = bytes[Int(field.start)..<Int(field.start + field.length)]
-            let text = String(decoding: slice, as: UTF8.self)
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[Int(field.start)..<Int(field.start + field.length)]),
+                              as: UTF8.self)
             return field.hasEscapedQuotes ? text.replacingOccurrences(of: "\"\"", with: "\"") : text
         }
 
-        /// The next non-blank record's fields and the line it starts on, or nil at the end.
-        mutating func nextRecord() throws(CSVError) -> ([Field], Int)? {
+        /// Fills `record` with the next non-blank record's fields and returns the line it starts
+        /// on, or nil at the end of the file.
+        mutating func nextRecord(into record: inout [Field]) throws(CSVError) -> Int? {
             let quote: UInt8 = 0x22, comma: UInt8 = 0x2C, newline: UInt8 = 0x0A, carriage: UInt8 = 0x0D
+            let base = bytes.baseAddress!, end = bytes.count
+            record.removeAll(keepingCapacity: true)
             // Blank lines (and a trailing line end) hold no record.
-            while position < bytes.count, bytes[position] == newline || bytes[position] == carriage {
-                if bytes[position] == newline { line += 1 }
+            while position < end, base[position] == newline || base[position] == carriage {
+                if base[position] == newline { line += 1 }
                 position += 1
             }
-            guard position < bytes.count else { return nil }
-            var record: [Field] = []
+            guard position < end else { return nil }
             let startLine = line
             while true {
                 var field = Field(start: UInt32(position), length: 0, hasEscapedQuotes: false)
-                if position < bytes.count, bytes[position] == quote {
+                if position < end, base[position] == quote {
                     position += 1
                     field.start = UInt32(position)
                     while true {
-                        guard position < bytes.count else {
+                        guard position < end else {
                             throw CSVError(file: file, line: startLine, field: record.count + 1,
                                            message: "the row has a quoted field that is never closed")
                         }
-                        let byte = bytes[position]
+                        let byte = base[position]
                         if byte == quote {
-                            if position + 1 < bytes.count, bytes[position + 1] == quote {
+                            if position + 1 < end, base[position + 1] == quote {
                                 field.hasEscapedQuotes = true
                                 position += 2
                                 continue
@@ -156,28 +184,33 @@ public struct CSVTable: Sendable {
                     }
                     field.length = UInt32(position) - field.start
                     position += 1  // the closing quote
-                    if position < bytes.count, ![comma, newline, carriage].contains(bytes[position]) {
+                    if position < end, base[position] != comma, base[position] != newline, base[position] != carriage {
                         throw CSVError(file: file, line: line, field: record.count + 1,
                                        message: "the row has text after a closing quote; a quote inside a quoted field is written twice")
                     }
                 } else {
-                    while position < bytes.count, bytes[position] != comma, bytes[position] != newline,
-                          !(bytes[position] == carriage && (position + 1 == bytes.count || bytes[position + 1] == newline)) {
-                        position += 1
+                    // The hot loop of a large numeric file: stop at a comma or a line end.
+                    var p = position
+                    while p < end {
+                        let byte = base[p]
+                        if byte == comma || byte == newline { break }
+                        if byte == carriage, p + 1 == end || base[p + 1] == newline { break }
+                        p += 1
                     }
+                    position = p
                     field.length = UInt32(position) - field.start
                 }
                 record.append(field)
-                if position < bytes.count, bytes[position] == comma {
+                if position < end, base[position] == comma {
                     position += 1
                     continue
                 }
-                if position < bytes.count, bytes[position] == carriage { position += 1 }
-                if position < bytes.count, bytes[position] == newline {
+                if position < end, base[position] == carriage { position += 1 }
+                if position < end, base[position] == newline {
                     position += 1
                     line += 1
                 }
-                return (record, startLine)
+                return startLine
             }
         }
     }
