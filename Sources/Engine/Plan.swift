@@ -47,11 +47,16 @@ public final class Plan {
 
     /// Gradients of Σ weight × loss with respect to every parameter, after `forward`.
     public func backward(batch: Int) {
+        zeroGradients(batch: batch)
+        for op in ops.reversed() { op.backward(batch: batch) }
+    }
+
+    /// Every op adds into its inputs' gradients, so all start at zero each step.
+    private func zeroGradients(batch: Int) {
         gradients.update(repeating: 0, count: parameterCount)
         for tensor in gradientTensors {
             tensor.grad!.update(repeating: 0, count: batch * tensor.sampleSize)
         }
-        for op in ops.reversed() { op.backward(batch: batch) }
     }
 
     /// Restarts every op-owned generator (dropout) from `seed`, as building the plan did, so
@@ -92,8 +97,7 @@ extension Plan {
                 forward[index] += now() - start
             }
             let start = now()
-            gradients.update(repeating: 0, count: parameterCount)
-            for tensor in gradientTensors { tensor.grad!.update(repeating: 0, count: batch * tensor.sampleSize) }
+            zeroGradients(batch: batch)
             backward[0] += now() - start  // zeroing counts with the first op
             for (index, op) in ops.enumerated().reversed() {
                 let start = now()

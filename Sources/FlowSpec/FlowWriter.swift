@@ -140,10 +140,7 @@ public enum FlowWriter {
         return out + "\""
     }
 
-    /// The shortest text that reads back as the same double.
-    static func number(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : "\(value)"
-    }
+    private static func number(_ value: Double) -> String { FlowNumber.text(value) }
 }
 
 private extension String {

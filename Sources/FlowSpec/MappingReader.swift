@@ -222,9 +222,7 @@ extension YAMLNode {
                                     : "\(range.lowerBound) to \(range.upperBound)"
     }
 
-    static func format(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
-    }
+    static func format(_ value: Double) -> String { FlowNumber.text(value) }
 }
 
 /// Task, input and branch names: letters, digits and `_`, not starting with a digit, so that

@@ -113,14 +113,14 @@ struct PreconditionResolver {
                 cannotGate(name, spec, context)
             }
         case .equals(let name, let value):
-            checkClasses(name, [value], context, entry, written: "==")
+            checkClasses(name, [value], context, entry)
         case .isIn(let name, let values):
-            checkClasses(name, values, context, entry, written: "in")
+            checkClasses(name, values, context, entry)
         }
     }
 
     private func checkClasses(_ name: Located<String>, _ values: [Located<String>], _ context: String,
-                              _ entry: TaskTree.Entry, written: String) {
+                              _ entry: TaskTree.Entry) {
         guard let spec = target(name, entry) else { return }
         switch spec.type {
         case .classification:

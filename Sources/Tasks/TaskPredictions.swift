@@ -13,7 +13,6 @@ public struct TaskPredictions {
     private var scores: [Float] = []
     private var labels: [Float] = []
     private var counted: [Bool] = []
-    private var rows = 0
 
     public init(output: TaskOutput, scale: Double = 1, mean: Double = 0, deviation: Double = 1) {
         self.output = output
@@ -22,11 +21,12 @@ public struct TaskPredictions {
         self.deviation = deviation
     }
 
-    /// Adds one batch: logits and targets as the task's tensors hold them, `counts` per row.
+    /// Adds one batch: logits and targets as the task's tensors hold them, for the split rows
+    /// `rows` (in batch order); `counts` says, per split row, whether the task counts there.
     public mutating func add(logits: UnsafeBufferPointer<Float>, targets: UnsafeBufferPointer<Float>,
-                             counts: ArraySlice<Bool>) {
+                             rows: ArraySlice<Int>, counts: [Bool]) {
         let width = output.units
-        for (r, counts) in counts.enumerated() where counts {
+        for (r, row) in rows.enumerated() where counts[row] {
             let z = logits[(r * width)..<((r + 1) * width)]
             scores += Self.activate(output.type, Array(z))
             switch output.type {
@@ -36,7 +36,6 @@ public struct TaskPredictions {
             default:
                 labels.append(targets[r])
             }
-            rows += 1
         }
     }
 

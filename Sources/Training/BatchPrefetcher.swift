@@ -72,30 +72,12 @@ final class BatchPrefetcher: @unchecked Sendable {
             for (index, source) in sources.enumerated() {
                 let size = tensors[index].sampleSize, to = staging[index]
                 switch source {
-                case .input(let name):
-                    switch split.inputs[name]! {
-                    case .floats(let values, _): gather(values, size, to)
-                    case .bytes(let values, _):
-                        values.withUnsafeBufferPointer { from in
-                            for (b, row) in rows.enumerated() {
-                                let source = from.baseAddress! + row * size, target = to + b * size
-                                for i in 0..<size { target[i] = Float(source[i]) * (1 / 255) }
-                            }
-                        }
-                    }
-                case .targets(let t): gather(split.targets[t], size, to)
-                case .mask(let t): gather(split.masks[t], size, to)
+                case .input(let name): Batcher.gather(split.inputs[name]!, rows: rows, size: size, into: to)
+                case .targets(let t): Batcher.gather(split.targets[t], rows: rows, size: size, into: to)
+                case .mask(let t): Batcher.gather(split.masks[t], rows: rows, size: size, into: to)
                 }
             }
             ready.signal()
-        }
-    }
-
-    private func gather(_ values: [Float], _ size: Int, _ to: UnsafeMutablePointer<Float>) {
-        values.withUnsafeBufferPointer { from in
-            for (b, row) in rows.enumerated() {
-                (to + b * size).update(from: from.baseAddress! + row * size, count: size)
-            }
         }
     }
 }

@@ -1,41 +1,42 @@
 import Engine
 
 /// Copies rows of an encoded split into a compiled model's input, target and mask tensors.
-/// Allocates nothing: it runs once per training step.
+/// Allocates nothing: it runs once per step (`BatchPrefetcher` runs the same copies into its
+/// staging buffers on a background thread).
 struct Batcher {
     let model: CompiledModel
 
     func fill(_ split: EncodedSplit, rows: ArraySlice<Int>) {
         for (name, tensor) in model.inputs {
             guard let input = split.inputs[name] else { continue }
-            let size = tensor.sampleSize
-            switch input {
-            case .floats(let values, _):
-                values.withUnsafeBufferPointer { source in
-                    for (b, row) in rows.enumerated() {
-                        (tensor.data + b * size).update(from: source.baseAddress! + row * size, count: size)
-                    }
-                }
-            case .bytes(let values, _):
-                values.withUnsafeBufferPointer { source in
-                    for (b, row) in rows.enumerated() {
-                        let from = source.baseAddress! + row * size, to = tensor.data + b * size
-                        for i in 0..<size { to[i] = Float(from[i]) * (1 / 255) }
-                    }
-                }
-            }
+            Self.gather(input, rows: rows, size: tensor.sampleSize, into: tensor.data)
         }
         for (t, task) in model.tasks.enumerated() {
-            copy(split.targets[t], into: task.targets, rows: rows)
-            copy(split.masks[t], into: task.mask, rows: rows)
+            Self.gather(split.targets[t], rows: rows, size: task.targets.sampleSize, into: task.targets.data)
+            Self.gather(split.masks[t], rows: rows, size: task.mask.sampleSize, into: task.mask.data)
         }
     }
 
-    private func copy(_ values: [Float], into tensor: Tensor, rows: ArraySlice<Int>) {
-        let size = tensor.sampleSize
+    /// `size` values per row, for `rows` in order, into consecutive samples of `destination`;
+    /// image bytes become floats in [0, 1].
+    static func gather(_ input: EncodedInput, rows: ArraySlice<Int>, size: Int, into destination: UnsafeMutablePointer<Float>) {
+        switch input {
+        case .floats(let values, _):
+            gather(values, rows: rows, size: size, into: destination)
+        case .bytes(let values, _):
+            values.withUnsafeBufferPointer { source in
+                for (b, row) in rows.enumerated() {
+                    let from = source.baseAddress! + row * size, to = destination + b * size
+                    for i in 0..<size { to[i] = Float(from[i]) * (1 / 255) }
+                }
+            }
+        }
+    }
+
+    static func gather(_ values: [Float], rows: ArraySlice<Int>, size: Int, into destination: UnsafeMutablePointer<Float>) {
         values.withUnsafeBufferPointer { source in
             for (b, row) in rows.enumerated() {
-                (tensor.data + b * size).update(from: source.baseAddress! + row * size, count: size)
+                (destination + b * size).update(from: source.baseAddress! + row * size, count: size)
             }
         }
     }

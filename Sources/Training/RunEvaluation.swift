@@ -64,13 +64,14 @@ public struct RunEvaluation {
                 }
             }
         var rows: [Row] = []
+        let allRows = Array(0..<split.rows)[...]
         for (view, counts) in [("ground_truth", split.counts),
                                ("predicted", zip(split.present, decided).map { zip($0, $1).map { $0 && $1 } })] {
             for (t, task) in model.tasks.enumerated() {
                 var predictions = SplitEvaluation.predictionsCollector(for: task, state.statistics)
                 logits[t].withUnsafeBufferPointer { z in
                     split.targets[t].withUnsafeBufferPointer { y in
-                        predictions.add(logits: z, targets: y, counts: counts[t][...])
+                        predictions.add(logits: z, targets: y, rows: allRows, counts: counts[t])
                     }
                 }
                 for metric in predictions.metrics() {

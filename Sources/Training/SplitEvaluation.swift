@@ -24,7 +24,7 @@ struct SplitEvaluation {
                 sums[t].count += task.loss.count
                 predictions[t].add(logits: UnsafeBufferPointer(task.logits.values(batch: rows.count)),
                                    targets: UnsafeBufferPointer(task.targets.values(batch: rows.count)),
-                                   counts: split.counts[t][start..<end])
+                                   rows: rows[...], counts: split.counts[t])
             }
             start = end
         }

@@ -36,7 +36,8 @@ public struct Trainer {
         let schedule = OptimizerFactory.schedule(for: settings, epochs: epochs)
         let prefetcher = BatchPrefetcher(model: model, split: data.train)
         defer { prefetcher.stop() }
-        let stepsPerEpoch = (data.train.rows + batchSize - 1) / batchSize
+        // Full batches only: the last, partial one rejoins the shuffle next epoch.
+        let stepsPerEpoch = max(1, data.train.rows / batchSize)
         var log = MetricsLog(run: run)
         try log.open()
         var random = Random(seed: UInt64(seed) &+ 0x5EED)
@@ -56,14 +57,12 @@ public struct Trainer {
             // not from a second pass over the training split.
             var predictions = model.tasks.map { SplitEvaluation.predictionsCollector(for: $0, data.statistics) }
             var taskLosses = [(loss: Double, count: Int)](repeating: (0, 0), count: model.tasks.count)
-            // Full batches only: the last, partial one rejoins the shuffle next epoch.
-            let steps = max(1, data.train.rows / batchSize)
             func batchRows(_ s: Int) -> ArraySlice<Int> { order[(s * batchSize)..<min((s + 1) * batchSize, order.count)] }
             prefetcher.start(batchRows(0))
-            for s in 0..<steps {
+            for s in 0..<stepsPerEpoch {
                 let rows = batchRows(s)
                 _ = prefetcher.install()
-                if s + 1 < steps { prefetcher.start(batchRows(s + 1)) }  // prepared while this step runs
+                if s + 1 < stepsPerEpoch { prefetcher.start(batchRows(s + 1)) }  // prepared while this step runs
                 step.run(batch: rows.count, learningRate: schedule.rate(epoch: epoch - 1, step: s, stepsPerEpoch: stepsPerEpoch))
                 let loss = Double(model.plan.totalLoss)
                 guard loss.isFinite else {
@@ -77,7 +76,7 @@ public struct Trainer {
                     taskLosses[t].count += task.loss.count
                     predictions[t].add(logits: UnsafeBufferPointer(task.logits.values(batch: rows.count)),
                                        targets: UnsafeBufferPointer(task.targets.values(batch: rows.count)),
-                                       counts: rows.map { data.train.counts[t][$0] }[...])
+                                       rows: rows, counts: data.train.counts[t])
                 }
                 if s % 20 == 0 {
                     let rate = Double(seen) / Date().timeIntervalSince(started)

@@ -104,8 +104,8 @@ struct FlowReport {
             case .task(let index):
                 let task = flow.tasks[index]
                 var line = "\(task.path.name): \(task.spec.type.rawValue)"
-                if task.spec.type == .boundedRegression { line += ", scale \(YAMLNumber.format(task.spec.scale))" }
-                if task.spec.weight != 1 { line += ", weight \(YAMLNumber.format(task.spec.weight))" }
+                if task.spec.type == .boundedRegression { line += ", scale \(FlowNumber.text(task.spec.scale))" }
+                if task.spec.weight != 1 { line += ", weight \(FlowNumber.text(task.spec.weight))" }
                 table.add(branch + line)
                 let pipe = inner + "  "
                 table.add(pipe + "path   \(task.path)")
@@ -270,12 +270,5 @@ struct FlowReport {
             case .tokenIDs(let length, _): (dims, kind) = ([CountEntry(SymbolicCount(length))], "token_ids")
             }
         }
-    }
-}
-
-/// Numbers printed as a user wrote them: `64`, not `64.0`.
-enum YAMLNumber {
-    static func format(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
     }
 }
