@@ -2,8 +2,10 @@
 // flowtrain: a multi-task neural-network trainer driven by declarative flow files.
 //
 // Modules depend one way only:
-//   CBridges (CYAML, CBLAS, CPNG) → FlowSpec → Engine → Tasks → Training → flowtrain
-// FlowSpec knows YAML and the flow language; Engine knows tensors and nothing of flows.
+//   CBridges (CYAML, CBLAS, CPNG) → FlowSpec → Engine → Tasks → Training → Evaluation → Report → flowtrain
+// FlowSpec knows YAML and the flow language; Engine knows tensors and nothing of flows;
+// Evaluation reads a trained run back (decode, eval, thresholds, explain, predict); Report draws
+// it (SVG plots, PNG contact sheets, report.html).
 import PackageDescription
 
 let package = Package(
@@ -27,10 +29,12 @@ let package = Package(
         .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: [.unsafeFlags(["-Xcc", "-fno-math-errno"])]),
         .target(name: "Tasks", dependencies: ["FlowSpec", "Engine"]),
         .target(name: "Training", dependencies: ["FlowSpec", "Engine", "Tasks", "CPNG"]),
+        .target(name: "Evaluation", dependencies: ["FlowSpec", "Engine", "Tasks", "Training"]),
+        .target(name: "Report", dependencies: ["FlowSpec", "Tasks", "Training", "Evaluation"]),
         .executableTarget(
             name: "flowtrain",
             dependencies: [
-                "FlowSpec", "Engine", "Tasks", "Training",
+                "FlowSpec", "Engine", "Tasks", "Training", "Evaluation", "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "FlowSpecTests", dependencies: ["FlowSpec"], exclude: ["BadFlows"]),
@@ -39,6 +43,8 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "AllocationCounter"]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "FlowSpec", "Engine"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Training", "Tasks", "FlowSpec"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Evaluation", "Training"]),
         .testTarget(name: "CommandLineTests", dependencies: ["flowtrain"]),
     ]
 )

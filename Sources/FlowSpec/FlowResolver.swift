@@ -204,7 +204,8 @@ struct FlowResolver {
             indexByPath[path] = resolved.count
             resolved.append(ResolvedTask(path: path, spec: spec, location: node.node.location,
                                          precondition: conditions.composed[path] ?? nil, inputName: inputName,
-                                         inputShape: inputShape, head: head, outputLayer: output))
+                                         inputShape: inputShape, head: head, outputLayer: output,
+                                         ownPrecondition: conditions.own[path] ?? nil))
         }
 
         func treeNodes(_ nodes: [TaskTree.Entry]) -> [TaskTreeNode] {

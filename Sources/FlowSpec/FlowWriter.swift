@@ -125,7 +125,8 @@ public enum FlowWriter {
     }
 
     /// A YAML double-quoted string.
-    static func quote(_ text: String) -> String {
+    /// `text` as a double-quoted YAML scalar, safe for any name.
+    public static func quote(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

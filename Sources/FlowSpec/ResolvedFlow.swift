@@ -82,6 +82,9 @@ public struct ResolvedTask: Sendable {
     public var head: [ResolvedLayer]
     /// The dense layer the task type adds: one unit, or one per class or label.
     public var outputLayer: ResolvedLayer
+    /// The task's own `when`, without those of the flows around it (where `explain` hangs the
+    /// task in its tree).
+    public var ownPrecondition: Condition<TaskPath>? = nil
     public var output: Shape { outputLayer.output }
     public var parameters: SymbolicCount {
         head.map(\.parameters).reduce(outputLayer.parameters, +)

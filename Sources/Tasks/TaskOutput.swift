@@ -3,7 +3,7 @@ import FlowSpec
 
 /// What a task type puts at the end of its head and what it is trained against: the width of
 /// its output layer, the shape of its targets and mask per sample, and its fused loss.
-public struct TaskOutput {
+public struct TaskOutput: Sendable {
     public let type: TaskType
     /// Classes (classification, token classification) or labels (multilabel); 1 otherwise.
     public let classCount: Int

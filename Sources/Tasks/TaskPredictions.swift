@@ -9,16 +9,19 @@ public struct TaskPredictions {
     let scale: Double
     /// Regression: labels were standardised with these.
     let mean: Double, deviation: Double
+    /// Decision thresholds: one for a binary task, one per label for a multilabel task.
+    let thresholds: [Float]
 
     private var scores: [Float] = []
     private var labels: [Float] = []
     private var counted: [Bool] = []
 
-    public init(output: TaskOutput, scale: Double = 1, mean: Double = 0, deviation: Double = 1) {
-        self.output = output
-        self.scale = scale
-        self.mean = mean
-        self.deviation = deviation
+    public init(_ decoder: TaskDecoder) {
+        output = decoder.output
+        scale = decoder.scale
+        mean = decoder.mean
+        deviation = decoder.deviation
+        thresholds = decoder.thresholds
     }
 
     /// Adds one batch: logits and targets as the task's tensors hold them, for the split rows
@@ -58,12 +61,13 @@ public struct TaskPredictions {
     public func metrics() -> [Metric] {
         switch output.type {
         case .binary:
-            return BinaryMetrics.compute(scores: scores, labels: labels)
+            return BinaryMetrics.compute(scores: scores, labels: labels, threshold: thresholds[0])
         case .classification, .tokenClassification:
             return ClassificationMetrics.compute(probabilities: scores, classes: output.classCount,
                                                  labels: labels.map { Int($0) })
         case .multilabel:
-            return MultilabelMetrics.compute(scores: scores, labels: labels, counted: counted, labelCount: output.units)
+            return MultilabelMetrics.compute(scores: scores, labels: labels, counted: counted, labelCount: output.units,
+                                             thresholds: thresholds)
         case .boundedRegression:
             return RegressionMetrics.compute(predictions: scores.map { Double($0) * scale },
                                              labels: labels.map { Double($0) * scale })

@@ -1,7 +1,9 @@
 /// Chooses a decision threshold for a binary task (or one multilabel label) by an exact sweep
 /// over every distinct score: the scores are sorted once and the confusion counts updated as
 /// the threshold passes each one, O(n log n). Decoding is `score ≥ threshold`, so the value
-/// reported is exactly what decoding with the chosen threshold gives.
+/// reported is exactly what decoding with the chosen threshold gives. Where a run of
+/// consecutive thresholds reaches the best value (perfectly separated scores, say), the chosen
+/// one lies in the middle of the gap it spans rather than on the edge of a training score.
 public enum ThresholdTuner {
     /// What the threshold is chosen to maximise.
     public enum Objective: Equatable, Sendable {
@@ -12,6 +14,41 @@ public enum ThresholdTuner {
         case precisionAtRecall(Double)
         /// The best recall among thresholds whose precision is at least `precision`.
         case recallAtPrecision(Double)
+
+        /// Reads `f1`, `accuracy`, `youden`, `precision@R` or `recall@P` (R, P in [0, 1]).
+        public init?(_ text: String) {
+            switch text {
+            case "f1": self = .f1
+            case "accuracy": self = .accuracy
+            case "youden": self = .youden
+            default:
+                let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+                guard parts.count == 2, let bound = Double(parts[1]), (0...1).contains(bound) else { return nil }
+                switch parts[0] {
+                case "precision": self = .precisionAtRecall(bound)
+                case "recall": self = .recallAtPrecision(bound)
+                default: return nil
+                }
+            }
+        }
+
+        /// The spelling `init` reads.
+        public var name: String {
+            switch self {
+            case .f1: "f1"
+            case .accuracy: "accuracy"
+            case .youden: "youden"
+            case .precisionAtRecall(let r): "precision@\(r)"
+            case .recallAtPrecision(let p): "recall@\(p)"
+            }
+        }
+    }
+
+    /// The objective's value when decoding at `threshold` (nil where it is undefined).
+    public static func value(scores: [Float], labels: [Float], threshold: Float, objective: Objective) -> Double? {
+        var counts = ConfusionCounts()
+        for (score, label) in zip(scores, labels) { counts.add(predicted: score >= threshold, actual: label >= 0.5) }
+        return evaluate(counts, objective)
     }
 
     /// The chosen threshold and the objective's value there (nil when no threshold meets a
@@ -22,14 +59,16 @@ public enum ThresholdTuner {
     }
 
     public static func tune(scores: [Float], labels: [Float], objective: Objective) -> Choice? {
-        guard !scores.isEmpty else { return nil }
+        guard let top = scores.max() else { return nil }
         let order = scores.indices.sorted { scores[$0] > scores[$1] }
         let positives = labels.filter { $0 >= 0.5 }.count, negatives = labels.count - positives
         var counts = ConfusionCounts()
         counts.falseNegatives = positives
         counts.trueNegatives = negatives
-        // Threshold above every score: nothing is predicted positive.
-        var best = evaluate(counts, objective).map { Choice(threshold: scores.max()!.nextUp, value: $0) }
+        // The best value, and the run of distinct scores from `high` down to `low` where
+        // decoding reaches it. Above every score nothing is predicted positive.
+        var best: (value: Double, high: Float, low: Float)? = evaluate(counts, objective).map { ($0, .infinity, .infinity) }
+        var onPlateau = best != nil
         var i = 0
         while i < order.count {
             // Every row with this score turns positive at once: ties decode alike.
@@ -44,12 +83,26 @@ public enum ThresholdTuner {
                 }
                 i += 1
             }
-            // Higher thresholds come first; an equal value later does not replace them.
-            if let value = evaluate(counts, objective), value > (best?.value ?? -.infinity) {
-                best = Choice(threshold: score, value: value)
+            let value = evaluate(counts, objective)
+            if let value, value > (best?.value ?? -.infinity) {
+                best = (value, score, score)
+                onPlateau = true
+            } else if onPlateau, let value, value == best?.value {
+                best?.low = score  // the plateau goes on: a lower threshold does as well
+            } else {
+                onPlateau = false  // a later return to the same value does not replace the first
             }
         }
-        return best
+        guard let best else { return nil }
+        if best.high == .infinity { return Choice(threshold: top.nextUp, value: best.value) }
+        // Any threshold above the next lower score and at most `high` decodes alike on these
+        // rows: take the middle of that gap, the choice with the most room on new data.
+        let below = scores.filter { $0 < best.low }.max()
+        guard let below else { return Choice(threshold: best.low, value: best.value) }
+        var middle = Float((Double(below) + Double(best.high)) / 2)
+        if middle <= below { middle = below.nextUp }
+        if middle > best.high { middle = best.high }
+        return Choice(threshold: middle, value: best.value)
     }
 
     static func evaluate(_ c: ConfusionCounts, _ objective: Objective) -> Double? {

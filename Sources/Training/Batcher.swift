@@ -3,10 +3,12 @@ import Engine
 /// Copies rows of an encoded split into a compiled model's input, target and mask tensors.
 /// Allocates nothing: it runs once per step (`BatchPrefetcher` runs the same copies into its
 /// staging buffers on a background thread).
-struct Batcher {
-    let model: CompiledModel
+public struct Batcher {
+    public let model: CompiledModel
 
-    func fill(_ split: EncodedSplit, rows: ArraySlice<Int>) {
+    public init(model: CompiledModel) { self.model = model }
+
+    public func fill(_ split: EncodedSplit, rows: ArraySlice<Int>) {
         for (name, tensor) in model.inputs {
             guard let input = split.inputs[name] else { continue }
             Self.gather(input, rows: rows, size: tensor.sampleSize, into: tensor.data)

@@ -3,7 +3,8 @@ import Foundation
 /// Writes CSV per RFC 4180: a field is quoted when it holds a comma, a quote, or a line end,
 /// and its quotes are doubled. Lines end with LF.
 public struct CSVWriter {
-    private var text = ""
+    /// Everything appended so far.
+    public private(set) var text = ""
 
     public init(header: [String]) {
         append(header)

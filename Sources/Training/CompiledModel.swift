@@ -23,3 +23,15 @@ public struct CompiledTask {
     public let mask: Tensor
     public let loss: any LossOp
 }
+
+extension CompiledTask {
+    /// The task's decoder with the run's classes and statistics; `thresholds` from
+    /// `thresholds.yaml` where tuned (0.5 otherwise).
+    public func decoder(_ statistics: DataStatistics, thresholds: [Float]? = nil) -> TaskDecoder {
+        let path = task.path.description
+        let standard = statistics.regression[path]
+        return TaskDecoder(output: output, names: statistics.classes[path] ?? task.spec.classes?.value ?? [],
+                           thresholds: thresholds, scale: task.spec.scale, mean: standard?.mean ?? 0,
+                           deviation: standard?.deviation ?? 1)
+    }
+}

@@ -5,6 +5,10 @@ import FlowSpec
 public struct EncodedSplit: Sendable {
     public let name: String
     public let rows: Int
+    /// The CSV file the rows come from, and each row's 0-based data row in it (what
+    /// `predictions.csv` calls `row`, so outputs join back to the data).
+    public let file: String
+    public let sourceRows: [Int]
     /// Per input name: its values, `sampleSize` per row; images stay bytes until batching.
     public var inputs: [String: EncodedInput]
     /// Per task, in the flow's evaluation order: targets and mask, as the task's loss reads them.

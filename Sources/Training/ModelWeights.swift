@@ -1,7 +1,7 @@
 import Engine
 
 /// A plan's parameters and running statistics as safetensors tensors, by name.
-enum ModelWeights {
+public enum ModelWeights {
     static func tensors(of plan: Plan) -> [SafetensorsWriter.Tensor] {
         plan.parameters.map { p in
             SafetensorsWriter.Tensor(name: p.name, shape: p.shape, values: UnsafeBufferPointer(start: p.value, count: p.count))
@@ -16,7 +16,7 @@ enum ModelWeights {
     }
 
     /// Loads every tensor of the plan from `path`; names and shapes must match.
-    static func load(_ plan: Plan, from path: String) throws(DataError) {
+    public static func load(_ plan: Plan, from path: String) throws(DataError) {
         let file: SafetensorsFile
         do { file = try SafetensorsReader.read(path: path) } catch { throw DataError(file: path, message: error.message) }
         func fill(_ name: String, _ shape: [Int], _ target: UnsafeMutablePointer<Float>) throws(DataError) {

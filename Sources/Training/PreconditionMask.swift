@@ -41,6 +41,13 @@ public struct PreconditionMask {
         return counts
     }
 
+    /// Whether `condition` is true on row `r`, where `counts` (in `tasks` order) says which
+    /// tasks count there: the test for a nested flow's own `when` in the predicted view.
+    public func holds(_ condition: Condition<TaskPath>, row: Int, counts: [[Bool]],
+                      value: (Int, Int) -> Float?) -> Bool {
+        evaluate(condition, row: row, counts: counts, value: value) == .yes
+    }
+
     /// Kleene's three truth values.
     enum Truth {
         case yes, no, unknown

@@ -122,8 +122,16 @@ struct SplitEncoder {
         return stats
     }
 
+    /// Whether every task's label column must be in the file.
+    enum LabelColumns {
+        case required
+        /// A missing label column is a label missing on every row (unlabelled data).
+        case optional
+    }
+
     /// Encodes `rows` of `table` as split `name`.
-    func encode(_ name: String, _ table: CSVTable, rows: [Int]) throws(DataError) -> EncodedSplit {
+    func encode(_ name: String, _ table: CSVTable, rows: [Int],
+                labels: LabelColumns = .required) throws(DataError) -> EncodedSplit {
         var inputs: [String: EncodedInput] = [:]
         for input in flow.inputs.map(\.input) {
             inputs[input.name] = try encodeInput(input, table, rows)
@@ -132,7 +140,7 @@ struct SplitEncoder {
         var values: [[Float?]] = []
         var targets: [[Float]] = []
         for task in flow.tasks {
-            let (taskValues, taskTargets) = try encodeLabels(task, table, rows)
+            let (taskValues, taskTargets) = try encodeLabels(task, table, rows, labels)
             values.append(taskValues)
             targets.append(taskTargets)
         }
@@ -142,7 +150,7 @@ struct SplitEncoder {
             let width = task.spec.type == .multilabel ? statistics.classes[task.path.description]?.count ?? 1 : 1
             return counted.flatMap { [Float](repeating: $0 ? 1 : 0, count: width) }
         }
-        return EncodedSplit(name: name, rows: rows.count, inputs: inputs, targets: targets, masks: masks, counts: counts,
+        return EncodedSplit(name: name, rows: rows.count, file: table.file, sourceRows: rows, inputs: inputs, targets: targets, masks: masks, counts: counts,
                             present: values.map { $0.map { $0 != nil } })
     }
 
@@ -239,13 +247,17 @@ struct SplitEncoder {
         return .bytes(Array(pixels), sampleSize: size)
     }
 
-    private func encodeLabels(_ task: ResolvedTask, _ table: CSVTable,
-                              _ rows: [Int]) throws(DataError) -> ([Float?], [Float]) {
+    private func encodeLabels(_ task: ResolvedTask, _ table: CSVTable, _ rows: [Int],
+                              _ labels: LabelColumns) throws(DataError) -> ([Float?], [Float]) {
         let path = task.path.description
+        let classes = statistics.classes[path] ?? []
+        if labels == .optional, table.column(path) == nil {
+            let width = task.spec.type == .multilabel ? classes.count : 1
+            return ([Float?](repeating: nil, count: rows.count), [Float](repeating: 0, count: rows.count * width))
+        }
         let column = try columnIndex(table, path)
         var values: [Float?] = []
         var targets: [Float] = []
-        let classes = statistics.classes[path] ?? []
         let classIndex = Dictionary(classes.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         for row in rows {
             let text = table.string(row: row, column: column)

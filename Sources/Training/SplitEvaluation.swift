@@ -11,7 +11,7 @@ struct SplitEvaluation {
     static func run(_ model: CompiledModel, _ split: EncodedSplit, statistics: DataStatistics, batchSize: Int,
                     mode: PassMode = .evaluation) -> SplitEvaluation {
         let batcher = Batcher(model: model)
-        var predictions = model.tasks.map { predictionsCollector(for: $0, statistics) }
+        var predictions = model.tasks.map { TaskPredictions($0.decoder(statistics)) }
         var sums = [(loss: Double, count: Int)](repeating: (0, 0), count: model.tasks.count)
         var start = 0
         while start < split.rows {
@@ -30,11 +30,5 @@ struct SplitEvaluation {
         }
         return SplitEvaluation(losses: sums.map { ($0.count == 0 ? 0 : $0.loss / Double($0.count), $0.count) },
                                metrics: predictions.map { $0.metrics() })
-    }
-
-    static func predictionsCollector(for task: CompiledTask, _ statistics: DataStatistics) -> TaskPredictions {
-        let standard = statistics.regression[task.task.path.description]
-        return TaskPredictions(output: task.output, scale: task.task.spec.scale, mean: standard?.mean ?? 0,
-                               deviation: standard?.deviation ?? 1)
     }
 }

@@ -55,7 +55,7 @@ public struct Trainer {
             var trainLoss = 0.0, seen = 0
             // Training metrics come from the training passes themselves (as Keras reports them),
             // not from a second pass over the training split.
-            var predictions = model.tasks.map { SplitEvaluation.predictionsCollector(for: $0, data.statistics) }
+            var predictions = model.tasks.map { TaskPredictions($0.decoder(data.statistics)) }
             var taskLosses = [(loss: Double, count: Int)](repeating: (0, 0), count: model.tasks.count)
             func batchRows(_ s: Int) -> ArraySlice<Int> { order[(s * batchSize)..<min((s + 1) * batchSize, order.count)] }
             prefetcher.start(batchRows(0))

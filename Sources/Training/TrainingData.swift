@@ -17,51 +17,16 @@ public struct TrainingData: Sendable {
     /// learning new ones from the training split.
     public static func load(_ flow: ResolvedFlow, flowDirectory: String? = nil,
                             statistics: DataStatistics? = nil) throws(DataError) -> TrainingData {
-        let base = flowDirectory.map { URL(fileURLWithPath: $0) }
-            ?? URL(fileURLWithPath: flow.flow.file).deletingLastPathComponent().standardizedFileURL
-        func resolve(_ path: String) -> String {
-            path.hasPrefix("/") ? path : base.appendingPathComponent(path).standardizedFileURL.path
-        }
-        let data = flow.flow.data
-        var sources: [(name: String, table: CSVTable, rows: [Int])] = []
-        func table(_ path: String) throws(DataError) -> CSVTable {
-            do { return try CSVTable.read(path: resolve(path)) } catch {
-                throw DataError(file: error.file, line: error.line, message: error.message)
-            }
-        }
-        let primary = try table(data.file ?? data.train ?? "")
-        var trainRows = Array(0..<primary.rowCount)
-        var splitRows: [String: [Int]] = [:]
-        if let split = data.split {
-            // A seeded shuffle decides which rows are held out; each split keeps file order.
-            var random = Random(seed: UInt64(split.seed))
-            var order = trainRows
-            for i in stride(from: order.count - 1, to: 0, by: -1) {
-                order.swapAt(i, Int(random.next() % UInt64(i + 1)))
-            }
-            let validCount = data.valid == nil ? Int((split.valid * Double(order.count)).rounded()) : 0
-            let testCount = data.test == nil ? Int((split.test * Double(order.count)).rounded()) : 0
-            splitRows["valid"] = order.prefix(validCount).sorted()
-            splitRows["test"] = order.dropFirst(validCount).prefix(testCount).sorted()
-            trainRows = order.dropFirst(validCount + testCount).sorted()
-        }
-        sources.append(("train", primary, trainRows))
-        for name in ["valid", "test"] {
-            if let path = name == "valid" ? data.valid : data.test {
-                let other = try table(path)
-                sources.append((name, other, Array(0..<other.rowCount)))
-            } else if let rows = splitRows[name], !rows.isEmpty {
-                sources.append((name, primary, rows))
-            }
-        }
-        guard !trainRows.isEmpty else {
-            throw DataError(file: primary.file, message: "has no rows to train on")
+        let base = baseDirectory(flow, flowDirectory)
+        let sources = try Self.sources(flow, base: base, only: nil)
+        guard let train = sources.first, !train.rows.isEmpty else {
+            throw DataError(file: sources.first?.table.file ?? base.path, message: "has no rows to train on")
         }
         let encoder: SplitEncoder
         if let statistics {
             encoder = SplitEncoder(flow: flow, statistics: statistics)
         } else {
-            encoder = try SplitEncoder(flow: flow, train: primary, trainRows: trainRows)
+            encoder = try SplitEncoder(flow: flow, train: train.table, trainRows: train.rows)
         }
         var splits: [String: EncodedSplit] = [:]
         for source in sources {
@@ -69,5 +34,79 @@ public struct TrainingData: Sendable {
         }
         return TrainingData(statistics: encoder.statistics, flowDirectory: base.path, train: splits["train"]!,
                             valid: splits["valid"], test: splits["test"])
+    }
+
+    /// One split of a trained run's data (`train`, `valid` or `test`), encoded with the run's
+    /// statistics; nil when the flow has no such split. Only the files that split needs are read.
+    public static func loadSplit(_ name: String, of flow: ResolvedFlow, flowDirectory: String,
+                                 statistics: DataStatistics) throws(DataError) -> EncodedSplit? {
+        let base = baseDirectory(flow, flowDirectory)
+        guard let source = try sources(flow, base: base, only: name).first(where: { $0.name == name }) else {
+            return nil
+        }
+        return try SplitEncoder(flow: flow, statistics: statistics).encode(name, source.table, rows: source.rows)
+    }
+
+    /// Any CSV file (`eval --data`, `predict`, `explain --data`) encoded with a run's statistics.
+    /// A label column the file lacks counts as missing on every row, so unlabelled data works.
+    public static func loadFile(_ path: String, of flow: ResolvedFlow,
+                                statistics: DataStatistics) throws(DataError) -> EncodedSplit {
+        let table: CSVTable
+        do { table = try CSVTable.read(path: path) } catch {
+            throw DataError(file: error.file, line: error.line, message: error.message)
+        }
+        return try SplitEncoder(flow: flow, statistics: statistics)
+            .encode("data", table, rows: Array(0..<table.rowCount), labels: .optional)
+    }
+
+    private static func baseDirectory(_ flow: ResolvedFlow, _ flowDirectory: String?) -> URL {
+        flowDirectory.map { URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: flow.flow.file).deletingLastPathComponent().standardizedFileURL
+    }
+
+    /// Each split's table and rows, train first. A flow with one file and `split:` holds rows
+    /// out by a seeded shuffle (each split keeps file order); `only` skips the other splits'
+    /// files.
+    private static func sources(_ flow: ResolvedFlow, base: URL,
+                                only: String?) throws(DataError) -> [(name: String, table: CSVTable, rows: [Int])] {
+        func resolve(_ path: String) -> String {
+            path.hasPrefix("/") ? path : base.appendingPathComponent(path).standardizedFileURL.path
+        }
+        func table(_ path: String) throws(DataError) -> CSVTable {
+            do { return try CSVTable.read(path: resolve(path)) } catch {
+                throw DataError(file: error.file, line: error.line, message: error.message)
+            }
+        }
+        let data = flow.flow.data
+        var sources: [(name: String, table: CSVTable, rows: [Int])] = []
+        var splitRows: [String: [Int]] = [:]
+        var primary: CSVTable?
+        if data.split != nil || only == nil || only == "train" {
+            let train = try table(data.file ?? data.train ?? "")
+            primary = train
+            var trainRows = Array(0..<train.rowCount)
+            if let split = data.split {
+                var random = Random(seed: UInt64(split.seed))
+                var order = trainRows
+                for i in stride(from: order.count - 1, to: 0, by: -1) {
+                    order.swapAt(i, Int(random.next() % UInt64(i + 1)))
+                }
+                let validCount = data.valid == nil ? Int((split.valid * Double(order.count)).rounded()) : 0
+                let testCount = data.test == nil ? Int((split.test * Double(order.count)).rounded()) : 0
+                splitRows["valid"] = order.prefix(validCount).sorted()
+                splitRows["test"] = order.dropFirst(validCount).prefix(testCount).sorted()
+                trainRows = order.dropFirst(validCount + testCount).sorted()
+            }
+            sources.append(("train", train, trainRows))
+        }
+        for name in ["valid", "test"] where only == nil || only == name {
+            if let path = name == "valid" ? data.valid : data.test {
+                let other = try table(path)
+                sources.append((name, other, Array(0..<other.rowCount)))
+            } else if let rows = splitRows[name], !rows.isEmpty, let primary {
+                sources.append((name, primary, rows))
+            }
+        }
+        return sources
     }
 }

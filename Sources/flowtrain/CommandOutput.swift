@@ -11,4 +11,19 @@ enum CommandOutput {
     static func error(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
+
+    /// Reports a problem with what the user gave (a run directory, a data file) and exits 2.
+    static func badInput(_ problem: some CustomStringConvertible) -> Never {
+        error(problem.description)
+        exit(ExitStatus.badInput)
+    }
+
+    /// Writes `text` to standard output with its columns aligned (two spaces between them).
+    static func table(_ rows: [[String]]) {
+        let widths = (0..<(rows.map(\.count).max() ?? 0)).map { c in rows.map { c < $0.count ? $0[c].count : 0 }.max() ?? 0 }
+        for row in rows {
+            print(zip(row, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+        }
+    }
 }

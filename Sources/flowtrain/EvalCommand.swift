@@ -1,4 +1,5 @@
 import ArgumentParser
+import Evaluation
 import Foundation
 import Training
 
@@ -6,48 +7,39 @@ import Training
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Evaluate a trained run on a split of its data.",
+        abstract: "Evaluate a trained run on a split of its data, or on any labelled CSV.",
         discussion: """
-            Reads everything from the run directory (flow, data statistics, the best weights) \
-            and reports every task's metrics twice: on the rows where its precondition holds on \
-            the labels (ground_truth), and where it holds on the model's own decisions \
-            (predicted, what deployment sees). Writes evaluation.csv in the run directory and \
-            prints the same table.
+            Reads everything from the run directory (flow, data statistics, thresholds.yaml \
+            when tuned, the best weights) and reports every task's metrics twice: on the rows \
+            where its precondition holds on the labels (ground_truth), and where it holds on \
+            the model's own decisions (predicted, what deployment sees). Writes evaluation.csv \
+            and predictions.csv in the run directory and prints the table. See docs/commands/eval.md.
             """)
 
-    /// The splits a run can be evaluated on.
-    enum Split: String, ExpressibleByArgument, CaseIterable {
-        case test, valid, train
-    }
-
-    @Argument(help: "The run directory written by `flowtrain train`.", completion: .directory)
-    var runDir: String
-
-    @Option(help: "The split to evaluate.")
-    var split: Split = .test
+    @OptionGroup var runOptions: RunOptions
+    @OptionGroup var source: DataOptions
 
     func run() throws {
-        let run = RunDirectory(url: URL(fileURLWithPath: runDir))
-        do {
-            let rows = try RunEvaluation.evaluate(run: run, split: split.rawValue)
-            var csv = CSVWriter(header: RunEvaluation.header)
-            var table: [[String]] = [RunEvaluation.header]
-            for row in rows {
-                let fields = [row.taskPath, row.metric.name, String(row.metric.value), String(row.metric.count),
-                              row.preconditions, row.split]
-                csv.append(fields)
-                table.append([row.taskPath, row.metric.name, String(format: "%.4f", row.metric.value),
-                              String(row.metric.count), row.preconditions, row.split])
-            }
-            try csv.write(to: run.path("evaluation.csv"))
-            let widths = (0..<RunEvaluation.header.count).map { c in table.map { $0[c].count }.max() ?? 0 }
-            for line in table {
-                print(zip(line, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }
-                    .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
-            }
-        } catch let error as DataError {
-            CommandOutput.error(error.description)
-            Foundation.exit(ExitStatus.badInput)
+        do throws(DataError) {
+            let trained = try runOptions.open()
+            let (split, name) = try source.load(trained)
+            let (_, predictions) = try trained.predict(split)
+            let rows = RunEvaluation.rows(predictions, split: name)
+            try write(RunEvaluation.csv(rows), to: trained.directory.path("evaluation.csv"))
+            try write(PredictionTable.csv(predictions, tree: trained.flow.tree), to: trained.directory.path("predictions.csv"))
+            CommandOutput.table([RunEvaluation.header] + rows.map {
+                [$0.taskPath, $0.metric.name, String(format: "%.4f", $0.metric.value), String($0.metric.count),
+                 $0.preconditions, $0.split]
+            })
+        } catch {
+            CommandOutput.badInput(error)
         }
+    }
+}
+
+/// Writes a CSV, turning a failure into a located error.
+func write(_ csv: CSVWriter, to path: String) throws(DataError) {
+    do { try csv.write(to: path) } catch {
+        throw DataError(file: path, message: "cannot be written: \(error.localizedDescription)")
     }
 }

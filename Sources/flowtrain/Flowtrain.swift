@@ -12,7 +12,8 @@ struct Flowtrain: ParsableCommand {
             between them. See docs/flow-format.md for the format.
             """,
         version: "0.1.0",
-        subcommands: [TrainCommand.self, EvalCommand.self, CheckCommand.self, BenchCommand.self, DatasetsCommand.self])
+        subcommands: [TrainCommand.self, EvalCommand.self, TuneThresholdsCommand.self, ExplainCommand.self,
+                      PredictCommand.self, CheckCommand.self, BenchCommand.self, DatasetsCommand.self])
 
     /// Runs a command and maps every failure to the contract's exit codes: 2 for bad input
     /// (flow files, arguments), 1 for a run that failed; errors go to standard error.

@@ -28,6 +28,11 @@ final class ProjectionLoss: LossOp {
         guard let d = input.grad else { return }
         for i in 0..<(batch * input.sampleSize) { d[i] += weight * r[i] }
     }
+
+    /// A probe of the whole batch: no sample has a loss of its own.
+    func sampleLosses(batch: Int, into losses: UnsafeMutablePointer<Float>) {
+        for b in 0..<batch { losses[b] = .nan }
+    }
 }
 
 /// The result of comparing backward's gradients with central finite differences.

@@ -168,4 +168,29 @@ struct LossTests {
         #expect(p.loss.loss.isFinite)
         #expect(p.logits.gradients(batch: 4)!.allSatisfy { $0.isFinite })
     }
+
+    /// Each sample's own loss, weighted by its kept elements, sums to the batch loss; a sample
+    /// with nothing kept has none (NaN).
+    @Test(arguments: Kind.allCases)
+    func sampleLossesAddUpToTheBatchLoss(_ kind: Kind) {
+        let batch = 6
+        let p = Self.makePlan(kind, batch: batch)
+        // Sample 2 keeps nothing; in multilabel, sample 4 keeps one of its three labels.
+        Self.fillTargetsAndMask(p, kind, batch: batch) { i in
+            let size = p.mask.sampleSize
+            return i / size != 2 && !(i / size == 4 && i % size != 0)
+        }
+        var random = Random(seed: 3)
+        for i in 0..<(batch * p.logits.sampleSize) { p.logits.data[i] = random.uniform() * 6 - 3 }
+        p.plan.forward(batch: batch, mode: .evaluation)
+        var losses = [Float](repeating: 0, count: batch)
+        p.loss.sampleLosses(batch: batch, into: &losses)
+        #expect(losses[2].isNaN)
+        var sum = 0.0
+        for b in 0..<batch where b != 2 {
+            let kept = (0..<p.mask.sampleSize).filter { p.mask.data[b * p.mask.sampleSize + $0] != 0 }.count
+            sum += Double(losses[b]) * Double(kept)
+        }
+        #expect(abs(sum / Double(p.loss.count) - Double(p.loss.loss)) < 1e-5)
+    }
 }

@@ -6,7 +6,7 @@ struct BalancedSamplerTests {
     @Test func rarePatternsAreDrawnAsOftenAsCommonOnes() {
         // 90 rows train task 0 only; 10 rows train both tasks.
         let counts: [[Bool]] = [(0..<100).map { _ in true }, (0..<100).map { $0 >= 90 }]
-        let split = EncodedSplit(name: "train", rows: 100, inputs: [:], targets: [[], []], masks: [[], []],
+        let split = EncodedSplit(name: "train", rows: 100, file: "train.csv", sourceRows: Array(0..<100), inputs: [:], targets: [[], []], masks: [[], []],
                                  counts: counts, present: counts)
         var random = Random(seed: 1)
         let rows = BalancedSampler.draw(split, count: 10_000, random: &random)

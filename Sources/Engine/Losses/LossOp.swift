@@ -10,6 +10,9 @@ public protocol LossOp: Op {
     var loss: Float { get }
     /// Rows (or elements) the mask kept in the last forward pass.
     var count: Int { get }
+    /// Each sample's own loss from the last forward pass: the mean over the elements its mask
+    /// keeps, NaN where it keeps none. Interpretation ranks samples by it; not used in training.
+    func sampleLosses(batch: Int, into losses: UnsafeMutablePointer<Float>)
 }
 
 /// A loss applied to each logit separately: l(z, y) and dl/dz, side by side.
@@ -45,6 +48,18 @@ final class ElementwiseLossOp<L: ElementLoss>: LossOp {
         }
         count = kept
         loss = kept == 0 ? 0 : Float(sum / Double(kept))
+    }
+
+    func sampleLosses(batch: Int, into losses: UnsafeMutablePointer<Float>) {
+        let z = logits.data, y = targets.data, m = mask.data, size = logits.sampleSize
+        for b in 0..<batch {
+            var sum: Double = 0, kept = 0
+            for i in (b * size)..<((b + 1) * size) where m[i] != 0 {
+                sum += Double(function.loss(z[i], y[i]))
+                kept += 1
+            }
+            losses[b] = kept == 0 ? .nan : Float(sum / Double(kept))
+        }
     }
 
     func backward(batch: Int) {

@@ -39,6 +39,19 @@ final class SoftmaxCrossEntropyOp: LossOp {
         loss = kept == 0 ? 0 : Float(sum / Double(kept))
     }
 
+    func sampleLosses(batch: Int, into losses: UnsafeMutablePointer<Float>) {
+        let positions = targets.sampleSize
+        for b in 0..<batch {
+            var sum: Double = 0, kept = 0
+            for r in (b * positions)..<((b + 1) * positions) where mask.data[r] != 0 {
+                let z = logits.data + r * classes
+                sum += Double(logSumExp(z) - z[Int(targets.data[r])])
+                kept += 1
+            }
+            losses[b] = kept == 0 ? .nan : Float(sum / Double(kept))
+        }
+    }
+
     func backward(batch: Int) {
         guard count > 0, let dlogits = logits.grad else { return }
         let scale = weight / Float(count)

@@ -32,6 +32,11 @@ final class UncertaintyWeightingOp: LossOp {
         loss = sum
     }
 
+    /// The log-variance term belongs to no sample.
+    func sampleLosses(batch: Int, into losses: UnsafeMutablePointer<Float>) {
+        for b in 0..<batch { losses[b] = .nan }
+    }
+
     func backward(batch: Int) {
         guard !logVariance.frozen else { return }
         for (t, op) in losses.enumerated() {

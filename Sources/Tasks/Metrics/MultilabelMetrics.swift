@@ -3,14 +3,14 @@
 /// occur among the labels or predictions).
 public enum MultilabelMetrics {
     /// `scores`, `labels` and `counted` hold `labelCount` values per row; only counted entries
-    /// take part.
+    /// take part. A label is on where its score reaches its threshold (0.5 when none given).
     public static func compute(scores: [Float], labels: [Float], counted: [Bool], labelCount: Int,
-                               threshold: Float = 0.5) -> [Metric] {
+                               thresholds: [Float] = []) -> [Metric] {
         precondition(scores.count == labels.count && labels.count == counted.count)
         var pooled = ConfusionCounts()
         var perLabel = [ConfusionCounts](repeating: ConfusionCounts(), count: labelCount)
         for i in scores.indices where counted[i] {
-            let predicted = scores[i] >= threshold, actual = labels[i] >= 0.5
+            let predicted = scores[i] >= (thresholds.isEmpty ? 0.5 : thresholds[i % labelCount]), actual = labels[i] >= 0.5
             pooled.add(predicted: predicted, actual: actual)
             perLabel[i % labelCount].add(predicted: predicted, actual: actual)
         }

@@ -1,0 +1,50 @@
+import FlowSpec
+import Tasks
+import Training
+
+/// `predictions.csv` (CONTRACT.md §5): a row per data row — `row`, the 0-based data row in its
+/// CSV file — then per task, in the flow's order, `<path>.decoded` and `<path>.activated`,
+/// blank where the task was not reached, and `<path>.logits`, always filled (the head's raw
+/// output, from which any metric can be recomputed under either precondition view). Lists
+/// (class probabilities, labels) are `|`-joined in the class order of `state.json`; numbers
+/// are written so that they read back as the same float.
+public enum PredictionTable {
+    public static func csv(_ predictions: SplitPredictions, tree: [TaskTreeNode]) -> CSVWriter {
+        let order = fileOrder(tree)
+        var header = ["row"]
+        for t in order {
+            let path = predictions.tasks[t].path.description
+            header += ["\(path).decoded", "\(path).activated", "\(path).logits"]
+        }
+        var csv = CSVWriter(header: header)
+        let split = predictions.outputs.split
+        for r in 0..<split.rows {
+            var fields = [String(split.sourceRows[r])]
+            for t in order {
+                let output = predictions.decoded[t][r]
+                if predictions.reached[t][r] {
+                    fields += [predictions.decoders[t].text(output.value), list(output.activated[...])]
+                } else {
+                    fields += ["", ""]
+                }
+                fields.append(list(predictions.outputs.logits(t, r)))
+            }
+            csv.append(fields)
+        }
+        return csv
+    }
+
+    /// Task indices in the order the flow file writes them (depth first).
+    public static func fileOrder(_ tree: [TaskTreeNode]) -> [Int] {
+        tree.flatMap { node -> [Int] in
+            switch node {
+            case .task(let index): [index]
+            case .flow(_, _, let children): fileOrder(children)
+            }
+        }
+    }
+
+    static func list(_ values: ArraySlice<Float>) -> String {
+        values.map { "\($0)" }.joined(separator: "|")
+    }
+}

@@ -1,0 +1,77 @@
+import Engine
+import FlowSpec
+import Foundation
+import Tasks
+import Training
+
+/// A run directory read back: the flow as run, `state.json` (statistics, where the data is),
+/// the thresholds when tuned, and the best weights. Everything `eval`, `tune-thresholds`,
+/// `explain` and `predict` need comes from here (CONTRACT.md §1).
+public struct TrainedRun {
+    public let directory: RunDirectory
+    public let flow: ResolvedFlow
+    public let state: RunState
+    /// `thresholds.yaml`, when `tune-thresholds` has written one.
+    public let thresholds: Thresholds?
+
+    public static func open(_ directory: RunDirectory) throws(DataError) -> TrainedRun {
+        guard FileManager.default.fileExists(atPath: directory.url.path) else {
+            throw DataError(file: directory.url.path, message: "does not exist")
+        }
+        guard let stateData = FileManager.default.contents(atPath: directory.path("state.json")) else {
+            throw DataError(file: directory.url.path, message: "is not a flowtrain run: it has no state.json")
+        }
+        let state: RunState
+        do { state = try JSONDecoder().decode(RunState.self, from: stateData) } catch {
+            throw DataError(file: directory.path("state.json"), message: "cannot be read: \(error.localizedDescription)")
+        }
+        let flow: ResolvedFlow
+        do { flow = try FlowLoader.load(path: directory.path("flow.yaml")) } catch {
+            throw DataError(file: directory.path("flow.yaml"), message: error.description)
+        }
+        let thresholds = try Thresholds.read(path: directory.path("thresholds.yaml"))
+        return TrainedRun(directory: directory, flow: flow, state: state, thresholds: thresholds)
+    }
+
+    /// One split of the flow's data, encoded with the run's statistics.
+    public func split(_ name: String) throws(DataError) -> EncodedSplit {
+        guard let split = try TrainingData.loadSplit(name, of: flow, flowDirectory: state.flowDirectory,
+                                                     statistics: state.statistics), split.rows > 0 else {
+            throw DataError(file: directory.path("flow.yaml"), message: "the flow's data has no \(name) split")
+        }
+        return split
+    }
+
+    /// Any CSV with the flow's input columns; label columns are optional.
+    public func data(file: String) throws(DataError) -> EncodedSplit {
+        let split = try TrainingData.loadFile(file, of: flow, statistics: state.statistics)
+        guard split.rows > 0 else { throw DataError(file: file, message: "has no data rows") }
+        return split
+    }
+
+    /// The model with the best epoch's weights, for batches of up to `maxBatch` rows.
+    public func model(maxBatch: Int) throws(DataError) -> CompiledModel {
+        let model = ModelCompiler.compile(flow, facts: state.statistics.facts, maxBatch: max(1, maxBatch), seed: 0)
+        try ModelWeights.load(model.plan, from: directory.path("model.safetensors"))
+        return model
+    }
+
+    /// Each task's decoder, with the tuned thresholds where there are some.
+    public func decoders(_ model: CompiledModel) -> [TaskDecoder] {
+        model.tasks.map { task in
+            let path = task.task.path.description
+            let names = state.statistics.classes[path] ?? task.task.spec.classes?.value ?? []
+            return task.decoder(state.statistics, thresholds: thresholds?.values(for: path, names: names))
+        }
+    }
+
+    /// The model's outputs and decisions on every row of `split`, batch by batch.
+    public func predict(_ split: EncodedSplit) throws(DataError) -> (model: CompiledModel, predictions: SplitPredictions) {
+        let batchSize = min(flow.flow.training.batchSize, split.rows)
+        let model = try model(maxBatch: batchSize)
+        let outputs = SplitOutputs.infer(model, split, batchSize: batchSize)
+        let predictions = SplitPredictions(outputs, decoders: decoders(model), tasks: model.tasks.map(\.task),
+                                           classes: state.statistics.facts.classes)
+        return (model, predictions)
+    }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Engine
+import Evaluation
+import Foundation
+import Training
+
+/// The run directory argument and thread count shared by the commands that read a trained run.
+struct RunOptions: ParsableArguments {
+    @Argument(help: "The run directory written by `flowtrain train`.", completion: .directory)
+    var runDir: String
+
+    @Option(help: "Threads (default: the machine's cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    }
+
+    /// Opens the run (flow, state, thresholds) and sets up the engine's threads.
+    func open() throws(DataError) -> TrainedRun {
+        EngineThreads.configure(threads)
+        return try TrainedRun.open(RunDirectory(url: URL(fileURLWithPath: runDir)))
+    }
+}
+
+/// The data a run-reading command works on: a split of the flow's data or any CSV file.
+struct DataOptions: ParsableArguments {
+    /// The splits of a flow's data.
+    enum Split: String, ExpressibleByArgument, CaseIterable {
+        case test, valid, train
+    }
+
+    @Option(help: "The split of the flow's data to use.")
+    var split: Split = .test
+
+    @Option(help: "A CSV file with the flow's input columns to use instead of a split (label columns optional).",
+            completion: .file(extensions: ["csv"]))
+    var data: String?
+
+    /// The rows, and the name `evaluation.csv` gives them (the split, or the file's path).
+    func load(_ run: TrainedRun) throws(DataError) -> (split: EncodedSplit, name: String) {
+        if let data { return (try run.data(file: data), data) }
+        return (try run.split(split.rawValue), split.rawValue)
+    }
+}
