@@ -4,7 +4,7 @@ PACKAGES := libyaml-dev libopenblas-dev libpng-dev pkg-config
 FLOWTRAIN := .build/release/flowtrain
 FLOWS := $(wildcard flows/*.yaml)
 
-.PHONY: deps build test demo bench bench-torch check-interop clean
+.PHONY: deps build test demo bench bench-torch check-interop check-metrics clean
 
 # System libraries, installed only when one is missing.
 deps:
@@ -68,6 +68,29 @@ check-interop: build $(INTEROP_VENV)/bin/python
 	sed 's#../datasets/orders/orders.csv#$(CURDIR)/.build-interop/data/orders.csv#' flows/orders.yaml > .build-interop/orders.yaml
 	$(FLOWTRAIN) train .build-interop/orders.yaml --epochs 3 --run-dir $(INTEROP_RUN)
 	$(INTEROP_VENV)/bin/python tools/check_interop.py $(INTEROP_RUN)
+
+# Recomputes every metric in evaluation.csv from predictions.csv and the data with scikit-learn
+# (in a throwaway virtualenv), under both precondition modes: for RUN (default: the newest
+# `make demo` run) and for a fresh small orders run. Never part of `make test`.
+METRICS_VENV := .build-metrics/venv
+METRICS_RUN := .build-metrics/orders-run
+RUN ?= $(patsubst %/,%,$(lastword $(sort $(wildcard runs/security/*/))))
+
+$(METRICS_VENV)/bin/python:
+	python3 -m venv $(METRICS_VENV)
+	$(METRICS_VENV)/bin/pip install -q scikit-learn numpy pyyaml
+
+check-metrics: build $(METRICS_VENV)/bin/python
+	@[ -n "$(RUN)" ] || { echo "check-metrics: no run under runs/security/: run 'make demo' first, or pass RUN=dir" >&2; exit 1; }
+	$(FLOWTRAIN) tune-thresholds $(RUN)
+	$(FLOWTRAIN) eval $(RUN) --split test
+	rm -rf .build-metrics/data $(METRICS_RUN)
+	$(FLOWTRAIN) datasets orders --out .build-metrics/data --n 3000
+	sed 's#../datasets/orders/orders.csv#$(CURDIR)/.build-metrics/data/orders.csv#' flows/orders.yaml > .build-metrics/orders.yaml
+	$(FLOWTRAIN) train .build-metrics/orders.yaml --epochs 3 --run-dir $(METRICS_RUN)
+	$(FLOWTRAIN) tune-thresholds $(METRICS_RUN)
+	$(FLOWTRAIN) eval $(METRICS_RUN) --split test
+	$(METRICS_VENV)/bin/python tools/check_metrics.py $(RUN) $(METRICS_RUN)
 
 clean:
 	rm -rf .build

@@ -59,8 +59,9 @@ public enum ThresholdTuner {
     }
 
     public static func tune(scores: [Float], labels: [Float], objective: Objective) -> Choice? {
-        guard let top = scores.max() else { return nil }
-        let order = scores.indices.sorted { scores[$0] > scores[$1] }
+        // A NaN score (a diverged model) never reaches a threshold: its row stays negative.
+        let order = scores.indices.filter { !scores[$0].isNaN }.sorted { scores[$0] > scores[$1] }
+        guard let top = order.first.map({ scores[$0] }) else { return nil }
         let positives = labels.filter { $0 >= 0.5 }.count, negatives = labels.count - positives
         var counts = ConfusionCounts()
         counts.falseNegatives = positives
@@ -97,7 +98,7 @@ public enum ThresholdTuner {
         if best.high == .infinity { return Choice(threshold: top.nextUp, value: best.value) }
         // Any threshold above the next lower score and at most `high` decodes alike on these
         // rows: take the middle of that gap, the choice with the most room on new data.
-        let below = scores.filter { $0 < best.low }.max()
+        let below = order.first { scores[$0] < best.low }.map { scores[$0] }  // the next lower score
         guard let below else { return Choice(threshold: best.low, value: best.value) }
         var middle = Float((Double(below) + Double(best.high)) / 2)
         if middle <= below { middle = below.nextUp }

@@ -31,10 +31,16 @@ public struct RunDirectory: Sendable {
 
     public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
 
-    /// Writes `data` to `name` through a temporary file and a rename.
-    public func write(_ name: String, _ data: Data) throws(DataError) {
+    /// Writes `data` to `name` through a temporary file and a rename; with `createDirectory`,
+    /// the directories in `name` (`plots/…`) are made first.
+    public func write(_ name: String, _ data: Data, createDirectory: Bool = false) throws(DataError) {
+        let target = url.appendingPathComponent(name)
         do {
-            try data.write(to: url.appendingPathComponent(name), options: .atomic)
+            if createDirectory {
+                try FileManager.default.createDirectory(at: target.deletingLastPathComponent(),
+                                                        withIntermediateDirectories: true)
+            }
+            try data.write(to: target, options: .atomic)
         } catch {
             throw DataError(file: path(name), message: "cannot be written: \(error.localizedDescription)")
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Evaluation
 import Foundation
+import Report
 import Training
 
 /// `flowtrain eval RUN_DIR`: every task's metrics, with ground-truth and predicted preconditions.
@@ -13,7 +14,9 @@ struct EvalCommand: ParsableCommand {
             when tuned, the best weights) and reports every task's metrics twice: on the rows \
             where its precondition holds on the labels (ground_truth), and where it holds on \
             the model's own decisions (predicted, what deployment sees). Writes evaluation.csv \
-            and predictions.csv in the run directory and prints the table. See docs/commands/eval.md.
+            and predictions.csv, the plots, the best and worst samples per task \
+            (interpretation/) and report.html in the run directory, and prints the table. \
+            See docs/commands/eval.md.
             """)
 
     @OptionGroup var runOptions: RunOptions
@@ -27,6 +30,10 @@ struct EvalCommand: ParsableCommand {
             let rows = RunEvaluation.rows(predictions, split: name)
             try write(RunEvaluation.csv(rows), to: trained.directory.path("evaluation.csv"))
             try write(PredictionTable.csv(predictions, tree: trained.flow.tree), to: trained.directory.path("predictions.csv"))
+            try RunPlots.writeLearningCurves(trained.directory, tasks: trained.flow.tasks)
+            try RunPlots.writeEvaluation(predictions, split: name, run: trained.directory)
+            try Interpretation.write(predictions, flow: trained.flow, split: name, run: trained.directory)
+            try ReportPage.write(trained.directory, flow: trained.flow)
             CommandOutput.table([RunEvaluation.header] + rows.map {
                 [$0.taskPath, $0.metric.name, String(format: "%.4f", $0.metric.value), String($0.metric.count),
                  $0.preconditions, $0.split]

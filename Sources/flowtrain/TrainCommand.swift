@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import FlowSpec
 import Foundation
+import Report
 import Training
 
 /// `flowtrain train FLOW.yaml`: train a flow and write its run directory.
@@ -72,6 +73,8 @@ struct TrainCommand: ParsableCommand {
             }
         }
         try trainer.train()
+        try RunPlots.writeLearningCurves(run, tasks: flow.tasks)
+        try ReportPage.write(run, flow: flow)
         print(run.url.path)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Evaluation
 import Foundation
+import Report
 import Tasks
 import Training
 
@@ -13,8 +14,9 @@ struct TuneThresholdsCommand: ParsableCommand {
             For each binary task and each multilabel label, on exactly the rows of the split \
             where its label is present and its precondition holds on the labels, sweeps every \
             distinct score and keeps the threshold that maximises --metric (ties go to the \
-            higher threshold). Writes thresholds.yaml in the run directory; eval, explain and \
-            predict decode with it from then on. See docs/commands/tune-thresholds.md.
+            higher threshold, in the middle of its gap). Writes thresholds.yaml, a plot of the \
+            metric by threshold per decision, and refreshes report.html; eval, explain and \
+            predict decode with the thresholds from then on. See docs/commands/tune-thresholds.md.
             """)
 
     @OptionGroup var runOptions: RunOptions
@@ -44,6 +46,8 @@ struct TuneThresholdsCommand: ParsableCommand {
                                                         objective: objective)
             let thresholds = ThresholdTuning.thresholds(tuned, split: split.rawValue, objective: objective)
             try trained.directory.write("thresholds.yaml", Data(thresholds.yaml().utf8))
+            try RunPlots.writeThresholds(tuned, objective: objective, split: split.rawValue, run: trained.directory)
+            try ReportPage.write(trained.directory, flow: trained.flow)
             CommandOutput.table([["task_path", "label", "threshold", "metric", "before", "after", "rows"]] + tuned.map {
                 [$0.path, $0.label ?? "", String(format: "%.4f", $0.entry.threshold), $0.entry.metric,
                  String(format: "%.4f", $0.entry.before), String(format: "%.4f", $0.entry.after), String($0.entry.rows)]

@@ -58,7 +58,7 @@ struct TrainCommandTests {
     @Test func evalOfADirectoryThatIsNotARunExitsTwo() throws {
         let result = try run(["eval", FileManager.default.temporaryDirectory.path])
         #expect(result.status == 2)
-        #expect(result.stderr == "\(FileManager.default.temporaryDirectory.path): is not a flowtrain run: state.json is missing or unreadable\n")
+        #expect(result.stderr == "\(FileManager.default.temporaryDirectory.path): is not a flowtrain run: it has no state.json\n")
     }
 
     @Test func aMissingDataFileExitsOneWithItsPath() throws {

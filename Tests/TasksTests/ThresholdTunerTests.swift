@@ -84,6 +84,15 @@ struct ThresholdTunerTests {
         }
     }
 
+    /// A diverged model's NaN scores never reach a threshold: they count as predicted negative.
+    @Test func nanScoresStayNegative() {
+        let choice = ThresholdTuner.tune(scores: [0.9, .nan, 0.2, .nan], labels: [1, 1, 0, 0], objective: .accuracy)
+        // At any threshold in (0.2, 0.9]: TP 1, TN 2 (0.2 and one NaN), FN 1 (the other NaN).
+        #expect(choice?.value == 0.75)
+        #expect(choice.map { $0.threshold > 0.2 && $0.threshold <= 0.9 } == true)
+        #expect(ThresholdTuner.tune(scores: [.nan], labels: [1], objective: .f1) == nil)
+    }
+
     @Test func objectivesReadAndWriteTheirNames() {
         for objective in Self.objectives { #expect(ThresholdTuner.Objective(objective.name) == objective) }
         #expect(ThresholdTuner.Objective("precision@1.5") == nil)

@@ -1,0 +1,163 @@
+import Evaluation
+import FlowSpec
+import Foundation
+import Training
+
+/// `report.html`: one self-contained page (inline CSS and SVG, nothing fetched) with what a
+/// run directory holds — the flow's task tree, training at a glance, the evaluation table with
+/// both precondition views side by side, the tuned thresholds, and every plot in `plots/`.
+/// It is assembled from the files, so each command that adds something refreshes it.
+public enum ReportPage {
+    public static func write(_ run: RunDirectory, flow: ResolvedFlow) throws(DataError) {
+        try run.write("report.html", Data(html(run, flow: flow).utf8))
+    }
+
+    static func html(_ run: RunDirectory, flow: ResolvedFlow) -> String {
+        let state = (FileManager.default.contents(atPath: run.path("state.json")))
+            .flatMap { try? JSONDecoder().decode(RunState.self, from: $0) }
+        var body = "<h1>\(e(flow.flow.name))</h1>\n"
+        body += "<p class=\"meta\">\(e(run.url.path))"
+        if let state {
+            body += " · \(state.epochsDone) epochs, best \(state.bestEpoch) · seed \(state.seed) · flowtrain \(e(state.flowtrainVersion))"
+        }
+        body += "</p>\n"
+        body += "<h2>Tasks</h2>\n" + tree(flow) + "\n"
+        body += evaluation(run)
+        body += thresholds(run)
+        body += plots(run)
+        body += interpretation(run)
+        return """
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <title>\(e(flow.flow.name)) — flowtrain report</title>
+            <style>
+            body { font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; padding: 0 1em; }
+            h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 1.6em; }
+            .meta { color: #666; margin-top: 0; }
+            ul.tree, ul.tree ul { list-style: none; padding-left: 1.4em; border-left: 1px solid #ccc; margin: 0.2em 0; }
+            ul.tree { border-left: none; padding-left: 0; }
+            .type { color: #555; font-size: 0.9em; } .when { color: #8a4b00; font-family: monospace; }
+            .flow { font-weight: bold; }
+            table { border-collapse: collapse; font-size: 0.9em; margin: 0.5em 0; }
+            th, td { border-bottom: 1px solid #e4e4e4; padding: 0.25em 0.7em; text-align: left; }
+            td.num { text-align: right; font-variant-numeric: tabular-nums; }
+            th { background: #f4f4f4; }
+            .plots { display: flex; flex-wrap: wrap; gap: 1em; }
+            .plots figure { margin: 0; }
+            .empty { color: #888; font-style: italic; }
+            </style>
+            </head>
+            <body>
+            \(body)
+            </body>
+            </html>
+
+            """
+    }
+
+    /// The task tree as written, each task with its type and its own `when`.
+    static func tree(_ flow: ResolvedFlow) -> String {
+        func items(_ nodes: [TaskTreeNode]) -> String {
+            nodes.map { node -> String in
+                switch node {
+                case .task(let index):
+                    let task = flow.tasks[index]
+                    var text = "<li>\(e(task.path.name)) <span class=\"type\">\(task.spec.type.rawValue)"
+                    if let classes = task.spec.classes?.value, !classes.isEmpty {
+                        text += " [\(e(classes.joined(separator: ", ")))]"
+                    }
+                    text += " · input \(e(task.inputName))</span>"
+                    if let when = task.ownPrecondition { text += " <span class=\"when\">when \(e(when.text(\.name)))</span>" }
+                    return text + "</li>"
+                case .flow(let path, let when, let children):
+                    var text = "<li><span class=\"flow\">\(e(path.name))</span>"
+                    if let when { text += " <span class=\"when\">when \(e(when.text(\.name)))</span>" }
+                    return text + "<ul>" + items(children) + "</ul></li>"
+                }
+            }.joined(separator: "\n")
+        }
+        return "<ul class=\"tree\">\n" + items(flow.tree) + "\n</ul>"
+    }
+
+    /// evaluation.csv with the two views side by side.
+    static func evaluation(_ run: RunDirectory) -> String {
+        let rows = RunEvaluation.read(path: run.path("evaluation.csv"))
+        guard !rows.isEmpty else {
+            return "<h2>Evaluation</h2>\n<p class=\"empty\">Not evaluated yet: run <code>flowtrain eval</code>.</p>\n"
+        }
+        var keys: [String] = []
+        var byKey: [String: [String: RunEvaluation.Row]] = [:]
+        for row in rows {
+            let key = row.taskPath + "\u{0}" + row.metric.name
+            if byKey[key] == nil { keys.append(key) }
+            byKey[key, default: [:]][row.preconditions] = row
+        }
+        var html = "<h2>Evaluation — \(e(rows[0].split))</h2>\n"
+        html += "<p>Ground truth: rows where the precondition holds on the labels. Predicted: where it holds on the "
+            + "model's own decisions (what deployment sees).</p>\n"
+        html += "<table>\n<tr><th>task</th><th>metric</th><th>ground truth</th><th>rows</th><th>predicted</th><th>rows</th></tr>\n"
+        for key in keys {
+            let views = byKey[key] ?? [:]
+            guard let any = views["ground_truth"] ?? views["predicted"] else { continue }
+            func cells(_ view: String) -> String {
+                guard let row = views[view] else { return "<td class=\"num\">–</td><td class=\"num\">0</td>" }
+                return "<td class=\"num\">\(String(format: "%.4f", row.metric.value))</td><td class=\"num\">\(row.metric.count)</td>"
+            }
+            html += "<tr><td>\(e(any.taskPath))</td><td>\(e(any.metric.name))</td>\(cells("ground_truth"))\(cells("predicted"))</tr>\n"
+        }
+        return html + "</table>\n"
+    }
+
+    static func thresholds(_ run: RunDirectory) -> String {
+        guard let file = try? Thresholds.read(path: run.path("thresholds.yaml")) else { return "" }
+        var html = "<h2>Thresholds — tuned on \(e(file.split)) for \(e(file.metric))</h2>\n<table>\n"
+        html += "<tr><th>task</th><th>label</th><th>threshold</th><th>at 0.5</th><th>tuned</th><th>rows</th></tr>\n"
+        func row(_ path: String, _ label: String, _ entry: Thresholds.Entry) -> String {
+            "<tr><td>\(e(path))</td><td>\(e(label))</td><td class=\"num\">\(String(format: "%.4f", entry.threshold))</td>"
+                + "<td class=\"num\">\(String(format: "%.4f", entry.before))</td>"
+                + "<td class=\"num\">\(String(format: "%.4f", entry.after))</td><td class=\"num\">\(entry.rows)</td></tr>\n"
+        }
+        for (path, task) in file.tasks {
+            switch task {
+            case .binary(let entry): html += row(path, "", entry)
+            case .labels(let labels): for (name, entry) in labels { html += row(path, name, entry) }
+            }
+        }
+        return html + "</table>\n"
+    }
+
+    /// Every SVG in plots/, grouped by kind, inline.
+    static func plots(_ run: RunDirectory) -> String {
+        let directory = run.path(RunPlots.directory)
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".svg") }.sorted()
+        var html = ""
+        for (kind, title) in [("learning-loss", "Learning curves: loss"), ("learning-metric", "Learning curves: metric"),
+                              ("confusion", "Confusion matrices"), ("roc", "ROC curves"), ("pr", "Precision–recall curves"),
+                              ("threshold", "Metric by threshold")] {
+            let group = files.filter { $0.hasPrefix(kind + "-") }
+            guard !group.isEmpty else { continue }
+            html += "<h2>\(title)</h2>\n<div class=\"plots\">\n"
+            for file in group {
+                guard let data = FileManager.default.contents(atPath: directory + "/" + file) else { continue }
+                var svg = String(decoding: data, as: UTF8.self)
+                if svg.hasPrefix("<?xml"), let end = svg.range(of: "?>") { svg = String(svg[end.upperBound...]) }
+                html += "<figure>\(svg)</figure>\n"
+            }
+            html += "</div>\n"
+        }
+        return html
+    }
+
+    /// Links to the interpretation files (the contact sheets stay files of their own).
+    static func interpretation(_ run: RunDirectory) -> String {
+        let directory = run.path(Interpretation.directory)
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+        guard !files.isEmpty else { return "" }
+        return "<h2>Best and worst samples</h2>\n<p>Per task, by its own loss, in <code>interpretation/</code>: "
+            + files.map { "<a href=\"interpretation/\(e($0))\">\(e($0))</a>" }.joined(separator: " · ") + "</p>\n"
+    }
+
+    private static func e(_ text: String) -> String { XMLText.escape(text) }
+}

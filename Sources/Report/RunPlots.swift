@@ -1,0 +1,130 @@
+import Evaluation
+import FlowSpec
+import Foundation
+import Tasks
+import Training
+
+/// The SVG plots of a run, in `plots/`: learning curves per task (from `metrics.csv`, written by
+/// `train`), confusion matrices and ROC and precision–recall curves on the evaluated split
+/// (written by `eval`), and the metric against the threshold for every tuned decision (written
+/// by `tune-thresholds`). File names start with the plot's kind and hold the task path.
+public enum RunPlots {
+    static let directory = "plots"
+
+    /// Learning curves: per task, the loss and its headline metric by epoch, train and valid.
+    public static func writeLearningCurves(_ run: RunDirectory, tasks: [ResolvedTask]) throws(DataError) {
+        let log = MetricsTable.read(path: run.path("metrics.csv"))
+        for task in tasks {
+            let path = task.path.description
+            for metric in ["loss", headline(task.spec.type)] {
+                let series = ["train", "valid"].compactMap { split -> LineChart.Series? in
+                    let points = log.values(path: path, metric: metric, split: split)
+                    return points.isEmpty ? nil : LineChart.Series(name: split, points: points, dashed: split == "valid")
+                }
+                guard !series.isEmpty else { continue }
+                let chart = LineChart(title: "\(path): \(metric)", xLabel: "epoch", yLabel: metric, series: series)
+                try write(chart.svg(), run, "learning-\(metric == "loss" ? "loss" : "metric")", path)
+            }
+        }
+    }
+
+    /// Confusion matrices for classification tasks, ROC and precision–recall curves for binary
+    /// tasks, on the rows each task counts on with ground-truth preconditions.
+    public static func writeEvaluation(_ predictions: SplitPredictions, split: String, run: RunDirectory) throws(DataError) {
+        let data = predictions.outputs.split
+        for (t, task) in predictions.tasks.enumerated() {
+            let path = task.path.description
+            let rows = (0..<data.rows).filter { data.counts[t][$0] }
+            let where_ = "\(split), \(rows.count) rows with ground-truth preconditions"
+            switch task.spec.type {
+            case .classification:
+                let names = predictions.decoders[t].names
+                guard !names.isEmpty else { continue }
+                var counts = [[Int]](repeating: [Int](repeating: 0, count: names.count), count: names.count)
+                for r in rows {
+                    guard case .classIndex(let predicted) = predictions.decoded[t][r].value else { continue }
+                    let actual = Int(data.targets[t][r])
+                    if actual < names.count, predicted < names.count { counts[actual][predicted] += 1 }
+                }
+                let chart = ConfusionMatrixChart(title: "\(path) (\(where_))", classNames: names, counts: counts)
+                try write(chart.svg(), run, "confusion", path)
+            case .binary:
+                let scores = rows.map { predictions.decoded[t][$0].activated[0] }
+                let labels = rows.map { data.targets[t][$0] }
+                let roc = BinaryCurves.roc(scores: scores, labels: labels)
+                if !roc.isEmpty {
+                    let chart = LineChart(title: "\(path): ROC (\(where_))", xLabel: "false positive rate",
+                                          yLabel: "true positive rate",
+                                          series: [LineChart.Series(name: "ROC", points: roc.map { ($0.x, $0.y) })],
+                                          xRange: 0...1, yRange: 0...1, diagonal: true)
+                    try write(chart.svg(), run, "roc", path)
+                }
+                let pr = BinaryCurves.precisionRecall(scores: scores, labels: labels)
+                if !pr.isEmpty {
+                    let chart = LineChart(title: "\(path): precision–recall (\(where_))", xLabel: "recall",
+                                          yLabel: "precision",
+                                          series: [LineChart.Series(name: "PR", points: pr.map { ($0.x, $0.y) })],
+                                          xRange: 0...1, yRange: 0...1)
+                    try write(chart.svg(), run, "pr", path)
+                }
+            default:
+                continue
+            }
+        }
+    }
+
+    /// The objective against the threshold for each tuned decision, the chosen one marked.
+    public static func writeThresholds(_ tuned: [ThresholdTuning.Tuned], objective: ThresholdTuner.Objective,
+                                       split: String, run: RunDirectory) throws(DataError) {
+        for item in tuned {
+            let curve = BinaryCurves.metricByThreshold(scores: item.scores, labels: item.labels, objective: objective)
+            let name = item.label.map { "\(item.path) [\($0)]" } ?? item.path
+            let chart = LineChart(
+                title: "\(name): \(objective.name) by threshold (\(split), \(item.entry.rows) rows)",
+                xLabel: "threshold", yLabel: objective.name,
+                series: [LineChart.Series(name: objective.name, points: curve.map { (Double($0.threshold), $0.y) })],
+                xRange: 0...1,
+                marker: LineChart.Marker(x: Double(item.entry.threshold),
+                                         label: String(format: "%.3f → %.4f", item.entry.threshold, item.entry.after)))
+            try write(chart.svg(), run, "threshold", item.path + (item.label.map { "-\($0)" } ?? ""))
+        }
+    }
+
+    /// The metric a task's learning curve shows besides its loss.
+    static func headline(_ type: TaskType) -> String {
+        switch type {
+        case .binary: "f1_score"
+        case .classification, .tokenClassification: "accuracy_1"
+        case .multilabel: "f1_score_micro"
+        case .boundedRegression, .regression: "mean_absolute_error"
+        }
+    }
+
+    /// `plots/<kind>-<name>.svg`, the name made safe for any file system.
+    static func write(_ svg: String, _ run: RunDirectory, _ kind: String, _ name: String) throws(DataError) {
+        try run.write("\(directory)/\(kind)-\(Interpretation.safeName(name)).svg", Data(svg.utf8), createDirectory: true)
+    }
+}
+
+/// `metrics.csv` read back: values by task, metric and split, in epoch order.
+struct MetricsTable {
+    var rows: [(epoch: Int, split: String, path: String, metric: String, value: Double)] = []
+
+    static func read(path: String) -> MetricsTable {
+        guard let table = try? CSVTable.read(path: path),
+              let epoch = table.column("epoch"), let split = table.column("split"), let task = table.column("task_path"),
+              let metric = table.column("metric_name"), let value = table.column("value") else { return MetricsTable() }
+        var result = MetricsTable()
+        for r in 0..<table.rowCount {
+            guard let e = Int(table.string(row: r, column: epoch)), let v = Double(table.string(row: r, column: value))
+            else { continue }
+            result.rows.append((e, table.string(row: r, column: split), table.string(row: r, column: task),
+                                table.string(row: r, column: metric), v))
+        }
+        return result
+    }
+
+    func values(path: String, metric: String, split: String) -> [(x: Double, y: Double)] {
+        rows.filter { $0.path == path && $0.metric == metric && $0.split == split }.map { (Double($0.epoch), $0.value) }
+    }
+}
