@@ -4,7 +4,7 @@ PACKAGES := libyaml-dev libopenblas-dev libpng-dev pkg-config
 FLOWTRAIN := .build/release/flowtrain
 FLOWS := $(wildcard flows/*.yaml)
 
-.PHONY: deps build test demo bench bench-torch check-interop check-metrics clean
+.PHONY: deps build test demo bench bench-torch check-interop check-metrics screenshot clean
 
 # System libraries, installed only when one is missing.
 deps:
@@ -35,7 +35,9 @@ demo: build
 	@for flow in $(FLOWS); do echo "== flowtrain check $$flow"; $(FLOWTRAIN) check $$flow > /dev/null || exit 1; done
 	@[ -f datasets/security/train.csv ] || $(FLOWTRAIN) datasets security
 	@run=$$($(FLOWTRAIN) train flows/security.yaml --epochs $(DEMO_EPOCHS)) && \
-	  $(FLOWTRAIN) eval $$run && echo "the demo run is in $$run"
+	  $(FLOWTRAIN) tune-thresholds $$run && $(FLOWTRAIN) eval $$run && \
+	  $(FLOWTRAIN) explain $$run --limit 1 && \
+	  echo "the demo run is in $$run; open $$run/report.html"
 
 bench: build
 	@for flow in $(FLOWS) bench/mlp.yaml; do echo "== flowtrain bench $$flow"; $(FLOWTRAIN) bench $$flow || exit 1; done
@@ -91,6 +93,18 @@ check-metrics: build $(METRICS_VENV)/bin/python
 	$(FLOWTRAIN) tune-thresholds $(METRICS_RUN)
 	$(FLOWTRAIN) eval $(METRICS_RUN) --split test
 	$(METRICS_VENV)/bin/python tools/check_metrics.py $(RUN) $(METRICS_RUN)
+
+# A screenshot of a run's report.html by headless Chromium (installed from Debian's packages
+# when missing): RUN/report.png. Default RUN: the newest `make demo` run.
+screenshot: build
+	@[ -n "$(RUN)" ] || { echo "screenshot: no run under runs/security/: run 'make demo' first, or pass RUN=dir" >&2; exit 1; }
+	@command -v chromium > /dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1200,$(SCREENSHOT_HEIGHT) \
+	  --screenshot=$(abspath $(RUN))/report.png file://$(abspath $(RUN))/report.html 2> /dev/null
+	@echo "wrote $(RUN)/report.png"
+
+SCREENSHOT_HEIGHT ?= 9000
 
 clean:
 	rm -rf .build

@@ -134,7 +134,9 @@ public enum ReportPage {
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".svg") }.sorted()
         var html = ""
         for (kind, title) in [("learning-loss", "Learning curves: loss"), ("learning-metric", "Learning curves: metric"),
-                              ("confusion", "Confusion matrices"), ("roc", "ROC curves"), ("pr", "Precision–recall curves"),
+                              ("confusion", "Confusion matrices (ground-truth preconditions)"),
+                              ("roc", "ROC curves (ground-truth preconditions)"),
+                              ("pr", "Precision–recall curves (ground-truth preconditions)"),
                               ("threshold", "Metric by threshold")] {
             let group = files.filter { $0.hasPrefix(kind + "-") }
             guard !group.isEmpty else { continue }

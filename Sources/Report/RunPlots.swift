@@ -29,13 +29,14 @@ public enum RunPlots {
     }
 
     /// Confusion matrices for classification tasks, ROC and precision–recall curves for binary
-    /// tasks, on the rows each task counts on with ground-truth preconditions.
+    /// tasks, on the rows each task counts on with ground-truth preconditions (the titles give
+    /// their number).
     public static func writeEvaluation(_ predictions: SplitPredictions, split: String, run: RunDirectory) throws(DataError) {
         let data = predictions.outputs.split
         for (t, task) in predictions.tasks.enumerated() {
             let path = task.path.description
             let rows = (0..<data.rows).filter { data.counts[t][$0] }
-            let where_ = "\(split), \(rows.count) rows with ground-truth preconditions"
+            let where_ = "\(split), \(rows.count) rows"
             switch task.spec.type {
             case .classification:
                 let names = predictions.decoders[t].names
@@ -53,7 +54,7 @@ public enum RunPlots {
                 let labels = rows.map { data.targets[t][$0] }
                 let roc = BinaryCurves.roc(scores: scores, labels: labels)
                 if !roc.isEmpty {
-                    let chart = LineChart(title: "\(path): ROC (\(where_))", xLabel: "false positive rate",
+                    let chart = LineChart(title: "\(path) ROC (\(where_))", xLabel: "false positive rate",
                                           yLabel: "true positive rate",
                                           series: [LineChart.Series(name: "ROC", points: roc.map { ($0.x, $0.y) })],
                                           xRange: 0...1, yRange: 0...1, diagonal: true)
@@ -61,7 +62,7 @@ public enum RunPlots {
                 }
                 let pr = BinaryCurves.precisionRecall(scores: scores, labels: labels)
                 if !pr.isEmpty {
-                    let chart = LineChart(title: "\(path): precision–recall (\(where_))", xLabel: "recall",
+                    let chart = LineChart(title: "\(path) PR (\(where_))", xLabel: "recall",
                                           yLabel: "precision",
                                           series: [LineChart.Series(name: "PR", points: pr.map { ($0.x, $0.y) })],
                                           xRange: 0...1, yRange: 0...1)

@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+@testable import Evaluation
+import Training
+
+/// `thresholds.yaml` written and read back, with names that need quoting and numbers that
+/// every YAML reader takes for floats.
+struct ThresholdsTests {
+    static let sample = Thresholds(split: "valid", metric: "precision@0.9", tasks: [
+        ("door_open", .binary(.init(threshold: 0.43127, metric: "precision@0.9", before: 0.9, after: 0.95, rows: 120))),
+        ("a.faces: \"odd\"", .labels([
+            ("hat", .init(threshold: 1e-05, metric: "precision@0.9", before: 0.5, after: 0.75, rows: 40)),
+            ("beard, full", .init(threshold: 0.99999994, metric: "precision@0.9", before: 0, after: 1, rows: 40)),
+        ])),
+    ])
+
+    @Test func roundTripsThroughTheFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("thresholds-\(UUID().uuidString).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let yaml = Self.sample.yaml()
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try Thresholds.read(path: path) == Self.sample)
+        // A float in every YAML reader's eyes, even in exponent form.
+        #expect(yaml.contains("threshold: 1.0e-05,"))
+        #expect(yaml.contains("      \"beard, full\": {threshold: 0.99999994,"))
+        #expect(try Thresholds.read(path: path + ".absent") == nil)
+    }
+
+    @Test func decodersGetThresholdsInLabelOrderAndHalfElsewhere() {
+        #expect(Self.sample.values(for: "door_open", names: []) == [0.43127])
+        #expect(Self.sample.values(for: "a.faces: \"odd\"", names: ["glasses", "beard, full", "hat"]) == [0.5, 0.99999994, 1e-05])
+        #expect(Self.sample.values(for: "other", names: []) == nil)
+    }
+
+    @Test func aBrokenFileIsALocatedError() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("thresholds-\(UUID().uuidString).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "split: valid\ntasks:\n  door_open: {threshold: high}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: Training.DataError.self) { try Thresholds.read(path: path) }
+        do { _ = try Thresholds.read(path: path) } catch {
+            #expect(error.description == "\(path):3: needs 'threshold:' with a number")
+        }
+    }
+}
