@@ -24,7 +24,7 @@ public enum ReportPage {
         body += "<h2>Tasks</h2>\n" + tree(flow) + "\n"
         body += evaluation(run)
         body += thresholds(run)
-        body += plots(run)
+        body += plots(run, flow: flow)
         body += interpretation(run)
         return """
             <!DOCTYPE html>
@@ -129,9 +129,17 @@ public enum ReportPage {
     }
 
     /// Every SVG in plots/, grouped by kind, inline.
-    static func plots(_ run: RunDirectory) -> String {
+    static func plots(_ run: RunDirectory, flow: ResolvedFlow) -> String {
         let directory = run.path(RunPlots.directory)
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".svg") }.sorted()
+        // In the flow's order: by the task whose (file-safe) path the name holds, longest first.
+        let paths = PredictionTable.fileOrder(flow.tree).map { Interpretation.safeName(flow.tasks[$0].path.description) }
+        func rank(_ file: String) -> Int {
+            let name = String(file.dropLast(4))
+            return paths.indices.filter { name.hasSuffix("-" + paths[$0]) || name.contains("-" + paths[$0] + "-") }
+                .max { paths[$0].count < paths[$1].count } ?? paths.count
+        }
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".svg") }
+            .sorted { (rank($0), $0) < (rank($1), $1) }
         var html = ""
         for (kind, title) in [("learning-loss", "Learning curves: loss"), ("learning-metric", "Learning curves: metric"),
                               ("confusion", "Confusion matrices (ground-truth preconditions)"),

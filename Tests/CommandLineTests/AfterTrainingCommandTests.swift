@@ -57,6 +57,16 @@ struct AfterTrainingCommandTests {
         // Self-contained: nothing is fetched.
         #expect(!report.contains("src=\"http") && !report.contains("href=\"http") && !report.contains("<link"))
 
+        // Plots follow the flow's order, not the alphabet.
+        let loss = report.components(separatedBy: "<figure>").filter { $0.contains(": loss</text>") }
+        #expect(loss.first?.contains("camera_blocked: loss") == true && loss.dropFirst().first?.contains("door_open: loss") == true)
+
+        // eval --data: any labelled CSV, named by its path in evaluation.csv.
+        let other = try run(["eval", runDirectory.path, "--data", data.appendingPathComponent("valid.csv").path])
+        #expect(other.status == 0, "\(other.stderr)")
+        #expect(try String(contentsOf: runDirectory.appendingPathComponent("evaluation.csv"), encoding: .utf8)
+            .contains("camera_blocked,accuracy,") && other.stdout.contains(data.appendingPathComponent("valid.csv").path))
+
         // explain: chosen rows, in text and JSON.
         let explained = try run(["explain", runDirectory.path, "--rows", "3,0"])
         #expect(explained.status == 0, "\(explained.stderr)")
