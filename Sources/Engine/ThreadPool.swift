@@ -1,20 +1,27 @@
 import CBLAS
 import Foundation
 
-/// The engine's threads: OpenBLAS's for matrix products and the pool's for everything else.
+/// The engine's threads: one pool for every loop, matrix products included. OpenBLAS itself
+/// runs on one thread inside each worker (`MatrixProduct` splits the products), so that
+/// products and the engine's own loops never compete for cores.
 public enum EngineThreads {
+    /// The most threads `--threads` accepts: far beyond any core count, far below what would
+    /// exhaust the system's threads.
+    public static let maximum = 1024
+
     /// Uses `count` threads from now on (`--threads`).
     public static func configure(_ count: Int) {
-        openblas_set_num_threads(Int32(max(1, count)))
+        openblas_set_num_threads(1)
         ThreadPool.configure(threads: count)
     }
 }
 
 /// A loop the pool can split: an op runs `part` (its forward or backward loop, say) over a range
 /// of its items. Ops hand themselves to the pool rather than a closure, because turning a
-/// closure into one the workers can call allocates, and the training step must not.
+/// closure into one the workers can call allocates, and the training step must not. `worker`
+/// (0 for the calling thread, up to the pool's threads − 1) picks per-worker scratch memory.
 public protocol ParallelLoop: AnyObject {
-    func run(_ items: Range<Int>, part: Int)
+    func run(_ items: Range<Int>, part: Int, worker: Int)
 }
 
 /// Persistent worker threads for the engine's own loops (im2col, pooling, normalisation,
@@ -69,7 +76,7 @@ public final class ThreadPool: @unchecked Sendable {
     /// operations).
     public func parallelFor(_ count: Int, costPerItem: Int = 1, _ loop: any ParallelLoop, part: Int = 0) {
         guard threads > 1, count > 1, count * costPerItem >= 32_768, pthread_mutex_trylock(&callerLock) == 0 else {
-            loop.run(0..<count, part: part)
+            loop.run(0..<count, part: part, worker: 0)
             return
         }
         pthread_mutex_lock(&mutex)
@@ -80,7 +87,7 @@ public final class ThreadPool: @unchecked Sendable {
         generation &+= 1
         pthread_cond_broadcast(&wake)
         pthread_mutex_unlock(&mutex)
-        loop.run(chunk(0, of: count), part: part)
+        loop.run(chunk(0, of: count), part: part, worker: 0)
         pthread_mutex_lock(&mutex)
         while pending > 0 { pthread_cond_wait(&finished, &mutex) }
         self.loop = nil
@@ -102,7 +109,7 @@ public final class ThreadPool: @unchecked Sendable {
             seen = generation
             let loop = self.loop!, part = self.part, range = chunk(index, of: count)
             pthread_mutex_unlock(&mutex)
-            loop.run(range, part: part)
+            loop.run(range, part: part, worker: index)
             pthread_mutex_lock(&mutex)
             pending -= 1
             if pending == 0 { pthread_cond_signal(&finished) }

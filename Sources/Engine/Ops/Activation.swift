@@ -57,7 +57,7 @@ final class ActivationOp: Op, ParallelLoop {
     }
 
     /// Part 0 is forward, part 1 backward, over a range of elements.
-    func run(_ items: Range<Int>, part: Int) {
+    func run(_ items: Range<Int>, part: Int, worker: Int) {
         switch function {
         case .relu: run(ReLU(), items, part)
         case .leakyReLU(let slope): run(LeakyReLU(slope: slope), items, part)

@@ -26,7 +26,7 @@ final class AvgPoolOp: Op, ParallelLoop {
     }
 
     /// Part 0 is forward, part 1 backward, over a range of samples.
-    func run(_ samples: Range<Int>, part: Int) {
+    func run(_ samples: Range<Int>, part: Int, worker: Int) {
         let scale = 1 / Float(size * size)
         let (inSize, outSize, c, w, oh, ow, size, stride) = (input.sampleSize, output.sampleSize, c, w, oh, ow, size, stride)
         for n in samples {

@@ -118,7 +118,7 @@ final class BatchNormOp: Op, ParallelLoop {
 
     /// Over a range of rows: part 0 normalises (forward), part 1 is the training backward,
     /// part 2 the evaluation backward. `sumA`/`sumB` hold what the part needs per channel.
-    func run(_ rows: Range<Int>, part: Int) {
+    func run(_ rows: Range<Int>, part: Int, worker: Int) {
         let c = channels, x = input.data, mean = self.mean, rstd = self.rstd, a = sumA, b = sumB
         switch part {
         case 0:

@@ -23,7 +23,7 @@ final class GlobalAvgPoolOp: Op, ParallelLoop {
     }
 
     /// Part 0 is forward, part 1 backward, over a range of samples.
-    func run(_ samples: Range<Int>, part: Int) {
+    func run(_ samples: Range<Int>, part: Int, worker: Int) {
         let scale = 1 / Float(positions)
         let (size, channels, positions) = (input.sampleSize, channels, positions)
         for n in samples {
