@@ -7,10 +7,11 @@ import Tasks
 /// with every task and flow whose precondition fails on the decoded predictions left out
 /// together with everything under it.
 ///
-/// Where a node hangs: a task or flow whose own `when` refers to exactly one task hangs under
-/// that task ("door_open" under "camera_blocked"); any other node under its enclosing flow. A
-/// node can only be reached when the node it hangs under is (an atom about a task that was not
-/// reached is unknown), so pruning a node prunes exactly what hangs below it.
+/// Where a node hangs: a task or flow whose own `when` refers to exactly one task of its own
+/// nested flow (or, at the top, of the whole tree) hangs under that task ("door_open" under
+/// "camera_blocked"); any other node under its enclosing flow. A node can only be reached when
+/// the node it hangs under is (an atom about a task that was not reached is unknown), so
+/// pruning a node prunes exactly what hangs below it.
 public struct Explanation {
     /// One node of a sample's tree.
     public struct Node: Encodable, Sendable, Equatable {
@@ -64,7 +65,7 @@ public struct Explanation {
         self.predictions = predictions
         var layout = Layout()
         let indexByPath = Dictionary(predictions.tasks.enumerated().map { ($1.path, $0) }, uniquingKeysWith: { a, _ in a })
-        func place(_ nodes: [TaskTreeNode], enclosing: Key) {
+        func place(_ nodes: [TaskTreeNode], enclosing: Key, scope: [String]) {
             for node in nodes {
                 let key: Key, own: Condition<TaskPath>?
                 switch node {
@@ -78,12 +79,19 @@ public struct Explanation {
                 }
                 let references = Set(own?.references ?? [])
                 var parent = enclosing
-                if references.count == 1, let only = references.first, let t = indexByPath[only] { parent = .task(t) }
+                // Under the named task only when it sits inside the same nested flow: a node
+                // never leaves its flow, so leaving out a flow leaves out exactly its subtree.
+                if references.count == 1, let only = references.first, let t = indexByPath[only],
+                   only.components.starts(with: scope) {
+                    parent = .task(t)
+                }
                 layout.children[parent, default: []].append(key)
-                if case .flow(let path, _, let children) = node { place(children, enclosing: .flow(path)) }
+                if case .flow(let path, _, let children) = node {
+                    place(children, enclosing: .flow(path), scope: path.components)
+                }
             }
         }
-        place(tree, enclosing: .root)
+        place(tree, enclosing: .root, scope: [])
         self.layout = layout
     }
 
@@ -181,7 +189,11 @@ public struct Explanation {
     public static func json(_ samples: [Sample]) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(samples) else { return "[]" }
-        return String(decoding: data, as: UTF8.self) + "\n"
+        // A diverged model's inf or NaN still reads back (JSON has no such numbers).
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf",
+                                                                      nan: "nan")
+        do { return String(decoding: try encoder.encode(samples), as: UTF8.self) + "\n" } catch {
+            return "[]\n"  // unreachable: every value is encodable with the strategy above
+        }
     }
 }

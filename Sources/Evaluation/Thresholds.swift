@@ -105,19 +105,39 @@ public struct Thresholds: Sendable, Equatable {
         return text
     }
 
-    /// Reads `path`; nil when there is no such file.
-    public static func read(path: String) throws(DataError) -> Thresholds? {
+    /// What a run's tasks accept: per binary task path an empty list, per multilabel task path
+    /// its label names.
+    public typealias Decisions = [String: [String]]
+
+    /// Reads `path`; nil when there is no such file. With `decisions`, every entry must name a
+    /// binary task, or a label of a multilabel task, and hold a threshold in [0, 1]: a
+    /// misspelt entry is an error with a did-you-mean, not a threshold silently left at 0.5.
+    public static func read(path: String, decisions: Decisions? = nil) throws(DataError) -> Thresholds? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         let root: YAMLNode?
         do { root = try YAMLReader().read(Array(data), file: path) } catch {
-            throw DataError(file: path, message: error.description)
+            throw DataError(file: path, line: error.location?.line, message: error.message)
         }
         func fail(_ node: YAMLNode, _ message: String) -> DataError {
             DataError(file: path, line: node.location.line, message: message)
         }
         func mapping(_ node: YAMLNode) throws(DataError) -> [(String, YAMLNode)] {
             guard case .mapping(let pairs) = node.content else { throw fail(node, "expected a mapping, found \(node.kindDescription)") }
+            var seen = Set<String>()
+            for pair in pairs where !seen.insert(pair.key.scalar ?? "").inserted {
+                throw fail(pair.key, "'\(pair.key.scalar ?? "")' appears twice")
+            }
             return pairs.map { ($0.key.scalar ?? "", $0.value) }
+        }
+        func check(_ entry: Entry, _ node: YAMLNode) throws(DataError) -> Entry {
+            guard decisions == nil || (0...1).contains(entry.threshold) else {
+                throw fail(node, "threshold \(entry.threshold) is outside [0, 1], the range of an activated score")
+            }
+            return entry
+        }
+        func known(_ name: String, among names: [String], _ node: YAMLNode, _ what: String) throws(DataError) {
+            guard !names.contains(name) else { return }
+            throw fail(node, "'\(name)' is not \(what)" + (Suggestion.hint(for: name, among: names).map { " (\($0))" } ?? ""))
         }
         func entry(_ node: YAMLNode) throws(DataError) -> Entry {
             let fields = Dictionary(try mapping(node), uniquingKeysWith: { a, _ in a })
@@ -133,16 +153,33 @@ public struct Thresholds: Sendable, Equatable {
         let top = Dictionary(try mapping(root), uniquingKeysWith: { a, _ in a })
         var thresholds = Thresholds(split: top["split"]?.scalar ?? "", metric: top["metric"]?.scalar ?? "", tasks: [])
         if let tasks = top["tasks"], !tasks.isNull {
-            for (taskPath, node) in try mapping(tasks) {
+            guard case .mapping(let pairs) = tasks.content else { throw fail(tasks, "expected a mapping of task paths") }
+            for pair in pairs {
+                let (taskPath, node) = (pair.key.scalar ?? "", pair.value)
+                if let decisions {
+                    try known(taskPath, among: decisions.keys.sorted(), pair.key, "a binary or multilabel task of this run")
+                }
                 let fields = try mapping(node)
+                let labelNames = decisions?[taskPath]
                 if let labels = fields.first(where: { $0.0 == "labels" })?.1 {
+                    if let labelNames, labelNames.isEmpty { throw fail(node, "'\(taskPath)' is a binary task: it takes threshold:, not labels:") }
+                    guard case .mapping(let labelPairs) = labels.content else { throw fail(labels, "expected a mapping of labels") }
                     var entries: [(name: String, entry: Entry)] = []
-                    for (name, value) in try mapping(labels) { entries.append((name, try entry(value))) }
+                    for labelPair in labelPairs {
+                        let name = labelPair.key.scalar ?? ""
+                        if let labelNames { try known(name, among: labelNames, labelPair.key, "a label of '\(taskPath)'") }
+                        entries.append((name, try check(try entry(labelPair.value), labelPair.value)))
+                    }
+                    _ = try mapping(labels)  // duplicate labels
                     thresholds.tasks.append((taskPath, .labels(entries)))
                 } else {
-                    thresholds.tasks.append((taskPath, .binary(try entry(node))))
+                    if let labelNames, !labelNames.isEmpty {
+                        throw fail(node, "'\(taskPath)' is a multilabel task: give each label a threshold under labels:")
+                    }
+                    thresholds.tasks.append((taskPath, .binary(try check(try entry(node), node))))
                 }
             }
+            _ = try mapping(tasks)  // duplicate task paths
         }
         return thresholds
     }

@@ -14,7 +14,9 @@ public struct TrainedRun {
     /// `thresholds.yaml`, when `tune-thresholds` has written one.
     public let thresholds: Thresholds?
 
-    public static func open(_ directory: RunDirectory) throws(DataError) -> TrainedRun {
+    /// Opens the run; `thresholds: false` leaves `thresholds.yaml` unread (`tune-thresholds`
+    /// replaces it, whatever it holds).
+    public static func open(_ directory: RunDirectory, thresholds readThresholds: Bool = true) throws(DataError) -> TrainedRun {
         guard FileManager.default.fileExists(atPath: directory.url.path) else {
             throw DataError(file: directory.url.path, message: "does not exist")
         }
@@ -29,7 +31,16 @@ public struct TrainedRun {
         do { flow = try FlowLoader.load(path: directory.path("flow.yaml")) } catch {
             throw DataError(file: directory.path("flow.yaml"), message: error.description)
         }
-        let thresholds = try Thresholds.read(path: directory.path("thresholds.yaml"))
+        var decisions: Thresholds.Decisions = [:]
+        for task in flow.tasks {
+            switch task.spec.type {
+            case .binary: decisions[task.path.description] = []
+            case .multilabel:
+                decisions[task.path.description] = state.statistics.classes[task.path.description] ?? task.spec.classes?.value ?? []
+            default: break
+            }
+        }
+        let thresholds = readThresholds ? try Thresholds.read(path: directory.path("thresholds.yaml"), decisions: decisions) : nil
         return TrainedRun(directory: directory, flow: flow, state: state, thresholds: thresholds)
     }
 
@@ -42,9 +53,10 @@ public struct TrainedRun {
         return split
     }
 
-    /// Any CSV with the flow's input columns; label columns are optional.
-    public func data(file: String) throws(DataError) -> EncodedSplit {
-        let split = try TrainingData.loadFile(file, of: flow, statistics: state.statistics)
+    /// Any CSV with the flow's input columns; label columns are optional, or not read at all
+    /// with `labels: .ignored`.
+    public func data(file: String, labels: SplitEncoder.LabelColumns = .optional) throws(DataError) -> EncodedSplit {
+        let split = try TrainingData.loadFile(file, of: flow, statistics: state.statistics, labels: labels)
         guard split.rows > 0 else { throw DataError(file: file, message: "has no data rows") }
         return split
     }

@@ -15,6 +15,8 @@ public enum Interpretation {
 
     public static func write(_ predictions: SplitPredictions, flow: ResolvedFlow, split: String,
                              run: RunDirectory) throws(DataError) {
+        // An earlier eval's samples would mix with this one's.
+        try? FileManager.default.removeItem(atPath: run.path(directory))
         let data = predictions.outputs.split
         let image = flow.inputs.first { if case .image = $0.input.kind { true } else { false } }
         for (t, task) in predictions.tasks.enumerated() {

@@ -32,6 +32,7 @@ public enum RunPlots {
     /// tasks, on the rows each task counts on with ground-truth preconditions (the titles give
     /// their number).
     public static func writeEvaluation(_ predictions: SplitPredictions, split: String, run: RunDirectory) throws(DataError) {
+        removePlots(["confusion", "roc", "pr"], run)  // an earlier eval's would mix with this one's
         let data = predictions.outputs.split
         for (t, task) in predictions.tasks.enumerated() {
             let path = task.path.description
@@ -77,7 +78,8 @@ public enum RunPlots {
     /// The objective against the threshold for each tuned decision, the chosen one marked.
     public static func writeThresholds(_ tuned: [ThresholdTuning.Tuned], objective: ThresholdTuner.Objective,
                                        split: String, run: RunDirectory) throws(DataError) {
-        for item in tuned {
+        removePlots(["threshold"], run)
+        for (index, item) in tuned.enumerated() {
             let curve = BinaryCurves.metricByThreshold(scores: item.scores, labels: item.labels, objective: objective)
             let name = item.label.map { "\(item.path) [\($0)]" } ?? item.path
             let chart = LineChart(
@@ -87,7 +89,18 @@ public enum RunPlots {
                 xRange: 0...1,
                 marker: LineChart.Marker(x: Double(item.entry.threshold),
                                          label: String(format: "%.3f → %.4f", item.entry.threshold, item.entry.after)))
-            try write(chart.svg(), run, "threshold", item.path + (item.label.map { "-\($0)" } ?? ""))
+            // Labels are any text: the label's position keeps file names apart once made safe.
+            let labelIndex = tuned[..<index].filter { $0.path == item.path }.count
+            try write(chart.svg(), run, "threshold", item.path + (item.label.map { "-\(labelIndex)-\($0)" } ?? ""))
+        }
+    }
+
+    /// Removes the plots of these kinds that an earlier command wrote.
+    static func removePlots(_ kinds: [String], _ run: RunDirectory) {
+        let directory = run.path(Self.directory)
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        where kinds.contains(where: { file.hasPrefix($0 + "-") }) {
+            try? FileManager.default.removeItem(atPath: directory + "/" + file)
         }
     }
 

@@ -1,9 +1,9 @@
 /// Chooses a decision threshold for a binary task (or one multilabel label) by an exact sweep
 /// over every distinct score: the scores are sorted once and the confusion counts updated as
 /// the threshold passes each one, O(n log n). Decoding is `score ≥ threshold`, so the value
-/// reported is exactly what decoding with the chosen threshold gives. Where a run of
-/// consecutive thresholds reaches the best value (perfectly separated scores, say), the chosen
-/// one lies in the middle of the gap it spans rather than on the edge of a training score.
+/// reported is exactly what decoding with the chosen threshold gives. The chosen threshold lies
+/// in the middle of the gap below the lowest score that reaches the best value (perfectly
+/// separated scores give about 0.5), never on a score of the rows it was tuned on.
 public enum ThresholdTuner {
     /// What the threshold is chosen to maximise.
     public enum Objective: Equatable, Sendable {
@@ -95,14 +95,15 @@ public enum ThresholdTuner {
             }
         }
         guard let best else { return nil }
-        if best.high == .infinity { return Choice(threshold: top.nextUp, value: best.value) }
-        // Any threshold above the next lower score and at most `high` decodes alike on these
-        // rows: take the middle of that gap, the choice with the most room on new data.
-        let below = order.first { scores[$0] < best.low }.map { scores[$0] }  // the next lower score
-        guard let below else { return Choice(threshold: best.low, value: best.value) }
-        var middle = Float((Double(below) + Double(best.high)) / 2)
+        // Every threshold above the next lower score and at most `low` decodes these rows as
+        // `low` does: take the middle of that gap, which holds no score, so that no tuning row
+        // sits on the threshold. Scores are probabilities: with no lower score the gap starts
+        // at 0, and when predicting nothing is best it ends at 1.
+        let below = order.first { scores[$0] < best.low }.map { scores[$0] } ?? min(0, best.low.nextDown)
+        let high = best.low == .infinity ? max(1, top.nextUp) : best.low
+        var middle = Float((Double(below) + Double(high)) / 2)
         if middle <= below { middle = below.nextUp }
-        if middle > best.high { middle = best.high }
+        if middle > high { middle = high }
         return Choice(threshold: middle, value: best.value)
     }
 

@@ -66,6 +66,15 @@ public struct CSVTable: Sendable {
                 throw CSVError(file: file, line: nil, field: nil, message: "the file is empty; a header row is required")
             }
             let header = record.map { splitter.text(of: $0) }
+            // Which of two same-named columns a flow meant cannot be known.
+            var firstField: [String: Int] = [:]
+            for (index, name) in header.enumerated() {
+                if let first = firstField[name] {
+                    throw CSVError(file: file, line: 1, field: index + 1,
+                                   message: "column '\(name)' appears twice in the header (fields \(first + 1) and \(index + 1))")
+                }
+                firstField[name] = index
+            }
             var fields: [Field] = []
             var lines: [Int32] = []
             fields.reserveCapacity(header.count * max(16, bytes.count / max(header.count * 8, 1)))

@@ -4,7 +4,7 @@ import Foundation
 
 /// Learns `DataStatistics` from the training rows, then encodes any split with them: inputs
 /// normalised or indexed, labels parsed, and masks from the flow's preconditions on the labels.
-struct SplitEncoder {
+public struct SplitEncoder {
     let flow: ResolvedFlow
     private(set) var statistics = DataStatistics()
     private let markers: Set<String>
@@ -123,10 +123,12 @@ struct SplitEncoder {
     }
 
     /// Whether every task's label column must be in the file.
-    enum LabelColumns {
+    public enum LabelColumns: Sendable {
         case required
         /// A missing label column is a label missing on every row (unlabelled data).
         case optional
+        /// Labels are not read at all, even where there are columns for them (`predict`).
+        case ignored
     }
 
     /// Encodes `rows` of `table` as split `name`.
@@ -251,7 +253,7 @@ struct SplitEncoder {
                               _ labels: LabelColumns) throws(DataError) -> ([Float?], [Float]) {
         let path = task.path.description
         let classes = statistics.classes[path] ?? []
-        if labels == .optional, table.column(path) == nil {
+        if labels == .ignored || (labels == .optional && table.column(path) == nil) {
             let width = task.spec.type == .multilabel ? classes.count : 1
             return ([Float?](repeating: nil, count: rows.count), [Float](repeating: 0, count: rows.count * width))
         }

@@ -48,15 +48,16 @@ public struct TrainingData: Sendable {
     }
 
     /// Any CSV file (`eval --data`, `predict`, `explain --data`) encoded with a run's statistics.
-    /// A label column the file lacks counts as missing on every row, so unlabelled data works.
-    public static func loadFile(_ path: String, of flow: ResolvedFlow,
-                                statistics: DataStatistics) throws(DataError) -> EncodedSplit {
+    /// With `.optional` labels a label column the file lacks counts as missing on every row;
+    /// with `.ignored` no label is read.
+    public static func loadFile(_ path: String, of flow: ResolvedFlow, statistics: DataStatistics,
+                                labels: SplitEncoder.LabelColumns = .optional) throws(DataError) -> EncodedSplit {
         let table: CSVTable
         do { table = try CSVTable.read(path: path) } catch {
             throw DataError(file: error.file, line: error.line, message: error.message)
         }
         return try SplitEncoder(flow: flow, statistics: statistics)
-            .encode("data", table, rows: Array(0..<table.rowCount), labels: .optional)
+            .encode("data", table, rows: Array(0..<table.rowCount), labels: labels)
     }
 
     private static func baseDirectory(_ flow: ResolvedFlow, _ flowDirectory: String?) -> URL {

@@ -44,7 +44,9 @@ struct BenchCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard (1...EngineThreads.maximum).contains(threads) else {
+            throw ValidationError("--threads must be 1 to \(EngineThreads.maximum)")
+        }
         guard steps >= 1, repeats >= 1 else { throw ValidationError("--steps and --repeats must be at least 1") }
     }
 

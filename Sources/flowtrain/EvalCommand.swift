@@ -25,7 +25,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         do throws(DataError) {
             let trained = try runOptions.open()
-            let (split, name) = try source.load(trained)
+            let (split, name) = try source.load(trained, labels: .optional)
             let (_, predictions) = try trained.predict(split)
             let rows = RunEvaluation.rows(predictions, split: name)
             try write(RunEvaluation.csv(rows), to: trained.directory.path("evaluation.csv"))

@@ -53,7 +53,7 @@ struct ExplainCommand: ParsableCommand {
     func run() throws {
         do throws(DataError) {
             let trained = try runOptions.open()
-            let (split, name) = try source.load(trained)
+            let (split, name) = try source.load(trained, labels: .ignored)
             // --rows name data rows (as predictions.csv does); find them in the split.
             var selected = Array(0..<split.rows)
             if let rows, let wanted = parsedRows(rows) {
@@ -72,7 +72,6 @@ struct ExplainCommand: ParsableCommand {
             let samples = selected.map(explanation.sample)
             let file = format == .json ? "explanations.json" : "explanations.txt"
             let content = format == .json ? Explanation.json(samples) : Explanation.text(samples)
-            try trained.directory.write(file, Data(content.utf8))
             if format == .json {
                 print(content, terminator: "")
             } else {
@@ -81,6 +80,7 @@ struct ExplainCommand: ParsableCommand {
                     print("… \(samples.count - Self.shown) more in \(trained.directory.path(file))")
                 }
             }
+            try trained.directory.write(file, Data(content.utf8))  // after printing: a read-only run still explains
         } catch {
             CommandOutput.badInput(error)
         }

@@ -25,7 +25,7 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         do throws(DataError) {
             let trained = try runOptions.open()
-            let (_, predictions) = try trained.predict(try trained.data(file: data))
+            let (_, predictions) = try trained.predict(try trained.data(file: data, labels: .ignored))
             let csv = PredictionTable.csv(predictions, tree: trained.flow.tree)
             if out == "-" {
                 print(csv.text, terminator: "")

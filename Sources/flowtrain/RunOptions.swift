@@ -13,13 +13,16 @@ struct RunOptions: ParsableArguments {
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard (1...EngineThreads.maximum).contains(threads) else {
+            throw ValidationError("--threads must be 1 to \(EngineThreads.maximum)")
+        }
     }
 
-    /// Opens the run (flow, state, thresholds) and sets up the engine's threads.
-    func open() throws(DataError) -> TrainedRun {
+    /// Opens the run (flow, state and, unless `thresholds` is false, thresholds) and sets up
+    /// the engine's threads.
+    func open(thresholds: Bool = true) throws(DataError) -> TrainedRun {
         EngineThreads.configure(threads)
-        return try TrainedRun.open(RunDirectory(url: URL(fileURLWithPath: runDir)))
+        return try TrainedRun.open(RunDirectory(url: URL(fileURLWithPath: runDir)), thresholds: thresholds)
     }
 }
 
@@ -38,8 +41,9 @@ struct DataOptions: ParsableArguments {
     var data: String?
 
     /// The rows, and the name `evaluation.csv` gives them (the split, or the file's path).
-    func load(_ run: TrainedRun) throws(DataError) -> (split: EncodedSplit, name: String) {
-        if let data { return (try run.data(file: data), data) }
+    /// `labels` says what to do with a file's label columns.
+    func load(_ run: TrainedRun, labels: SplitEncoder.LabelColumns) throws(DataError) -> (split: EncodedSplit, name: String) {
+        if let data { return (try run.data(file: data, labels: labels), data) }
         return (try run.split(split.rawValue), split.rawValue)
     }
 }

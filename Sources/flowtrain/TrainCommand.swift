@@ -36,7 +36,9 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         if let epochs, !(1...100_000).contains(epochs) { throw ValidationError("--epochs must be 1 to 100000") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard (1...EngineThreads.maximum).contains(threads) else {
+            throw ValidationError("--threads must be 1 to \(EngineThreads.maximum)")
+        }
         if resume { throw ValidationError("--resume is not available yet: runs are checkpointed each epoch, resuming comes next") }
     }
 

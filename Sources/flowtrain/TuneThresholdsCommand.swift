@@ -37,7 +37,7 @@ struct TuneThresholdsCommand: ParsableCommand {
     func run() throws {
         guard let objective = ThresholdTuner.Objective(metric) else { return }
         do throws(DataError) {
-            let trained = try runOptions.open()
+            let trained = try runOptions.open(thresholds: false)
             let data = try trained.split(split.rawValue)
             // Tuning starts from 0.5 everywhere: the scores do not depend on the thresholds.
             let model = try trained.model(maxBatch: min(trained.flow.flow.training.batchSize, data.rows))

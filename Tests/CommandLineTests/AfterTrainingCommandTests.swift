@@ -79,6 +79,16 @@ struct AfterTrainingCommandTests {
         let missing = try run(["explain", runDirectory.path, "--rows", "100000"])
         #expect(missing.status == 2 && missing.stderr.contains("has no row 100000 in test"))
 
+        // predict ignores label columns, even ones that would not parse.
+        let odd = data.appendingPathComponent("odd-labels.csv")
+        let testHeader = String(try String(contentsOf: data.appendingPathComponent("test.csv"), encoding: .utf8)
+            .split(separator: "\n")[0])
+        let labelCells = [String](repeating: "maybe", count: testHeader.split(separator: ",").count - 1)
+        let oddText: String = testHeader + "\nimages/00009.png," + labelCells.joined(separator: ",") + "\n"
+        try oddText.write(to: odd, atomically: true, encoding: .utf8)
+        let ignoring = try run(["predict", runDirectory.path, "--data", odd.path, "--out", "-"])
+        #expect(ignoring.status == 0, "\(ignoring.stderr)")
+
         // predict on rows without any label column.
         let unlabelled = data.appendingPathComponent("unlabelled.csv")
         let images = try String(contentsOf: data.appendingPathComponent("test.csv"), encoding: .utf8)
@@ -112,6 +122,8 @@ struct AfterTrainingCommandTests {
         #expect(badMetric.status == 2 && badMetric.stderr.contains("--metric must be f1, accuracy, youden"))
         let both = try run(["explain", "/tmp", "--rows", "1", "--limit", "2"])
         #expect(both.status == 2 && both.stderr.contains("give --rows or --limit, not both"))
+        let threads = try run(["predict", "/no/such/run", "--data", "x.csv", "--threads", "2147483648"])
+        #expect(threads.status == 2 && threads.stderr.contains("--threads must be 1 to 1024"))
         let notARun = try run(["predict", "/no/such/run", "--data", "x.csv"])
         #expect(notARun.status == 2 && notARun.stderr == "/no/such/run: does not exist\n")
     }

@@ -26,6 +26,7 @@ struct ExplanationTests {
                 when: not e
                 flow:
                   h: {type: multilabel, labels: [p, q]}
+              k: {type: binary, when: a}
           g: {type: binary, when: a and d}
         """
 
@@ -39,6 +40,7 @@ struct ExplanationTests {
         "n.e": [[2], [2], [-3], [1]],
         "n.f": [[0], [1], [0], [0]],
         "n.m.h": [[1, -1], [0, 0], [-2, 3], [0, 0]],
+        "n.k": [[1], [1], [1], [1]],
         "g": [[1], [1], [1], [1]],
     ]
 
@@ -77,12 +79,13 @@ struct ExplanationTests {
         let explanation = Explanation(predictions, tree: flow.tree)
         // Row 0: a → b → n → e → f; c (not a) is out, so d and g (a and d: d unknown) are too;
         // m (not e) is out with h.
-        #expect(Self.paths(explanation.sample(0).children) == ["a", "b", "n", "n.e", "n.f"])
+        // k (when: a) names a task outside n: it stays inside n, under n itself.
+        #expect(Self.paths(explanation.sample(0).children) == ["a", "b", "n", "n.e", "n.f", "n.k"])
         // Row 1: a false: b, and the nested flow n hanging under b, are out with all inside;
         // c decodes red (class 0), so d is reached; g is false because a is.
         #expect(Self.paths(explanation.sample(1).children) == ["a", "c", "d"])
         // Row 2: e false inside n: f is out, the nested flow m and its h are in.
-        #expect(Self.paths(explanation.sample(2).children) == ["a", "b", "n", "n.e", "n.m", "n.m.h"])
+        #expect(Self.paths(explanation.sample(2).children) == ["a", "b", "n", "n.e", "n.m", "n.m.h", "n.k"])
         // Row 3: b false: n and everything in it are out; c blue is out anyway (a true).
         #expect(Self.paths(explanation.sample(3).children) == ["a", "b"])
         // Structure: a task or flow hangs under the one task its `when` names (m under e); a flow
@@ -91,7 +94,7 @@ struct ExplanationTests {
         #expect(row0.row == 10)
         #expect(row0.children.map(\.name) == ["a"])
         #expect(row0.children[0].children[0].children.map(\.name) == ["n"])
-        #expect(row0.children[0].children[0].children[0].children.map(\.name) == ["e"])
+        #expect(row0.children[0].children[0].children[0].children.map(\.name) == ["e", "k"])
     }
 
     @Test func textFollowsTheContractsLayout() throws {
@@ -103,9 +106,10 @@ struct ExplanationTests {
                 └── a | decoded: True, activated: 0.9526, logits: 3
                     └── b | decoded: True, activated: 0.7311, logits: 1
                         └── n
-                            └── e | decoded: False, activated: 0.04743, logits: -3
-                                └── m
-                                    └── h | decoded: [q], activated: [0.1192, 0.9526], logits: [-2, 3]
+                            ├── e | decoded: False, activated: 0.04743, logits: -3
+                            │   └── m
+                            │       └── h | decoded: [q], activated: [0.1192, 0.9526], logits: [-2, 3]
+                            └── k | decoded: True, activated: 0.7311, logits: 1
 
             """)
         let row1 = Explanation.text([Explanation(predictions, tree: flow.tree).sample(1)])

@@ -41,4 +41,25 @@ struct ThresholdsTests {
             #expect(error.description == "\(path):3: needs 'threshold:' with a number")
         }
     }
+
+    /// Entries that cannot apply are errors naming the entry, not thresholds left at 0.5.
+    @Test(arguments: [
+        ("tasks:\n  door_opn: {threshold: 0.4}\n", "2: 'door_opn' is not a binary or multilabel task of this run (did you mean 'door_open'?)"),
+        ("tasks:\n  tags:\n    labels:\n      hta: {threshold: 0.4}\n", "4: 'hta' is not a label of 'tags' (did you mean 'hat'?)"),
+        ("tasks:\n  door_open: {threshold: 7}\n", "2: threshold 7.0 is outside [0, 1], the range of an activated score"),
+        ("tasks:\n  tags: {threshold: 0.3}\n", "2: 'tags' is a multilabel task: give each label a threshold under labels:"),
+        ("tasks:\n  door_open: {labels: {hat: {threshold: 0.3}}}\n", "2: 'door_open' is a binary task: it takes threshold:, not labels:"),
+        ("tasks:\n  door_open: {threshold: 0.3}\n  door_open: {threshold: 0.6}\n", "3: 'door_open' appears twice"),
+    ])
+    func entriesThatCannotApplyAreErrors(_ text: String, _ expected: String) throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("thresholds-\(UUID().uuidString).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        do {
+            _ = try Thresholds.read(path: path, decisions: ["door_open": [], "tags": ["hat", "glasses"]])
+            Issue.record("no error for \(text)")
+        } catch {
+            #expect(error.description == "\(path):\(expected)")
+        }
+    }
 }

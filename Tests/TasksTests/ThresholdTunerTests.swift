@@ -72,8 +72,8 @@ struct ThresholdTunerTests {
             if let choice, let best {
                 #expect(ThresholdTuner.value(scores: scores, labels: labels, threshold: choice.threshold,
                                              objective: objective) == choice.value, "trial \(trial)")
-                // At most the best candidate, above every lower candidate that is not on its plateau.
-                #expect(choice.threshold <= best.threshold, "trial \(trial)")
+                // Never on a tuning score; above every lower candidate that is not on the plateau.
+                #expect(!scores.contains(choice.threshold), "trial \(trial)")
                 let lower = candidates.filter { $0 < best.threshold }
                 if let firstWorse = lower.first(where: {
                     ThresholdTuner.value(scores: scores, labels: labels, threshold: $0, objective: objective) != best.value
@@ -91,6 +91,15 @@ struct ThresholdTunerTests {
         #expect(choice?.value == 0.75)
         #expect(choice.map { $0.threshold > 0.2 && $0.threshold <= 0.9 } == true)
         #expect(ThresholdTuner.tune(scores: [.nan], labels: [1], objective: .f1) == nil)
+    }
+
+    /// When every row is best predicted positive (or none is), the threshold is the middle of
+    /// the range down to 0 (up to 1), not the lowest (highest) tuning score.
+    @Test func edgesOfTheScoreRange() {
+        let allPositive = ThresholdTuner.tune(scores: [0.6, 0.8], labels: [1, 1], objective: .f1)
+        #expect(allPositive == ThresholdTuner.Choice(threshold: 0.3, value: 1))  // (0, 0.6]
+        let nonePositive = ThresholdTuner.tune(scores: [0.2, 0.4], labels: [0, 0], objective: .accuracy)
+        #expect(nonePositive == ThresholdTuner.Choice(threshold: 0.7, value: 1))  // (0.4, 1]
     }
 
     @Test func objectivesReadAndWriteTheirNames() {

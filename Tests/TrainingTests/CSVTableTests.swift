@@ -30,6 +30,15 @@ struct CSVTableTests {
         #expect(rows(t) == [["1\r2", ""]])
     }
 
+    @Test func aColumnNamedTwiceIsRefused() {
+        do {
+            _ = try table("a,b,a\n1,2,3\n")
+            Issue.record("a duplicate column was accepted")
+        } catch {
+            #expect(error.description == "t.csv:1:3: column 'a' appears twice in the header (fields 1 and 3)")
+        }
+    }
+
     @Test func raggedRowIsLocated() {
         #expect(throws: CSVError.self) { try table("a,b\n1,2\n3\n") }
         do {
