@@ -63,15 +63,17 @@ public struct ModelCompiler {
             x = apply(branch.branch.layers, to: x, prefix: "trunk.\(branch.branch.name)")
             values[branch.branch.name] = x
         }
+        let fused = fuseFirstLayers(values)
         var tasks: [CompiledTask] = []
-        for task in flow.tasks {
+        for (index, task) in flow.tasks.enumerated() {
             guard let input = values[task.inputName] else { continue }
             let prefix = "heads.\(task.path)"
-            let hidden = apply(task.spec.head, to: input, prefix: prefix)
-            let classes = facts.classes[task.path]?.count ?? task.spec.classes?.value.count ?? 1
-            let positions = task.spec.type == .tokenClassification ? hidden.shape.first ?? 1 : 1
-            let output = TaskOutput(type: task.spec.type, classCount: classes, positions: positions)
-            let logits = builder.dense(hidden, units: output.units, name: "\(prefix).out")
+            let first = fused[index]
+            let hidden = task.spec.head.isEmpty ? input
+                : apply(task.spec.head, to: first ?? input, prefix: prefix, from: first == nil ? 0 : 1)
+            let output = taskOutput(task, positions: hidden.shape.first ?? 1)
+            let logits = task.spec.head.isEmpty && first != nil ? first!
+                : builder.dense(hidden, units: output.units, name: "\(prefix).out")
             let targets = builder.input(output.targetShape), mask = builder.input(output.maskShape)
             let loss = output.addLoss(to: builder, logits: logits, targets: targets, mask: mask, spec: task.spec)
             tasks.append(CompiledTask(task: task, output: output, logits: logits, targets: targets, mask: mask, loss: loss))
@@ -83,10 +85,51 @@ public struct ModelCompiler {
         return CompiledModel(plan: builder.build(seed: seed), inputs: inputs, inputKinds: kinds, tasks: tasks)
     }
 
-    /// The layers applied in order; weights before a ReLU-like activation start He-initialised.
-    private mutating func apply(_ layers: [Layer], to input: Tensor, prefix: String) -> Tensor {
+    private func taskOutput(_ task: ResolvedTask, positions: Int) -> TaskOutput {
+        let classes = facts.classes[task.path]?.count ?? task.spec.classes?.value.count ?? 1
+        return TaskOutput(type: task.spec.type, classCount: classes,
+                          positions: task.spec.type == .tokenClassification ? positions : 1)
+    }
+
+    /// Heads on the same branch start with dense layers reading the same vector: the output
+    /// layer of a head without hidden layers, or a head's first hidden layer. Those of each
+    /// branch run as one product (`denseGroup`), under the names they would have alone. Per
+    /// task (flow order): its first layer's output when fused, nil otherwise.
+    private mutating func fuseFirstLayers(_ values: [String: Tensor]) -> [Tensor?] {
+        var groups: [String: [(task: Int, units: Int, forReLU: Bool, name: String)]] = [:]
+        var order: [String] = []
+        for (index, task) in flow.tasks.enumerated() {
+            guard let input = values[task.inputName], input.shape.count == 1 else { continue }
+            let prefix = "heads.\(task.path)"
+            let layer: (Int, Bool, String)
+            if let first = task.spec.head.first {
+                guard case let .dense(units, true) = first.kind else { continue }
+                let forReLU: Bool = switch task.spec.head.dropFirst().first?.kind {
+                case .relu?, .leakyRelu?, .gelu?: true
+                default: false
+                }
+                layer = (units, forReLU, "\(prefix).0.dense")
+            } else {
+                layer = (taskOutput(task, positions: 1).units, false, "\(prefix).out")
+            }
+            if groups[task.inputName] == nil { order.append(task.inputName) }
+            groups[task.inputName, default: []].append((index, layer.0, layer.1, layer.2))
+        }
+        var fused = [Tensor?](repeating: nil, count: flow.tasks.count)
+        for name in order {
+            guard let members = groups[name], members.count > 1, let input = values[name] else { continue }
+            let outputs = builder.denseGroup(input, units: members.map(\.units), forReLU: members.map(\.forReLU),
+                                             names: members.map(\.name))
+            for (member, output) in zip(members, outputs) { fused[member.task] = output }
+        }
+        return fused
+    }
+
+    /// The layers from `start` on, applied in order; weights before a ReLU-like activation
+    /// start He-initialised. Layer names keep their index in `layers`.
+    private mutating func apply(_ layers: [Layer], to input: Tensor, prefix: String, from start: Int = 0) -> Tensor {
         var x = input
-        for (index, layer) in layers.enumerated() {
+        for (index, layer) in layers.enumerated() where index >= start {
             let name = "\(prefix).\(index).\(LayerDescription.name(layer.kind))"
             let forReLU: Bool = switch layers.dropFirst(index + 1).first?.kind {
             case .relu?, .leakyRelu?, .gelu?: true

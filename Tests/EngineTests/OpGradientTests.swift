@@ -32,6 +32,32 @@ struct OpGradientTests {
         }, "dense")
     }
 
+    /// Heads fused into one product: each layer's weights and biases, and the shared input.
+    @Test func denseGroup() {
+        expectSmall(checkGradients(batch: 3, inputs: [[6]]) { b, x in
+            let outs = b.denseGroup(x[0], units: [1, 4, 2], forReLU: [false, true, false], names: ["a", "b", "c"])
+            return b.project(b.concat([outs[0], b.tanh(outs[1]), outs[2]]))
+        }, "dense group")
+    }
+
+    /// A fused group computes what separate dense layers with the same weights compute.
+    @Test func denseGroupEqualsSeparateLayers() {
+        func run(fused: Bool) -> [Float] {
+            let b = PlanBuilder(maxBatch: 4)
+            let x = b.input([5])
+            let outs = fused ? b.denseGroup(x, units: [3, 1], forReLU: [false, false], names: ["a", "b"])
+                : [b.dense(x, units: 3, name: "a"), b.dense(x, units: 1, name: "b")]
+            let plan = b.build(seed: 1)
+            for p in plan.parameters {
+                for i in 0..<p.count { p.value[i] = Float((p.name.count * 31 + i * 7) % 13) * 0.1 - 0.6 }
+            }
+            for i in 0..<20 { x.data[i] = Float(i % 7) * 0.3 - 1 }
+            plan.forward(batch: 4, mode: .evaluation)
+            return outs.flatMap { Array($0.values(batch: 4)) }
+        }
+        #expect(run(fused: true) == run(fused: false))
+    }
+
     @Test func denseOverSequencePositions() {
         expectSmall(checkGradients(batch: 2, inputs: [[3, 4]]) { b, x in
             b.project(b.dense(x[0], units: 2, bias: false, name: "d"))

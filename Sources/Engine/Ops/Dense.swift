@@ -7,9 +7,13 @@ final class DenseOp: Op {
     let weight: Parameter, bias: Parameter?
     let positions: Int, inFeatures: Int, outFeatures: Int
     let product: MatrixProduct
+    /// One per row of a batch, for the bias gradient.
+    let ones: UnsafeMutablePointer<Float>
 
-    init(pool: ThreadPool, input: Tensor, output: Tensor, weight: Parameter, bias: Parameter?) {
+    init(pool: ThreadPool, input: Tensor, output: Tensor, weight: Parameter, bias: Parameter?,
+         ones: UnsafeMutablePointer<Float>) {
         product = MatrixProduct(pool: pool)
+        self.ones = ones
         self.input = input
         self.output = output
         self.weight = weight
@@ -40,10 +44,7 @@ final class DenseOp: Op {
             product(transA: true, m: o, n: i, k: n, dout, lda: o, input.data, ldb: i, beta: 1, weight.grad, ldc: i)
         }
         if let bias, !bias.frozen {
-            for row in 0..<n {
-                let d = dout + row * o
-                for j in 0..<o { bias.grad[j] += d[j] }
-            }
+            product(m: 1, n: o, k: n, ones, lda: n, dout, ldb: o, beta: 1, bias.grad, ldc: o)
         }
     }
 
@@ -62,7 +63,8 @@ extension PlanBuilder {
                                forReLU ? .he(fanIn: features) : .glorot(fanIn: features, fanOut: units))
         let biasParameter = bias ? parameter("\(name).bias", [units], .constant(0)) : nil
         let output = tensor(Array(input.shape.dropLast()) + [units])
-        add(DenseOp(pool: pool, input: input, output: output, weight: weight, bias: biasParameter))
+        add(DenseOp(pool: pool, input: input, output: output, weight: weight, bias: biasParameter,
+                    ones: ones(maxBatch * (input.sampleSize / features))))
         return output
     }
 }
