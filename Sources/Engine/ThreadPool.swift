@@ -1,5 +1,6 @@
 import CBLAS
 import Foundation
+import Synchronization
 
 /// The engine's threads: one pool for every loop, matrix products included. OpenBLAS itself
 /// runs on one thread inside each worker (`MatrixProduct` splits the products), so that
@@ -24,13 +25,16 @@ public protocol ParallelLoop: AnyObject {
     func run(_ items: Range<Int>, part: Int, worker: Int)
 }
 
-/// Persistent worker threads for the engine's own loops (im2col, pooling, normalisation,
-/// elementwise ops), which split their batch into one contiguous chunk per thread.
+/// Persistent worker threads for the engine's loops (matrix products, im2col, pooling,
+/// normalisation, elementwise ops), which split their items into one contiguous chunk per
+/// thread.
 ///
 /// A call hands the workers the loop, runs the first chunk itself, and returns when every
-/// chunk is done. Chunks never overlap, and no loop
-/// reduces across chunks in an order that depends on timing, so results are the same run to
-/// run at a given thread count.
+/// chunk is done. A training step is a few dozen such calls back to back, so waiting is a
+/// short spin on an atomic before sleeping on a condition variable: waking a sleeping thread
+/// costs tens of microseconds on a virtual machine, as much as a small matrix product. Chunks
+/// never overlap, and no loop reduces across chunks in an order that depends on timing, so
+/// results are the same run to run at a given thread count.
 public final class ThreadPool: @unchecked Sendable {
     /// The pool the engine's ops use; `configure(threads:)` replaces it.
     nonisolated(unsafe) public private(set) static var shared = ThreadPool(threads: 1)
@@ -44,14 +48,21 @@ public final class ThreadPool: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     private var wake = pthread_cond_t()
     private var finished = pthread_cond_t()
-    private var generation = 0
-    private var pending = 0
+    /// Bumped for each loop; workers run when it moves (stored after the loop's fields, with
+    /// release ordering, so a worker that sees it sees them).
+    private let generation = Atomic<Int>(0)
+    /// Workers still running the current loop.
+    private let pending = Atomic<Int>(0)
+    private let stopping = Atomic<Bool>(false)
     private var count = 0
     private var loop: (any ParallelLoop)?
     private var part = 0
-    private var stopping = false
 
-    /// Sets the engine's thread count (its own loops; BLAS threads are set separately).
+    /// Spin iterations before sleeping: about 50 µs, longer than the gap between the loops of a
+    /// step, far shorter than anything worth a core.
+    private static let spins = 20_000
+
+    /// Sets the engine's thread count.
     public static func configure(threads: Int) {
         guard threads != shared.threads else { return }
         shared.stop()
@@ -71,27 +82,31 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
-    /// Runs `loop.run(_, part:)` over `0..<count` split into one chunk per thread; serially when
-    /// the work is too small to pay for waking threads (`count × costPerItem` under about 32k
-    /// operations).
+    /// Runs `loop.run(_, part:, worker:)` over `0..<count` split into one chunk per thread;
+    /// serially when the work is too small to pay for handing it out (`count × costPerItem`
+    /// under about 32k operations).
     public func parallelFor(_ count: Int, costPerItem: Int = 1, _ loop: any ParallelLoop, part: Int = 0) {
         guard threads > 1, count > 1, count * costPerItem >= 32_768, pthread_mutex_trylock(&callerLock) == 0 else {
             loop.run(0..<count, part: part, worker: 0)
             return
         }
-        pthread_mutex_lock(&mutex)
         self.loop = loop
         self.part = part
         self.count = count
-        pending = threads - 1
-        generation &+= 1
+        pending.store(threads - 1, ordering: .relaxed)
+        pthread_mutex_lock(&mutex)  // a worker about to sleep sees the new generation or the broadcast
+        generation.add(1, ordering: .releasing)
         pthread_cond_broadcast(&wake)
         pthread_mutex_unlock(&mutex)
         loop.run(chunk(0, of: count), part: part, worker: 0)
-        pthread_mutex_lock(&mutex)
-        while pending > 0 { pthread_cond_wait(&finished, &mutex) }
+        var spin = 0
+        while pending.load(ordering: .acquiring) > 0, spin < Self.spins { spin += 1 }
+        if pending.load(ordering: .acquiring) > 0 {
+            pthread_mutex_lock(&mutex)
+            while pending.load(ordering: .acquiring) > 0 { pthread_cond_wait(&finished, &mutex) }
+            pthread_mutex_unlock(&mutex)
+        }
         self.loop = nil
-        pthread_mutex_unlock(&mutex)
         pthread_mutex_unlock(&callerLock)
     }
 
@@ -102,19 +117,27 @@ public final class ThreadPool: @unchecked Sendable {
 
     private func work(_ index: Int) {
         var seen = 0
-        pthread_mutex_lock(&mutex)
         while true {
-            while generation == seen, !stopping { pthread_cond_wait(&wake, &mutex) }
-            if stopping { break }
-            seen = generation
-            let loop = self.loop!, part = self.part, range = chunk(index, of: count)
-            pthread_mutex_unlock(&mutex)
-            loop.run(range, part: part, worker: index)
-            pthread_mutex_lock(&mutex)
-            pending -= 1
-            if pending == 0 { pthread_cond_signal(&finished) }
+            var spin = 0
+            while generation.load(ordering: .acquiring) == seen, !stopping.load(ordering: .relaxed), spin < Self.spins {
+                spin += 1
+            }
+            if generation.load(ordering: .acquiring) == seen {
+                pthread_mutex_lock(&mutex)
+                while generation.load(ordering: .acquiring) == seen, !stopping.load(ordering: .relaxed) {
+                    pthread_cond_wait(&wake, &mutex)
+                }
+                pthread_mutex_unlock(&mutex)
+            }
+            if stopping.load(ordering: .relaxed) { return }
+            seen = generation.load(ordering: .acquiring)
+            if let loop { loop.run(chunk(index, of: count), part: part, worker: index) }
+            if pending.subtract(1, ordering: .releasing).newValue == 0 {
+                pthread_mutex_lock(&mutex)  // the caller may be asleep: wake it under the lock
+                pthread_cond_signal(&finished)
+                pthread_mutex_unlock(&mutex)
+            }
         }
-        pthread_mutex_unlock(&mutex)
     }
 
     /// Waits for the loop in flight, then lets the workers exit. The caller lock stays taken,
@@ -122,7 +145,7 @@ public final class ThreadPool: @unchecked Sendable {
     private func stop() {
         pthread_mutex_lock(&callerLock)
         pthread_mutex_lock(&mutex)
-        stopping = true
+        stopping.store(true, ordering: .relaxed)
         pthread_cond_broadcast(&wake)
         pthread_mutex_unlock(&mutex)
     }
