@@ -42,18 +42,25 @@ demo: build
 bench: build
 	@for flow in $(FLOWS) bench/mlp.yaml; do echo "== flowtrain bench $$flow"; $(FLOWTRAIN) bench $$flow || exit 1; done
 
-# flowtrain against PyTorch (CPU wheel from PyPI, in a throwaway virtualenv) on the same MLP,
-# masked losses, optimiser and threads. Never part of `make test`.
+# flowtrain against PyTorch (CPU wheel from PyPI, in a throwaway virtualenv) on the same
+# networks, masked losses, optimiser and threads: the MLP, the security network, and with
+# BENCH_TRAIN=1 a whole training of the security demo. Never part of `make test`.
 TORCH_VENV := .build-torch/venv
 BENCH_THREADS ?= 2
 BENCH_BATCHES ?= 32,256,1024
 
+BENCH_REPEATS ?= 5
+
 $(TORCH_VENV)/bin/python:
 	python3 -m venv $(TORCH_VENV)
-	$(TORCH_VENV)/bin/pip install -q "torch==2.13.0+cpu"
+	$(TORCH_VENV)/bin/pip install -q "torch==2.13.0+cpu" numpy pillow
 
+# BENCH_TRAIN=1 adds the whole security training (20 epochs each side, about 10 minutes).
 bench-torch: build $(TORCH_VENV)/bin/python
-	$(TORCH_VENV)/bin/python bench/compare.py $(TORCH_VENV)/bin/python $(FLOWTRAIN) $(BENCH_THREADS) $(BENCH_BATCHES)
+	@$(TORCH_VENV)/bin/python -c "import PIL, numpy" 2> /dev/null || $(TORCH_VENV)/bin/pip install -q numpy pillow
+	@[ -z "$(BENCH_TRAIN)" ] || [ -f datasets/security/train.csv ] || $(FLOWTRAIN) datasets security
+	$(TORCH_VENV)/bin/python bench/compare.py $(TORCH_VENV)/bin/python $(FLOWTRAIN) --threads $(BENCH_THREADS) \
+	  --batches $(BENCH_BATCHES) --repeats $(BENCH_REPEATS) $(if $(BENCH_TRAIN),--train)
 
 # Opens a fresh run directory with Python's safetensors and TensorBoard's EventAccumulator
 # (in a throwaway virtualenv). Never part of `make test`.

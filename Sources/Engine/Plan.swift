@@ -21,11 +21,11 @@ public final class Plan {
     public var bufferBytes: Int { arena.bytes }
 
     let arena: Arena
-    /// Tensors whose gradients backward zeroes first (views share their base's gradient).
-    private let gradientTensors: [Tensor]
+    /// Clears the parameter gradients and the gradients of every tensor that has one.
+    private let zeroing: GradientZeroing
 
-    init(maxBatch: Int, ops: [any Op], parameters: [Parameter], groups: [ParameterGroup], state: [StateTensor],
-         tensors: [Tensor], arena: Arena, values: UnsafeMutablePointer<Float>,
+    init(maxBatch: Int, pool: ThreadPool, ops: [any Op], parameters: [Parameter], groups: [ParameterGroup],
+         state: [StateTensor], tensors: [Tensor], arena: Arena, values: UnsafeMutablePointer<Float>,
          gradients: UnsafeMutablePointer<Float>, parameterCount: Int) {
         self.maxBatch = maxBatch
         self.ops = ops
@@ -33,7 +33,8 @@ public final class Plan {
         self.groups = groups
         self.state = state
         self.losses = ops.compactMap { $0 as? any LossOp }
-        self.gradientTensors = tensors.filter { $0.grad != nil && !$0.isView }
+        zeroing = GradientZeroing(pool: pool, gradients: gradients, parameterCount: parameterCount,
+                                  tensors: tensors.filter { $0.grad != nil && !$0.isView })
         self.arena = arena
         self.values = values
         self.gradients = gradients
@@ -51,12 +52,11 @@ public final class Plan {
         for op in ops.reversed() { op.backward(batch: batch) }
     }
 
-    /// Every op adds into its inputs' gradients, so all start at zero each step.
+    /// Every op adds into its inputs' gradients, so all start at zero each step: tens of
+    /// megabytes for a conv net, cleared by every thread of the pool, a slice of each buffer each.
     private func zeroGradients(batch: Int) {
-        gradients.update(repeating: 0, count: parameterCount)
-        for tensor in gradientTensors {
-            tensor.grad!.update(repeating: 0, count: batch * tensor.sampleSize)
-        }
+        zeroing.batch = batch
+        zeroing.pool.parallelFor(zeroing.pool.threads, costPerItem: 1 << 20, zeroing)
     }
 
     /// Restarts every op-owned generator (dropout) from `seed`, as building the plan did, so
@@ -112,3 +112,33 @@ extension Plan {
 }
 
 import Dispatch
+
+/// Zeroes the gradient buffers before backward: worker w clears the w-th slice of each buffer
+/// (the parameter block, then every tensor's first `batch` samples).
+final class GradientZeroing: ParallelLoop {
+    let pool: ThreadPool
+    let gradients: UnsafeMutablePointer<Float>
+    let parameterCount: Int
+    /// Each tensor's gradient and floats per sample.
+    let buffers: [(UnsafeMutablePointer<Float>, Int)]
+    var batch = 0
+
+    init(pool: ThreadPool, gradients: UnsafeMutablePointer<Float>, parameterCount: Int, tensors: [Tensor]) {
+        self.pool = pool
+        self.gradients = gradients
+        self.parameterCount = parameterCount
+        buffers = tensors.map { ($0.grad!, $0.sampleSize) }
+    }
+
+    func run(_ items: Range<Int>, part: Int, worker: Int) {
+        let parts = pool.threads
+        func clear(_ buffer: UnsafeMutablePointer<Float>, _ count: Int) {
+            for slice in items {
+                let start = count * slice / parts, end = count * (slice + 1) / parts
+                (buffer + start).update(repeating: 0, count: end - start)
+            }
+        }
+        clear(gradients, parameterCount)
+        for (buffer, size) in buffers { clear(buffer, batch * size) }
+    }
+}

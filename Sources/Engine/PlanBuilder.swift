@@ -109,7 +109,7 @@ public final class PlanBuilder {
             initialize(parameter, &random)
         }
         for op in ops { (op as? SeededOp)?.reseed(planSeed: seed) }
-        return Plan(maxBatch: maxBatch, ops: ops, parameters: parameters, groups: groups, state: state,
+        return Plan(maxBatch: maxBatch, pool: pool, ops: ops, parameters: parameters, groups: groups, state: state,
                     tensors: tensors, arena: arena, values: values, gradients: gradients, parameterCount: offset)
     }
 

@@ -1,4 +1,3 @@
-import CBLAS
 import Foundation
 
 /// The machine's single-precision matrix-product speed, the yardstick `bench` measures against.
@@ -7,26 +6,34 @@ public struct SgemmPeak: Sendable {
     public var gflops: Double
     /// Side of the square matrices multiplied.
     public var size: Int
-    /// BLAS threads used.
+    /// Threads used.
     public var threads: Int
 
-    /// Times square `size`³ products with OpenBLAS's own `threads` threads and keeps the best of
-    /// `repeats` runs, since the best run is the one least disturbed by the rest of the machine.
+    /// Times square `size`³ products on `threads` threads the way the engine runs its own
+    /// (OpenBLAS on one thread in each worker of the pool, `MatrixProduct`), and keeps the best
+    /// of `repeats` runs, the one least disturbed by the rest of the machine. Measuring through
+    /// OpenBLAS's own threads instead would leave them spinning for a while afterwards,
+    /// competing with the pool for the cores during the very steps being timed.
     public static func measure(size: Int = 1024, repeats: Int = 5, threads: Int) -> SgemmPeak {
-        openblas_set_num_threads(Int32(threads))
+        let pool = threads == ThreadPool.shared.threads ? ThreadPool.shared : ThreadPool(threads: threads)
+        let product = MatrixProduct(pool: pool)
         let count = size * size
         let a = [Float](repeating: 0.5, count: count)
         let b = [Float](repeating: 0.25, count: count)
         var c = [Float](repeating: 0, count: count)
-        let n = Int32(size)
         var best = Double.infinity
-        for _ in 0..<(repeats + 1) {  // the first run warms caches and starts BLAS threads
-            let start = DispatchTime.now().uptimeNanoseconds
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, &c, n)
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            best = min(best, seconds)
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                c.withUnsafeMutableBufferPointer { c in
+                    for _ in 0..<(repeats + 1) {  // the first run warms caches and threads
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        product(m: size, n: size, k: size, a.baseAddress!, lda: size, b.baseAddress!, ldb: size,
+                                beta: 0, c.baseAddress!, ldc: size)
+                        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                    }
+                }
+            }
         }
-        openblas_set_num_threads(1)  // the engine splits its products itself (`MatrixProduct`)
         let flops = 2 * Double(size) * Double(size) * Double(size)
         return SgemmPeak(gflops: flops / best / 1e9, size: size, threads: threads)
     }

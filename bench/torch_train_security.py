@@ -1,0 +1,116 @@
+"""PyTorch mirror of `flowtrain train flows/security.yaml`, for `make bench-torch`: what a user
+would write by hand. Reads the security CSVs and decodes every PNG once (Pillow), builds each
+task's targets and masks from the labels and the flow's preconditions, then trains the network
+of bench/torch_security.py for the flow's 20 epochs (batch 64, Adam lr 0.001, one warm-up
+epoch then cosine decay, shuffled each epoch, the last partial batch dropped) with a validation
+pass per epoch. Prints the wall time, data loading included, and the last validation loss.
+"""
+import argparse
+import csv
+import math
+import os
+import time
+
+import numpy as np
+import torch
+from PIL import Image
+
+from torch_security import BOXES, SecurityNet, total_loss
+
+BINARY = ["camera_blocked", "door_open", "door_locked", "person_present"]
+SHIRTS = ["red", "orange", "yellow", "green", "blue", "purple", "white"]
+FACIAL = ["hat", "glasses", "beard"]
+MISSING = {"", "NA", "NaN", "null"}
+
+
+def load(path):
+    """Images (N, 3, 64, 64) in [0, 1], and per task its labels and masks per CONTRACT §4."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    base = os.path.dirname(path)
+    images = np.stack([np.asarray(Image.open(os.path.join(base, r["image"])).convert("RGB")) for r in rows])
+    images = torch.from_numpy(images).permute(0, 3, 1, 2).float().div(255).contiguous()
+    n = len(rows)
+
+    def column(name, parse):
+        present = torch.tensor([r[name] not in MISSING for r in rows], dtype=torch.float32)
+        values = [parse(r[name]) if r[name] not in MISSING else None for r in rows]
+        return values, present
+
+    labels, masks = {}, {}
+    flags = {}
+    for name in BINARY:
+        values, present = column(name, lambda s: 1.0 if s.lower() in ("1", "true", "yes") else 0.0)
+        labels[name] = torch.tensor([v or 0.0 for v in values])
+        flags[name] = (present, labels[name])
+    present, value = flags["camera_blocked"]
+    masks["camera_blocked"] = present
+    masks["door_open"] = flags["door_open"][0] * present * (1 - value)
+    masks["door_locked"] = flags["door_locked"][0] * masks["door_open"] * (1 - labels["door_open"])
+    masks["person_present"] = flags["person_present"][0] * masks["door_open"] * labels["door_open"]
+    person = masks["person_present"] * labels["person_present"]
+    for name in BOXES:
+        group = "face_regression" if name.startswith("face") else "body_regression"
+        values, present = column(f"person_regression.{group}.{name}", float)
+        labels[name] = torch.tensor([(v or 0.0) / 64 for v in values])
+        masks[name] = present * person
+    values, present = column("person_regression.face_regression.facial_characteristics",
+                             lambda s: [] if s == "none" else s.split("|"))
+    labels["facial"] = torch.tensor([[1.0 if f in (v or []) else 0.0 for f in FACIAL] for v in values])
+    masks["facial"] = (present * person).unsqueeze(1).expand(n, 3).contiguous()
+    values, present = column("person_regression.body_regression.shirt_type", SHIRTS.index)
+    labels["shirt_type"] = torch.tensor([v or 0 for v in values])
+    masks["shirt_type"] = present * person
+    return images, labels, masks
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", default="datasets/security")
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(1)
+    start = time.perf_counter()
+    train = load(os.path.join(args.data, "train.csv"))
+    valid = load(os.path.join(args.data, "valid.csv"))
+    loaded = time.perf_counter()
+    model = SecurityNet()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
+    batch, n = 64, train[0].shape[0]
+    steps = n // batch
+    total_steps = args.epochs * steps
+
+    def rate(step):
+        if step < steps:  # one warm-up epoch
+            return (step + 1) / steps
+        progress = (step - steps) / max(1, total_steps - steps)
+        return 0.5 * (1 + math.cos(math.pi * progress))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, rate)
+    for epoch in range(args.epochs):
+        model.train()
+        order = torch.randperm(n)
+        for s in range(steps):
+            rows = order[s * batch:(s + 1) * batch]
+            images, labels, masks = train[0][rows], {k: v[rows] for k, v in train[1].items()}, \
+                {k: v[rows] for k, v in train[2].items()}
+            optimizer.zero_grad(set_to_none=True)
+            total_loss(model(images), labels, masks).backward()
+            optimizer.step()
+            scheduler.step()
+        model.eval()
+        with torch.no_grad():
+            losses = []
+            for s in range(0, valid[0].shape[0], batch):
+                sl = slice(s, s + batch)
+                losses.append(float(total_loss(model(valid[0][sl]), {k: v[sl] for k, v in valid[1].items()},
+                                               {k: v[sl] for k, v in valid[2].items()})))
+        print(f"epoch {epoch + 1}/{args.epochs}  valid loss {sum(losses) / len(losses):.4f}", flush=True)
+    end = time.perf_counter()
+    print(f"pytorch training: {end - start:.1f} s wall time ({loaded - start:.1f} s loading data)")
+
+
+if __name__ == "__main__":
+    main()
