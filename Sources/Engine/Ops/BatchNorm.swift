@@ -6,7 +6,9 @@
 /// dinp += rstd / N · (N·g − Σg − x̂ · Σ(g·x̂)); dweight += Σ dout·x̂; dbias += Σ dout.
 ///
 /// Rows are contiguous runs of C channels, so every loop runs over channels innermost (it
-/// vectorises); sums over rows stay on one thread, in row order, for reproducible results.
+/// vectorises). Sums over rows are taken per block of `blockRows` rows, the blocks spread over
+/// the pool, then added in block order: the blocks do not depend on the thread count, so
+/// neither do the results.
 final class BatchNormOp: Op, ParallelLoop {
     let pool: ThreadPool
     let input: Tensor, output: Tensor
@@ -15,14 +17,19 @@ final class BatchNormOp: Op, ParallelLoop {
     /// Per channel: the mean and 1/√(variance + ε) used by the last forward pass, and sums.
     let mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>
     let sumA: UnsafeMutablePointer<Float>, sumB: UnsafeMutablePointer<Float>
+    /// Per block of rows: its two partial sums per channel.
+    let partials: UnsafeMutablePointer<Float>
     let channels: Int, positions: Int
+    private var rows = 0
+    static let blockRows = 512
     let momentum: Float, epsilon: Float
     private var lastMode = PassMode.evaluation
 
     init(pool: ThreadPool, input: Tensor, output: Tensor, weight: Parameter, bias: Parameter, runningMean: UnsafeMutablePointer<Float>,
-         runningVariance: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, momentum: Float,
-         epsilon: Float) {
+         runningVariance: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+         partials: UnsafeMutablePointer<Float>, momentum: Float, epsilon: Float) {
         self.pool = pool
+        self.partials = partials
         self.input = input
         self.output = output
         self.weight = weight
@@ -42,22 +49,12 @@ final class BatchNormOp: Op, ParallelLoop {
     func forward(batch: Int, mode: PassMode) {
         lastMode = mode
         let c = channels, rows = batch * positions
-        let x = input.data, mean = self.mean, rstd = self.rstd, squares = sumA
+        let mean = self.mean, rstd = self.rstd, squares = sumA
+        self.rows = rows
         if mode == .training {
-            mean.update(repeating: 0, count: c)
-            squares.update(repeating: 0, count: c)
-            for r in 0..<rows {
-                let row = x + r * c
-                for j in 0..<c { mean[j] += row[j] }
-            }
+            blockSums(part: 3, into: mean, nil)
             for j in 0..<c { mean[j] /= Float(rows) }
-            for r in 0..<rows {
-                let row = x + r * c
-                for j in 0..<c {
-                    let d = row[j] - mean[j]
-                    squares[j] += d * d
-                }
-            }
+            blockSums(part: 4, into: squares, nil)
             for j in 0..<c {
                 let variance = squares[j] / Float(rows)
                 let unbiased = rows > 1 ? squares[j] / Float(rows - 1) : variance
@@ -82,19 +79,11 @@ final class BatchNormOp: Op, ParallelLoop {
 
     func backward(batch: Int) {
         let c = channels, rows = batch * positions
-        let x = input.data, dout = output.grad!, mean = self.mean, rstd = self.rstd
         // Σ dout and Σ dout·x̂ per channel: the bias and weight gradients, and (times w) the
         // sums the input gradient needs.
         let sumD = sumA, sumDX = sumB
-        sumD.update(repeating: 0, count: c)
-        sumDX.update(repeating: 0, count: c)
-        for r in 0..<rows {
-            let row = x + r * c, d = dout + r * c
-            for j in 0..<c {
-                sumD[j] += d[j]
-                sumDX[j] += d[j] * (row[j] - mean[j]) * rstd[j]
-            }
-        }
+        self.rows = rows
+        blockSums(part: 5, into: sumD, sumDX)
         if !weight.frozen {
             let dw = weight.grad!, db = bias.grad!
             for j in 0..<c {
@@ -116,10 +105,57 @@ final class BatchNormOp: Op, ParallelLoop {
         }
     }
 
+    /// Per-channel sums over all rows (part 3: Σx; 4: Σ(x − mean)²; 5: Σdout and Σdout·x̂),
+    /// block by block in parallel, then the blocks added in order.
+    private func blockSums(part: Int, into first: UnsafeMutablePointer<Float>, _ second: UnsafeMutablePointer<Float>?) {
+        let c = channels, blocks = (rows + Self.blockRows - 1) / Self.blockRows
+        pool.parallelFor(blocks, costPerItem: Self.blockRows * c, self, part: part)
+        first.update(repeating: 0, count: c)
+        second?.update(repeating: 0, count: c)
+        for block in 0..<blocks {
+            let slot = partials + block * 2 * c
+            for j in 0..<c { first[j] += slot[j] }
+            if let second { for j in 0..<c { second[j] += slot[c + j] } }
+        }
+    }
+
     /// Over a range of rows: part 0 normalises (forward), part 1 is the training backward,
-    /// part 2 the evaluation backward. `sumA`/`sumB` hold what the part needs per channel.
+    /// part 2 the evaluation backward; `sumA`/`sumB` hold what the part needs per channel.
+    /// Parts 3 to 5 take a range of blocks and write each block's partial sums.
     func run(_ rows: Range<Int>, part: Int, worker: Int) {
         let c = channels, x = input.data, mean = self.mean, rstd = self.rstd, a = sumA, b = sumB
+        if part >= 3 {
+            for block in rows {
+                let slot = partials + block * 2 * c, other = slot + c
+                for j in 0..<(2 * c) { slot[j] = 0 }
+                let start = block * Self.blockRows, end = min(start + Self.blockRows, self.rows)
+                switch part {
+                case 3:
+                    for r in start..<end {
+                        let row = x + r * c
+                        for j in 0..<c { slot[j] += row[j] }
+                    }
+                case 4:
+                    for r in start..<end {
+                        let row = x + r * c
+                        for j in 0..<c {
+                            let d = row[j] - mean[j]
+                            slot[j] += d * d
+                        }
+                    }
+                default:
+                    let dout = output.grad!
+                    for r in start..<end {
+                        let row = x + r * c, d = dout + r * c
+                        for j in 0..<c {
+                            slot[j] += d[j]
+                            other[j] += d[j] * (row[j] - mean[j]) * rstd[j]
+                        }
+                    }
+                }
+            }
+            return
+        }
         switch part {
         case 0:
             let y = output.data
@@ -157,8 +193,10 @@ extension PlanBuilder {
         let runningVariance = stateTensor("\(name).running_var", [c], initial: 1)
         let output = tensor(input.shape)
         add(BatchNormOp(pool: pool, input: input, output: output, weight: weight, bias: bias, runningMean: runningMean,
-                        runningVariance: runningVariance, scratch: scratch(4 * c), momentum: momentum,
-                        epsilon: epsilon))
+                        runningVariance: runningVariance, scratch: scratch(4 * c),
+                        partials: scratch(2 * c * ((maxBatch * input.sampleSize / c + BatchNormOp.blockRows - 1)
+                                                   / BatchNormOp.blockRows)),
+                        momentum: momentum, epsilon: epsilon))
         return output
     }
 }
