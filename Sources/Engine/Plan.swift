@@ -24,7 +24,7 @@ public final class Plan {
     /// Clears the parameter gradients and the gradients of every tensor that has one.
     private let zeroing: GradientZeroing
 
-    init(maxBatch: Int, pool: ThreadPool, ops: [any Op], parameters: [Parameter], groups: [ParameterGroup],
+    init(assignedGradients: Set<UnsafeMutablePointer<Float>>, maxBatch: Int, pool: ThreadPool, ops: [any Op], parameters: [Parameter], groups: [ParameterGroup],
          state: [StateTensor], tensors: [Tensor], arena: Arena, values: UnsafeMutablePointer<Float>,
          gradients: UnsafeMutablePointer<Float>, parameterCount: Int) {
         self.maxBatch = maxBatch
@@ -34,7 +34,9 @@ public final class Plan {
         self.state = state
         self.losses = ops.compactMap { $0 as? any LossOp }
         zeroing = GradientZeroing(pool: pool, gradients: gradients, parameterCount: parameterCount,
-                                  tensors: tensors.filter { $0.grad != nil && !$0.isView })
+                                  tensors: tensors.filter { tensor in
+                                      tensor.grad.map { !tensor.isView && !assignedGradients.contains($0) } ?? false
+                                  })
         self.arena = arena
         self.values = values
         self.gradients = gradients
@@ -52,8 +54,9 @@ public final class Plan {
         for op in ops.reversed() { op.backward(batch: batch) }
     }
 
-    /// Every op adds into its inputs' gradients, so all start at zero each step: tens of
-    /// megabytes for a conv net, cleared by every thread of the pool, a slice of each buffer each.
+    /// Ops add into their inputs' gradients, so those start at zero each step: tens of
+    /// megabytes for a conv net, cleared by every thread of the pool, a slice of each buffer
+    /// each. Gradients their only writer assigns (`GradientAssigning`) are left alone.
     private func zeroGradients(batch: Int) {
         zeroing.batch = batch
         zeroing.pool.parallelFor(zeroing.pool.threads, costPerItem: 1 << 20, zeroing)

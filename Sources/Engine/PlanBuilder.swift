@@ -109,7 +109,19 @@ public final class PlanBuilder {
             initialize(parameter, &random)
         }
         for op in ops { (op as? SeededOp)?.reseed(planSeed: seed) }
-        return Plan(maxBatch: maxBatch, pool: pool, ops: ops, parameters: parameters, groups: groups, state: state,
+        // A gradient with one writer that can assign it needs no zeroing (views share their
+        // base's gradient, so writers are counted per gradient buffer).
+        var writers: [UnsafeMutablePointer<Float>: Int] = [:]
+        for op in ops {
+            for input in op.inputs { if let grad = input.grad { writers[grad, default: 0] += 1 } }
+        }
+        var assigned = Set<UnsafeMutablePointer<Float>>()
+        for case let op as any GradientAssigning in ops {
+            guard let grad = op.input.grad, writers[grad] == 1 else { continue }
+            op.assignsInputGradient = true
+            assigned.insert(grad)
+        }
+        return Plan(assignedGradients: assigned, maxBatch: maxBatch, pool: pool, ops: ops, parameters: parameters, groups: groups, state: state,
                     tensors: tensors, arena: arena, values: values, gradients: gradients, parameterCount: offset)
     }
 

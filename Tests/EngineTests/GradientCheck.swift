@@ -5,6 +5,7 @@ import Testing
 /// that any op's backward can be checked through it.
 final class ProjectionLoss: LossOp {
     let input: Tensor
+    var inputs: [Tensor] { [input] }
     let r: [Float]
     var weight: Float = 1
     private(set) var loss: Float = 0

@@ -26,6 +26,7 @@ protocol ElementLoss {
 final class ElementwiseLossOp<L: ElementLoss>: LossOp {
     let function: L
     let logits: Tensor, targets: Tensor, mask: Tensor
+    var inputs: [Tensor] { [logits] }
     var weight: Float
     private(set) var loss: Float = 0
     private(set) var count = 0

@@ -5,6 +5,7 @@ import Foundation
 /// that no exponential overflows; dl/dz = softmax(z) − onehot(y). Targets are class indices.
 final class SoftmaxCrossEntropyOp: LossOp {
     let logits: Tensor, targets: Tensor, mask: Tensor
+    var inputs: [Tensor] { [logits] }
     let classes: Int
     var weight: Float
     private(set) var loss: Float = 0

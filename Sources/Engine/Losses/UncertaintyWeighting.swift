@@ -10,6 +10,8 @@ import Foundation
 /// gradients by it; its own loss is Σ s_t, and backward adds ∂total/∂s_t = 1 − w_t·exp(−s_t)·L_t.
 final class UncertaintyWeightingOp: LossOp {
     let losses: [any LossOp]
+    /// It reads the task losses, not tensors.
+    var inputs: [Tensor] { [] }
     let baseWeights: [Float]
     let logVariance: Parameter
     var weight: Float = 1

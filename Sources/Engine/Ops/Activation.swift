@@ -16,11 +16,16 @@ func activationForward<A: Activation>(_ f: A, _ out: UnsafeMutablePointer<Float>
     for i in 0..<count { out[i] = f.value(inp[i]) }
 }
 
-/// dinp += f'(inp) · dout elementwise.
+/// dinp += f'(inp) · dout elementwise (`=` with `assign`: the only writer of dinp).
 @inline(__always)
 func activationBackward<A: Activation>(_ f: A, _ dinp: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>,
-                                       _ inp: UnsafePointer<Float>, _ out: UnsafePointer<Float>, _ count: Int) {
-    for i in 0..<count { dinp[i] += f.derivative(x: inp[i], y: out[i]) * dout[i] }
+                                       _ inp: UnsafePointer<Float>, _ out: UnsafePointer<Float>, _ count: Int,
+                                       assign: Bool = false) {
+    if assign {
+        for i in 0..<count { dinp[i] = f.derivative(x: inp[i], y: out[i]) * dout[i] }
+    } else {
+        for i in 0..<count { dinp[i] += f.derivative(x: inp[i], y: out[i]) * dout[i] }
+    }
 }
 
 /// The activations an `ActivationOp` can run.
@@ -35,10 +40,12 @@ enum ActivationFunction {
 /// out = f(inp) elementwise, in parallel chunks. `run` switches on the function once per chunk
 /// and calls the generic loops with a concrete type, so each activation's loop is specialised
 /// (a generic op class called through `any Op` would run unspecialised, a call per element).
-final class ActivationOp: Op, ParallelLoop {
+final class ActivationOp: GradientAssigning, ParallelLoop {
     let function: ActivationFunction
     let input: Tensor, output: Tensor
+    var inputs: [Tensor] { [input] }
     let pool: ThreadPool
+    var assignsInputGradient = false
 
     init(_ function: ActivationFunction, input: Tensor, output: Tensor, pool: ThreadPool) {
         self.function = function
@@ -74,7 +81,7 @@ final class ActivationOp: Op, ParallelLoop {
             activationForward(f, output.data + start, input.data + start, items.count)
         } else {
             activationBackward(f, input.grad! + start, output.grad! + start, input.data + start,
-                               output.data + start, items.count)
+                               output.data + start, items.count, assign: assignsInputGradient)
         }
     }
 }

@@ -3,6 +3,7 @@
 final class AvgPoolOp: Op, ParallelLoop {
     let pool: ThreadPool
     let input: Tensor, output: Tensor
+    var inputs: [Tensor] { [input] }
     let size: Int, stride: Int
     let w: Int, c: Int, oh: Int, ow: Int
 

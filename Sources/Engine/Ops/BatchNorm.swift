@@ -12,6 +12,7 @@
 final class BatchNormOp: Op, ParallelLoop {
     let pool: ThreadPool
     let input: Tensor, output: Tensor
+    var inputs: [Tensor] { [input] }
     let weight: Parameter, bias: Parameter
     let runningMean: UnsafeMutablePointer<Float>, runningVariance: UnsafeMutablePointer<Float>
     /// Per channel: the mean and 1/√(variance + ε) used by the last forward pass, and sums.

@@ -90,6 +90,7 @@ func col2im(_ dinp: UnsafeMutablePointer<Float>, _ dcols: UnsafePointer<Float>, 
 final class Conv2DOp: Op, ParallelLoop {
     let pool: ThreadPool
     let input: Tensor, output: Tensor
+    var inputs: [Tensor] { [input] }
     let weight: Parameter, bias: Parameter
     let geometry: ConvGeometry
     let filters: Int

@@ -2,11 +2,13 @@
 // out = inp · weightᵀ + bias is one sgemm with the transpose flag, and no copy.
 
 /// A dense layer over the last axis: a vector, or every position of a sequence.
-final class DenseOp: Op {
+final class DenseOp: GradientAssigning {
     let input: Tensor, output: Tensor
+    var inputs: [Tensor] { [input] }
     let weight: Parameter, bias: Parameter?
     let positions: Int, inFeatures: Int, outFeatures: Int
     let product: MatrixProduct
+    var assignsInputGradient = false
     /// One per row of a batch, for the bias gradient.
     let ones: UnsafeMutablePointer<Float>
 
@@ -38,7 +40,8 @@ final class DenseOp: Op {
     func backward(batch: Int) {
         let (n, i, o, dout) = (batch * positions, inFeatures, outFeatures, output.grad!)
         if let dinp = input.grad {
-            product(m: n, n: i, k: o, dout, lda: o, weight.value, ldb: i, beta: 1, dinp, ldc: i)
+            product(m: n, n: i, k: o, dout, lda: o, weight.value, ldb: i, beta: assignsInputGradient ? 0 : 1, dinp,
+                    ldc: i)
         }
         if !weight.frozen {
             product(transA: true, m: o, n: i, k: n, dout, lda: o, input.data, ldb: i, beta: 1, weight.grad, ldc: i)

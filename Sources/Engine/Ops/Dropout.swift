@@ -3,6 +3,7 @@
 /// generator and kept for backward: dinp += mask · dout.
 final class DropoutOp: SeededOp {
     let input: Tensor, output: Tensor
+    var inputs: [Tensor] { [input] }
     let rate: Float
     let mask: UnsafeMutablePointer<Float>
     let stream: UInt64

@@ -3,6 +3,7 @@
 /// batch used, and only those.
 final class EmbeddingOp: Op {
     let ids: Tensor, output: Tensor
+    var inputs: [Tensor] { [ids] }
     let table: Parameter
     let dimension: Int, vocabulary: Int
 

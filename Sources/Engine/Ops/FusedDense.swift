@@ -7,14 +7,16 @@
 
 /// outs (N, O_t) for every layer t from one product into `fused` (N, ΣO); backward gathers the
 /// outputs' gradients into `fused` and runs the transposed products once.
-final class FusedDenseOp: Op {
+final class FusedDenseOp: GradientAssigning {
     let input: Tensor
+    var inputs: [Tensor] { [input] }
     let outputs: [Tensor]
     let weights: [Parameter], biases: [Parameter]
     let units: [Int], offsets: [Int], total: Int, inFeatures: Int
     /// (maxBatch, ΣO): the stacked outputs in forward, their gradients in backward.
     let fused: UnsafeMutablePointer<Float>
     let product: MatrixProduct
+    var assignsInputGradient = false
     /// One per row of a batch, for the bias gradient.
     let ones: UnsafeMutablePointer<Float>
 
@@ -55,7 +57,8 @@ final class FusedDenseOp: Op {
             for row in 0..<batch { (fused + row * total + offset).update(from: grad + row * u, count: u) }
         }
         if let dinp = input.grad {
-            product(m: batch, n: i, k: total, fused, lda: total, weight, ldb: i, beta: 1, dinp, ldc: i)
+            product(m: batch, n: i, k: total, fused, lda: total, weight, ldb: i, beta: assignsInputGradient ? 0 : 1,
+                    dinp, ldc: i)
         }
         guard !weights[0].frozen else { return }
         product(transA: true, m: total, n: i, k: batch, fused, lda: total, input.data, ldb: i, beta: 1,

@@ -3,6 +3,7 @@
 final class GlobalAvgPoolOp: Op, ParallelLoop {
     let pool: ThreadPool
     let input: Tensor, output: Tensor
+    var inputs: [Tensor] { [input] }
     let positions: Int, channels: Int
 
     init(pool: ThreadPool, input: Tensor, output: Tensor) {

@@ -51,6 +51,7 @@ func layerNormBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMu
 
 final class LayerNormOp: Op {
     let input: Tensor, output: Tensor
+    var inputs: [Tensor] { [input] }
     let weight: Parameter, bias: Parameter
     let mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>
     let features: Int, positions: Int

@@ -5,6 +5,7 @@
 final class MaxPoolOp: Op, ParallelLoop {
     let pool: ThreadPool
     let input: Tensor, output: Tensor
+    var inputs: [Tensor] { [input] }
     let size: Int, stride: Int
     let h: Int, w: Int, c: Int, oh: Int, ow: Int
     /// Per worker, per channel: whether the window's maximum was found already (backward).

@@ -1,6 +1,7 @@
 /// out = a + b (a residual connection); da += dout, db += dout.
 final class AddOp: Op {
     let a: Tensor, b: Tensor, output: Tensor
+    var inputs: [Tensor] { [a, b] }
 
     init(a: Tensor, b: Tensor, output: Tensor) {
         self.a = a
