@@ -16,6 +16,7 @@ final class MatrixProduct: ParallelLoop {
     private var a: UnsafePointer<Float>?, b: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>?
     private var lda = 0, ldb = 0, ldc = 0
     private var byRows = true
+    private var relu = false
 
     /// Rows (or columns) of C per item the pool splits: keeps bands aligned to SIMD widths.
     private static let band = 16
@@ -23,10 +24,13 @@ final class MatrixProduct: ParallelLoop {
     init(pool: ThreadPool) { self.pool = pool }
 
     /// Row-major sgemm: A is m × k (k × m when `transA`), B is k × n (n × k when `transB`).
+    /// With `relu`, C = max(C, 0) afterwards, applied by each worker to its band while it is
+    /// still in cache (a dense layer fused with the ReLU after it).
     func callAsFunction(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
                         _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int, beta: Float,
-                        _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+                        _ c: UnsafeMutablePointer<Float>, ldc: Int, relu: Bool = false) {
         guard m > 0, n > 0 else { return }
+        self.relu = relu
         (self.transA, self.transB, self.m, self.n, self.k) = (transA, transB, m, n, k)
         (self.alpha, self.beta, self.a, self.b, self.c) = (alpha, beta, a, b, c)
         (self.lda, self.ldb, self.ldc) = (lda, ldb, ldc)
@@ -55,5 +59,10 @@ final class MatrixProduct: ParallelLoop {
         }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(rows), Int32(columns), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        guard relu else { return }
+        for r in 0..<rows {
+            let row = c + r * ldc
+            for j in 0..<columns { row[j] = max(row[j], 0) }
+        }
     }
 }

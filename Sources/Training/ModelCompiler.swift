@@ -129,14 +129,23 @@ public struct ModelCompiler {
     /// start He-initialised. Layer names keep their index in `layers`.
     private mutating func apply(_ layers: [Layer], to input: Tensor, prefix: String, from start: Int = 0) -> Tensor {
         var x = input
+        var fusedReLU = false
         for (index, layer) in layers.enumerated() where index >= start {
             let name = "\(prefix).\(index).\(LayerDescription.name(layer.kind))"
-            let forReLU: Bool = switch layers.dropFirst(index + 1).first?.kind {
+            let next = layers.dropFirst(index + 1).first?.kind
+            let forReLU: Bool = switch next {
             case .relu?, .leakyRelu?, .gelu?: true
             default: false
             }
+            if fusedReLU {  // the ReLU ran inside the dense layer before it
+                fusedReLU = false
+                continue
+            }
             switch layer.kind {
-            case let .dense(units, bias): x = builder.dense(x, units: units, bias: bias, forReLU: forReLU, name: name)
+            case let .dense(units, bias):
+                // Nothing else reads the layer's output before its ReLU, so the two fuse.
+                if case .relu? = next { fusedReLU = true }
+                x = builder.dense(x, units: units, bias: bias, forReLU: forReLU, relu: fusedReLU, name: name)
             case let .conv(filters, kernel, stride, padding):
                 let enginePadding: ConvPadding = switch padding {
                 case .same: .same

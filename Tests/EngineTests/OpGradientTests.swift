@@ -58,6 +58,33 @@ struct OpGradientTests {
         #expect(run(fused: true) == run(fused: false))
     }
 
+    /// Dense with its ReLU fused computes what dense then relu compute, values and gradients.
+    @Test func denseWithFusedReLUEqualsDenseThenReLU() {
+        func run(fused: Bool) -> [Float] {
+            let b = PlanBuilder(maxBatch: 4)
+            let h = b.tensor([5])  // filled below; its gradient is what dense writes
+            let y = fused ? b.dense(h, units: 6, relu: true, name: "a") : b.relu(b.dense(h, units: 6, name: "a"))
+            b.project(y)
+            let plan = b.build(seed: 1)
+            for p in plan.parameters where p.name.hasPrefix("a.") {
+                for i in 0..<p.count { p.value[i] = Float((i * 7) % 13) * 0.1 - 0.6 }
+            }
+            for i in 0..<20 { h.data[i] = Float(i % 7) * 0.3 - 1 }
+            plan.forward(batch: 4, mode: .training)
+            plan.backward(batch: 4)
+            return Array(y.values(batch: 4)) + Array(h.gradients(batch: 4)!) + plan.parameters.flatMap { p in
+                (0..<p.count).map { p.grad[$0] }
+            }
+        }
+        #expect(run(fused: true) == run(fused: false))
+    }
+
+    @Test func denseWithFusedReLU() {
+        expectSmall(checkGradients(batch: 3, inputs: [[5]]) { b, x in
+            b.project(b.dense(x[0], units: 4, relu: true, name: "d"))
+        }, "dense with fused relu")
+    }
+
     @Test func denseOverSequencePositions() {
         expectSmall(checkGradients(batch: 2, inputs: [[3, 4]]) { b, x in
             b.project(b.dense(x[0], units: 2, bias: false, name: "d"))

@@ -2,19 +2,25 @@
 // out = inp · weightᵀ + bias is one sgemm with the transpose flag, and no copy.
 
 /// A dense layer over the last axis: a vector, or every position of a sequence.
-final class DenseOp: GradientAssigning {
+final class DenseOp: GradientAssigning, ParallelLoop {
     let input: Tensor, output: Tensor
     var inputs: [Tensor] { [input] }
     let weight: Parameter, bias: Parameter?
     let positions: Int, inFeatures: Int, outFeatures: Int
     let product: MatrixProduct
     var assignsInputGradient = false
+    /// The ReLU that follows, fused: the output is max(x·Wᵀ + b, 0), made while the product's
+    /// band is in cache, and backward masks the gradient by output > 0 first.
+    let relu: Bool
+    let pool: ThreadPool
     /// One per row of a batch, for the bias gradient.
     let ones: UnsafeMutablePointer<Float>
 
     init(pool: ThreadPool, input: Tensor, output: Tensor, weight: Parameter, bias: Parameter?,
-         ones: UnsafeMutablePointer<Float>) {
+         ones: UnsafeMutablePointer<Float>, relu: Bool) {
         product = MatrixProduct(pool: pool)
+        self.pool = pool
+        self.relu = relu
         self.ones = ones
         self.input = input
         self.output = output
@@ -33,12 +39,15 @@ final class DenseOp: GradientAssigning {
             for row in 0..<n { (out + row * o).update(from: bias.value, count: o) }
             beta = 1
         }
-        product(transB: true, m: n, n: o, k: i, input.data, lda: i, weight.value, ldb: i, beta: beta, out, ldc: o)
+        product(transB: true, m: n, n: o, k: i, input.data, lda: i, weight.value, ldb: i, beta: beta, out, ldc: o,
+                relu: relu)
     }
 
     /// dinp (N, I) += dout · weight; dweight (O, I) += doutᵀ · inp; dbias (O) += Σ rows of dout.
     func backward(batch: Int) {
         let (n, i, o, dout) = (batch * positions, inFeatures, outFeatures, output.grad!)
+        // The ReLU's backward in place: this op alone reads its output's gradient.
+        if relu { pool.parallelFor(n * o, costPerItem: 2, self) }
         if let dinp = input.grad {
             product(m: n, n: i, k: o, dout, lda: o, weight.value, ldb: i, beta: assignsInputGradient ? 0 : 1, dinp,
                     ldc: i)
@@ -51,6 +60,15 @@ final class DenseOp: GradientAssigning {
         }
     }
 
+    /// The ReLU mask over a range of the output's elements.
+    func run(_ items: Range<Int>, part: Int, worker: Int) {
+        let y = output.data + items.lowerBound, dy = output.grad! + items.lowerBound
+        for e in 0..<items.count {
+            let keep: Float = y[e] > 0 ? 1 : 0  // a select of constants: no branch, it vectorises
+            dy[e] *= keep
+        }
+    }
+
     func flops(batch: Int) -> Double {
         let products = Double(batch * positions) * Double(inFeatures) * Double(outFeatures)
         return 2 * products * (input.grad == nil ? 2 : 3)
@@ -60,14 +78,17 @@ final class DenseOp: GradientAssigning {
 extension PlanBuilder {
     /// A dense layer of `units` outputs over the last axis of `input`.
     /// Weights start He-initialised when a ReLU-like activation follows (`forReLU`), else Glorot.
-    public func dense(_ input: Tensor, units: Int, bias: Bool = true, forReLU: Bool = false, name: String) -> Tensor {
+    /// With `relu`, the ReLU after it is part of the op (one pass over the output fewer each
+    /// way); only the activated output is then available.
+    public func dense(_ input: Tensor, units: Int, bias: Bool = true, forReLU: Bool = false, relu: Bool = false,
+                      name: String) -> Tensor {
         let features = input.shape.last!
         let weight = parameter("\(name).weight", [units, features],
                                forReLU ? .he(fanIn: features) : .glorot(fanIn: features, fanOut: units))
         let biasParameter = bias ? parameter("\(name).bias", [units], .constant(0)) : nil
         let output = tensor(Array(input.shape.dropLast()) + [units])
         add(DenseOp(pool: pool, input: input, output: output, weight: weight, bias: biasParameter,
-                    ones: ones(maxBatch * (input.sampleSize / features))))
+                    ones: ones(maxBatch * (input.sampleSize / features)), relu: relu))
         return output
     }
 }
