@@ -4,7 +4,7 @@ PACKAGES := libyaml-dev libopenblas-dev libpng-dev pkg-config
 FLOWTRAIN := .build/release/flowtrain
 FLOWS := $(wildcard flows/*.yaml)
 
-.PHONY: deps build test demo bench bench-torch check-interop check-metrics screenshot clean
+.PHONY: deps build test demo bench bench-scaling bench-torch check-interop check-metrics screenshot clean
 
 # System libraries, installed only when one is missing.
 deps:
@@ -61,6 +61,11 @@ bench-torch: build $(TORCH_VENV)/bin/python
 	@[ -z "$(BENCH_TRAIN)" ] || [ -f datasets/security/train.csv ] || $(FLOWTRAIN) datasets security
 	$(TORCH_VENV)/bin/python bench/compare.py $(TORCH_VENV)/bin/python $(FLOWTRAIN) --threads $(BENCH_THREADS) \
 	  --batches $(BENCH_BATCHES) --repeats $(BENCH_REPEATS) $(if $(BENCH_TRAIN),--train)
+
+# The scaling tables of docs/performance.md: batch 1 to 4096, 1 and 2 threads, one epoch
+# against 10k, 100k and 1M rows. Takes a few minutes; never part of `make test`.
+bench-scaling: build
+	sh bench/scaling.sh $(FLOWTRAIN)
 
 # Opens a fresh run directory with Python's safetensors and TensorBoard's EventAccumulator
 # (in a throwaway virtualenv). Never part of `make test`.
