@@ -17,6 +17,8 @@ public final class Plan {
     public let values: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
     public let parameterCount: Int
+    /// The threads the plan's loops run on (the optimiser's too).
+    public let pool: ThreadPool
     /// Bytes of every buffer the plan allocated (activations, gradients, scratch, parameters).
     public var bufferBytes: Int { arena.bytes }
 
@@ -33,6 +35,7 @@ public final class Plan {
         self.groups = groups
         self.state = state
         self.losses = ops.compactMap { $0 as? any LossOp }
+        self.pool = pool
         zeroing = GradientZeroing(pool: pool, gradients: gradients, parameterCount: parameterCount,
                                   tensors: tensors.filter { tensor in
                                       tensor.grad.map { !tensor.isView && !assignedGradients.contains($0) } ?? false

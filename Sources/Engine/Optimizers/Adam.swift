@@ -3,12 +3,18 @@ import Foundation
 /// Adam (Kingma & Ba) and AdamW (Loshchilov & Hutter), as PyTorch defines them:
 /// m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; w ← w − η · m̂ / (√v̂ + ε) with m̂ = m/(1−β₁ᵗ),
 /// v̂ = v/(1−β₂ᵗ). Weight decay λ: Adam adds λ·w to g (L2); AdamW first shrinks w ← w − ηλ·w.
-public final class Adam: Optimizer {
+///
+/// The update is elementwise, so the parameter block is split into fixed blocks spread over
+/// the engine's pool: the same numbers at any thread count.
+public final class Adam: Optimizer, ParallelLoop {
     let plan: Plan
     let beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
     let decoupled: Bool
     let m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
     public private(set) var steps = 0
+    private var learningRate: Float = 0, correction1: Float = 1, correction2: Float = 1
+    /// Values per item the pool hands out.
+    private static let block = 16_384
 
     /// `decoupled: true` is AdamW.
     public init(plan: Plan, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0,
@@ -25,13 +31,22 @@ public final class Adam: Optimizer {
 
     public func step(learningRate: Float) {
         steps += 1
-        let correction1 = 1 - Float(pow(Double(beta1), Double(steps)))
-        let correction2 = 1 - Float(pow(Double(beta2), Double(steps)))
+        self.learningRate = learningRate
+        correction1 = 1 - Float(pow(Double(beta1), Double(steps)))
+        correction2 = 1 - Float(pow(Double(beta2), Double(steps)))
+        let blocks = (plan.parameterCount + Self.block - 1) / Self.block
+        plan.pool.parallelFor(blocks, costPerItem: Self.block * 8, self)
+    }
+
+    /// The update over a range of blocks of the parameter block, parameter by parameter.
+    public func run(_ items: Range<Int>, part: Int, worker: Int) {
+        let start = items.lowerBound * Self.block, end = min(items.upperBound * Self.block, plan.parameterCount)
         for parameter in plan.parameters where !parameter.frozen {
+            let from = max(start, parameter.offset), to = min(end, parameter.offset + parameter.count)
+            guard from < to else { continue }
             let rate = learningRate * plan.groups[parameter.group].learningRateScale
-            let o = parameter.offset
-            adamUpdate(plan.values + o, plan.gradients + o, m + o, v + o, parameter.count, rate: rate, beta1: beta1,
-                       beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, decoupled: decoupled,
+            adamUpdate(plan.values + from, plan.gradients + from, m + from, v + from, to - from, rate: rate,
+                       beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, decoupled: decoupled,
                        correction1: correction1, correction2: correction2)
         }
     }
