@@ -24,7 +24,7 @@ public enum BinaryCurves {
     /// there are no positives or no negatives, where the rates are undefined, or when no score
     /// is a number.
     public static func roc(scores: [Float], labels: [Float]) -> [CurvePoint] {
-        let sweep = Sweep(scores: scores, labels: labels)
+        let sweep = ScoreSweep(scores: scores, labels: labels)
         guard sweep.positives > 0, sweep.negatives > 0, !sweep.steps.isEmpty else { return [] }
         let (positives, negatives) = (Double(sweep.positives), Double(sweep.negatives))
         var points = [CurvePoint(x: 0, y: 0, threshold: sweep.aboveAll)]
@@ -40,7 +40,7 @@ public enum BinaryCurves {
     /// every score, where nothing is predicted positive and precision is 1 by convention. Empty
     /// when there are no positives, where recall is undefined, or when no score is a number.
     public static func precisionRecall(scores: [Float], labels: [Float]) -> [CurvePoint] {
-        let sweep = Sweep(scores: scores, labels: labels)
+        let sweep = ScoreSweep(scores: scores, labels: labels)
         guard sweep.positives > 0, !sweep.steps.isEmpty else { return [] }
         var points: [CurvePoint] = []
         for step in sweep.steps.reversed() {
@@ -56,7 +56,7 @@ public enum BinaryCurves {
     /// Thresholds where the objective is undefined (a constraint not met) are left out.
     public static func metricByThreshold(scores: [Float], labels: [Float],
                                          objective: ThresholdTuner.Objective) -> [CurvePoint] {
-        let sweep = Sweep(scores: scores, labels: labels)
+        let sweep = ScoreSweep(scores: scores, labels: labels)
         guard !sweep.steps.isEmpty else { return [] }
         var points: [CurvePoint] = []
         for step in sweep.steps.reversed() {
@@ -68,51 +68,5 @@ public enum BinaryCurves {
             points.append(CurvePoint(x: Double(sweep.aboveAll), y: value, threshold: sweep.aboveAll))
         }
         return points
-    }
-}
-
-/// The confusion counts as the threshold comes down past each distinct score, highest first.
-private struct Sweep {
-    struct Step {
-        var threshold: Float
-        var counts: ConfusionCounts
-    }
-
-    var positives = 0, negatives = 0
-    /// Nothing predicted positive.
-    var start = ConfusionCounts()
-    /// A threshold above every score (`ThresholdTuner`'s choice when nothing positive is best).
-    var aboveAll: Float = .infinity
-    var steps: [Step] = []
-
-    init(scores: [Float], labels: [Float]) {
-        precondition(scores.count == labels.count)
-        for label in labels where label >= 0.5 { positives += 1 }
-        negatives = labels.count - positives
-        start.falseNegatives = positives
-        start.trueNegatives = negatives
-        // NaN scores stay predicted negative; leaving them out of the sort also keeps the
-        // comparison a strict weak order.
-        var order: [Int] = []
-        for i in scores.indices where !scores[i].isNaN { order.append(i) }
-        order.sort { scores[$0] > scores[$1] }
-        guard let first = order.first else { return }
-        aboveAll = scores[first].nextUp
-        var counts = start
-        var i = 0
-        while i < order.count {
-            let score = scores[order[i]]
-            while i < order.count, scores[order[i]] == score {
-                if labels[order[i]] >= 0.5 {
-                    counts.truePositives += 1
-                    counts.falseNegatives -= 1
-                } else {
-                    counts.falsePositives += 1
-                    counts.trueNegatives -= 1
-                }
-                i += 1
-            }
-            steps.append(Step(threshold: score, counts: counts))
-        }
     }
 }

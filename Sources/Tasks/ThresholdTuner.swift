@@ -60,36 +60,23 @@ public enum ThresholdTuner {
 
     public static func tune(scores: [Float], labels: [Float], objective: Objective) -> Choice? {
         // A NaN score (a diverged model) never reaches a threshold: its row stays negative.
-        let order = scores.indices.filter { !scores[$0].isNaN }.sorted { scores[$0] > scores[$1] }
-        guard let top = order.first.map({ scores[$0] }) else { return nil }
-        let positives = labels.filter { $0 >= 0.5 }.count, negatives = labels.count - positives
-        var counts = ConfusionCounts()
-        counts.falseNegatives = positives
-        counts.trueNegatives = negatives
+        let sweep = ScoreSweep(scores: scores, labels: labels)
+        guard let top = sweep.steps.first?.threshold else { return nil }
         // The best value, and the run of distinct scores from `high` down to `low` where
-        // decoding reaches it. Above every score nothing is predicted positive.
-        var best: (value: Double, high: Float, low: Float)? = evaluate(counts, objective).map { ($0, .infinity, .infinity) }
+        // decoding reaches it (`lowStep` indexes `low`; -1 is "above every score", where
+        // nothing is predicted positive).
+        var best: (value: Double, high: Float, low: Float, lowStep: Int)?
+            = evaluate(sweep.start, objective).map { ($0, .infinity, .infinity, -1) }
         var onPlateau = best != nil
-        var i = 0
-        while i < order.count {
+        for (index, step) in sweep.steps.enumerated() {
             // Every row with this score turns positive at once: ties decode alike.
-            let score = scores[order[i]]
-            while i < order.count, scores[order[i]] == score {
-                if labels[order[i]] >= 0.5 {
-                    counts.truePositives += 1
-                    counts.falseNegatives -= 1
-                } else {
-                    counts.falsePositives += 1
-                    counts.trueNegatives -= 1
-                }
-                i += 1
-            }
-            let value = evaluate(counts, objective)
+            let value = evaluate(step.counts, objective), score = step.threshold
             if let value, value > (best?.value ?? -.infinity) {
-                best = (value, score, score)
+                best = (value, score, score, index)
                 onPlateau = true
             } else if onPlateau, let value, value == best?.value {
                 best?.low = score  // the plateau goes on: a lower threshold does as well
+                best?.lowStep = index
             } else {
                 onPlateau = false  // a later return to the same value does not replace the first
             }
@@ -99,7 +86,8 @@ public enum ThresholdTuner {
         // `low` does: take the middle of that gap, which holds no score, so that no tuning row
         // sits on the threshold. Scores are probabilities: with no lower score the gap starts
         // at 0, and when predicting nothing is best it ends at 1.
-        let below = order.first { scores[$0] < best.low }.map { scores[$0] } ?? min(0, best.low.nextDown)
+        let next = best.lowStep + 1
+        let below = next < sweep.steps.count ? sweep.steps[next].threshold : min(0, best.low.nextDown)
         let high = best.low == .infinity ? max(1, top.nextUp) : best.low
         var middle = Float((Double(below) + Double(high)) / 2)
         if middle <= below { middle = below.nextUp }
