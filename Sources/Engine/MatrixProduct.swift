@@ -17,6 +17,7 @@ final class MatrixProduct: ParallelLoop {
     private var lda = 0, ldb = 0, ldc = 0
     private var byRows = true
     private var relu = false
+    private var bias: UnsafePointer<Float>?
 
     /// Rows (or columns) of C per item the pool splits: keeps bands aligned to SIMD widths.
     private static let band = 16
@@ -24,13 +25,16 @@ final class MatrixProduct: ParallelLoop {
     init(pool: ThreadPool) { self.pool = pool }
 
     /// Row-major sgemm: A is m × k (k × m when `transA`), B is k × n (n × k when `transB`).
-    /// With `relu`, C = max(C, 0) afterwards, applied by each worker to its band while it is
-    /// still in cache (a dense layer fused with the ReLU after it).
+    /// The epilogue, applied by each worker to its band while it is still in cache: with
+    /// `bias` (n values), C's rows get it added; with `relu`, C = max(C, 0) afterwards (a dense
+    /// layer with its bias and the ReLU after it, in one pass).
     func callAsFunction(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
                         _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int, beta: Float,
-                        _ c: UnsafeMutablePointer<Float>, ldc: Int, relu: Bool = false) {
+                        _ c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil,
+                        relu: Bool = false) {
         guard m > 0, n > 0 else { return }
         self.relu = relu
+        self.bias = bias
         (self.transA, self.transB, self.m, self.n, self.k) = (transA, transB, m, n, k)
         (self.alpha, self.beta, self.a, self.b, self.c) = (alpha, beta, a, b, c)
         (self.lda, self.ldb, self.ldc) = (lda, ldb, ldc)
@@ -40,6 +44,7 @@ final class MatrixProduct: ParallelLoop {
         self.a = nil
         self.b = nil
         self.c = nil
+        self.bias = nil
     }
 
     func run(_ items: Range<Int>, part: Int, worker: Int) {
@@ -47,7 +52,7 @@ final class MatrixProduct: ParallelLoop {
         let whole = byRows ? m : n
         let start = items.lowerBound * Self.band, end = min(items.upperBound * Self.band, whole)
         guard start < end else { return }
-        var rows = m, columns = n
+        var rows = m, columns = n, bias = self.bias
         if byRows {
             a += transA ? start : start * lda
             c += start * ldc
@@ -55,10 +60,17 @@ final class MatrixProduct: ParallelLoop {
         } else {
             b += transB ? start * ldb : start
             c += start
+            bias = bias.map { $0 + start }
             columns = end - start
         }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(rows), Int32(columns), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        if let bias {
+            for r in 0..<rows {
+                let row = c + r * ldc
+                for j in 0..<columns { row[j] += bias[j] }
+            }
+        }
         guard relu else { return }
         for r in 0..<rows {
             let row = c + r * ldc

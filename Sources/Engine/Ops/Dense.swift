@@ -34,13 +34,8 @@ final class DenseOp: GradientAssigning, ParallelLoop {
     /// out (N, O) = inp (N, I) · weightᵀ + bias (O); N is batch × positions.
     func forward(batch: Int, mode: PassMode) {
         let (n, i, o, out) = (batch * positions, inFeatures, outFeatures, output.data)
-        var beta: Float = 0
-        if let bias {
-            for row in 0..<n { (out + row * o).update(from: bias.value, count: o) }
-            beta = 1
-        }
-        product(transB: true, m: n, n: o, k: i, input.data, lda: i, weight.value, ldb: i, beta: beta, out, ldc: o,
-                relu: relu)
+        product(transB: true, m: n, n: o, k: i, input.data, lda: i, weight.value, ldb: i, beta: 0, out, ldc: o,
+                bias: bias.map { UnsafePointer($0.value) }, relu: relu)
     }
 
     /// dinp (N, I) += dout · weight; dweight (O, I) += doutᵀ · inp; dbias (O) += Σ rows of dout.

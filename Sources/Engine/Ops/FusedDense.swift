@@ -42,8 +42,8 @@ final class FusedDenseOp: GradientAssigning {
 
     func forward(batch: Int, mode: PassMode) {
         let (total, i) = (total, inFeatures)
-        for row in 0..<batch { (fused + row * total).update(from: bias, count: total) }
-        product(transB: true, m: batch, n: total, k: i, input.data, lda: i, weight, ldb: i, beta: 1, fused, ldc: total)
+        product(transB: true, m: batch, n: total, k: i, input.data, lda: i, weight, ldb: i, beta: 0, fused, ldc: total,
+                bias: bias)
         for (t, out) in outputs.enumerated() {
             let (u, offset) = (units[t], offsets[t])
             for row in 0..<batch { (out.data + row * u).update(from: fused + row * total + offset, count: u) }
