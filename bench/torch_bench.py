@@ -71,6 +71,19 @@ def total_loss(outputs, labels, masks):
     return loss
 
 
+def samples_per_second(step, batch, steps, repeats):
+    """Whole training steps after 3 warm-up ones: the median of `repeats` runs of `steps`."""
+    for _ in range(3):
+        step()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        times.append((time.perf_counter() - start) / steps)
+    return round(batch / statistics.median(times))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--batch", default="32,256,1024")
@@ -91,15 +104,7 @@ def main():
             total_loss(model(features), labels, masks).backward()
             optimizer.step()
 
-        for _ in range(3):
-            step()
-        times = []
-        for _ in range(args.repeats):
-            start = time.perf_counter()
-            for _ in range(args.steps):
-                step()
-            times.append((time.perf_counter() - start) / args.steps)
-        print(f"batch {batch}: {round(batch / statistics.median(times))} samples/s")
+        print(f"batch {batch}: {samples_per_second(step, batch, args.steps, args.repeats)} samples/s")
 
 
 if __name__ == "__main__":

@@ -9,12 +9,12 @@ Images are NCHW, PyTorch's default layout. Prints `batch N: S samples/s` per bat
 the median of several repetitions of whole training steps.
 """
 import argparse
-import statistics
-import time
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from torch_bench import samples_per_second
 
 BOXES = ["face_x1", "face_y1", "face_w", "face_h", "body_x1", "body_y1", "body_w", "body_h"]
 
@@ -109,15 +109,7 @@ def main():
             total_loss(model(images), labels, masks).backward()
             optimizer.step()
 
-        for _ in range(3):
-            step()
-        times = []
-        for _ in range(args.repeats):
-            start = time.perf_counter()
-            for _ in range(args.steps):
-                step()
-            times.append((time.perf_counter() - start) / args.steps)
-        print(f"batch {batch}: {round(batch / statistics.median(times))} samples/s")
+        print(f"batch {batch}: {samples_per_second(step, batch, args.steps, args.repeats)} samples/s")
 
 
 if __name__ == "__main__":
