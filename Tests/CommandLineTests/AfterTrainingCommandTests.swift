@@ -20,7 +20,10 @@ struct AfterTrainingCommandTests {
         #expect(training.status == 0, "\(training.stderr)")
         #expect(FileManager.default.fileExists(atPath: runDirectory.appendingPathComponent("report.html").path))
 
-        // tune-thresholds: one line per binary task and per multilabel label, and the file.
+        // tune-thresholds: one line per binary task and per multilabel label, and the file; an
+        // old, broken thresholds.yaml does not stand in its way.
+        try "tasks: {camera_blocked: {threshold: [oops".write(to: runDirectory.appendingPathComponent("thresholds.yaml"),
+                                                              atomically: true, encoding: .utf8)
         let tuning = try run(["tune-thresholds", runDirectory.path, "--metric", "youden"])
         #expect(tuning.status == 0, "\(tuning.stderr)")
         let thresholds = try String(contentsOf: runDirectory.appendingPathComponent("thresholds.yaml"), encoding: .utf8)

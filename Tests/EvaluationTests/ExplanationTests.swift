@@ -118,6 +118,16 @@ struct ExplanationTests {
         #expect(json.contains("\"decoded\" : [\n") && json.contains("\"q\""))
     }
 
+    /// A diverged model's infinite logits still give every sample in JSON (as strings).
+    @Test func jsonKeepsNonFiniteValues() throws {
+        let sample = Explanation.Sample(row: 3, children: [
+            Explanation.Node(name: "a", path: "a", kind: "task", type: "binary", decoded: .flag(true),
+                             activated: [1], logits: [.infinity], children: []),
+        ])
+        let json = Explanation.json([sample])
+        #expect(json.contains("\"inf\"") && json.contains("\"row\" : 3"))
+    }
+
     @Test func predictionsBlankWhereNotReached() throws {
         let predictions = try Self.predictions()
         let flow = try FlowLoader.load(bytes: Array(Self.flowText.utf8), file: "t.yaml")
