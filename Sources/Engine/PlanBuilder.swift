@@ -75,14 +75,6 @@ public final class PlanBuilder {
     /// Scratch floats for one op (im2col columns, saved statistics).
     func scratch(_ count: Int) -> UnsafeMutablePointer<Float> { arena.floats(count) }
 
-    /// `count` ones: the row vector whose product with a gradient sums its rows (bias gradients
-    /// as a matrix product, split across the pool like any other).
-    func ones(_ count: Int) -> UnsafeMutablePointer<Float> {
-        let data = arena.floats(count)
-        data.update(repeating: 1, count: count)
-        return data
-    }
-
     /// A fresh seed for an op's own generator, so that ops draw independent streams.
     func nextOpSeed() -> UInt64 {
         opSeeds += 1

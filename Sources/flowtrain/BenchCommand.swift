@@ -13,7 +13,9 @@ struct BenchCommand: ParsableCommand {
             Compiles the flow, feeds it random data of its shapes with labels that follow its \
             preconditions (10% missing), and times whole training steps (forward, backward, \
             optimiser). Prints per batch size the median over the repetitions, the FLOPs \
-            counted from the plan, and the share of the sgemm peak measured just before. \
+            counted from the plan, and the share of the sgemm peak: each repetition measures \
+            the peak right before its steps and the median share is printed, so that a \
+            machine whose speed drifts (a shared virtual machine) compares like with like. \
             Sizes the data would decide (classes not listed, column globs, vocabularies) are \
             taken as 8.
             """)
@@ -65,17 +67,21 @@ struct BenchCommand: ParsableCommand {
                                     clipNorm: settings.clipNorm.map(Float.init))
             let rate = Float(settings.learningRate)
             for _ in 0..<3 { step.run(batch: size, learningRate: rate) }
-            var times: [Double] = []
+            var times: [Double] = [], shares: [Double] = [], peaks: [Double] = []
             for _ in 0..<repeats {
+                let peakNow = SgemmPeak.measure(repeats: 3, threads: threads).gflops
                 let start = DispatchTime.now().uptimeNanoseconds
                 for _ in 0..<steps { step.run(batch: size, learningRate: rate) }
-                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(steps))
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(steps)
+                times.append(seconds)
+                peaks.append(peakNow)
+                shares.append(model.plan.flops(batch: size) / seconds / 1e9 / peakNow)
             }
-            let seconds = times.sorted()[times.count / 2]
+            let seconds = median(times), share = median(shares)
             let gflops = model.plan.flops(batch: size) / seconds / 1e9
             print("batch \(size): \(Int((Double(size) / seconds).rounded())) samples/s, \(format(gflops)) GFLOP/s, "
-                  + "\(Int((100 * gflops / peak.gflops).rounded()))% of sgemm peak (\(format(peak.gflops)) GFLOP/s); "
-                  + "plan buffers \(megabytes(model.plan.bufferBytes))")
+                  + "\(Int((100 * share).rounded()))% of sgemm peak (\(format(peaks.min()!))–\(format(peaks.max()!)) "
+                  + "GFLOP/s); plan buffers \(megabytes(model.plan.bufferBytes))")
             if profile { printProfile(step, batch: size, stepTime: seconds) }
         }
         print("peak resident memory \(megabytes(peakResidentBytes()))")
@@ -95,6 +101,8 @@ struct BenchCommand: ParsableCommand {
                   + "backward \(format(1e6 * row.backward / Double(steps))) µs")
         }
     }
+
+    private func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
     private func format(_ value: Double) -> String { String(format: "%.1f", value) }
 

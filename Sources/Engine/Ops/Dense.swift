@@ -2,7 +2,7 @@
 // out = inp · weightᵀ + bias is one sgemm with the transpose flag, and no copy.
 
 /// A dense layer over the last axis: a vector, or every position of a sequence.
-final class DenseOp: GradientAssigning, ParallelLoop {
+final class DenseOp: GradientAssigning {
     let input: Tensor, output: Tensor
     var inputs: [Tensor] { [input] }
     let weight: Parameter, bias: Parameter?
@@ -12,16 +12,12 @@ final class DenseOp: GradientAssigning, ParallelLoop {
     /// The ReLU that follows, fused: the output is max(x·Wᵀ + b, 0), made while the product's
     /// band is in cache, and backward masks the gradient by output > 0 first.
     let relu: Bool
-    let pool: ThreadPool
-    /// One per row of a batch, for the bias gradient.
-    let ones: UnsafeMutablePointer<Float>
+    let biasGradient: BiasGradient
 
-    init(pool: ThreadPool, input: Tensor, output: Tensor, weight: Parameter, bias: Parameter?,
-         ones: UnsafeMutablePointer<Float>, relu: Bool) {
+    init(pool: ThreadPool, input: Tensor, output: Tensor, weight: Parameter, bias: Parameter?, relu: Bool) {
         product = MatrixProduct(pool: pool)
-        self.pool = pool
+        biasGradient = BiasGradient(pool: pool)
         self.relu = relu
-        self.ones = ones
         self.input = input
         self.output = output
         self.weight = weight
@@ -41,26 +37,16 @@ final class DenseOp: GradientAssigning, ParallelLoop {
     /// dinp (N, I) += dout · weight; dweight (O, I) += doutᵀ · inp; dbias (O) += Σ rows of dout.
     func backward(batch: Int) {
         let (n, i, o, dout) = (batch * positions, inFeatures, outFeatures, output.grad!)
-        // The ReLU's backward in place: this op alone reads its output's gradient.
-        if relu { pool.parallelFor(n * o, costPerItem: 2, self) }
+        // The ReLU's backward in place (this op alone reads its output's gradient), in the same
+        // pass as the bias gradient.
+        let biasGrad = bias.flatMap { $0.frozen ? nil : $0.grad }
+        biasGradient(rows: n, columns: o, output: output.data, gradient: dout, bias: biasGrad, relu: relu)
         if let dinp = input.grad {
             product(m: n, n: i, k: o, dout, lda: o, weight.value, ldb: i, beta: assignsInputGradient ? 0 : 1, dinp,
                     ldc: i)
         }
         if !weight.frozen {
             product(transA: true, m: o, n: i, k: n, dout, lda: o, input.data, ldb: i, beta: 1, weight.grad, ldc: i)
-        }
-        if let bias, !bias.frozen {
-            product(m: 1, n: o, k: n, ones, lda: n, dout, ldb: o, beta: 1, bias.grad, ldc: o)
-        }
-    }
-
-    /// The ReLU mask over a range of the output's elements.
-    func run(_ items: Range<Int>, part: Int, worker: Int) {
-        let y = output.data + items.lowerBound, dy = output.grad! + items.lowerBound
-        for e in 0..<items.count {
-            let keep: Float = y[e] > 0 ? 1 : 0  // a select of constants: no branch, it vectorises
-            dy[e] *= keep
         }
     }
 
@@ -82,8 +68,7 @@ extension PlanBuilder {
                                forReLU ? .he(fanIn: features) : .glorot(fanIn: features, fanOut: units))
         let biasParameter = bias ? parameter("\(name).bias", [units], .constant(0)) : nil
         let output = tensor(Array(input.shape.dropLast()) + [units])
-        add(DenseOp(pool: pool, input: input, output: output, weight: weight, bias: biasParameter,
-                    ones: ones(maxBatch * (input.sampleSize / features)), relu: relu))
+        add(DenseOp(pool: pool, input: input, output: output, weight: weight, bias: biasParameter, relu: relu))
         return output
     }
 }

@@ -17,12 +17,11 @@ final class FusedDenseOp: GradientAssigning {
     let fused: UnsafeMutablePointer<Float>
     let product: MatrixProduct
     var assignsInputGradient = false
-    /// One per row of a batch, for the bias gradient.
-    let ones: UnsafeMutablePointer<Float>
+    let biasGradient: BiasGradient
 
     init(pool: ThreadPool, input: Tensor, outputs: [Tensor], weights: [Parameter], biases: [Parameter],
-         fused: UnsafeMutablePointer<Float>, ones: UnsafeMutablePointer<Float>) {
-        self.ones = ones
+         fused: UnsafeMutablePointer<Float>) {
+        biasGradient = BiasGradient(pool: pool)
         self.input = input
         self.outputs = outputs
         self.weights = weights
@@ -63,7 +62,7 @@ final class FusedDenseOp: GradientAssigning {
         guard !weights[0].frozen else { return }
         product(transA: true, m: total, n: i, k: batch, fused, lda: total, input.data, ldb: i, beta: 1,
                 weights[0].grad, ldc: i)
-        product(m: 1, n: total, k: batch, ones, lda: batch, fused, ldb: total, beta: 1, biases[0].grad, ldc: total)
+        biasGradient(rows: batch, columns: total, output: fused, gradient: fused, bias: biases[0].grad, relu: false)
     }
 
     func flops(batch: Int) -> Double {
@@ -85,7 +84,7 @@ extension PlanBuilder {
         let biases = units.indices.map { t in parameter("\(names[t]).bias", [units[t]], .constant(0)) }
         let outputs = units.map { tensor([$0]) }
         add(FusedDenseOp(pool: pool, input: input, outputs: outputs, weights: weights, biases: biases,
-                         fused: scratch(maxBatch * units.reduce(0, +)), ones: ones(maxBatch)))
+                         fused: scratch(maxBatch * units.reduce(0, +))))
         return outputs
     }
 }
