@@ -11,10 +11,18 @@ import sys
 import time
 
 
-def samples_per_second(command):
+def run(command):
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     print(output, end="", flush=True)
+    return output
+
+
+def samples_per_second(output):
     return {int(b): int(s) for b, s in re.findall(r"batch (\d+): (\d+) samples/s", output)}
+
+
+def peak_shares(output):
+    return {int(b): int(s) for b, s in re.findall(r"batch (\d+): .*?(\d+)% of sgemm peak", output)}
 
 
 def main():
@@ -28,12 +36,13 @@ def main():
     args = parser.parse_args()
     rows = []
     common = ["--threads", args.threads, "--repeats", args.repeats]
-    ours = samples_per_second([args.flowtrain, "bench", "bench/mlp.yaml", "--batch", args.batches] + common)
-    theirs = samples_per_second([args.python, "bench/torch_bench.py", "--batch", args.batches] + common)
+    output = run([args.flowtrain, "bench", "bench/mlp.yaml", "--batch", args.batches] + common)
+    ours, shares = samples_per_second(output), peak_shares(output)
+    theirs = samples_per_second(run([args.python, "bench/torch_bench.py", "--batch", args.batches] + common))
     for batch in sorted(ours):
         rows.append((f"MLP, batch {batch}", ours[batch], theirs.get(batch, 0), "samples/s"))
-    ours = samples_per_second([args.flowtrain, "bench", "flows/security.yaml", "--batch", "64"] + common)
-    theirs = samples_per_second([args.python, "bench/torch_security.py", "--batch", "64"] + common)
+    ours = samples_per_second(run([args.flowtrain, "bench", "flows/security.yaml", "--batch", "64"] + common))
+    theirs = samples_per_second(run([args.python, "bench/torch_security.py", "--batch", "64"] + common))
     rows.append(("security network, batch 64", ours[64], theirs.get(64, 0), "samples/s"))
     if args.train:
         start = time.perf_counter()
@@ -52,6 +61,8 @@ def main():
         else:
             ratio = a / b if b else float("nan")
             print(f"{name:<48} {a:>12} {b:>12} {ratio:>6.2f}×")
+    for batch in sorted(shares):
+        print(f"flowtrain's share of the sgemm peak, MLP batch {batch}: {shares[batch]}%")
 
 
 if __name__ == "__main__":
