@@ -6,6 +6,7 @@ bench/torch_train_security.py. Each figure is the median of the repetitions each
 in wall time)."""
 import argparse
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -45,6 +46,7 @@ def main():
     theirs = samples_per_second(run([args.python, "bench/torch_security.py", "--batch", "64"] + common))
     rows.append(("security network, batch 64", ours[64], theirs.get(64, 0), "samples/s"))
     if args.train:
+        shutil.rmtree(".build-torch/security-run", ignore_errors=True)
         start = time.perf_counter()
         subprocess.run([args.flowtrain, "train", "flows/security.yaml", "--threads", args.threads,
                         "--run-dir", ".build-torch/security-run"], check=True)

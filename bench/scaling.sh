@@ -18,6 +18,7 @@ echo "== orders: one epoch against rows (2 threads)"
 for rows in 10000 100000 1000000; do
   [ -f $out/orders-$rows/orders.csv ] || $flowtrain datasets orders --out $out/orders-$rows --n $rows > /dev/null
   sed "s#../datasets/orders/orders.csv#$PWD/$out/orders-$rows/orders.csv#" flows/orders.yaml > $out/orders-$rows.yaml
+  rm -rf $out/run-$rows
   start=$(date +%s.%N)
   /usr/bin/time -f "%M" -o $out/rss-$rows $flowtrain train $out/orders-$rows.yaml --epochs 1 --threads 2 \
     --run-dir $out/run-$rows 2> $out/train-$rows.log > /dev/null

@@ -71,6 +71,26 @@ public final class Plan {
         for op in ops { (op as? SeededOp)?.reseed(planSeed: seed) }
     }
 
+    /// The states of the ops' own generators (dropout masks), in op order: with the parameters,
+    /// the running statistics and the optimiser's state, what a resumed run needs to continue
+    /// exactly as an uninterrupted one.
+    public var generatorStates: [[UInt64]] {
+        get { ops.compactMap { ($0 as? SeededOp)?.random.state } }
+        set {
+            var states = newValue.makeIterator()
+            for case let op as SeededOp in ops {
+                if let state = states.next(), let random = Random(state: state) { op.random = random }
+            }
+        }
+    }
+
+    /// The first parameter whose gradient holds a NaN or an infinity, if any (after backward).
+    public func parameterWithNonFiniteGradient() -> Parameter? {
+        parameters.first { p in
+            (0..<p.count).contains { !p.grad[$0].isFinite }
+        }
+    }
+
     /// Σ weight × loss of the last forward pass.
     public var totalLoss: Float {
         losses.reduce(0) { $0 + $1.weight * $1.loss }

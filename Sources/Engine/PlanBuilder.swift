@@ -138,4 +138,6 @@ public final class PlanBuilder {
 /// the op's stream number (`PlanBuilder.nextOpSeed`), so streams differ between ops.
 protocol SeededOp: Op {
     func reseed(planSeed: UInt64)
+    /// The op's generator, saved and restored with a checkpoint.
+    var random: Random { get set }
 }

@@ -3,6 +3,15 @@
 public struct Random: RandomNumberGenerator, Sendable {
     private var s: (UInt64, UInt64, UInt64, UInt64)
 
+    /// The generator's whole state, to save with a checkpoint and restore with `init(state:)`.
+    public var state: [UInt64] { [s.0, s.1, s.2, s.3] }
+
+    /// A generator continuing from a saved `state` (four words).
+    public init?(state: [UInt64]) {
+        guard state.count == 4, state.contains(where: { $0 != 0 }) else { return nil }
+        s = (state[0], state[1], state[2], state[3])
+    }
+
     public init(seed: UInt64) {
         var x = seed
         func splitMix() -> UInt64 {

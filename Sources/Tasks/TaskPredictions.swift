@@ -24,6 +24,14 @@ public struct TaskPredictions {
         thresholds = decoder.thresholds
     }
 
+    /// What has been collected so far: saved with a checkpoint taken within an epoch.
+    public var collected: (scores: [Float], labels: [Float], counted: [Bool]) { (scores, labels, counted) }
+
+    /// Continues from what a checkpoint saved.
+    public mutating func restore(scores: [Float], labels: [Float], counted: [Bool]) {
+        (self.scores, self.labels, self.counted) = (scores, labels, counted)
+    }
+
     /// Adds one batch: logits and targets as the task's tensors hold them, for the split rows
     /// `rows` (in batch order); `counts` says, per split row, whether the task counts there.
     public mutating func add(logits: UnsafeBufferPointer<Float>, targets: UnsafeBufferPointer<Float>,

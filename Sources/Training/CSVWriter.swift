@@ -10,6 +10,11 @@ public struct CSVWriter {
         append(header)
     }
 
+    /// Continues `text` written by a writer before (a resumed run's `metrics.csv`).
+    public init(continuing text: String) {
+        self.text = text
+    }
+
     public mutating func append(_ fields: [String]) {
         text += fields.map(Self.escape).joined(separator: ",")
         text += "\n"

@@ -31,19 +31,76 @@ public struct RunDirectory: Sendable {
 
     public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
 
-    /// Writes `data` to `name` through a temporary file and a rename; with `createDirectory`,
-    /// the directories in `name` (`plots/…`) are made first.
+    /// Writes `data` to `name` durably: a temporary file, fsync, rename over the target, fsync
+    /// of the directory, so that a run killed at any moment (or a machine losing power) leaves
+    /// the old file or the new one, never a part. With `createDirectory`, the directories in
+    /// `name` (`plots/…`) are made first.
     public func write(_ name: String, _ data: Data, createDirectory: Bool = false) throws(DataError) {
         let target = url.appendingPathComponent(name)
-        do {
-            if createDirectory {
+        if createDirectory {
+            do {
                 try FileManager.default.createDirectory(at: target.deletingLastPathComponent(),
                                                         withIntermediateDirectories: true)
+            } catch {
+                throw DataError(file: path(name), message: "cannot be written: \(error.localizedDescription)")
             }
-            try data.write(to: target, options: .atomic)
-        } catch {
-            throw DataError(file: path(name), message: "cannot be written: \(error.localizedDescription)")
         }
+        let directory = target.deletingLastPathComponent().path
+        let temporary = "\(directory)/.\(target.lastPathComponent).\(String(UInt64.random(in: .min ... .max), radix: 16)).tmp"
+        func fail(_ what: String) -> DataError {
+            DataError(file: target.path, message: "cannot be written (\(what): \(String(cString: strerror(errno))))")
+        }
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw fail("creating a temporary file") }
+        let written = data.withUnsafeBytes { bytes -> Bool in
+            var done = 0
+            while done < bytes.count {
+                let n = Foundation.write(fd, bytes.baseAddress! + done, bytes.count - done)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return false }
+                done += n
+            }
+            return true
+        }
+        guard written, fsync(fd) == 0 else {
+            let error = fail("writing")
+            close(fd)
+            unlink(temporary)
+            throw error
+        }
+        guard close(fd) == 0, rename(temporary, target.path) == 0 else {
+            let error = fail("renaming into place")
+            unlink(temporary)
+            throw error
+        }
+        let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard directoryFD >= 0 else { throw fail("opening the directory to sync it") }
+        defer { close(directoryFD) }
+        guard fsync(directoryFD) == 0 else { throw fail("syncing the directory") }
+    }
+
+    /// Whether the directory holds a run already (its `flow.yaml`).
+    public var holdsRun: Bool { FileManager.default.fileExists(atPath: path("flow.yaml")) }
+
+    /// Takes the directory for one training: an exclusive `flock` on `.lock`, which the kernel
+    /// releases when the process ends however it ends (a killed run never leaves it stuck).
+    /// The lock lasts as long as the process.
+    public func lock() throws(DataError) {
+        let lockPath = path(".lock")
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw DataError(file: lockPath, message: "cannot be created: \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            var buffer = [UInt8](repeating: 0, count: 32)
+            let n = read(fd, &buffer, buffer.count)
+            let holder = String(decoding: buffer.prefix(max(n, 0)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            close(fd)
+            throw DataError(file: url.path, message: "is in use by another training"
+                            + (holder.isEmpty ? "" : " (process \(holder))") + "; wait for it to end or choose another --run-dir")
+        }
+        let pid = Array("\(getpid())\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = pwrite(fd, pid, pid.count, 0)
+        // The descriptor stays open (and locked) until the process exits.
     }
 }
 

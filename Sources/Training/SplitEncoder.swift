@@ -97,10 +97,7 @@ public struct SplitEncoder {
                     values.append(value)
                 } else if train.string(row: row, column: column).trimmingCharacters(in: .whitespaces).isEmpty {
                     hadMissing = true
-                } else {
-                    throw DataError(file: train.file, line: train.line(ofRow: row), column: name,
-                                    message: "'\(train.string(row: row, column: column))' is not a finite number")
-                }
+                }  // anything else is reported, with the split's other problems, when it is encoded
             }
             if hadMissing, missing == .mean { stats.indicators.append(name) }
             let mean = values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
@@ -134,18 +131,20 @@ public struct SplitEncoder {
     /// Encodes `rows` of `table` as split `name`.
     func encode(_ name: String, _ table: CSVTable, rows: [Int],
                 labels: LabelColumns = .required) throws(DataError) -> EncodedSplit {
+        var problems = DataProblems()
         var inputs: [String: EncodedInput] = [:]
         for input in flow.inputs.map(\.input) {
-            inputs[input.name] = try encodeInput(input, table, rows)
+            inputs[input.name] = try encodeInput(input, table, rows, &problems)
         }
         // Labels: the value preconditions read (binary 0/1, class index) and the targets.
         var values: [[Float?]] = []
         var targets: [[Float]] = []
         for task in flow.tasks {
-            let (taskValues, taskTargets) = try encodeLabels(task, table, rows, labels)
+            let (taskValues, taskTargets) = try encodeLabels(task, table, rows, labels, &problems)
             values.append(taskValues)
             targets.append(taskTargets)
         }
+        try problems.check()
         let counts = PreconditionMask(tasks: flow.tasks, classes: statistics.facts.classes)
             .counts(rows: rows.count) { values[$0][$1] }
         let masks = zip(flow.tasks, counts).map { task, counted -> [Float] in
@@ -156,7 +155,9 @@ public struct SplitEncoder {
                             present: values.map { $0.map { $0 != nil } })
     }
 
-    private func encodeInput(_ input: Input, _ table: CSVTable, _ rows: [Int]) throws(DataError) -> EncodedInput {
+    /// Encodes one input; problems in its fields are added to `problems` and read as zero.
+    private func encodeInput(_ input: Input, _ table: CSVTable, _ rows: [Int],
+                             _ problems: inout DataProblems) throws(DataError) -> EncodedInput {
         switch input.kind {
         case .numeric(_, _, let missing):
             let stats = statistics.numeric[input.name]!
@@ -173,15 +174,17 @@ public struct SplitEncoder {
                         case .mean: value = stats.means[c]
                         case .zero: value = 0
                         case .error:
-                            throw DataError(file: table.file, line: table.line(ofRow: row), column: stats.columns[c],
-                                            message: "is empty, and input '\(input.name)' says missing: error")
+                            problems.add(DataError(table, row: row, column: column,
+                                                   message: "is empty, and input '\(input.name)' says missing: error"))
+                            value = 0
                         }
                         if let indicator = stats.indicators.firstIndex(of: stats.columns[c]) {
                             values[r * width + stats.columns.count + indicator] = 1
                         }
                     } else {
-                        throw DataError(file: table.file, line: table.line(ofRow: row), column: stats.columns[c],
-                                        message: "'\(table.string(row: row, column: column))' is not a finite number")
+                        problems.add(DataError(table, row: row, column: column,
+                                               message: "'\(table.string(row: row, column: column))' is not a finite number"))
+                        value = 0
                     }
                     values[r * width + c] = (value - stats.offsets[c]) / stats.scales[c]
                 }
@@ -210,13 +213,14 @@ public struct SplitEncoder {
             }
             return .floats(values, sampleSize: maxLength)
         case let .image(height, width, channels, resize):
-            return try decodeImages(input, table, rows, height: height, width: width, channels: channels, resize: resize)
+            return try decodeImages(input, table, rows, height: height, width: width, channels: channels, resize: resize,
+                                    &problems)
         }
     }
 
     /// Decodes every image once, in parallel, and keeps its bytes.
     private func decodeImages(_ input: Input, _ table: CSVTable, _ rows: [Int], height: Int, width: Int,
-                              channels: Int, resize: Bool) throws(DataError) -> EncodedInput {
+                              channels: Int, resize: Bool, _ problems: inout DataProblems) throws(DataError) -> EncodedInput {
         let column = try columnIndex(table, input.column)
         let directory = URL(fileURLWithPath: table.file).deletingLastPathComponent()
         let size = height * width * channels
@@ -232,25 +236,25 @@ public struct SplitEncoder {
                 var image = try PNGImage.read(path: path, channels: channels)
                 if image.width != width || image.height != height {
                     guard resize else {
-                        failures.add(r, DataError(file: table.file, line: table.line(ofRow: row), column: input.column,
-                                                  message: "image \(name) is \(image.width)×\(image.height), input '\(input.name)' "
-                                                      + "expects \(width)×\(height) (or add resize: true)"))
+                        failures.add(DataError(table, row: row, column: column,
+                                               message: "image \(name) is \(image.width)×\(image.height), input '\(input.name)' "
+                                                   + "expects \(width)×\(height) (or add resize: true)"))
                         return
                     }
                     image = image.resized(width: width, height: height)
                 }
                 _ = UnsafeMutableBufferPointer(rebasing: pixels[(r * size)..<((r + 1) * size)]).initialize(from: image.pixels)
             } catch {
-                failures.add(r, DataError(file: table.file, line: table.line(ofRow: row), column: input.column,
-                                          message: error.description))
+                failures.add(DataError(table, row: row, column: column, message: error.description))
             }
         }
-        if let first = failures.first { throw first }
+        for failure in failures.all { problems.add(failure) }
         return .bytes(Array(pixels), sampleSize: size)
     }
 
-    private func encodeLabels(_ task: ResolvedTask, _ table: CSVTable, _ rows: [Int],
-                              _ labels: LabelColumns) throws(DataError) -> ([Float?], [Float]) {
+    /// A task's labels; a label that cannot be read is added to `problems` and counts as missing.
+    private func encodeLabels(_ task: ResolvedTask, _ table: CSVTable, _ rows: [Int], _ labels: LabelColumns,
+                              _ problems: inout DataProblems) throws(DataError) -> ([Float?], [Float]) {
         let path = task.path.description
         let classes = statistics.classes[path] ?? []
         if labels == .ignored || (labels == .optional && table.column(path) == nil) {
@@ -263,38 +267,49 @@ public struct SplitEncoder {
         let classIndex = Dictionary(classes.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         for row in rows {
             let text = table.string(row: row, column: column)
-            func fail(_ message: String) -> DataError {
-                DataError(file: table.file, line: table.line(ofRow: row), column: path, message: message)
+            let width = task.spec.type == .multilabel ? classes.count : 1
+            func fail(_ message: String) {
+                problems.add(DataError(table, row: row, column: column, message: message))
+                values.append(nil)
+                targets += [Float](repeating: 0, count: width)
             }
             guard !markers.contains(text) else {
                 values.append(nil)
-                targets += [Float](repeating: 0, count: task.spec.type == .multilabel ? classes.count : 1)
+                targets += [Float](repeating: 0, count: width)
                 continue
             }
             switch task.spec.type {
             case .binary:
                 guard let value = Labels.binary(text) else {
-                    throw fail("'\(text)' is not a binary label; write 1/0, true/false or yes/no")
+                    fail("'\(text)' is not a binary label; write 1/0, true/false or yes/no")
+                    continue
                 }
                 values.append(value)
                 targets.append(value)
             case .classification:
                 guard let index = classIndex[text] else {
-                    throw fail("class '\(text)' is not among \(task.spec.classes == nil ? "the training split's" : "the listed") classes")
+                    let hint = Suggestion.hint(for: text, among: classes).map { " (\($0))" } ?? ""
+                    fail("class '\(text)' is not among \(task.spec.classes == nil ? "the training split's" : "the listed") classes"
+                         + hint)
+                    continue
                 }
                 values.append(Float(index))
                 targets.append(Float(index))
             case .multilabel:
                 var row = [Float](repeating: 0, count: classes.count)
-                for name in Labels.multilabel(text) {
-                    guard let index = classIndex[name] else { throw fail("label '\(name)' is not among the labels") }
-                    row[index] = 1
+                let names = Labels.multilabel(text)
+                if let unknown = names.first(where: { classIndex[$0] == nil }) {
+                    let hint = Suggestion.hint(for: unknown, among: classes).map { " (\($0))" } ?? ""
+                    fail("label '\(unknown)' is not among the labels" + hint)
+                    continue
                 }
+                for name in names { row[classIndex[name]!] = 1 }
                 values.append(1)
                 targets += row
             case .boundedRegression, .regression:
                 guard let number = table.number(row: row, column: column) else {
-                    throw fail("'\(text)' is not a number")
+                    fail("'\(text)' is not a finite number")
+                    continue
                 }
                 values.append(Float(number))
                 if task.spec.type == .boundedRegression {
@@ -304,23 +319,24 @@ public struct SplitEncoder {
                     targets.append(Float((number - standard.mean) / standard.deviation))
                 }
             case .tokenClassification:
-                throw fail("token_classification trains with sequence layers, which come in a later version")
+                throw DataError(table, row: row, column: column,
+                                message: "token_classification trains with sequence layers, which come in a later version")
             }
         }
         return (values, targets)
     }
 }
 
-/// Problems found by parallel workers, reported in row order.
+/// Problems found by parallel workers (`DataProblems` puts them in file order).
 private final class FailureList: @unchecked Sendable {
     private let lock = NSLock()
-    private var failures: [(Int, DataError)] = []
+    private var failures: [DataError] = []
 
-    func add(_ row: Int, _ error: DataError) {
+    func add(_ error: DataError) {
         lock.lock()
-        failures.append((row, error))
+        failures.append(error)
         lock.unlock()
     }
 
-    var first: DataError? { failures.min { $0.0 < $1.0 }?.1 }
+    var all: [DataError] { failures }
 }

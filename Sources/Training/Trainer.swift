@@ -4,30 +4,50 @@ import Foundation
 import Tasks
 
 /// Trains a resolved flow on its data and writes the run directory: per epoch a pass over the
-/// shuffled training rows, a validation pass, `metrics.csv` and TensorBoard scalars, the best
-/// and the last weights, and `state.json`.
+/// shuffled training rows, a validation pass, the best and the last weights, a checkpoint,
+/// `metrics.csv` and TensorBoard scalars, and `state.json`.
+///
+/// Everything random is a function of the seed and the position in the run (each epoch's
+/// order comes from a generator seeded by the epoch; dropout's generators are checkpointed), so
+/// a run resumed from its checkpoint continues exactly as if it had never stopped.
 public struct Trainer {
     public let flow: ResolvedFlow
     public let data: TrainingData
     public let run: RunDirectory
     public let epochs: Int
     public let seed: Int
+    /// `flow.yaml` as written for this run: a checkpoint records it.
+    public let flowText: String
+    /// Where to continue from (`train --resume`).
+    public let checkpoint: Checkpoint?
+    /// Asked after every step: true stops the run at the end of that step, with a checkpoint.
+    public let shouldStop: () -> Bool
     /// Called with one line per epoch, and (when `live` is set) with progress within it.
     public let report: (String, _ live: Bool) -> Void
 
-    public init(flow: ResolvedFlow, data: TrainingData, run: RunDirectory, epochs: Int, seed: Int,
+    public init(flow: ResolvedFlow, data: TrainingData, run: RunDirectory, epochs: Int, seed: Int, flowText: String,
+                checkpoint: Checkpoint? = nil, shouldStop: @escaping () -> Bool = { false },
                 report: @escaping (String, Bool) -> Void) {
         self.flow = flow
         self.data = data
         self.run = run
         self.epochs = epochs
         self.seed = seed
+        self.flowText = flowText
+        self.checkpoint = checkpoint
+        self.shouldStop = shouldStop
         self.report = report
     }
 
-    /// Runs every epoch; returns the validation (or training) metrics of the best epoch.
-    @discardableResult
-    public func train() throws(DataError) -> [String: [Metric]] {
+    /// How a call to `train` ended.
+    public enum Outcome: Equatable, Sendable {
+        case finished
+        /// Stopped by `shouldStop` with a checkpoint: `batches` of epoch `epoch` are done.
+        case interrupted(epoch: Int, batches: Int)
+    }
+
+    /// Runs every epoch (from the checkpoint's position, when there is one).
+    public func train() throws(DataError) -> Outcome {
         let settings = flow.flow.training
         let batchSize = min(settings.batchSize, data.train.rows)
         let model = ModelCompiler.compile(flow, facts: data.statistics.facts, maxBatch: batchSize, seed: UInt64(seed))
@@ -39,35 +59,42 @@ public struct Trainer {
         // Full batches only: the last, partial one rejoins the shuffle next epoch.
         let stepsPerEpoch = max(1, data.train.rows / batchSize)
         var log = MetricsLog(run: run)
-        try log.open()
-        var random = Random(seed: UInt64(seed) &+ 0x5EED)
-        var order = Array(0..<data.train.rows)
-        var best = (epoch: 0, loss: Double.infinity, metrics: [String: [Metric]]())
+        var best = (epoch: 0, loss: Double.infinity)
+        var resumeAt = (epoch: 1, step: 0)
+        if let checkpoint {
+            try checkpoint.restore(plan: model.plan, optimizer: optimizer)
+            try log.open(continuing: checkpoint.metrics)
+            best = (checkpoint.bestEpoch, checkpoint.bestLoss)
+            resumeAt = (checkpoint.epoch + 1, checkpoint.step)
+        } else {
+            try log.open()
+        }
+        guard resumeAt.epoch <= epochs else { return .finished }
 
-        for epoch in 1...epochs {
+        for epoch in resumeAt.epoch...epochs {
             let started = Date()
-            switch settings.sampling {
-            case .shuffle:
-                for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(random.next() % UInt64(i + 1))) }
-            case .balanced:
-                order = BalancedSampler.draw(data.train, count: data.train.rows, random: &random)
-            }
+            let order = Self.order(of: data.train, epoch: epoch, seed: seed, sampling: settings.sampling)
+            let firstStep = epoch == resumeAt.epoch ? resumeAt.step : 0
             var trainLoss = 0.0, seen = 0
             // Training metrics come from the training passes themselves (as Keras reports them),
             // not from a second pass over the training split.
             var predictions = model.tasks.map { TaskPredictions($0.decoder(data.statistics)) }
             var taskLosses = [(loss: Double, count: Int)](repeating: (0, 0), count: model.tasks.count)
+            if firstStep > 0, let checkpoint {
+                (trainLoss, seen, taskLosses) = (checkpoint.trainLoss, checkpoint.seen, checkpoint.taskLosses)
+                for (t, p) in checkpoint.predictions { predictions[t].restore(scores: p.scores, labels: p.labels, counted: p.counted) }
+            }
+            let seenBefore = seen  // rows of this epoch trained before a resume: not in this session's speed
             func batchRows(_ s: Int) -> ArraySlice<Int> { order[(s * batchSize)..<min((s + 1) * batchSize, order.count)] }
-            prefetcher.start(batchRows(0))
-            for s in 0..<stepsPerEpoch {
+            prefetcher.start(batchRows(firstStep))
+            for s in firstStep..<stepsPerEpoch {
                 let rows = batchRows(s)
                 _ = prefetcher.install()
                 if s + 1 < stepsPerEpoch { prefetcher.start(batchRows(s + 1)) }  // prepared while this step runs
                 step.run(batch: rows.count, learningRate: schedule.rate(epoch: epoch - 1, step: s, stepsPerEpoch: stepsPerEpoch))
                 let loss = Double(model.plan.totalLoss)
-                guard loss.isFinite else {
-                    throw DataError(file: run.path("metrics.csv"),
-                                    message: "training diverged: the loss is \(loss) at epoch \(epoch), batch \(s + 1)")
+                if let problem = divergence(model, optimizer, loss: loss) {
+                    throw DataError(file: run.url.path, message: "training diverged at epoch \(epoch), batch \(s + 1): \(problem)")
                 }
                 trainLoss += loss * Double(rows.count)
                 seen += rows.count
@@ -78,8 +105,16 @@ public struct Trainer {
                                        targets: UnsafeBufferPointer(task.targets.values(batch: rows.count)),
                                        rows: rows, counts: data.train.counts[t])
                 }
+                if s + 1 < stepsPerEpoch, shouldStop() {
+                    var checkpoint = Checkpoint(epoch: epoch - 1, step: s + 1, epochs: epochs, seed: seed,
+                                                bestEpoch: best.epoch, bestLoss: best.loss, metrics: log.text, flow: flowText)
+                    (checkpoint.trainLoss, checkpoint.seen, checkpoint.taskLosses) = (trainLoss, seen, taskLosses)
+                    for (t, p) in predictions.enumerated() { checkpoint.predictions[t] = p.collected }
+                    try checkpoint.save(plan: model.plan, optimizer: optimizer, in: run)
+                    return .interrupted(epoch: epoch, batches: s + 1)
+                }
                 if s % 20 == 0 {
-                    let rate = Double(seen) / Date().timeIntervalSince(started)
+                    let rate = Double(seen - seenBefore) / Date().timeIntervalSince(started)
                     let remaining = Double((epochs - epoch) * data.train.rows + data.train.rows - seen) / max(rate, 1)
                     report("epoch \(epoch)/\(epochs)  batch \(s + 1)/\(stepsPerEpoch)  loss \(format(loss))  "
                            + "\(Int(rate)) samples/s  ETA \(Self.duration(remaining))", true)
@@ -88,28 +123,61 @@ public struct Trainer {
             let trainResult = SplitEvaluation(
                 losses: taskLosses.map { ($0.count == 0 ? 0 : $0.loss / Double($0.count), $0.count) },
                 metrics: predictions.map { $0.metrics() })
-            try log.add(epoch: epoch, split: "train", model.tasks, trainResult)
+            log.add(epoch: epoch, split: "train", model.tasks, trainResult)
             var selection = trainResult
             if let valid = data.valid, valid.rows > 0 {
                 selection = SplitEvaluation.run(model, valid, statistics: data.statistics, batchSize: batchSize)
-                try log.add(epoch: epoch, split: "valid", model.tasks, selection)
+                log.add(epoch: epoch, split: "valid", model.tasks, selection)
             }
-            try log.flush()
             let selectionLoss = zip(model.tasks, selection.losses).reduce(0.0) { $0 + $1.0.task.spec.weight * $1.1.loss }
+            // The weights first, then the checkpoint that refers to them; metrics.csv, the event
+            // file and state.json after it, since a resumed run rewrites them from the checkpoint.
             try save(model.plan, "model-last.safetensors", epoch: epoch)
             if selectionLoss < best.loss {
-                best = (epoch, selectionLoss, Dictionary(uniqueKeysWithValues: zip(model.tasks.map(\.task.path.description),
-                                                                                 selection.metrics)))
+                best = (epoch, selectionLoss)
                 try save(model.plan, "model.safetensors", epoch: epoch)
             }
+            try Checkpoint(epoch: epoch, step: 0, epochs: epochs, seed: seed, bestEpoch: best.epoch, bestLoss: best.loss,
+                           metrics: log.text, flow: flowText)
+                .save(plan: model.plan, optimizer: optimizer, in: run)
+            try log.flush()
             try writeState(epochsDone: epoch, bestEpoch: best.epoch, steps: optimizer.steps)
             let seconds = Date().timeIntervalSince(started)
             report("epoch \(epoch)/\(epochs)  train loss \(format(trainLoss / Double(max(seen, 1))))  "
                    + "\(data.valid == nil ? "" : "valid loss \(format(selectionLoss))  ")"
-                   + "\(Int(Double(seen) / seconds)) samples/s  \(String(format: "%.1f", seconds)) s"
+                   + "\(Int(Double(seen - seenBefore) / seconds)) samples/s  \(String(format: "%.1f", seconds)) s"
                    + (best.epoch == epoch ? "  (best)" : ""), false)
+            if epoch < epochs, shouldStop() { return .interrupted(epoch: epoch + 1, batches: 0) }
         }
-        return best.metrics
+        return .finished
+    }
+
+    /// The training rows of `epoch` in the order they are drawn: a shuffle (or a balanced
+    /// draw) from a generator seeded by the run's seed and the epoch alone.
+    static func order(of split: EncodedSplit, epoch: Int, seed: Int, sampling: Sampling) -> [Int] {
+        var random = Random(seed: (UInt64(bitPattern: Int64(seed)) &+ 0x5EED) ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15))
+        switch sampling {
+        case .shuffle:
+            var order = Array(0..<split.rows)
+            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(random.next() % UInt64(i + 1))) }
+            return order
+        case .balanced:
+            return BalancedSampler.draw(split, count: split.rows, random: &random)
+        }
+    }
+
+    /// Why the last step cannot be trusted, if it cannot: a task's loss or a gradient that is
+    /// not finite.
+    private func divergence(_ model: CompiledModel, _ optimizer: any Optimizer, loss: Double) -> String? {
+        if let task = model.tasks.first(where: { !$0.loss.loss.isFinite }) {
+            return "the loss of task '\(task.task.path)' is \(task.loss.loss)"
+        }
+        if !loss.isFinite { return "the total loss is \(loss)" }
+        if !optimizer.gradientsWereFinite {
+            let name = model.plan.parameterWithNonFiniteGradient()?.name ?? "a parameter"
+            return "the gradient of '\(name)' is not finite"
+        }
+        return nil
     }
 
     private func save(_ plan: Plan, _ name: String, epoch: Int) throws(DataError) {
@@ -143,19 +211,54 @@ public struct Trainer {
 
 /// `metrics.csv` and the TensorBoard event file, written together after every epoch.
 struct MetricsLog {
+    static let header = ["epoch", "split", "task_path", "metric_name", "value", "num_samples"]
     let run: RunDirectory
-    private var csv = CSVWriter(header: ["epoch", "split", "task_path", "metric_name", "value", "num_samples"])
+    private var csv = CSVWriter(header: MetricsLog.header)
     private var events: TensorBoardEventWriter?
 
     init(run: RunDirectory) { self.run = run }
 
+    /// `metrics.csv` as it stands.
+    var text: String { csv.text }
+
     mutating func open() throws(DataError) {
+        try startEvents()
+    }
+
+    /// Continues from `metrics.csv` as a checkpoint saved it: rows written after the checkpoint
+    /// are dropped, and the event file is written anew from these rows, so that every epoch
+    /// appears once in both.
+    mutating func open(continuing text: String) throws(DataError) {
+        csv = CSVWriter(continuing: text)
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: run.url.path)) ?? []
+        for name in files where name.hasPrefix("events.out.tfevents.") { try? FileManager.default.removeItem(atPath: run.path(name)) }
+        try startEvents()
+        let table: CSVTable
+        do { table = try CSVTable.parse(Array(text.utf8), file: run.path("checkpoint.safetensors")) } catch {
+            throw DataError(file: error.file, message: "its metrics cannot be read: \(error.message)")
+        }
+        var epoch = 0
+        var scalars: [(tag: String, value: Float)] = []
+        for row in 0..<table.rowCount {
+            let rowEpoch = Int(table.string(row: row, column: 0)) ?? 0
+            if rowEpoch != epoch, !scalars.isEmpty {
+                events?.addScalars(scalars, step: epoch, wallTime: Date().timeIntervalSince1970)
+                scalars = []
+            }
+            epoch = rowEpoch
+            let tag = "\(table.string(row: row, column: 2))/\(table.string(row: row, column: 3))/\(table.string(row: row, column: 1))"
+            scalars.append((tag, Float(table.number(row: row, column: 4) ?? .nan)))
+        }
+        if !scalars.isEmpty { events?.addScalars(scalars, step: epoch, wallTime: Date().timeIntervalSince1970) }
+    }
+
+    private mutating func startEvents() throws(DataError) {
         do { events = try TensorBoardEventWriter(directory: run.url) } catch {
             throw DataError(file: run.url.path, message: "cannot start a TensorBoard event file: \(error)")
         }
     }
 
-    mutating func add(epoch: Int, split: String, _ tasks: [CompiledTask], _ result: SplitEvaluation) throws(DataError) {
+    mutating func add(epoch: Int, split: String, _ tasks: [CompiledTask], _ result: SplitEvaluation) {
         var scalars: [(tag: String, value: Float)] = []
         for (t, task) in tasks.enumerated() {
             let path = task.task.path.description
@@ -169,9 +272,7 @@ struct MetricsLog {
     }
 
     func flush() throws(DataError) {
-        do { try csv.write(to: run.path("metrics.csv")) } catch {
-            throw DataError(file: run.path("metrics.csv"), message: "cannot be written: \(error.localizedDescription)")
-        }
+        try run.write("metrics.csv", Data(csv.text.utf8))
         do { try events?.flush() } catch { throw DataError(file: run.url.path, message: "\(error)") }
     }
 }

@@ -54,7 +54,7 @@ public struct TrainingData: Sendable {
                                 labels: SplitEncoder.LabelColumns = .optional) throws(DataError) -> EncodedSplit {
         let table: CSVTable
         do { table = try CSVTable.read(path: path) } catch {
-            throw DataError(file: error.file, line: error.line, message: error.message)
+            throw DataError(file: error.file, line: error.line, field: error.field, message: error.message)
         }
         return try SplitEncoder(flow: flow, statistics: statistics)
             .encode("data", table, rows: Array(0..<table.rowCount), labels: labels)
@@ -75,7 +75,7 @@ public struct TrainingData: Sendable {
         }
         func table(_ path: String) throws(DataError) -> CSVTable {
             do { return try CSVTable.read(path: resolve(path)) } catch {
-                throw DataError(file: error.file, line: error.line, message: error.message)
+                throw DataError(file: error.file, line: error.line, field: error.field, message: error.message)
             }
         }
         let data = flow.flow.data

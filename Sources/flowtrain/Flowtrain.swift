@@ -39,4 +39,6 @@ struct Flowtrain: ParsableCommand {
 enum ExitStatus {
     static let runFailed: Int32 = 1
     static let badInput: Int32 = 2
+    /// Stopped by Ctrl-C (128 + SIGINT, as shells report it), with a checkpoint to resume from.
+    static let interrupted: Int32 = 130
 }

@@ -11,10 +11,16 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a flow and write its run directory.",
         discussion: """
-            Reads the flow's data (paths relative to the flow file), trains for the flow's \
-            epochs and writes runs/<flow name>/<time>/ (or --run-dir): flow.yaml, \
-            model.safetensors (the best validation epoch), model-last.safetensors, state.json, \
-            metrics.csv and a TensorBoard event file. See docs/run-directory.md.
+            Reads the flow's data (paths relative to the flow file) and checks all of it before \
+            training (bad input: exit 2, with file:line:field of the first problems). Trains for \
+            the flow's epochs and writes runs/<flow name>/<time>/ (or --run-dir): flow.yaml, \
+            model.safetensors (the best validation epoch), model-last.safetensors, \
+            checkpoint.safetensors, state.json, metrics.csv and a TensorBoard event file. See \
+            docs/run-directory.md.
+
+            A checkpoint is written after every epoch. Ctrl-C finishes the current step, writes \
+            a checkpoint and exits 130; `--resume` continues a stopped or killed run from its \
+            checkpoint and ends exactly as an uninterrupted run would (docs/reliability.md).
             """)
 
     @OptionGroup var options: FlowOptions
@@ -31,7 +37,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Threads (default: the machine's cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Flag(help: "Continue a run in --run-dir that was stopped.")
+    @Flag(help: "Continue the run in --run-dir from its last checkpoint (after Ctrl-C, a kill or a crash).")
     var resume = false
 
     func validate() throws {
@@ -39,44 +45,93 @@ struct TrainCommand: ParsableCommand {
         guard (1...EngineThreads.maximum).contains(threads) else {
             throw ValidationError("--threads must be 1 to \(EngineThreads.maximum)")
         }
-        if resume { throw ValidationError("--resume is not available yet: runs are checkpointed each epoch, resuming comes next") }
+        if resume, runDir == nil { throw ValidationError("--resume needs --run-dir: the run directory to continue") }
     }
 
     func run() throws {
         let flow = try options.load()
         EngineThreads.configure(threads)
+        let trainer: Trainer
         do {
-            try train(flow)
+            trainer = try prepare(flow)
         } catch {
             CommandOutput.error(error.description)
+            Foundation.exit(ExitStatus.badInput)
+        }
+        let outcome: Trainer.Outcome
+        do {
+            Interruption.catchFirstSignal()
+            outcome = try trainer.train()
+            if case .finished = outcome {
+                try RunPlots.writeLearningCurves(trainer.run, tasks: flow.tasks)
+                try ReportPage.write(trainer.run, flow: flow)
+            }
+        } catch {
+            let kept = (try? Checkpoint.read(from: trainer.run)).flatMap { $0 }
+            CommandOutput.error(error.description + (kept.map { "\nthe last checkpoint (epoch \($0.epoch)) is kept" } ?? ""))
             Foundation.exit(ExitStatus.runFailed)
+        }
+        switch outcome {
+        case .finished:
+            print(trainer.run.url.path)
+        case let .interrupted(epoch, batches):
+            CommandOutput.error("stopped at epoch \(epoch), batch \(batches), with a checkpoint; continue with:\n"
+                                + "  flowtrain train \(options.flow) --run-dir \(trainer.run.url.path) --resume")
+            Foundation.exit(ExitStatus.interrupted)
         }
     }
 
-    private func train(_ flow: ResolvedFlow) throws(DataError) {
-        let epochs = self.epochs ?? flow.flow.training.epochs
-        let seed = self.seed ?? flow.flow.training.seed
+    /// Everything before the first step, where a problem is bad input: the data read and checked
+    /// in full, the run directory made and locked, and for `--resume` its checkpoint read.
+    private func prepare(_ flow: ResolvedFlow) throws(DataError) -> Trainer {
         let data = try TrainingData.load(flow)
         let run = try RunDirectory.create(flowName: flow.flow.name, explicit: runDir)
+        try run.lock()
         // The flow as run: every default written out, data paths made absolute.
         let base = URL(fileURLWithPath: data.flowDirectory)
         let written = FlowWriter.yaml(flow.flow) { path in
             path.hasPrefix("/") ? path : base.appendingPathComponent(path).standardizedFileURL.path
         }
+        var checkpoint: Checkpoint?
+        if resume {
+            guard run.holdsRun else {
+                throw DataError(file: run.url.path, message: "holds no run to resume; train without --resume to start one")
+            }
+            let trained = (try? String(contentsOfFile: run.path("flow.yaml"), encoding: .utf8)) ?? ""
+            guard trained == written else {
+                throw DataError(file: run.path("flow.yaml"), message: "differs from \(options.flow): a run resumes with the "
+                                + "flow it was started with; choose another --run-dir for a changed flow")
+            }
+            checkpoint = try Checkpoint.read(from: run)
+            if let checkpoint {
+                if let epochs, epochs != checkpoint.epochs {
+                    throw DataError(file: run.url.path, message: "was started for \(checkpoint.epochs) epochs; "
+                                    + "a resumed run keeps them (drop --epochs)")
+                }
+                if let seed, seed != checkpoint.seed {
+                    throw DataError(file: run.url.path, message: "was started with seed \(checkpoint.seed); a resumed run keeps it")
+                }
+            }
+        } else if run.holdsRun {
+            throw DataError(file: run.url.path, message: "holds a run already; add --resume to continue it, "
+                            + "or choose another --run-dir")
+        }
+        let epochs = checkpoint?.epochs ?? self.epochs ?? flow.flow.training.epochs
+        let seed = checkpoint?.seed ?? self.seed ?? flow.flow.training.seed
         try run.write("flow.yaml", Data(written.utf8))
+        let position = checkpoint.map { c in
+            c.epoch == epochs ? ", complete already" : ", resuming after epoch \(c.epoch)" + (c.step > 0 ? " and \(c.step) batches" : "")
+        } ?? (resume ? ", no checkpoint yet: starting at epoch 1" : "")
         CommandOutput.error("training \(flow.flow.name): \(data.train.rows) training rows, "
-                            + "\(data.valid?.rows ?? 0) validation rows, \(epochs) epochs, writing \(run.url.path)")
+                            + "\(data.valid?.rows ?? 0) validation rows, \(epochs) epochs, writing \(run.url.path)\(position)")
         let live = isatty(FileHandle.standardError.fileDescriptor) == 1
-        let trainer = Trainer(flow: flow, data: data, run: run, epochs: epochs, seed: seed) { line, isLive in
+        return Trainer(flow: flow, data: data, run: run, epochs: epochs, seed: seed, flowText: written, checkpoint: checkpoint,
+                       shouldStop: { Interruption.wasRequested }) { line, isLive in
             if isLive {
                 if live { FileHandle.standardError.write(Data(("\r" + line + "\u{1B}[K").utf8)) }
             } else {
                 FileHandle.standardError.write(Data(((live ? "\r\u{1B}[K" : "") + line + "\n").utf8))
             }
         }
-        try trainer.train()
-        try RunPlots.writeLearningCurves(run, tasks: flow.tasks)
-        try ReportPage.write(run, flow: flow)
-        print(run.url.path)
     }
 }

@@ -60,18 +60,4 @@ struct TrainCommandTests {
         #expect(result.status == 2)
         #expect(result.stderr == "\(FileManager.default.temporaryDirectory.path): is not a flowtrain run: it has no state.json\n")
     }
-
-    @Test func aMissingDataFileExitsOneWithItsPath() throws {
-        let flow = try temporaryFlow("""
-            name: t
-            data: {train: /no/such/train.csv}
-            inputs:
-              x: {type: numeric, columns: [f1]}
-            flow:
-              a: {type: binary}
-            """)
-        let result = try run(["train", flow])
-        #expect(result.status == 1)
-        #expect(result.stderr == "/no/such/train.csv: no such file\n")
-    }
 }

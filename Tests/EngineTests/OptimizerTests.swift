@@ -41,6 +41,26 @@ struct OptimizerTests {
         }
     }
 
+    /// The optimisers notice a NaN or an infinite gradient in their own pass, wherever it is
+    /// in the block, and the plan names the parameter.
+    @Test(arguments: [Float.nan, .infinity, -.infinity])
+    func nonFiniteGradientsAreNoticed(_ bad: Float) {
+        for makeOptimizer in [{ (p: Plan) -> Optimizer in Adam(plan: p) }, { (p: Plan) -> Optimizer in SGD(plan: p, momentum: 0.9) }] {
+            let plan = plan(count: 40_000)  // several blocks of Adam's parallel loop
+            let optimizer = makeOptimizer(plan)
+            for i in 0..<plan.parameterCount { plan.gradients[i] = Float(i % 7) - 3 }
+            optimizer.step(learningRate: 0.1)
+            #expect(optimizer.gradientsWereFinite && plan.parameterWithNonFiniteGradient() == nil)
+            plan.gradients[39_999] = bad
+            optimizer.step(learningRate: 0.1)
+            #expect(!optimizer.gradientsWereFinite)
+            #expect(plan.parameterWithNonFiniteGradient()?.name == "w.weight")
+            plan.gradients[39_999] = Float.greatestFiniteMagnitude
+            optimizer.step(learningRate: 0.1)
+            #expect(optimizer.gradientsWereFinite)
+        }
+    }
+
     @Test func sgdWithMomentumAndNesterov() {
         for (nesterov, expected) in [(false, [0.9, 0.71, 0.439]), (true, [0.81, 0.539, 0.1951])] {
             let p = plan(count: 1)

@@ -11,7 +11,13 @@ public final class Adam: Optimizer, ParallelLoop {
     let beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
     let decoupled: Bool
     let m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
-    public private(set) var steps = 0
+    public var steps = 0
+    public var stateBuffers: [(name: String, values: UnsafeMutablePointer<Float>)] { [("m", m), ("v", v)] }
+    public var gradientsWereFinite: Bool {
+        (0..<plan.pool.threads).allSatisfy { largestExponent[$0] != nonFiniteExponent }
+    }
+    /// Per worker, the largest `exponentBits` of the gradients it read in the last step.
+    private let largestExponent: UnsafeMutablePointer<UInt32>
     private var learningRate: Float = 0, correction1: Float = 1, correction2: Float = 1
     /// Values per item the pool hands out.
     private static let block = 16_384
@@ -27,7 +33,11 @@ public final class Adam: Optimizer, ParallelLoop {
         self.decoupled = decoupled
         m = plan.arena.floats(plan.parameterCount)
         v = plan.arena.floats(plan.parameterCount)
+        largestExponent = .allocate(capacity: plan.pool.threads)
+        largestExponent.initialize(repeating: 0, count: plan.pool.threads)
     }
+
+    deinit { largestExponent.deallocate() }
 
     public func step(learningRate: Float) {
         steps += 1
@@ -35,6 +45,7 @@ public final class Adam: Optimizer, ParallelLoop {
         correction1 = 1 - Float(pow(Double(beta1), Double(steps)))
         correction2 = 1 - Float(pow(Double(beta2), Double(steps)))
         let blocks = (plan.parameterCount + Self.block - 1) / Self.block
+        largestExponent.update(repeating: 0, count: plan.pool.threads)
         plan.pool.parallelFor(blocks, costPerItem: Self.block * 8, self)
     }
 
@@ -45,24 +56,28 @@ public final class Adam: Optimizer, ParallelLoop {
             let from = max(start, parameter.offset), to = min(end, parameter.offset + parameter.count)
             guard from < to else { continue }
             let rate = learningRate * plan.groups[parameter.group].learningRateScale
-            adamUpdate(plan.values + from, plan.gradients + from, m + from, v + from, to - from, rate: rate,
-                       beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, decoupled: decoupled,
-                       correction1: correction1, correction2: correction2)
+            let exponent = adamUpdate(plan.values + from, plan.gradients + from, m + from, v + from, to - from,
+                                      rate: rate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
+                                      decoupled: decoupled, correction1: correction1, correction2: correction2)
+            largestExponent[worker] = max(largestExponent[worker], exponent)
         }
     }
 }
 
 /// One Adam update of `count` values; a plain loop over four arrays that the compiler
-/// vectorises.
+/// vectorises. Returns the largest `exponentBits` of the gradients.
 func adamUpdate(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
                 _ v: UnsafeMutablePointer<Float>, _ count: Int, rate: Float, beta1: Float, beta2: Float,
-                epsilon: Float, weightDecay: Float, decoupled: Bool, correction1: Float, correction2: Float) {
+                epsilon: Float, weightDecay: Float, decoupled: Bool, correction1: Float,
+                correction2: Float) -> UInt32 {
     // Folding the corrections: w −= (rate / c₁) · m / (√v · (1/√c₂) + ε).
     let stepSize = rate / correction1
     let inverseRoot2 = 1 / correction2.squareRoot()
     let shrink = decoupled ? 1 - rate * weightDecay : 1
     let l2 = decoupled ? 0 : weightDecay
+    var largest: UInt32 = 0
     for i in 0..<count {
+        largest = max(largest, exponentBits(g[i]))
         let grad = g[i] + l2 * w[i]
         let mi = beta1 * m[i] + (1 - beta1) * grad
         let vi = beta2 * v[i] + (1 - beta2) * grad * grad
@@ -70,4 +85,5 @@ func adamUpdate(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m
         v[i] = vi
         w[i] = w[i] * shrink - stepSize * mi / (vi.squareRoot() * inverseRoot2 + epsilon)
     }
+    return largest
 }
