@@ -190,7 +190,7 @@ struct FlowResolver {
                 if sink.declaredInputs > 1, !sink.trunkIsBroken {
                     sink.error("\(context): no 'input:' given, and with no trunk there is no default among "
                                + "several inputs", at: node.node.location,
-                               hint: "name one, e.g. 'input: \(inputs[0].input.name)'")
+                               hint: inputs.first.map { "name one, e.g. 'input: \($0.input.name)'" } ?? "name one")
                 }
                 continue
             }
