@@ -4,7 +4,7 @@ PACKAGES := libyaml-dev libopenblas-dev libpng-dev pkg-config
 FLOWTRAIN := .build/release/flowtrain
 FLOWS := $(wildcard flows/*.yaml)
 
-.PHONY: deps build test demo bench bench-scaling bench-torch check-interop check-metrics screenshot clean
+.PHONY: deps build test demo bench bench-scaling bench-torch check-interop check-metrics screenshot fuzz clean
 
 # System libraries, installed only when one is missing.
 deps:
@@ -66,6 +66,15 @@ bench-torch: build $(TORCH_VENV)/bin/python
 # against 10k, 100k and 1M rows. Takes a few minutes; never part of `make test`.
 bench-scaling: build
 	sh bench/scaling.sh $(FLOWTRAIN)
+
+# libFuzzer targets (Fuzz/, a package of its own built with -sanitize=fuzzer,address) for the
+# flow loader, the CSV, PNG and safetensors readers: each runs FUZZ_SECONDS; fails on any crash,
+# timeout or out-of-memory (reproducers in .build-fuzz/artifacts/). Never part of `make test`.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= FuzzFlow FuzzCSV FuzzPNG FuzzSafetensors
+
+fuzz: deps
+	SWIFT=$(SWIFT) sh Fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # Opens a fresh run directory with Python's safetensors and TensorBoard's EventAccumulator
 # (in a throwaway virtualenv). Never part of `make test`.

@@ -12,6 +12,8 @@ let package = Package(
     name: "flowtrain",
     products: [
         .executable(name: "flowtrain", targets: ["flowtrain"]),
+        .library(name: "FlowSpec", targets: ["FlowSpec"]),
+        .library(name: "Training", targets: ["Training"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),

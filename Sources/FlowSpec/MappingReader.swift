@@ -89,7 +89,11 @@ struct MappingReader {
     /// that are valid in a sibling kind of object, to explain why they are refused here.
     /// Keys starting with `ignoringPrefix` are allowed and ignored (`x-` keys hold YAML anchors).
     mutating func finish(elsewhere: [String: String] = [:], ignoringPrefix: String? = nil) {
-        let unknown = pairs.compactMap(\.key.scalar).filter { !read.contains($0) }
+        // Keys under the ignored prefix (`x-…`) are nobody's misspelling: they are never reported
+        // as unknown, so they must not stand in for a missing required key either.
+        let unknown = pairs.compactMap(\.key.scalar).filter { key in
+            !read.contains(key) && !(ignoringPrefix.map { key.hasPrefix($0) } ?? false)
+        }
         for (key, what) in missing {
             // `tpye: binary` is reported once, as an unknown key with "did you mean 'type'?".
             guard !unknown.contains(where: { Suggestion.closest(to: $0, among: [key]) != nil }) else { continue }

@@ -74,10 +74,24 @@ public struct PNGImage: Sendable, Equatable {
         // channels × width samples per row and height × that bytes. The pixel limit above
         // keeps the stride within png_int_32.
         let rowStride = channels * width
-        var pixels = [UInt8](repeating: 0, count: height * rowStride)
+        // Every row holds at least a filter byte and a bit per pixel, and deflate compresses at
+        // most 1032:1: a header claiming more pixels than the file can hold is refused before a
+        // buffer for them is made (a 100-byte file could otherwise cost a gigabyte per read).
+        var status = stat()
+        if fstat(fileno(file), &status) == 0, Int(status.st_size) < height * (1 + width / 8) / 1032 {
+            throw PNGError(path: path, kind: .corrupt, message: "is truncated or corrupt: its header claims "
+                           + "\(width)×\(height) pixels, more than its \(status.st_size) bytes can hold")
+        }
         // Only used when an alpha channel is removed; for gray output libpng takes green.
         var black = png_color(red: 0, green: 0, blue: 0)
-        guard png_image_finish_read(&image, &black, &pixels, Int32(rowStride), nil) != 0 else {
+        var finished = false
+        // Uninitialised: only the pages libpng writes are touched, and all of them are written
+        // when the read succeeds.
+        let pixels = [UInt8](unsafeUninitializedCapacity: height * rowStride) { buffer, count in
+            finished = png_image_finish_read(&image, &black, buffer.baseAddress, Int32(rowStride), nil) != 0
+            count = finished ? buffer.count : 0
+        }
+        guard finished else {
             throw PNGError(path: path, kind: .corrupt, message: "is truncated or corrupt: \(libpngMessage(image))")
         }
         return PNGImage(width: width, height: height, channels: channels, pixels: pixels)

@@ -264,6 +264,18 @@ final class PNGImageTests {
         #expect(error?.kind == .tooLarge)
     }
 
+    /// A header within the pixel limit but far beyond what the file's bytes can decompress to
+    /// (found by the PNG fuzzer: every read of 105 bytes zero-filled a gigabyte) is refused
+    /// before any buffer is made.
+    @Test func headerClaimingMorePixelsThanTheFileCanHold() throws {
+        var png = HandMadePNG.file(width: 1, bitDepth: 8, colorType: HandMadePNG.gray, rows: [[9]])
+        let header = HandMadePNG.bigEndian(16_384) + HandMadePNG.bigEndian(16_384) + [8, HandMadePNG.rgba, 0, 0, 0]
+        png.replaceSubrange(8..<33, with: HandMadePNG.chunk("IHDR", header))
+        let error = #expect(throws: PNGError.self) { try read(png, channels: 4) }
+        #expect(error?.kind == .corrupt)
+        #expect(error?.message == "is truncated or corrupt: its header claims 16384×16384 pixels, more than its \(png.count) bytes can hold")
+    }
+
     @Test func unsupportedChannelCount() throws {
         let file = try save(HandMadePNG.file(width: 1, bitDepth: 8, colorType: HandMadePNG.gray, rows: [[9]]), as: "one.png")
         let error = #expect(throws: PNGError.self) { try PNGImage.read(path: file, channels: 2) }

@@ -1,0 +1,20 @@
+// swift-tools-version:5.4
+// libFuzzer targets for flowtrain's parsers of untrusted input: flow files (YAML, validation,
+// `when:` expressions), CSV, PNG and safetensors. A package of its own so that the main package
+// never builds with the fuzzer runtime; `make fuzz` builds and runs it (see README.md).
+import PackageDescription
+
+let package = Package(
+    name: "flowtrain-fuzz",
+    dependencies: [
+        .package(name: "flowtrain", path: ".."),
+    ],
+    targets: [
+        .executableTarget(name: "FuzzFlow", dependencies: ["FuzzSupport", .product(name: "FlowSpec", package: "flowtrain")]),
+        .executableTarget(name: "FuzzCSV", dependencies: ["FuzzSupport", .product(name: "Training", package: "flowtrain")]),
+        .executableTarget(name: "FuzzPNG", dependencies: ["FuzzSupport", .product(name: "Training", package: "flowtrain")]),
+        .executableTarget(name: "FuzzSafetensors", dependencies: ["FuzzSupport", .product(name: "Training", package: "flowtrain")]),
+        // Scratch files for readers that only take a path; FUZZ_VERBOSE reporting.
+        .target(name: "FuzzSupport"),
+    ]
+)

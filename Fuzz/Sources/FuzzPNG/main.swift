@@ -1,0 +1,23 @@
+// libFuzzer target: PNG decoding through libpng's simplified API as PNGImage.read does it, to
+// gray, RGB or RGBA (chosen by the input's length, so that every seed stays a plain PNG), then
+// a bilinear resize of whatever decoded. A `PNGError` is the expected answer to bad input; a
+// trap, a crash, a sanitizer report, a timeout or running out of memory is a finding.
+import FuzzSupport
+import Training
+
+let scratch = ScratchFile()
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
+    scratch.write(UnsafeRawBufferPointer(start: start, count: count))
+    let channels = [1, 3, 4][count % 3]
+    do {
+        let image = try PNGImage.read(path: scratch.path, channels: channels)
+        precondition(image.channels == channels && image.pixels.count == image.width * image.height * channels)
+        _ = image.resized(width: 3, height: 2)
+        report("\(image.width)×\(image.height), read as \(channels) channels")
+    } catch {
+        report(error.description)
+    }
+    return 0
+}
