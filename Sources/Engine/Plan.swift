@@ -6,6 +6,8 @@
 public final class Plan {
     public let maxBatch: Int
     public let ops: [any Op]
+    /// The ops backward runs, last first: every op but those built without gradients.
+    public let backwardOps: [any Op]
     public let parameters: [Parameter]
     public let groups: [ParameterGroup]
     /// Non-learned state saved with the weights (batchnorm running statistics).
@@ -17,6 +19,9 @@ public final class Plan {
     public let values: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
     public let parameterCount: Int
+    /// Values of the trainable parameters, which come first in the block: what an optimiser
+    /// keeps state for.
+    public let trainableCount: Int
     /// The threads the plan's loops run on (the optimiser's too).
     public let pool: ThreadPool
     /// Bytes of every buffer the plan allocated (activations, gradients, scratch, parameters).
@@ -26,11 +31,14 @@ public final class Plan {
     /// Clears the parameter gradients and the gradients of every tensor that has one.
     private let zeroing: GradientZeroing
 
-    init(assignedGradients: Set<UnsafeMutablePointer<Float>>, maxBatch: Int, pool: ThreadPool, ops: [any Op], parameters: [Parameter], groups: [ParameterGroup],
-         state: [StateTensor], tensors: [Tensor], arena: Arena, values: UnsafeMutablePointer<Float>,
-         gradients: UnsafeMutablePointer<Float>, parameterCount: Int) {
+    init(assignedGradients: Set<UnsafeMutablePointer<Float>>, maxBatch: Int, pool: ThreadPool, ops: [any Op],
+         backwardOps: [any Op], parameters: [Parameter], groups: [ParameterGroup], state: [StateTensor],
+         tensors: [Tensor], arena: Arena, values: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+         parameterCount: Int) {
         self.maxBatch = maxBatch
         self.ops = ops
+        self.backwardOps = backwardOps
+        trainableCount = parameters.filter { !groups[$0.group].frozen }.reduce(0) { $0 + $1.count }
         self.parameters = parameters
         self.groups = groups
         self.state = state
@@ -54,7 +62,7 @@ public final class Plan {
     /// Gradients of Σ weight × loss with respect to every parameter, after `forward`.
     public func backward(batch: Int) {
         zeroGradients(batch: batch)
-        for op in ops.reversed() { op.backward(batch: batch) }
+        for op in backwardOps { op.backward(batch: batch) }
     }
 
     /// Ops add into their inputs' gradients, so those start at zero each step: tens of
@@ -113,6 +121,7 @@ extension Plan {
     /// Seconds spent in each op's forward and backward over `steps` training passes, for
     /// finding where a step's time goes (`flowtrain bench --profile`).
     public func profile(batch: Int, steps: Int) -> [(op: String, forward: Double, backward: Double)] {
+        let backwardIdentities = Set(backwardOps.map { ObjectIdentifier($0) })
         var forward = [Double](repeating: 0, count: ops.count)
         var backward = [Double](repeating: 0, count: ops.count)
         func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
@@ -125,7 +134,7 @@ extension Plan {
             let start = now()
             zeroGradients(batch: batch)
             backward[0] += now() - start  // zeroing counts with the first op
-            for (index, op) in ops.enumerated().reversed() {
+            for (index, op) in ops.enumerated().reversed() where backwardIdentities.contains(ObjectIdentifier(op)) {
                 let start = now()
                 op.backward(batch: batch)
                 backward[index] += now() - start

@@ -19,6 +19,9 @@ public final class PlanBuilder {
     private var currentGroup = 0
     /// Seeds op-owned generators (dropout) in declaration order.
     private var opSeeds: UInt64 = 0
+    /// Inside `withoutGradients`: tensors get no gradient and ops no backward pass.
+    private var gradientFreeDepth = 0
+    private var forwardOnly = Set<ObjectIdentifier>()
 
     public init(maxBatch: Int, pool: ThreadPool = .shared) {
         precondition(maxBatch >= 1)
@@ -41,11 +44,21 @@ public final class PlanBuilder {
         }
     }
 
+    /// Layers built in `body` run forward only: their tensors have no gradient and backward
+    /// skips their ops. For a frozen part of the network that nothing trainable feeds (a
+    /// pretrained trunk on the inputs): its gradients would be computed only to be dropped.
+    /// Its parameters must be in a frozen group.
+    public func withoutGradients<T>(_ body: () -> T) -> T {
+        gradientFreeDepth += 1
+        defer { gradientFreeDepth -= 1 }
+        return body()
+    }
+
     /// A new activation tensor for up to `maxBatch` samples.
     func tensor(_ shape: [Int], gradient: Bool = true) -> Tensor {
         let size = maxBatch * shape.reduce(1, *)
         let result = Tensor(shape: shape, maxBatch: maxBatch, data: arena.floats(size),
-                            grad: gradient ? arena.floats(size) : nil)
+                            grad: gradient && gradientFreeDepth == 0 ? arena.floats(size) : nil)
         tensors.append(result)
         return result
     }
@@ -81,11 +94,16 @@ public final class PlanBuilder {
         return opSeeds
     }
 
-    public func add(_ op: any Op) { ops.append(op) }
+    public func add(_ op: any Op) {
+        ops.append(op)
+        if gradientFreeDepth > 0 { forwardOnly.insert(ObjectIdentifier(op)) }
+    }
 
     /// Places every parameter in one block, draws initial values from `seed`, and returns the
     /// plan. The builder must not be used afterwards.
     public func build(seed: UInt64) -> Plan {
+        // Trainable parameters first: the optimisers keep state for that prefix of the block only.
+        parameters = parameters.filter { !groups[$0.group].frozen } + parameters.filter { groups[$0.group].frozen }
         var offset = 0
         for parameter in parameters {
             parameter.offset = offset
@@ -113,8 +131,10 @@ public final class PlanBuilder {
             op.assignsInputGradient = true
             assigned.insert(grad)
         }
-        return Plan(assignedGradients: assigned, maxBatch: maxBatch, pool: pool, ops: ops, parameters: parameters, groups: groups, state: state,
-                    tensors: tensors, arena: arena, values: values, gradients: gradients, parameterCount: offset)
+        return Plan(assignedGradients: assigned, maxBatch: maxBatch, pool: pool, ops: ops,
+                    backwardOps: ops.filter { !forwardOnly.contains(ObjectIdentifier($0)) }.reversed(),
+                    parameters: parameters, groups: groups, state: state, tensors: tensors, arena: arena, values: values,
+                    gradients: gradients, parameterCount: offset)
     }
 
     private func initialize(_ parameter: Parameter, _ random: inout Random) {

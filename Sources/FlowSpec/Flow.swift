@@ -108,6 +108,24 @@ public struct Branch: Sendable {
     public var location: SourceLocation
     public var sources: [Located<String>]
     public var layers: [Layer]
+    /// Starting weights: a safetensors file (relative to the flow file) and the prefix of the
+    /// tensor names to take from it (default `trunk.<name>.`, as flowtrain names the branch).
+    public var initialWeights: InitialWeights? = nil
+    /// `trainable: false` freezes the branch: no gradients for its weights, no optimiser state.
+    public var trainable = true
+
+    public init(name: String, location: SourceLocation, sources: [Located<String>], layers: [Layer]) {
+        self.name = name
+        self.location = location
+        self.sources = sources
+        self.layers = layers
+    }
+}
+
+/// `init:` and `prefix:` of a trunk branch.
+public struct InitialWeights: Sendable, Equatable {
+    public var file: Located<String>
+    public var prefix: String
 }
 
 /// One layer as written in `layers:` or `head:`.

@@ -224,8 +224,21 @@ struct FlowDecoder {
                 }
             }
             let layers = b.value("layers").map { decodeLayers($0, context: context) } ?? []
+            var branch = Branch(name: name, location: key.location, sources: sources, layers: layers)
+            let prefixNode = b.value("prefix")
+            let prefix = prefixNode.flatMap { node in node.string("\(context): prefix", sink).map { (node, $0) } }
+            if let file = b.value("init") {
+                if let path = file.string("\(context): init", sink) {
+                    branch.initialWeights = InitialWeights(file: Located(value: path, location: file.location),
+                                                           prefix: prefix?.1 ?? "trunk.\(name).")
+                }
+            } else if let prefix {
+                sink.error("\(context): 'prefix' picks tensors from the file of 'init', and there is none",
+                           at: prefix.0.location, hint: "add 'init: path/to/model.safetensors'")
+            }
+            if let trainable = b.value("trainable") { branch.trainable = trainable.bool("\(context): trainable", sink) ?? true }
             b.finish()
-            return Branch(name: name, location: key.location, sources: sources, layers: layers)
+            return branch
         }
     }
 

@@ -36,6 +36,11 @@ public enum FlowWriter {
                 out += "  \(branch.name):\n"
                 out += "    from: [\(branch.sources.map(\.value).joined(separator: ", "))]\n"
                 out += "    layers: \(layersText(branch.layers))\n"
+                if let initial = branch.initialWeights {
+                    out += "    init: \(quote(resolve(initial.file.value)))\n"
+                    out += "    prefix: \(quote(initial.prefix))\n"
+                }
+                out += "    trainable: \(branch.trainable)\n"
             }
         }
         out += "flow:\n"

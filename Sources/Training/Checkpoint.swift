@@ -45,8 +45,8 @@ public struct Checkpoint {
         var tensors = [SafetensorsWriter.Tensor(name: "parameters", shape: [plan.parameterCount],
                                                 values: UnsafeBufferPointer(start: plan.values, count: plan.parameterCount))]
         for (name, values) in optimizer.stateBuffers {
-            tensors.append(.init(name: "optimizer.\(name)", shape: [plan.parameterCount],
-                                 values: UnsafeBufferPointer(start: values, count: plan.parameterCount)))
+            tensors.append(.init(name: "optimizer.\(name)", shape: [plan.trainableCount],
+                                 values: UnsafeBufferPointer(start: values, count: plan.trainableCount)))
         }
         for s in plan.state {
             tensors.append(.init(name: "state.\(s.name)", shape: s.shape,
@@ -132,7 +132,7 @@ public struct Checkpoint {
             target.update(from: tensor.values, count: count)
         }
         try fill("parameters", plan.parameterCount, plan.values)
-        for (name, values) in optimizer.stateBuffers { try fill("optimizer.\(name)", plan.parameterCount, values) }
+        for (name, values) in optimizer.stateBuffers { try fill("optimizer.\(name)", plan.trainableCount, values) }
         for s in plan.state { try fill("state.\(s.name)", s.shape.reduce(1, *), s.data) }
         guard generators.count == plan.generatorStates.count, generators.allSatisfy({ Random(state: $0) != nil }) else {
             throw DataError(file: path, message: "holds \(generators.count) generator states, the model has \(plan.generatorStates.count)")

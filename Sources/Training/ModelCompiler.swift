@@ -59,9 +59,26 @@ public struct ModelCompiler {
         }
         for branch in flow.branches {
             let sources = branch.branch.sources.compactMap { values[$0.value] }
-            var x = sources.count == 1 ? sources[0] : builder.concat(sources)
-            x = apply(branch.branch.layers, to: x, prefix: "trunk.\(branch.branch.name)")
-            values[branch.branch.name] = x
+            let name = branch.branch.name
+            func build(_ compiler: inout ModelCompiler) -> Tensor {
+                let x = sources.count == 1 ? sources[0] : compiler.builder.concat(sources)
+                return compiler.apply(branch.branch.layers, to: x, prefix: "trunk.\(name)")
+            }
+            if branch.branch.trainable {
+                values[name] = build(&self)
+            } else {
+                // A frozen branch that only inputs and other frozen branches feed runs forward
+                // only; one fed by a trainable branch passes gradients through to it.
+                builder.beginGroup(ParameterGroup(name: "trunk.\(name)", frozen: true))
+                if sources.allSatisfy({ $0.grad == nil }) {
+                    var compiler = self
+                    values[name] = builder.withoutGradients { build(&compiler) }
+                    self = compiler
+                } else {
+                    values[name] = build(&self)
+                }
+                builder.beginGroup(ParameterGroup(name: "default"))
+            }
         }
         let fused = fuseFirstLayers(values)
         var tasks: [CompiledTask] = []

@@ -67,6 +67,7 @@ public struct Trainer {
             best = (checkpoint.bestEpoch, checkpoint.bestLoss)
             resumeAt = (checkpoint.epoch + 1, checkpoint.step)
         } else {
+            try TrunkInitialization.apply(flow, to: model.plan, flowDirectory: data.flowDirectory)
             try log.open()
         }
         guard resumeAt.epoch <= epochs else { return .finished }

@@ -44,7 +44,11 @@ struct FlowReport {
             table.add("trunk", "output", "params")
             for branch in flow.branches {
                 let sources = branch.branch.sources.map(\.value).joined(separator: " + ")
-                table.add("  \(branch.branch.name) ← \(sources)", branch.inputShape.description)
+                var notes: [String] = []
+                if let initial = branch.branch.initialWeights { notes.append("from \(initial.file.value)") }
+                if !branch.branch.trainable { notes.append("frozen") }
+                let note = notes.isEmpty ? "" : " (\(notes.joined(separator: ", ")))"
+                table.add("  \(branch.branch.name) ← \(sources)\(note)", branch.inputShape.description)
                 addLayers(branch.layers, indent: "    ", to: &table)
             }
         }
@@ -166,7 +170,8 @@ struct FlowReport {
             trunk = flow.branches.map { branch in
                 BranchEntry(name: branch.branch.name, from: branch.branch.sources.map(\.value),
                             input_shape: ShapeEntry(branch.inputShape), layers: branch.layers.map(LayerEntry.init),
-                            output: ShapeEntry(branch.output), parameters: CountEntry(branch.parameters))
+                            output: ShapeEntry(branch.output), parameters: CountEntry(branch.parameters),
+                            init: branch.branch.initialWeights?.file.value, trainable: branch.branch.trainable)
             }
             tasks = flow.tasks.map { task in
                 TaskEntry(path: task.path.description, type: task.spec.type.rawValue,
@@ -210,6 +215,8 @@ struct FlowReport {
         var layers: [LayerEntry]
         var output: ShapeEntry
         var parameters: CountEntry
+        var `init`: String?
+        var trainable: Bool
     }
 
     private struct TaskEntry: Encodable {

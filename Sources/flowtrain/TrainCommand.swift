@@ -116,6 +116,11 @@ struct TrainCommand: ParsableCommand {
             throw DataError(file: run.url.path, message: "holds a run already; add --resume to continue it, "
                             + "or choose another --run-dir")
         }
+        if checkpoint == nil, flow.branches.contains(where: { $0.branch.initialWeights != nil }) {
+            // Checked here, on a model for one sample, so that a wrong file is bad input (exit 2).
+            let model = ModelCompiler.compile(flow, facts: data.statistics.facts, maxBatch: 1, seed: 0)
+            try TrunkInitialization.apply(flow, to: model.plan, flowDirectory: data.flowDirectory)
+        }
         let epochs = checkpoint?.epochs ?? self.epochs ?? flow.flow.training.epochs
         let seed = checkpoint?.seed ?? self.seed ?? flow.flow.training.seed
         try run.write("flow.yaml", Data(written.utf8))

@@ -31,8 +31,8 @@ public final class Adam: Optimizer, ParallelLoop {
         self.epsilon = epsilon
         self.weightDecay = weightDecay
         self.decoupled = decoupled
-        m = plan.arena.floats(plan.parameterCount)
-        v = plan.arena.floats(plan.parameterCount)
+        m = plan.arena.floats(plan.trainableCount)
+        v = plan.arena.floats(plan.trainableCount)
         largestExponent = .allocate(capacity: plan.pool.threads)
         largestExponent.initialize(repeating: 0, count: plan.pool.threads)
     }
@@ -44,14 +44,14 @@ public final class Adam: Optimizer, ParallelLoop {
         self.learningRate = learningRate
         correction1 = 1 - Float(pow(Double(beta1), Double(steps)))
         correction2 = 1 - Float(pow(Double(beta2), Double(steps)))
-        let blocks = (plan.parameterCount + Self.block - 1) / Self.block
+        let blocks = (plan.trainableCount + Self.block - 1) / Self.block
         largestExponent.update(repeating: 0, count: plan.pool.threads)
         plan.pool.parallelFor(blocks, costPerItem: Self.block * 8, self)
     }
 
     /// The update over a range of blocks of the parameter block, parameter by parameter.
     public func run(_ items: Range<Int>, part: Int, worker: Int) {
-        let start = items.lowerBound * Self.block, end = min(items.upperBound * Self.block, plan.parameterCount)
+        let start = items.lowerBound * Self.block, end = min(items.upperBound * Self.block, plan.trainableCount)
         for parameter in plan.parameters where !parameter.frozen {
             let from = max(start, parameter.offset), to = min(end, parameter.offset + parameter.count)
             guard from < to else { continue }

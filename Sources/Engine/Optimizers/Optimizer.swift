@@ -8,8 +8,9 @@ public protocol Optimizer: AnyObject {
     func step(learningRate: Float)
     /// Updates taken so far (set when a run resumes from a checkpoint).
     var steps: Int { get set }
-    /// The optimiser's state buffers (moments, velocity), each laid out like the parameter
-    /// block (`plan.parameterCount` floats), by name: what a checkpoint saves.
+    /// The optimiser's state buffers (moments, velocity), each laid out like the trainable
+    /// part of the parameter block (`plan.trainableCount` floats), by name: what a checkpoint
+    /// saves. Frozen parameters have none.
     var stateBuffers: [(name: String, values: UnsafeMutablePointer<Float>)] { get }
     /// Whether every gradient the last `step` read was finite. Checked in the update's own
     /// pass over the gradients, so that a diverging run is caught without a pass of its own.

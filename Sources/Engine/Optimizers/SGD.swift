@@ -13,7 +13,7 @@ public final class SGD: Optimizer {
         self.momentum = momentum
         self.nesterov = nesterov
         self.weightDecay = weightDecay
-        velocity = plan.arena.floats(plan.parameterCount)
+        velocity = plan.arena.floats(plan.trainableCount)
     }
 
     public func step(learningRate: Float) {
