@@ -188,7 +188,9 @@ final class Conv2DOp: Op, ParallelLoop {
 
     func flops(batch: Int) -> Double {
         let products = Double(batch * geometry.oh * geometry.ow) * Double(geometry.window) * Double(filters)
-        return 2 * products * (input.grad == nil ? 2 : 3)
+        // Forward, the input's gradient when it has one, the weights' when they are trainable.
+        let passes = Double(1 + (input.grad == nil ? 0 : 1) + (weight.frozen ? 0 : 1))
+        return 2 * products * passes
     }
 }
 

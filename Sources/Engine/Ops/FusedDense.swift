@@ -66,7 +66,9 @@ final class FusedDenseOp: GradientAssigning {
     }
 
     func flops(batch: Int) -> Double {
-        2 * Double(batch) * Double(inFeatures) * Double(total) * (input.grad == nil ? 2 : 3)
+        // Forward, the input's gradient when it has one, the weights' when they are trainable.
+        let passes = Double(1 + (input.grad == nil ? 0 : 1) + (weights[0].frozen ? 0 : 1))
+        return 2 * Double(batch) * Double(inFeatures) * Double(total) * passes
     }
 }
 
