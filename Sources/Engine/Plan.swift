@@ -99,6 +99,12 @@ public final class Plan {
         }
     }
 
+    /// Tells the ops that keep statistics per training epoch (loss balancers) that one ended:
+    /// call after its last training step, before saving a checkpoint.
+    public func endEpoch() {
+        for case let op as any EpochObserver in ops { op.endEpoch() }
+    }
+
     /// Σ weight × loss of the last forward pass.
     public var totalLoss: Float {
         losses.reduce(0) { $0 + $1.weight * $1.loss }

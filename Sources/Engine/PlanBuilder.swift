@@ -71,6 +71,10 @@ public final class PlanBuilder {
         return result
     }
 
+    /// Takes a tensor built outside `tensor(_:)` into the plan, so that its gradient is zeroed
+    /// before each backward pass.
+    func adopt(_ tensor: Tensor) { tensors.append(tensor) }
+
     func parameter(_ name: String, _ shape: [Int], _ initialization: Initialization) -> Parameter {
         let parameter = Parameter(name: name, shape: shape, initialization: initialization, group: currentGroup)
         parameters.append(parameter)

@@ -221,6 +221,8 @@ public struct TrainingSettings: Sendable {
     public var schedule: Schedule
     public var seed: Int
     public var lossWeighting: LossWeighting
+    /// Where `loss_weighting` was written, for errors found when resolving.
+    public var lossWeightingLocation: SourceLocation? = nil
     public var sampling: Sampling
 }
 
@@ -265,12 +267,41 @@ public struct Schedule: Sendable, Equatable {
     }
 }
 
-/// How task losses are combined into the total.
-public enum LossWeighting: String, Sendable, CaseIterable {
+/// How task losses are combined into the total (`docs/training.md`, "Loss balancers").
+public enum LossWeighting: Sendable, Equatable {
     /// Σ weight × loss, with each task's `weight`.
     case fixed
     /// Kendall et al.: one learned log-variance per task.
     case uncertainty
+    /// Dynamic Weight Average (Liu et al.) with its softmax temperature, on losses divided by
+    /// their previous epoch's mean.
+    case dwa(temperature: Double)
+    /// GradNorm (Chen et al.): its asymmetry α, the rate of its weight steps, and the branch
+    /// whose output it measures gradients on (nil: the branch most tasks read).
+    case gradnorm(alpha: Double, rate: Double, branch: Located<String>?)
+
+    /// The names `loss_weighting` accepts.
+    public static let names = ["fixed", "uncertainty", "dwa", "gradnorm"]
+
+    public var name: String {
+        switch self {
+        case .fixed: "fixed"
+        case .uncertainty: "uncertainty"
+        case .dwa: "dwa"
+        case .gradnorm: "gradnorm"
+        }
+    }
+
+    /// The balancer `name` with its default settings (the papers' own).
+    public static func named(_ name: String) -> LossWeighting? {
+        switch name {
+        case "fixed": .fixed
+        case "uncertainty": .uncertainty
+        case "dwa": .dwa(temperature: 2)
+        case "gradnorm": .gradnorm(alpha: 1.5, rate: 0.025, branch: nil)
+        default: nil
+        }
+    }
 }
 
 /// How training batches are drawn.

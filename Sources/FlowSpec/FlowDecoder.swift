@@ -450,9 +450,8 @@ struct FlowDecoder {
             let known = epochsNode == nil || epochs != nil
             settings.schedule = decodeSchedule(s, epochs: known ? settings.epochs : nil) ?? settings.schedule
         }
-        settings.lossWeighting = m.value("loss_weighting")
-            .flatMap { $0.choice("train.loss_weighting", LossWeighting.allCases.map(\.rawValue), sink) }
-            .flatMap(LossWeighting.init(rawValue:)) ?? .fixed
+        settings.lossWeighting = m.value("loss_weighting").flatMap(decodeLossWeighting) ?? .fixed
+        settings.lossWeightingLocation = m.keyLocation("loss_weighting")
         settings.sampling = m.value("sampling")
             .flatMap { $0.choice("train.sampling", Sampling.allCases.map(\.rawValue), sink) }
             .flatMap(Sampling.init(rawValue:)) ?? .shuffle
@@ -501,6 +500,43 @@ struct FlowDecoder {
         }
         m.finish(elsewhere: elsewhere)
         return o
+    }
+
+    /// `loss_weighting: dwa` or `{name: dwa, temperature: 2}`; each balancer's keys are errors
+    /// under another, saying which one they belong to.
+    private func decodeLossWeighting(_ node: YAMLNode) -> LossWeighting? {
+        let context = "train.loss_weighting"
+        if case .scalar = node.content {
+            return node.choice(context, LossWeighting.names, sink).flatMap(LossWeighting.named)
+        }
+        guard var m = MappingReader(node, context: context, sink: sink) else { return nil }
+        let own = ["dwa": ["temperature"], "gradnorm": ["alpha", "lr", "branch"]]
+        guard let name = m.required("name", what: LossWeighting.names.joined(separator: ", "))?
+            .choice("\(context).name", LossWeighting.names, sink), var weighting = LossWeighting.named(name)
+        else {
+            m.skip("temperature", "alpha", "lr", "branch")
+            m.finish()
+            return nil
+        }
+        switch weighting {
+        case .dwa(let temperature):
+            weighting = .dwa(temperature: m.value("temperature")?
+                .double("\(context).temperature", in: 0...100, exclusiveLower: true, sink) ?? temperature)
+        case .gradnorm(let alpha, let rate, _):
+            let branch = m.value("branch").flatMap { node in
+                node.identifier("\(context).branch", sink).map { Located(value: $0, location: node.location) }
+            }
+            weighting = .gradnorm(alpha: m.value("alpha")?.double("\(context).alpha", in: 0...10, sink) ?? alpha,
+                                  rate: m.value("lr")?.double("\(context).lr", in: 0...1, exclusiveLower: true, sink) ?? rate,
+                                  branch: branch)
+        default: break
+        }
+        var elsewhere: [String: String] = [:]
+        for (owner, keys) in own where owner != name {
+            for key in keys { elsewhere[key] = "applies to \(owner)" }
+        }
+        m.finish(elsewhere: elsewhere)
+        return weighting
     }
 
     /// `epochs` is nil when the flow's epoch count was invalid (and reported).

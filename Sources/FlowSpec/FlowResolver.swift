@@ -10,12 +10,37 @@ struct FlowResolver {
         let (tasks, tree) = resolveTasks(inputs: inputs, branches: branches)
         checkLabelsAreNotInputs()
         let resolved = ResolvedFlow(flow: flow, inputs: inputs, branches: branches, tasks: tasks, tree: tree)
+        checkGradNorm(resolved)
         if (resolved.trunkParameters + resolved.headParameters).isTooLarge {
             sink.error("the flow would hold more than \(SymbolicCount.grouped(SymbolicCount.limit)) parameters",
                        at: SourceLocation(file: flow.file, line: 1, column: 1))
         }
         guard sink.isEmpty else { return nil }
         return resolved
+    }
+
+    /// GradNorm compares the gradients several tasks send to one branch: the branch must exist
+    /// and at least two tasks must read it directly.
+    private func checkGradNorm(_ resolved: ResolvedFlow) {
+        guard case .gradnorm(_, _, let named) = flow.training.lossWeighting else { return }
+        let at = flow.training.lossWeightingLocation ?? SourceLocation(file: flow.file, line: 1, column: 1)
+        let branchNames = resolved.branches.map(\.branch.name)
+        if let named, !branchNames.contains(named.value) {
+            sink.error("train.loss_weighting.branch: the trunk has no branch '\(named.value)'", at: named.location,
+                       hint: Suggestion.hint(for: named.value, among: branchNames))
+            return
+        }
+        guard let branch = resolved.gradNormBranch else {
+            sink.error("train.loss_weighting: gradnorm measures task gradients on a trunk branch, and the flow has none",
+                       at: at, hint: "use dwa or uncertainty, which need no shared layer")
+            return
+        }
+        let readers = resolved.tasks.filter { $0.inputName == branch }.count
+        if readers < 2 {
+            sink.error("train.loss_weighting: gradnorm balances the tasks that read branch '\(branch)' directly, "
+                       + "and \(readers == 0 ? "none does" : "only one does")", at: named?.location ?? at,
+                       hint: "name a branch several tasks read with 'branch:', or use dwa")
+        }
     }
 
     /// An input that reads a task's label column would hand the model its answer.

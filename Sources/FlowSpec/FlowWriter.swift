@@ -63,7 +63,13 @@ public enum FlowWriter {
         case .cosine(let minimum): schedule = "name: cosine, min_factor: \(number(minimum))"
         }
         out += "  schedule: {\(schedule), warmup_epochs: \(t.schedule.warmupEpochs)}\n"
-        out += "  loss_weighting: \(t.lossWeighting.rawValue)\n  sampling: \(t.sampling.rawValue)\n"
+        let weighting: String = switch t.lossWeighting {
+        case .fixed, .uncertainty: t.lossWeighting.name
+        case .dwa(let temperature): "{name: dwa, temperature: \(number(temperature))}"
+        case let .gradnorm(alpha, rate, branch):
+            "{name: gradnorm, alpha: \(number(alpha)), lr: \(number(rate))" + (branch.map { ", branch: \($0.value)" } ?? "") + "}"
+        }
+        out += "  loss_weighting: \(weighting)\n  sampling: \(t.sampling.rawValue)\n"
         return out
     }
 

@@ -17,6 +17,15 @@ public struct ResolvedFlow: Sendable {
     public var headParameters: SymbolicCount { tasks.map(\.parameters).reduce(SymbolicCount(0), +) }
 
     public func task(_ path: TaskPath) -> ResolvedTask? { tasks.first { $0.path == path } }
+
+    /// The branch GradNorm measures task gradients on: the one `loss_weighting` names, else the
+    /// branch the most tasks read directly (the later one on a tie); nil without gradnorm.
+    public var gradNormBranch: String? {
+        guard case .gradnorm(_, _, let named) = flow.training.lossWeighting else { return nil }
+        if let named { return named.value }
+        let readers = Dictionary(tasks.map { ($0.inputName, 1) }, uniquingKeysWith: +)
+        return branches.map(\.branch.name).reversed().max { (readers[$0] ?? 0) < (readers[$1] ?? 0) }
+    }
 }
 
 /// A task's position in the tree: the names from the root, joined by `.` in paths and CSV columns.

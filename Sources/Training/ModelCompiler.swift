@@ -80,10 +80,18 @@ public struct ModelCompiler {
                 builder.beginGroup(ParameterGroup(name: "default"))
             }
         }
-        let fused = fuseFirstLayers(values)
+        // GradNorm measures each task's gradient at its branch: the tasks reading that branch get
+        // a tap each (and are not fused, so that their gradients stay apart).
+        var taps = [Tensor?](repeating: nil, count: flow.tasks.count)
+        if let branch = flow.gradNormBranch, let shared = values[branch] {
+            let readers = flow.tasks.indices.filter { flow.tasks[$0].inputName == branch }
+            for (index, tap) in zip(readers, builder.gradientTaps(shared, count: readers.count)) { taps[index] = tap }
+        }
+        let fused = fuseFirstLayers(values, skipping: taps)
         var tasks: [CompiledTask] = []
+        var taskTaps: [Tensor?] = []
         for (index, task) in flow.tasks.enumerated() {
-            guard let input = values[task.inputName] else { continue }
+            guard let input = taps[index] ?? values[task.inputName] else { continue }
             let prefix = "heads.\(task.path)"
             let first = fused[index]
             let hidden = task.spec.head.isEmpty ? input
@@ -94,9 +102,18 @@ public struct ModelCompiler {
             let targets = builder.input(output.targetShape), mask = builder.input(output.maskShape)
             let loss = output.addLoss(to: builder, logits: logits, targets: targets, mask: mask, spec: task.spec)
             tasks.append(CompiledTask(task: task, output: output, logits: logits, targets: targets, mask: mask, loss: loss))
+            taskTaps.append(taps[index])
         }
-        if flow.flow.training.lossWeighting == .uncertainty {
-            builder.uncertaintyWeighting(tasks.map(\.loss), name: "loss_weighting.log_variance")
+        switch flow.flow.training.lossWeighting {
+        case .fixed: break
+        case .uncertainty: builder.uncertaintyWeighting(tasks.map(\.loss), name: "loss_weighting.log_variance")
+        case .dwa(let temperature):
+            builder.dynamicWeightAverage(tasks.map(\.loss), temperature: Float(temperature), name: "loss_weighting.dwa")
+        case let .gradnorm(alpha, rate, _):
+            if taskTaps.contains(where: { $0 != nil }) {
+                builder.gradNorm(tasks.map(\.loss), taps: taskTaps, alpha: Float(alpha), rate: Float(rate),
+                                 name: "loss_weighting.gradnorm")
+            }
         }
         let kinds = Dictionary(flow.inputs.map { ($0.input.name, $0.input.kind) }, uniquingKeysWith: { a, _ in a })
         return CompiledModel(plan: builder.build(seed: seed), inputs: inputs, inputKinds: kinds, tasks: tasks)
@@ -110,12 +127,13 @@ public struct ModelCompiler {
 
     /// Heads on the same branch start with dense layers reading the same vector: the output
     /// layer of a head without hidden layers, or a head's first hidden layer. Those of each
-    /// branch run as one product (`denseGroup`), under the names they would have alone. Per
-    /// task (flow order): its first layer's output when fused, nil otherwise.
-    private mutating func fuseFirstLayers(_ values: [String: Tensor]) -> [Tensor?] {
+    /// branch run as one product (`denseGroup`), under the names they would have alone; tasks with
+    /// a GradNorm tap are left out. Per task (flow order): its first layer's output when fused,
+    /// nil otherwise.
+    private mutating func fuseFirstLayers(_ values: [String: Tensor], skipping taps: [Tensor?]) -> [Tensor?] {
         var groups: [String: [(task: Int, units: Int, forReLU: Bool, name: String)]] = [:]
         var order: [String] = []
-        for (index, task) in flow.tasks.enumerated() {
+        for (index, task) in flow.tasks.enumerated() where taps[index] == nil {
             guard let input = values[task.inputName], input.shape.count == 1 else { continue }
             let prefix = "heads.\(task.path)"
             let layer: (Int, Bool, String)

@@ -93,10 +93,12 @@ public struct Trainer {
                 _ = prefetcher.install()
                 if s + 1 < stepsPerEpoch { prefetcher.start(batchRows(s + 1)) }  // prepared while this step runs
                 step.run(batch: rows.count, learningRate: schedule.rate(epoch: epoch - 1, step: s, stepsPerEpoch: stepsPerEpoch))
-                let loss = Double(model.plan.totalLoss)
-                if let problem = divergence(model, optimizer, loss: loss) {
+                if let problem = divergence(model, optimizer, loss: Double(model.plan.totalLoss)) {
                     throw DataError(file: run.url.path, message: "training diverged at epoch \(epoch), batch \(s + 1): \(problem)")
                 }
+                // With the tasks' fixed weights, as the validation loss is: what a balancer makes
+                // of the total is not comparable between epochs.
+                let loss = model.tasks.reduce(0.0) { $0 + $1.task.spec.weight * Double($1.loss.loss) }
                 trainLoss += loss * Double(rows.count)
                 seen += rows.count
                 for (t, task) in model.tasks.enumerated() {
@@ -121,6 +123,7 @@ public struct Trainer {
                            + "\(Int(rate)) samples/s  ETA \(Self.duration(remaining))", true)
                 }
             }
+            model.plan.endEpoch()  // epoch-level loss balancers (dwa) take this epoch's means
             let trainResult = SplitEvaluation(
                 losses: taskLosses.map { ($0.count == 0 ? 0 : $0.loss / Double($0.count), $0.count) },
                 metrics: predictions.map { $0.metrics() })

@@ -5,7 +5,7 @@ import Testing
 /// run: the same weights and metrics, bit for bit, at one thread.
 @Suite(.serialized)
 struct ResumeTests {
-    /// The orders flow (balanced sampling, dropout added) on 60,000 generated rows (several
+    /// The orders flow (balanced sampling, dropout and GradNorm added) on 60,000 generated rows (several
     /// hundred milliseconds an epoch), shared by the tests of this suite.
     static let data: (directory: URL, flow: String) = {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flowtrain-resume-\(UUID().uuidString)")
@@ -16,6 +16,8 @@ struct ResumeTests {
         // With dropout, so that its generator's state must be carried across the interruption too.
         try? text.replacingOccurrences(of: "../datasets/orders/orders.csv", with: csv.appendingPathComponent("orders.csv").path)
             .replacingOccurrences(of: "dense: 64, relu]", with: "dense: 64, relu, dropout: 0.2]")
+            // GradNorm changes its task weights every step: its state must be carried too.
+            .replacingOccurrences(of: "  sampling: balanced", with: "  sampling: balanced\n  loss_weighting: gradnorm")
             .write(to: flow, atomically: true, encoding: .utf8)
         return (directory, flow.path)
     }()

@@ -161,6 +161,15 @@ struct OpGradientTests {
         }, "flatten, concat, residual")
     }
 
+    /// GradNorm's taps: each reader's gradient kept apart, then summed into the shared tensor.
+    @Test func gradientTaps() {
+        expectSmall(checkGradients(batch: 3, inputs: [[4]]) { b, x in
+            let taps = b.gradientTaps(b.dense(x[0], units: 3, name: "shared"), count: 2)
+            b.project(b.tanh(taps[0]), seed: 1)
+            b.project(b.dense(taps[1], units: 2, name: "head"), seed: 2)
+        }, "gradient taps")
+    }
+
     @Test func aTensorReadByManyOpsSumsTheirGradients() {
         expectSmall(checkGradients(batch: 2, inputs: [[4]]) { b, x in
             let shared = b.dense(x[0], units: 4, name: "shared")

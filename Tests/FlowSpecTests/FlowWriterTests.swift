@@ -7,6 +7,10 @@ struct FlowWriterTests {
     /// What two flows must share to be the same flow.
     func summary(_ flow: ResolvedFlow) -> [String] {
         let t = flow.flow.training, o = t.optimizer
+        let weighting = switch t.lossWeighting {
+        case let .gradnorm(alpha, rate, branch): "gradnorm \(alpha) \(rate) \(branch?.value ?? "-")"
+        default: "\(t.lossWeighting)"
+        }
         return flow.inputs.map { "\($0.input.name) \($0.input.column) \($0.shape) \($0.parameters)" }
             + flow.branches.flatMap { branch in
                 branch.layers.map { "\(branch.branch.name) \(LayerDescription.summary($0.layer.kind)) \($0.output) \($0.parameters)" }
@@ -16,7 +20,7 @@ struct FlowWriterTests {
                     + "\(task.parameters) \(task.spec.weight) \(task.spec.scale) \(String(describing: task.spec.loss)) "
                     + "\(task.spec.classes?.value ?? []) \(task.head.map { LayerDescription.summary($0.layer.kind) })"
             }
-            + ["\(t.epochs) \(t.batchSize) \(t.seed) \(t.schedule) \(t.lossWeighting) \(t.sampling)",
+            + ["\(t.epochs) \(t.batchSize) \(t.seed) \(t.schedule) \(weighting) \(t.sampling)",
                "\(o.name) \(o.learningRate) \(o.weightDecay) \(o.momentum) \(o.nesterov) \(o.betas) \(String(describing: o.clipNorm))",
                "\(flow.flow.data.missingMarkers) \(String(describing: flow.flow.data.split))"]
     }
@@ -53,5 +57,26 @@ struct FlowWriterTests {
         let text = FlowWriter.yaml(flow.flow) { $0 }
         let again = try FlowLoader.load(bytes: Array(text.utf8), file: "f.yaml")
         #expect(summary(again) == summary(flow), "\(text)")
+    }
+
+    @Test(arguments: ["dwa", "{name: dwa, temperature: 0.5}", "gradnorm", "{name: gradnorm, alpha: 0.5, lr: 0.1, branch: b}"])
+    func lossBalancersReadBack(_ weighting: String) throws {
+        let flow = try load("""
+            name: t
+            data: {train: t.csv}
+            inputs:
+              x: {type: numeric, columns: [a, b]}
+            trunk:
+              b: {from: x, layers: [dense: 4]}
+            flow:
+              p: {type: binary}
+              q: {type: regression}
+            train:
+              loss_weighting: \(weighting)
+            """)
+        let text = FlowWriter.yaml(flow.flow) { $0 }
+        let again = try FlowLoader.load(bytes: Array(text.utf8), file: "f.yaml")
+        #expect(summary(again) == summary(flow), "\(text)")
+        #expect(again.flow.training.lossWeighting.name == String(weighting.contains("dwa") ? "dwa" : "gradnorm"))
     }
 }
