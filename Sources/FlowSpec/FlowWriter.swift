@@ -64,6 +64,7 @@ public enum FlowWriter {
         }
         out += "  schedule: {\(schedule), warmup_epochs: \(t.schedule.warmupEpochs)}\n"
         out += "  loss_weighting: \(t.lossWeighting.rawValue)\n  sampling: \(t.sampling.rawValue)\n"
+        out += "  diagnostics: {layers: \(t.diagnostics.layers), worst_samples: \(t.diagnostics.worstSamples)}\n"
         return out
     }
 
