@@ -54,6 +54,10 @@ public struct Histogram: Sendable, Equatable {
 /// One layer measured on one training step: what it passed on, and its weight's gradient, size
 /// and change. docs/training.md ("Diagnostics") says what each tells and what is healthy.
 public struct LayerStatistics: Sendable, Equatable {
+    /// The run directory's file of every epoch's statistics, one per line.
+    public static let fileName = "diagnostics.csv"
+    public static let header = ["epoch", "layer", "statistic", "value"]
+
     public var layer: String
     /// Over every value of the layer's output in the batch (after its activation).
     public var activationMean: Double

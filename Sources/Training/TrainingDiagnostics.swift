@@ -12,16 +12,12 @@ import Foundation
 /// run's. The event file, written anew on resume, gets the earlier epochs' scalars back from
 /// `diagnostics.csv`; their histograms are not kept.
 final class TrainingDiagnostics {
-    static let header = ["epoch", "layer", "statistic", "value"]
-    static let fileName = "diagnostics.csv"
-    static let worstSamplesFileName = "worst_samples.csv"
-
     let model: CompiledModel
     let run: RunDirectory
     private let monitor: LayerMonitor?
     private let losses: SampleLosses?
     private var worst: WorstSamplesLog?
-    private var csv = CSVWriter(header: TrainingDiagnostics.header)
+    private var csv = CSVWriter(header: LayerStatistics.header)
     /// The layers as measured on the last step of the current epoch.
     private var measured: [LayerStatistics] = []
 
@@ -50,7 +46,7 @@ final class TrainingDiagnostics {
         if let losses, checkpoint.step > 0, !losses.restore(checkpoint.sampleLosses) { throw fail("per-sample losses") }
         guard !checkpoint.diagnostics.isEmpty else { return }
         csv = CSVWriter(continuing: checkpoint.diagnostics)
-        guard let table = try? CSVTable.parse(Array(checkpoint.diagnostics.utf8), file: Self.fileName) else {
+        guard let table = try? CSVTable.parse(Array(checkpoint.diagnostics.utf8), file: LayerStatistics.fileName) else {
             throw fail("layer statistics")
         }
         var scalars: [(tag: String, value: Float)] = []
@@ -115,7 +111,7 @@ final class TrainingDiagnostics {
 
     /// Writes `diagnostics.csv` and `worst_samples.csv`, each when asked for.
     func write() throws(DataError) {
-        if monitor != nil { try run.write(Self.fileName, Data(csv.text.utf8)) }
-        if let worst { try run.write(Self.worstSamplesFileName, Data(worst.csv.text.utf8)) }
+        if monitor != nil { try run.write(LayerStatistics.fileName, Data(csv.text.utf8)) }
+        if let worst { try run.write(WorstSamplesLog.fileName, Data(worst.csv.text.utf8)) }
     }
 }

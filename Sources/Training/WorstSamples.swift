@@ -62,6 +62,7 @@ public final class SampleLosses {
 /// outside the worst, so a sample that stays hard (or is mislabelled) shows as a line across
 /// the epochs. `row` is the 0-based data row in the training file, as `predictions.csv` has it.
 public struct WorstSamplesLog {
+    public static let fileName = "worst_samples.csv"
     public static let header = ["epoch", "task_path", "rank", "row", "loss"]
     public let count: Int
     /// The training split's rows in the data file.
