@@ -223,12 +223,12 @@ public struct TrainingSettings: Sendable {
     public var lossWeighting: LossWeighting
     public var sampling: Sampling
     /// What training measures besides losses and metrics; off unless asked for.
-    public var diagnostics = Diagnostics.off
+    public var diagnostics = DiagnosticsSettings.off
 }
 
 /// `train.diagnostics`: per-layer statistics and the hardest training samples, measured each
 /// epoch (docs/training.md, "Diagnostics"). Off by default so that runs cost what they did.
-public struct Diagnostics: Sendable, Equatable {
+public struct DiagnosticsSettings: Sendable, Equatable {
     /// Activation, gradient, weight and update statistics of every layer, on each epoch's last
     /// training step.
     public var layers: Bool
@@ -240,9 +240,9 @@ public struct Diagnostics: Sendable, Equatable {
         self.worstSamples = worstSamples
     }
 
-    public static let off = Diagnostics(layers: false, worstSamples: 0)
+    public static let off = DiagnosticsSettings(layers: false, worstSamples: 0)
     /// What `diagnostics: true` means, and the defaults of the mapping's keys.
-    public static let on = Diagnostics(layers: true, worstSamples: 10)
+    public static let on = DiagnosticsSettings(layers: true, worstSamples: 10)
     /// The largest `worst_samples`: more rows than a heat map can show.
     public static let maxWorstSamples = 1000
 

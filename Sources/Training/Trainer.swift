@@ -139,7 +139,8 @@ public struct Trainer {
             diagnostics?.endEpoch(epoch, events: log.events)
             let selectionLoss = zip(model.tasks, selection.losses).reduce(0.0) { $0 + $1.0.task.spec.weight * $1.1.loss }
             // The weights first, then the checkpoint that refers to them; metrics.csv, the event
-            // file and state.json after it, since a resumed run rewrites them from the checkpoint.
+            // file, the diagnostics files and state.json after it, since a resumed run rewrites
+            // them from the checkpoint.
             try save(model.plan, "model-last.safetensors", epoch: epoch)
             if selectionLoss < best.loss {
                 best = (epoch, selectionLoss)

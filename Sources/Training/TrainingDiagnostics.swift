@@ -22,7 +22,7 @@ final class TrainingDiagnostics {
     private var measured: [LayerStatistics] = []
 
     /// Nil when the flow asks for no diagnostics.
-    init?(_ settings: Diagnostics, model: CompiledModel, split: EncodedSplit, run: RunDirectory) {
+    init?(_ settings: DiagnosticsSettings, model: CompiledModel, split: EncodedSplit, run: RunDirectory) {
         guard !settings.isOff else { return nil }
         self.model = model
         self.run = run
@@ -42,7 +42,10 @@ final class TrainingDiagnostics {
         func fail(_ what: String) -> DataError {
             DataError(file: run.path(Checkpoint.fileName), message: "its \(what) do not belong to this flow's training split")
         }
-        if worst != nil, !(worst?.restore(checkpoint.worstSamples) ?? true) { throw fail("worst samples") }
+        if var log = worst {
+            guard log.restore(checkpoint.worstSamples) else { throw fail("worst samples") }
+            worst = log
+        }
         if let losses, checkpoint.step > 0, !losses.restore(checkpoint.sampleLosses) { throw fail("per-sample losses") }
         guard !checkpoint.diagnostics.isEmpty else { return }
         csv = CSVWriter(continuing: checkpoint.diagnostics)

@@ -58,15 +58,15 @@ struct FlowWriterTests {
 
     /// `diagnostics: true` turns both parts on; in a mapping a missing key is on; absent is off.
     @Test func diagnosticsSettings() throws {
-        func diagnostics(_ value: String?) throws -> Diagnostics {
+        func diagnostics(_ value: String?) throws -> DiagnosticsSettings {
             try load(minimalHeader + "flow:\n  a: {type: binary}\n" + (value.map { "train:\n  diagnostics: \($0)\n" } ?? ""))
                 .flow.training.diagnostics
         }
         #expect(try diagnostics(nil) == .off)
         #expect(try diagnostics("false") == .off)
-        #expect(try diagnostics("true") == Diagnostics(layers: true, worstSamples: 10))
-        #expect(try diagnostics("{worst_samples: 3}") == Diagnostics(layers: true, worstSamples: 3))
-        #expect(try diagnostics("{layers: false}") == Diagnostics(layers: false, worstSamples: 10))
+        #expect(try diagnostics("true") == DiagnosticsSettings(layers: true, worstSamples: 10))
+        #expect(try diagnostics("{worst_samples: 3}") == DiagnosticsSettings(layers: true, worstSamples: 3))
+        #expect(try diagnostics("{layers: false}") == DiagnosticsSettings(layers: false, worstSamples: 10))
         #expect(try diagnostics("{layers: false, worst_samples: 0}") == .off)
         let written = FlowWriter.yaml(try load(minimalHeader + "flow:\n  a: {type: binary}\ntrain: {diagnostics: true}\n").flow) { $0 }
         #expect(written.contains("\n  diagnostics: {layers: true, worst_samples: 10}\n"))
