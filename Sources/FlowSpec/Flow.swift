@@ -224,6 +224,31 @@ public struct TrainingSettings: Sendable {
     /// Where `loss_weighting` was written, for errors found when resolving.
     public var lossWeightingLocation: SourceLocation? = nil
     public var sampling: Sampling
+    /// What training measures besides losses and metrics; off unless asked for.
+    public var diagnostics = DiagnosticsSettings.off
+}
+
+/// `train.diagnostics`: per-layer statistics and the hardest training samples, measured each
+/// epoch (docs/training.md, "Diagnostics"). Off by default so that runs cost what they did.
+public struct DiagnosticsSettings: Sendable, Equatable {
+    /// Activation, gradient, weight and update statistics of every layer, on each epoch's last
+    /// training step.
+    public var layers: Bool
+    /// How many of the highest-loss training samples to keep per task each epoch; 0 for none.
+    public var worstSamples: Int
+
+    public init(layers: Bool, worstSamples: Int) {
+        self.layers = layers
+        self.worstSamples = worstSamples
+    }
+
+    public static let off = DiagnosticsSettings(layers: false, worstSamples: 0)
+    /// What `diagnostics: true` means, and the defaults of the mapping's keys.
+    public static let on = DiagnosticsSettings(layers: true, worstSamples: 10)
+    /// The largest `worst_samples`: more rows than a heat map can show.
+    public static let maxWorstSamples = 1000
+
+    public var isOff: Bool { self == .off }
 }
 
 /// The optimiser and its hyper-parameters.

@@ -455,8 +455,25 @@ struct FlowDecoder {
         settings.sampling = m.value("sampling")
             .flatMap { $0.choice("train.sampling", Sampling.allCases.map(\.rawValue), sink) }
             .flatMap(Sampling.init(rawValue:)) ?? .shuffle
+        settings.diagnostics = m.value("diagnostics").map(decodeDiagnostics) ?? .off
         m.finish()
         return settings
+    }
+
+    /// `diagnostics: true` (or false), or a mapping whose missing keys are on: writing the
+    /// mapping asks for diagnostics, so a part is turned off by saying so.
+    private func decodeDiagnostics(_ node: YAMLNode) -> DiagnosticsSettings {
+        if case .scalar = node.content {
+            return node.bool("train.diagnostics", sink).map { $0 ? .on : .off } ?? .off
+        }
+        guard var m = MappingReader(node, context: "train.diagnostics", sink: sink,
+                                   expecting: "true, false or a mapping") else { return .off }
+        var diagnostics = DiagnosticsSettings.on
+        diagnostics.layers = m.value("layers")?.bool("train.diagnostics.layers", sink) ?? diagnostics.layers
+        diagnostics.worstSamples = m.value("worst_samples")?
+            .int("train.diagnostics.worst_samples", in: 0...DiagnosticsSettings.maxWorstSamples, sink) ?? diagnostics.worstSamples
+        m.finish()
+        return diagnostics
     }
 
     private func decodeOptimizer(_ node: YAMLNode, default base: OptimizerSettings) -> OptimizerSettings {

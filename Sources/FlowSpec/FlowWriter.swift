@@ -70,6 +70,7 @@ public enum FlowWriter {
             "{name: gradnorm, alpha: \(number(alpha)), lr: \(number(rate))" + (branch.map { ", branch: \($0.value)" } ?? "") + "}"
         }
         out += "  loss_weighting: \(weighting)\n  sampling: \(t.sampling.rawValue)\n"
+        out += "  diagnostics: {layers: \(t.diagnostics.layers), worst_samples: \(t.diagnostics.worstSamples)}\n"
         return out
     }
 

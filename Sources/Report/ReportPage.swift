@@ -25,6 +25,7 @@ public enum ReportPage {
         body += evaluation(run)
         body += thresholds(run)
         body += plots(run, flow: flow)
+        body += diagnostics(run)
         body += interpretation(run)
         return """
             <!DOCTYPE html>
@@ -47,6 +48,7 @@ public enum ReportPage {
             .plots { display: flex; flex-wrap: wrap; gap: 1em; }
             .plots figure { margin: 0; }
             .empty { color: #888; font-style: italic; }
+            tr.flagged td { background: #fff4e5; } .flag { color: #a04000; }
             </style>
             </head>
             <body>
@@ -158,6 +160,58 @@ public enum ReportPage {
             html += "</div>\n"
         }
         return html
+    }
+
+    /// The statistics `diagnostics.csv` holds for the last epoch it has, per layer, each layer
+    /// with what looks wrong (`flags`), and the worst-samples heat map.
+    static func diagnostics(_ run: RunDirectory) -> String {
+        var html = ""
+        if let table = try? CSVTable.read(path: run.path(LayerStatistics.fileName)), table.header == LayerStatistics.header,
+           let last = (0..<table.rowCount).compactMap({ Int(table.string(row: $0, column: 0)) }).max() {
+            var layers: [String] = []
+            var values: [String: [String: Double]] = [:]
+            for row in 0..<table.rowCount where Int(table.string(row: row, column: 0)) == last {
+                let layer = table.string(row: row, column: 1)
+                if values[layer] == nil { layers.append(layer) }
+                values[layer, default: [:]][table.string(row: row, column: 2)] = table.number(row: row, column: 3)
+            }
+            let columns = ["activation_mean", "activation_std", "zero_fraction", "gradient_norm", "weight_norm", "update_ratio"]
+            html += "<h2>Training diagnostics — epoch \(last)</h2>\n"
+            html += "<p>Each layer on the epoch's last training step: its output (after its activation), its weight's "
+                + "gradient and norm, and how far the step moved it (‖ΔW‖ / ‖W‖). Every epoch is in "
+                + "<code>diagnostics.csv</code> and in TensorBoard under <code>diagnostics/</code>.</p>\n<table>\n<tr><th>layer</th>"
+                + columns.map { "<th>\($0.replacingOccurrences(of: "_", with: " "))</th>" }.joined() + "<th>looks wrong</th></tr>\n"
+            for layer in layers {
+                let statistics = values[layer] ?? [:]
+                let flags = Self.flags(statistics)
+                html += "<tr\(flags.isEmpty ? "" : " class=\"flagged\"")><td>\(e(layer))</td>"
+                html += columns.map { name in
+                    statistics[name].map { "<td class=\"num\">\(String(format: "%.4g", $0))</td>" } ?? "<td class=\"num\">–</td>"
+                }.joined()
+                html += "<td class=\"flag\">\(e(flags.joined(separator: "; ")))</td></tr>\n"
+            }
+            html += "</table>\n"
+        }
+        if let data = FileManager.default.contents(atPath: run.path(WorstSamplesChart.fileName)) {
+            if html.isEmpty { html += "<h2>Training diagnostics</h2>\n" }
+            html += "<h3>Worst training samples by epoch</h3>\n<p>Per task, the training samples with the highest loss each "
+                + "epoch (<code>worst_samples.csv</code>; <code>row</code> is the 0-based data row).</p>\n"
+                + "<figure>\(String(decoding: data, as: UTF8.self))</figure>\n"
+        }
+        return html
+    }
+
+    /// What a layer's statistics suggest is wrong, from the healthy ranges in docs/training.md.
+    static func flags(_ statistics: [String: Double]) -> [String] {
+        var flags: [String] = []
+        if let zeros = statistics["zero_fraction"], zeros > 0.9 { flags.append("dead ReLUs: \(Int((zeros * 100).rounded()))% zeros") }
+        if let gradient = statistics["gradient_norm"], gradient == 0 { flags.append("no gradient") }
+        if let ratio = statistics["update_ratio"] {
+            if ratio > 1e-1 { flags.append("update too large") }
+            if ratio < 1e-4 { flags.append("update too small") }
+        }
+        if statistics.values.contains(where: { !$0.isFinite }) { flags.append("not finite") }
+        return flags
     }
 
     /// Links to the interpretation files (the contact sheets stay files of their own).

@@ -8,8 +8,9 @@ import Tasks
 /// Tensors: `parameters` (the whole parameter block), `optimizer.<buffer>` (moments or
 /// velocity, laid out like the block), `state.<name>` (running statistics) and, for a
 /// checkpoint taken within an epoch (Ctrl-C), `epoch.<task>.scores|labels|counted`: the
-/// training predictions collected so far. Metadata: the counters, the generators' states, the
-/// best epoch and `metrics.csv` as written so far. Doubles are kept as their bit patterns.
+/// training predictions collected so far, and `epoch.sample_losses` (with diagnostics' worst
+/// samples on). Metadata: the counters, the generators' states, the best epoch and
+/// `metrics.csv` as written so far (`diagnostics.csv` and `worst_samples.csv` too, when on). Doubles are kept as their bit patterns.
 /// Written after the epoch's weights files and before `metrics.csv` and `state.json`, which a
 /// resumed run rewrites from it.
 public struct Checkpoint {
@@ -39,6 +40,11 @@ public struct Checkpoint {
     var taskLosses: [(loss: Double, count: Int)] = []
     var predictions: [Int: (scores: [Float], labels: [Float], counted: [Bool])] = [:]
 
+    /// `train.diagnostics`: `diagnostics.csv` and `worst_samples.csv` as they stood, and within
+    /// an epoch each training row's loss per task so far (`SampleLosses.values`).
+    var diagnostics = "", worstSamples = ""
+    var sampleLosses: [Float] = []
+
     /// Writes the checkpoint with the plan's and optimiser's current state, durably
     /// (a temporary file, fsync, rename, fsync of the directory).
     func save(plan: Plan, optimizer: any Optimizer, in run: RunDirectory) throws(DataError) {
@@ -59,7 +65,10 @@ public struct Checkpoint {
                 tensors.append(.init(name: "epoch.\(t).counted", shape: [p.counted.count], values: p.counted.map { $0 ? 1 : 0 }))
             }
         }
-        let metadata: [String: String] = [
+        if !sampleLosses.isEmpty {
+            tensors.append(.init(name: "epoch.sample_losses", shape: [sampleLosses.count], values: sampleLosses))
+        }
+        var metadata: [String: String] = [
             "format": Self.format, "epoch": String(epoch), "step": String(step), "epochs": String(epochs),
             "seed": String(seed), "optimizer_steps": String(optimizer.steps),
             "generators": plan.generatorStates.map { $0.map(String.init).joined(separator: ",") }.joined(separator: ";"),
@@ -67,6 +76,8 @@ public struct Checkpoint {
             "train_loss": Self.bits(trainLoss), "seen": String(seen),
             "task_losses": taskLosses.map { "\(Self.bits($0.loss)):\($0.count)" }.joined(separator: ";"),
         ]
+        if !diagnostics.isEmpty { metadata["diagnostics"] = diagnostics }
+        if !worstSamples.isEmpty { metadata["worst_samples"] = worstSamples }
         let path = run.path(Self.fileName)
         do { try SafetensorsWriter.write(tensors, metadata: metadata, to: path) } catch {
             throw DataError(file: path, message: error.message)
@@ -109,6 +120,9 @@ public struct Checkpoint {
             checkpoint.predictions[t] = (scores.values, file.tensors["epoch.\(t).labels"]?.values ?? [],
                                          file.tensors["epoch.\(t).counted"]?.values.map { $0 != 0 } ?? [])
         }
+        checkpoint.diagnostics = meta["diagnostics"] ?? ""
+        checkpoint.worstSamples = meta["worst_samples"] ?? ""
+        checkpoint.sampleLosses = file.tensors["epoch.sample_losses"]?.values ?? []
         checkpoint.file = file
         checkpoint.optimizerSteps = try integer("optimizer_steps")
         checkpoint.generators = (meta["generators"] ?? "").split(separator: ";", omittingEmptySubsequences: false)

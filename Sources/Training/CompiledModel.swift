@@ -12,6 +12,21 @@ public struct CompiledModel {
     public let inputKinds: [String: Input.Kind]
     /// The tasks in evaluation order.
     public let tasks: [CompiledTask]
+    /// Every layer with a weight, in the order forward computes them: what the training
+    /// diagnostics measure.
+    public let layers: [WatchedLayer]
+}
+
+/// A layer with a weight (dense, conv, embedding, batchnorm, layernorm, a task's output layer)
+/// as the training diagnostics see it. Recorded when compiling, so measuring it adds no op.
+public struct WatchedLayer {
+    /// The prefix of its parameters' names: `trunk.common.0.conv`, `heads.door_open.out`.
+    public let name: String
+    /// What it passes on: its output after the activation that directly follows it (fused into
+    /// it or not), so that a ReLU's zeros are counted.
+    public let output: Tensor
+    /// Its weight, `<name>.weight` (the bias is left out: its norm says little).
+    public let weight: Parameter
 }
 
 /// One task in a compiled plan: its output layer, what it is trained against, and its loss.

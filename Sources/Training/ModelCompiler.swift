@@ -16,6 +16,9 @@ public struct ModelCompiler {
     let builder: PlanBuilder
     /// The tokens input behind each tensor of token ids, for its vocabulary size.
     private var tokenInput: [ObjectIdentifier: String] = [:]
+    /// Each layer with a weight as built: its name and the tensor that holds its output (after
+    /// the activation following it), for `CompiledModel.layers`.
+    private var watched: [(name: String, output: Tensor)] = []
 
     public static func compile(_ flow: ResolvedFlow, facts: DataFacts, maxBatch: Int, seed: UInt64) -> CompiledModel {
         var compiler = ModelCompiler(flow: flow, facts: facts, builder: PlanBuilder(maxBatch: maxBatch))
@@ -54,6 +57,7 @@ public struct ModelCompiler {
                 inputs[input.name] = ids
                 let table = builder.embedding(ids, vocabulary: vocabulary, dimension: width,
                                               name: "inputs.\(input.name).embedding")
+                watched.append(("inputs.\(input.name).embedding", table))
                 values[input.name] = builder.flatten(table)
             }
         }
@@ -97,8 +101,13 @@ public struct ModelCompiler {
             let hidden = task.spec.head.isEmpty ? input
                 : apply(task.spec.head, to: first ?? input, prefix: prefix, from: first == nil ? 0 : 1)
             let output = taskOutput(task, positions: hidden.shape.first ?? 1)
-            let logits = task.spec.head.isEmpty && first != nil ? first!
-                : builder.dense(hidden, units: output.units, name: "\(prefix).out")
+            var logits: Tensor
+            if task.spec.head.isEmpty, let first {
+                logits = first
+            } else {
+                logits = builder.dense(hidden, units: output.units, name: "\(prefix).out")
+                watched.append(("\(prefix).out", logits))
+            }
             let targets = builder.input(output.targetShape), mask = builder.input(output.maskShape)
             let loss = output.addLoss(to: builder, logits: logits, targets: targets, mask: mask, spec: task.spec)
             tasks.append(CompiledTask(task: task, output: output, logits: logits, targets: targets, mask: mask, loss: loss))
@@ -116,7 +125,12 @@ public struct ModelCompiler {
             }
         }
         let kinds = Dictionary(flow.inputs.map { ($0.input.name, $0.input.kind) }, uniquingKeysWith: { a, _ in a })
-        return CompiledModel(plan: builder.build(seed: seed), inputs: inputs, inputKinds: kinds, tasks: tasks)
+        let plan = builder.build(seed: seed)
+        let weights = Dictionary(plan.parameters.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let layers = watched.compactMap { layer in
+            weights[layer.name + ".weight"].map { WatchedLayer(name: layer.name, output: layer.output, weight: $0) }
+        }
+        return CompiledModel(plan: plan, inputs: inputs, inputKinds: kinds, tasks: tasks, layers: layers)
     }
 
     private func taskOutput(_ task: ResolvedTask, positions: Int) -> TaskOutput {
@@ -155,7 +169,10 @@ public struct ModelCompiler {
             guard let members = groups[name], members.count > 1, let input = values[name] else { continue }
             let outputs = builder.denseGroup(input, units: members.map(\.units), forReLU: members.map(\.forReLU),
                                              names: members.map(\.name))
-            for (member, output) in zip(members, outputs) { fused[member.task] = output }
+            for (member, output) in zip(members, outputs) {
+                fused[member.task] = output
+                watched.append((member.name, output))
+            }
         }
         return fused
     }
@@ -165,6 +182,9 @@ public struct ModelCompiler {
     private mutating func apply(_ layers: [Layer], to input: Tensor, prefix: String, from start: Int = 0) -> Tensor {
         var x = input
         var fusedReLU = false
+        // The watched layer whose output an activation right after it replaces: the previous
+        // layer's, or, for a head whose first layer ran fused with others, that layer's.
+        var watchedBefore = start > 0 ? watched.lastIndex { $0.output === input } : nil
         for (index, layer) in layers.enumerated() where index >= start {
             let name = "\(prefix).\(index).\(LayerDescription.name(layer.kind))"
             let next = layers.dropFirst(index + 1).first?.kind
@@ -174,6 +194,7 @@ public struct ModelCompiler {
             }
             if fusedReLU {  // the ReLU ran inside the dense layer before it
                 fusedReLU = false
+                watchedBefore = nil
                 continue
             }
             switch layer.kind {
@@ -207,6 +228,17 @@ public struct ModelCompiler {
             case .residual(let inner):
                 var compiler = self
                 x = builder.residual(x) { compiler.apply(inner, to: $0, prefix: name) }
+                watched = compiler.watched
+            }
+            switch layer.kind {
+            case .dense, .conv, .embedding, .batchnorm, .layernorm:
+                watched.append((name, x))
+                watchedBefore = watched.count - 1
+            case .relu, .leakyRelu, .gelu, .tanh, .sigmoid:
+                if let before = watchedBefore { watched[before].output = x }
+                watchedBefore = nil
+            default:
+                watchedBefore = nil
             }
         }
         return x

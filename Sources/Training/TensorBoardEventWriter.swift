@@ -19,7 +19,7 @@ public struct TensorBoardEventError: Error, Hashable, Sendable, CustomStringConv
     public var description: String { "cannot \(operation) TensorBoard event file \(path): \(reason)" }
 }
 
-/// Writes scalars to a TensorBoard event file, `events.out.tfevents.<unix seconds>.<hostname>`,
+/// Writes scalars and histograms to a TensorBoard event file, `events.out.tfevents.<unix seconds>.<hostname>`,
 /// without TensorFlow or a protobuf library: each event is a hand-encoded `tensorflow.Event` in
 /// a TFRecord frame (see `TensorBoardEncoding`).
 ///
@@ -62,6 +62,14 @@ public final class TensorBoardEventWriter {
         precondition(descriptor >= 0, "TensorBoardEventWriter used after close()")
         pending += TensorBoardEncoding.record(
             TensorBoardEncoding.scalarEvent(scalars, step: step, wallTime: wallTime))
+    }
+
+    /// Buffers one event holding several histograms of the same step (a layer's activations,
+    /// weights and gradients, say).
+    public func addHistograms(_ histograms: [(tag: String, histogram: Histogram)], step: Int, wallTime: Double) {
+        precondition(descriptor >= 0, "TensorBoardEventWriter used after close()")
+        pending += TensorBoardEncoding.record(
+            TensorBoardEncoding.histogramEvent(histograms, step: step, wallTime: wallTime))
     }
 
     /// Writes the buffered records and syncs the file to disk.
@@ -139,7 +147,12 @@ private func hostname() -> String {
 ///     message Event   { double wall_time = 1; int64 step = 2;
 ///                       oneof what { string file_version = 3; Summary summary = 5; ... } }
 ///     message Summary { repeated Value value = 1; }
-///     message Value   { string tag = 1; oneof value { float simple_value = 2; ... } }
+///     message Value   { string tag = 1; oneof value { float simple_value = 2;
+///                                                 HistogramProto histo = 5; ... } }
+///     message HistogramProto { double min = 1; double max = 2; double num = 3; double sum = 4;
+///                              double sum_squares = 5;
+///                              repeated double bucket_limit = 6 [packed = true];
+///                              repeated double bucket = 7 [packed = true]; }
 enum TensorBoardEncoding {
     /// The version TensorBoard expects in the first event of a file.
     static let fileVersion = "brain.Event:2"
@@ -168,6 +181,11 @@ enum TensorBoardEncoding {
             appendLittleEndian(scalar.value.bitPattern, to: &value)
             appendLengthDelimited(field: 1, value, to: &summary)
         }
+        return event(summary: summary, step: step, wallTime: wallTime)
+    }
+
+    /// An event with a wall time, a step and a summary.
+    static func event(summary: [UInt8], step: Int, wallTime: Double) -> [UInt8] {
         var event: [UInt8] = []
         appendKey(field: 1, .fixed64, to: &event)
         appendLittleEndian(wallTime.bitPattern, to: &event)
@@ -176,6 +194,34 @@ enum TensorBoardEncoding {
         appendVarint(UInt64(bitPattern: Int64(step)), to: &event)
         appendLengthDelimited(field: 5, summary, to: &event)
         return event
+    }
+
+    /// An event whose summary holds one `HistogramProto` per histogram, in the order given.
+    static func histogramEvent(_ histograms: [(tag: String, histogram: Histogram)], step: Int, wallTime: Double) -> [UInt8] {
+        var summary: [UInt8] = []
+        for (tag, histogram) in histograms {
+            var value: [UInt8] = []
+            appendLengthDelimited(field: 1, Array(tag.utf8), to: &value)
+            appendLengthDelimited(field: 5, histogramProto(histogram), to: &value)
+            appendLengthDelimited(field: 1, value, to: &summary)
+        }
+        return event(summary: summary, step: step, wallTime: wallTime)
+    }
+
+    /// A `HistogramProto`: the five doubles, then the limits and counts as packed doubles.
+    static func histogramProto(_ histogram: Histogram) -> [UInt8] {
+        var proto: [UInt8] = []
+        for (field, value) in [(1, histogram.minimum), (2, histogram.maximum), (3, histogram.count), (4, histogram.sum),
+                               (5, histogram.sumOfSquares)] as [(UInt64, Double)] {
+            appendKey(field: field, .fixed64, to: &proto)
+            appendLittleEndian(value.bitPattern, to: &proto)
+        }
+        for (field, values) in [(6, histogram.limits), (7, histogram.counts)] as [(UInt64, [Double])] {
+            var packed: [UInt8] = []
+            for value in values { appendLittleEndian(value.bitPattern, to: &packed) }
+            appendLengthDelimited(field: field, packed, to: &proto)
+        }
+        return proto
     }
 
     /// TFRecord framing: the length as a little-endian UInt64, its masked CRC-32C, the data, the

@@ -56,6 +56,7 @@ public struct Trainer {
         let schedule = OptimizerFactory.schedule(for: settings, epochs: epochs)
         let prefetcher = BatchPrefetcher(model: model, split: data.train)
         defer { prefetcher.stop() }
+        let diagnostics = TrainingDiagnostics(settings.diagnostics, model: model, split: data.train, run: run)
         // Full batches only: the last, partial one rejoins the shuffle next epoch.
         let stepsPerEpoch = max(1, data.train.rows / batchSize)
         var log = MetricsLog(run: run)
@@ -64,6 +65,7 @@ public struct Trainer {
         if let checkpoint {
             try checkpoint.restore(plan: model.plan, optimizer: optimizer)
             try log.open(continuing: checkpoint.metrics)
+            try diagnostics?.resume(from: checkpoint, events: log.events)
             best = (checkpoint.bestEpoch, checkpoint.bestLoss)
             resumeAt = (checkpoint.epoch + 1, checkpoint.step)
         } else {
@@ -85,6 +87,7 @@ public struct Trainer {
                 (trainLoss, seen, taskLosses) = (checkpoint.trainLoss, checkpoint.seen, checkpoint.taskLosses)
                 for (t, p) in checkpoint.predictions { predictions[t].restore(scores: p.scores, labels: p.labels, counted: p.counted) }
             }
+            if firstStep == 0 { diagnostics?.beginEpoch() }
             let seenBefore = seen  // rows of this epoch trained before a resume: not in this session's speed
             func batchRows(_ s: Int) -> ArraySlice<Int> { order[(s * batchSize)..<min((s + 1) * batchSize, order.count)] }
             prefetcher.start(batchRows(firstStep))
@@ -92,10 +95,12 @@ public struct Trainer {
                 let rows = batchRows(s)
                 _ = prefetcher.install()
                 if s + 1 < stepsPerEpoch { prefetcher.start(batchRows(s + 1)) }  // prepared while this step runs
+                diagnostics?.beforeStep(last: s + 1 == stepsPerEpoch)
                 step.run(batch: rows.count, learningRate: schedule.rate(epoch: epoch - 1, step: s, stepsPerEpoch: stepsPerEpoch))
                 if let problem = divergence(model, optimizer, loss: Double(model.plan.totalLoss)) {
                     throw DataError(file: run.url.path, message: "training diverged at epoch \(epoch), batch \(s + 1): \(problem)")
                 }
+                diagnostics?.afterStep(rows: rows, last: s + 1 == stepsPerEpoch)
                 // With the tasks' fixed weights, as the validation loss is: what a balancer makes
                 // of the total is not comparable between epochs.
                 let loss = model.tasks.reduce(0.0) { $0 + $1.task.spec.weight * Double($1.loss.loss) }
@@ -113,6 +118,7 @@ public struct Trainer {
                                                 bestEpoch: best.epoch, bestLoss: best.loss, metrics: log.text, flow: flowText)
                     (checkpoint.trainLoss, checkpoint.seen, checkpoint.taskLosses) = (trainLoss, seen, taskLosses)
                     for (t, p) in predictions.enumerated() { checkpoint.predictions[t] = p.collected }
+                    diagnostics?.save(into: &checkpoint)
                     try checkpoint.save(plan: model.plan, optimizer: optimizer, in: run)
                     return .interrupted(epoch: epoch, batches: s + 1)
                 }
@@ -133,18 +139,22 @@ public struct Trainer {
                 selection = SplitEvaluation.run(model, valid, statistics: data.statistics, batchSize: batchSize)
                 log.add(epoch: epoch, split: "valid", model.tasks, selection)
             }
+            diagnostics?.endEpoch(epoch, events: log.events)
             let selectionLoss = zip(model.tasks, selection.losses).reduce(0.0) { $0 + $1.0.task.spec.weight * $1.1.loss }
             // The weights first, then the checkpoint that refers to them; metrics.csv, the event
-            // file and state.json after it, since a resumed run rewrites them from the checkpoint.
+            // file, the diagnostics files and state.json after it, since a resumed run rewrites
+            // them from the checkpoint.
             try save(model.plan, "model-last.safetensors", epoch: epoch)
             if selectionLoss < best.loss {
                 best = (epoch, selectionLoss)
                 try save(model.plan, "model.safetensors", epoch: epoch)
             }
-            try Checkpoint(epoch: epoch, step: 0, epochs: epochs, seed: seed, bestEpoch: best.epoch, bestLoss: best.loss,
-                           metrics: log.text, flow: flowText)
-                .save(plan: model.plan, optimizer: optimizer, in: run)
+            var checkpoint = Checkpoint(epoch: epoch, step: 0, epochs: epochs, seed: seed, bestEpoch: best.epoch,
+                                        bestLoss: best.loss, metrics: log.text, flow: flowText)
+            diagnostics?.save(into: &checkpoint)
+            try checkpoint.save(plan: model.plan, optimizer: optimizer, in: run)
             try log.flush()
+            try diagnostics?.write()
             try writeState(epochsDone: epoch, bestEpoch: best.epoch, steps: optimizer.steps)
             let seconds = Date().timeIntervalSince(started)
             report("epoch \(epoch)/\(epochs)  train loss \(format(trainLoss / Double(max(seen, 1))))  "
@@ -218,7 +228,7 @@ struct MetricsLog {
     static let header = ["epoch", "split", "task_path", "metric_name", "value", "num_samples"]
     let run: RunDirectory
     private var csv = CSVWriter(header: MetricsLog.header)
-    private var events: TensorBoardEventWriter?
+    private(set) var events: TensorBoardEventWriter?
 
     init(run: RunDirectory) { self.run = run }
 

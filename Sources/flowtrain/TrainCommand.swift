@@ -64,6 +64,7 @@ struct TrainCommand: ParsableCommand {
             outcome = try trainer.train()
             if case .finished = outcome {
                 try RunPlots.writeLearningCurves(trainer.run, tasks: flow.tasks)
+                try WorstSamplesChart.write(trainer.run)
                 try ReportPage.write(trainer.run, flow: flow)
             }
         } catch {

@@ -96,7 +96,7 @@ struct ResumeTests {
     }
 
     private func expectSameRun(_ run: URL, _ reference: URL) throws {
-        for name in ["model.safetensors", "model-last.safetensors", "metrics.csv"] {
+        for name in ["model.safetensors", "model-last.safetensors", "metrics.csv", "diagnostics.csv", "worst_samples.csv"] {
             let a = try Data(contentsOf: run.appendingPathComponent(name))
             let b = try Data(contentsOf: reference.appendingPathComponent(name))
             #expect(a == b, "\(name) differs from the uninterrupted run's")

@@ -20,7 +20,7 @@ struct FlowWriterTests {
                     + "\(task.parameters) \(task.spec.weight) \(task.spec.scale) \(String(describing: task.spec.loss)) "
                     + "\(task.spec.classes?.value ?? []) \(task.head.map { LayerDescription.summary($0.layer.kind) })"
             }
-            + ["\(t.epochs) \(t.batchSize) \(t.seed) \(t.schedule) \(weighting) \(t.sampling)",
+            + ["\(t.epochs) \(t.batchSize) \(t.seed) \(t.schedule) \(weighting) \(t.sampling) \(t.diagnostics)",
                "\(o.name) \(o.learningRate) \(o.weightDecay) \(o.momentum) \(o.nesterov) \(o.betas) \(String(describing: o.clipNorm))",
                "\(flow.flow.data.missingMarkers) \(String(describing: flow.flow.data.split))"]
     }
@@ -53,6 +53,7 @@ struct FlowWriterTests {
               optimizer: {name: sgd, lr: 1e-5, momentum: 0.8, nesterov: true, clip_norm: 2.5}
               schedule: {name: step, step_size: 3, gamma: 0.5, warmup_epochs: 1}
               loss_weighting: uncertainty
+              diagnostics: {worst_samples: 3}
             """)
         let text = FlowWriter.yaml(flow.flow) { $0 }
         let again = try FlowLoader.load(bytes: Array(text.utf8), file: "f.yaml")
@@ -78,5 +79,21 @@ struct FlowWriterTests {
         let again = try FlowLoader.load(bytes: Array(text.utf8), file: "f.yaml")
         #expect(summary(again) == summary(flow), "\(text)")
         #expect(again.flow.training.lossWeighting.name == String(weighting.contains("dwa") ? "dwa" : "gradnorm"))
+    }
+
+    /// `diagnostics: true` turns both parts on; in a mapping a missing key is on; absent is off.
+    @Test func diagnosticsSettings() throws {
+        func diagnostics(_ value: String?) throws -> DiagnosticsSettings {
+            try load(minimalHeader + "flow:\n  a: {type: binary}\n" + (value.map { "train:\n  diagnostics: \($0)\n" } ?? ""))
+                .flow.training.diagnostics
+        }
+        #expect(try diagnostics(nil) == .off)
+        #expect(try diagnostics("false") == .off)
+        #expect(try diagnostics("true") == DiagnosticsSettings(layers: true, worstSamples: 10))
+        #expect(try diagnostics("{worst_samples: 3}") == DiagnosticsSettings(layers: true, worstSamples: 3))
+        #expect(try diagnostics("{layers: false}") == DiagnosticsSettings(layers: false, worstSamples: 10))
+        #expect(try diagnostics("{layers: false, worst_samples: 0}") == .off)
+        let written = FlowWriter.yaml(try load(minimalHeader + "flow:\n  a: {type: binary}\ntrain: {diagnostics: true}\n").flow) { $0 }
+        #expect(written.contains("\n  diagnostics: {layers: true, worst_samples: 10}\n"))
     }
 }

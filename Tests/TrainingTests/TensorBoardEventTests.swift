@@ -79,6 +79,49 @@ struct TensorBoardEventTests {
         #expect(events.dropFirst().allSatisfy { $0.fileVersion == nil })
     }
 
+    /// A histogram written to a file reads back, through TFRecord and protobuf, as the same
+    /// numbers: Event.summary (5) → Summary.value (1) → Value.tag (1) and Value.histo (5) →
+    /// HistogramProto min (1), max (2), num (3), sum (4), sum_squares (5), bucket_limit (6) and
+    /// bucket (7), both packed doubles.
+    @Test func histogramEventDecodesToTheSameBuckets() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tfevents-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let histogram = Histogram(minimum: -1.5, maximum: 4, count: 6, sum: 7.25, sumOfSquares: 30.5,
+                                  limits: [0, 2, 4], counts: [2, 3, 1])
+        let writer = try TensorBoardEventWriter(directory: directory)
+        writer.addHistograms([(tag: "diagnostics/trunk.x.0.dense/weights", histogram: histogram)], step: 3, wallTime: 10)
+        try writer.close()
+
+        let events = try TFRecordReader.records([UInt8](Data(contentsOf: writer.file)))
+        try #require(events.count == 2)
+        var step = 0
+        var decoded: [(tag: String, histogram: Histogram)] = []
+        for (field, value) in try ProtobufField.fields(events[1]) {
+            switch (field, value) {
+            case (2, .varint(let raw)): step = Int(raw)
+            case (5, .bytes(let summary)):
+                for case (1, .bytes(let valueBytes)) in try ProtobufField.fields(summary) {
+                    var tag = ""
+                    var proto: [UInt8] = []
+                    for (valueField, content) in try ProtobufField.fields(valueBytes) {
+                        switch (valueField, content) {
+                        case (1, .bytes(let text)): tag = String(decoding: text, as: UTF8.self)
+                        case (5, .bytes(let bytes)): proto = bytes
+                        default: Issue.record("unexpected Value field \(valueField)")
+                        }
+                    }
+                    decoded.append((tag, try decodeHistogram(proto)))
+                }
+            default: break
+            }
+        }
+        #expect(step == 3)
+        try #require(decoded.count == 1)
+        #expect(decoded[0].tag == "diagnostics/trunk.x.0.dense/weights")
+        #expect(decoded[0].histogram == histogram)
+    }
+
     @Test func missingDirectoryNamesTheFile() {
         let directory = URL(fileURLWithPath: "/nonexistent-\(UUID().uuidString)")
         #expect {
@@ -207,4 +250,26 @@ private struct ParsedEvent {
         guard let tag, let simpleValue else { throw MalformedEventFile(description: "Value without tag or simple_value") }
         return (tag, simpleValue)
     }
+}
+
+/// A `HistogramProto` from its wire bytes: five doubles, then two packed lists of doubles.
+private func decodeHistogram(_ bytes: [UInt8]) throws -> Histogram {
+    var histogram = Histogram(minimum: .nan, maximum: .nan, count: .nan, sum: .nan, sumOfSquares: .nan, limits: [], counts: [])
+    func doubles(_ packed: [UInt8]) throws -> [Double] {
+        guard packed.count % 8 == 0 else { throw MalformedEventFile(description: "packed doubles of \(packed.count) bytes") }
+        return stride(from: 0, to: packed.count, by: 8).map { Double(bitPattern: littleEndian(Array(packed[$0..<$0 + 8]))) }
+    }
+    for (field, value) in try ProtobufField.fields(bytes) {
+        switch (field, value) {
+        case (1, .fixed64(let bits)): histogram.minimum = Double(bitPattern: bits)
+        case (2, .fixed64(let bits)): histogram.maximum = Double(bitPattern: bits)
+        case (3, .fixed64(let bits)): histogram.count = Double(bitPattern: bits)
+        case (4, .fixed64(let bits)): histogram.sum = Double(bitPattern: bits)
+        case (5, .fixed64(let bits)): histogram.sumOfSquares = Double(bitPattern: bits)
+        case (6, .bytes(let packed)): histogram.limits = try doubles(packed)
+        case (7, .bytes(let packed)): histogram.counts = try doubles(packed)
+        default: throw MalformedEventFile(description: "unexpected HistogramProto field \(field)")
+        }
+    }
+    return histogram
 }

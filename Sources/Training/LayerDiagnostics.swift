@@ -1,0 +1,164 @@
+import Engine
+
+/// A set of values summarised as TensorBoard's `HistogramProto` holds it: the count, the
+/// extremes, the sum and the sum of squares, and equal-width buckets from the smallest value to
+/// the largest.
+public struct Histogram: Sendable, Equatable {
+    public var minimum: Double
+    public var maximum: Double
+    public var count: Double
+    public var sum: Double
+    public var sumOfSquares: Double
+    /// Each bucket's right edge; the first bucket starts at `minimum`, the last ends at `maximum`.
+    public var limits: [Double]
+    /// How many values fall in each bucket (a value on an edge goes to the bucket on its right,
+    /// the largest value to the last bucket).
+    public var counts: [Double]
+
+    public init(minimum: Double, maximum: Double, count: Double, sum: Double, sumOfSquares: Double,
+                limits: [Double], counts: [Double]) {
+        (self.minimum, self.maximum, self.count, self.sum, self.sumOfSquares) = (minimum, maximum, count, sum, sumOfSquares)
+        (self.limits, self.counts) = (limits, counts)
+    }
+
+    /// The finite ones of `values` in `bucketCount` buckets (one when they are all equal); no
+    /// bucket when there is no finite value.
+    public init(_ values: UnsafeBufferPointer<Float>, bucketCount: Int = 30) {
+        var minimum = Double.infinity, maximum = -Double.infinity
+        var count = 0.0, sum = 0.0, squares = 0.0
+        for value in values where value.isFinite {
+            let v = Double(value)
+            minimum = Swift.min(minimum, v)
+            maximum = Swift.max(maximum, v)
+            count += 1
+            sum += v
+            squares += v * v
+        }
+        guard count > 0 else {
+            self.init(minimum: 0, maximum: 0, count: 0, sum: 0, sumOfSquares: 0, limits: [], counts: [])
+            return
+        }
+        let buckets = maximum > minimum ? Swift.max(bucketCount, 1) : 1
+        let width = (maximum - minimum) / Double(buckets)
+        var counts = [Double](repeating: 0, count: buckets)
+        for value in values where value.isFinite {
+            let index = width > 0 ? Int((Double(value) - minimum) / width) : 0
+            counts[Swift.min(index, buckets - 1)] += 1
+        }
+        let limits = (0..<buckets).map { $0 == buckets - 1 ? maximum : minimum + width * Double($0 + 1) }
+        self.init(minimum: minimum, maximum: maximum, count: count, sum: sum, sumOfSquares: squares,
+                  limits: limits, counts: counts)
+    }
+}
+
+/// One layer measured on one training step: what it passed on, and its weight's gradient, size
+/// and change. docs/training.md ("Diagnostics") says what each tells and what is healthy.
+public struct LayerStatistics: Sendable, Equatable {
+    /// The run directory's file of every epoch's statistics, one per line.
+    public static let fileName = "diagnostics.csv"
+    public static let header = ["epoch", "layer", "statistic", "value"]
+
+    public var layer: String
+    /// Over every value of the layer's output in the batch (after its activation).
+    public var activationMean: Double
+    public var activationStandardDeviation: Double
+    /// The share of those values that are exactly zero: after a ReLU, the units that are off.
+    public var zeroFraction: Double
+    /// ‖W‖₂ of the weight after the step.
+    public var weightNorm: Double
+    /// ‖∂L/∂W‖₂ of the step, as the optimiser used it (after clipping); nil for a frozen layer.
+    public var gradientNorm: Double?
+    /// ‖ΔW‖₂ / ‖W‖₂: how far the step moved the weight, relative to the weight before it; nil
+    /// for a frozen layer (and for a weight that was all zeros).
+    public var updateRatio: Double?
+    public var activations: Histogram
+    public var weights: Histogram
+    /// Nil for a frozen layer.
+    public var gradients: Histogram?
+
+    /// The statistics by their names in `diagnostics.csv` and TensorBoard, in that order; those
+    /// a frozen layer does not have are left out.
+    public var values: [(name: String, value: Double)] {
+        var values = [("activation_mean", activationMean), ("activation_std", activationStandardDeviation),
+                      ("zero_fraction", zeroFraction)]
+        if let gradientNorm { values.append(("gradient_norm", gradientNorm)) }
+        values.append(("weight_norm", weightNorm))
+        if let updateRatio { values.append(("update_ratio", updateRatio)) }
+        return values
+    }
+
+    /// The histograms by their TensorBoard names.
+    public var histograms: [(name: String, histogram: Histogram)] {
+        [("activations", activations), ("weights", weights)] + (gradients.map { [("gradients", $0)] } ?? [])
+    }
+}
+
+/// Measures every watched layer of a model on one training step: `snapshot` copies the weights
+/// before the step, `measure` reads the activations, gradients and weights after it. The copy
+/// goes to a buffer allocated once, so the measured step allocates only the results.
+public final class LayerMonitor {
+    public let model: CompiledModel
+    /// The trainable parameters (the start of the parameter block) as they were before the step.
+    private let before: UnsafeMutablePointer<Float>
+    private let trainableCount: Int
+
+    public init(model: CompiledModel) {
+        self.model = model
+        trainableCount = model.plan.trainableCount
+        before = .allocate(capacity: max(trainableCount, 1))
+        before.initialize(repeating: 0, count: max(trainableCount, 1))
+    }
+
+    deinit { before.deallocate() }
+
+    /// Call before the step to be measured: parameters change only in the optimiser's step, so
+    /// they are the values that step starts from.
+    public func snapshot() {
+        before.update(from: model.plan.values, count: trainableCount)
+    }
+
+    /// Every watched layer after a step on `batch` rows (forward, backward and the optimiser;
+    /// after `snapshot`).
+    public func measure(batch: Int) -> [LayerStatistics] {
+        model.layers.map { layer in
+            let output = UnsafeBufferPointer(layer.output.values(batch: batch))
+            var sum = 0.0, zeros = 0
+            for value in output {
+                sum += Double(value)
+                if value == 0 { zeros += 1 }
+            }
+            let n = Double(max(output.count, 1))
+            let mean = sum / n
+            var deviations = 0.0  // a second pass: exact where E[x²] − mean² would cancel
+            for value in output { deviations += (Double(value) - mean) * (Double(value) - mean) }
+            let weight = layer.weight
+            let weights = UnsafeBufferPointer(start: weight.value, count: weight.count)
+            var statistics = LayerStatistics(
+                layer: layer.name, activationMean: mean,
+                activationStandardDeviation: (deviations / n).squareRoot(),
+                zeroFraction: Double(zeros) / n, weightNorm: Self.norm(weights), gradientNorm: nil, updateRatio: nil,
+                activations: Histogram(output), weights: Histogram(weights), gradients: nil)
+            if !weight.frozen {
+                let gradients = UnsafeBufferPointer(start: weight.grad, count: weight.count)
+                statistics.gradientNorm = Self.norm(gradients)
+                statistics.gradients = Histogram(gradients)
+                let previous = UnsafeBufferPointer(start: before + weight.offset, count: weight.count)
+                var change = 0.0
+                for i in 0..<weight.count {
+                    let delta = Double(weights[i]) - Double(previous[i])
+                    change += delta * delta
+                }
+                let previousNorm = Self.norm(previous)
+                statistics.updateRatio = previousNorm > 0 ? change.squareRoot() / previousNorm : nil
+            }
+            return statistics
+        }
+    }
+
+    /// ‖x‖₂, summed in double precision.
+    static func norm(_ values: UnsafeBufferPointer<Float>) -> Double {
+        var sum = 0.0
+        for value in values { sum += Double(value) * Double(value) }
+        return sum.squareRoot()
+    }
+}
