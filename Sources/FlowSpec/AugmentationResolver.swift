@@ -23,7 +23,7 @@ struct AugmentationResolver {
             let points = settings.points.compactMap { paths($0, "points") }
             let invariant = paths(settings.invariant, "invariant") ?? []
             // A name that did not resolve was reported; its task would also count as unlisted.
-            guard sink.count == problemsBefore else { continue }
+            guard sink.count == problemsBefore, !sink.brokenAugmentations.contains(name) else { continue }
             if settings.isGeometric {
                 let covered = Set(boxes.joined()).union(points.joined()).union(invariant)
                 for task in tasks where task.spec.type == .boundedRegression && !covered.contains(task.path)

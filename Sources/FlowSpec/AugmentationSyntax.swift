@@ -2,12 +2,14 @@
 /// `invariant` are only read here; `AugmentationResolver` looks them up.
 extension FlowDecoder {
     /// `size` is the image's height and width, nil when the shape itself was invalid (and
-    /// reported). Nil after any problem inside `augment:`, so that the coordinate rule is not
-    /// judged against settings that were not meant.
-    func decodeAugmentation(_ node: YAMLNode, key: SourceLocation, context input: String,
+    /// reported). After any problem inside `augment:` the input is remembered in
+    /// `sink.brokenAugmentations`, so that the coordinate rule is not judged against settings
+    /// that were not meant; its task names are still looked up.
+    func decodeAugmentation(_ node: YAMLNode, key: SourceLocation, input: String,
                             size: (height: Int, width: Int)?) -> Augmentation? {
-        let context = "\(input): augment"
+        let context = "input '\(input)': augment"
         let problemsBefore = sink.count
+        defer { if sink.count > problemsBefore { sink.brokenAugmentations.insert(input) } }
         guard var m = MappingReader(node, context: context, sink: sink,
                                     expecting: "a mapping of transforms such as {flip_horizontal: true, crop: 0.8}",
                                     owner: key)
@@ -36,10 +38,10 @@ extension FlowDecoder {
                                          shape: "a point is 2 tasks [x, y]")
         }
         if let invariant = m.value("invariant") {
-            a.invariant = decodeTaskReferences(invariant, context: "\(context).invariant") ?? []
+            a.invariant = decodeTaskReferences(invariant, context: "\(context).invariant")
         }
         m.finish()
-        return sink.count == problemsBefore ? a : nil
+        return a
     }
 
     /// `crop: 0.8` (side fraction 0.8 to 1) or `crop: {scale: [0.8, 1.0]}`.
@@ -101,14 +103,16 @@ extension FlowDecoder {
                 sink.error("\(context): \(shape), found \(found)", at: item.location)
                 return nil
             }
-            return decodeTaskReferences(item, context: context)
+            let references = decodeTaskReferences(item, context: context)
+            return references.count == width ? references : nil
         }
     }
 
-    /// Task names or dotted paths (`face_x1`, `person_regression.face_regression.face_x1`).
-    private func decodeTaskReferences(_ node: YAMLNode, context: String) -> [Located<String>]? {
-        guard let items = node.list(context, sink) else { return nil }
-        let names = items.compactMap { item -> Located<String>? in
+    /// Task names or dotted paths (`face_x1`, `person_regression.face_regression.face_x1`); those
+    /// that are neither are reported and left out.
+    private func decodeTaskReferences(_ node: YAMLNode, context: String) -> [Located<String>] {
+        guard let items = node.list(context, sink) else { return [] }
+        return items.compactMap { item -> Located<String>? in
             guard let text = item.string(context, sink) else { return nil }
             guard text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({ Identifier.isValid(String($0)) })
             else {
@@ -117,6 +121,5 @@ extension FlowDecoder {
             }
             return Located(value: text, location: item.location)
         }
-        return names.count == items.count ? names : nil
     }
 }

@@ -134,7 +134,7 @@ struct FlowDecoder {
                 var size: (height: Int, width: Int)?
                 if case let .image(h, w, _, _) = kind { size = (h, w) }
                 augmentation = decodeAugmentation(node, key: m.keyLocation("augment") ?? node.location,
-                                                  context: context, size: size)
+                                                  input: name, size: size)
             }
         case "numeric":
             let columns: ColumnSelection?
