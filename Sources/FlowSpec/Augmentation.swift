@@ -36,6 +36,11 @@ public struct Augmentation: Sendable {
 public struct Blur: Sendable, Equatable {
     public var sigma: ClosedRange<Double>
     public var probability: Double
+
+    public init(sigma: ClosedRange<Double>, probability: Double) {
+        self.sigma = sigma
+        self.probability = probability
+    }
 }
 
 /// An image input's augmentation with its coordinate tasks resolved to paths.

@@ -1,3 +1,4 @@
+import AllocationCounter
 import Engine
 import FlowSpec
 import Foundation
@@ -94,6 +95,25 @@ struct AugmentedBatchTests {
         let prepared = prepare(model, prefetcher, rows: Array(4..<12)[...], epoch: 1, step: 0)
         Batcher(model: model).fill(split, rows: Array(4..<12)[...])
         #expect(prepared.images == Array(model.inputs["image"]!.values(batch: 8)))
+    }
+
+    /// Every transform on, boxes moved and masked: the background thread allocates nothing per batch.
+    @Test func augmentingABatchAllocatesNothing() {
+        let batch = CoordinateTransformTests.Batch(rows: 32, box: Box(x: 0.7, y: 0.7, width: 0.25, height: 0.25))
+        var settings = Augmentation(location: FlowSpec.SourceLocation(file: "f", line: 1, column: 1))
+        (settings.flipHorizontal, settings.flipVertical, settings.rot90) = (true, true, true)
+        settings.crop = 0.5...1
+        settings.blur = Blur(sigma: 0.5...2, probability: 1)
+        (settings.brightness, settings.contrast) = (0.2, 0.2)
+        let augmenter = batch.augmenter(settings)
+        var random = Random(seed: 1)
+        augmenter.apply(batch: batch.rows, random: &random)
+        let before = allocation_count_this_thread()
+        for _ in 0..<10 { augmenter.apply(batch: batch.rows, random: &random) }
+        let after = allocation_count_this_thread()
+        #expect(after - before == 0, "\(after - before) allocations in 10 batches")
+        let probe = [Int](repeating: 1, count: 100)  // the counter does count
+        #expect(allocation_count_this_thread() > after && probe.count == 100)
     }
 
     @Test func validationPassesAreNotAugmented() throws {
