@@ -47,7 +47,7 @@ extension FlowDecoder {
     /// `crop: 0.8` (side fraction 0.8 to 1) or `crop: {scale: [0.8, 1.0]}`.
     private func decodeCrop(_ node: YAMLNode, context: String) -> ClosedRange<Double>? {
         if case .scalar = node.content, !node.isNull {
-            return node.double("\(context)", in: 0...1, exclusiveLower: true, sink).map { $0...1 }
+            return node.double(context, in: 0...1, exclusiveLower: true, sink).map { $0...1 }
         }
         guard var m = MappingReader(node, context: context, sink: sink,
                                     expecting: "a side fraction such as 0.8, or {scale: [0.8, 1.0]}")

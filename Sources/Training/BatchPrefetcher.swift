@@ -30,7 +30,7 @@ final class BatchPrefetcher: @unchecked Sendable {
 
     /// `inputs` carry the augmentations; `seed` is the run's, from which each batch's
     /// augmentation generator is derived.
-    init(model: CompiledModel, split: EncodedSplit, inputs: [ResolvedInput] = [], seed: Int = 0) {
+    init(model: CompiledModel, split: EncodedSplit, inputs: [ResolvedInput], seed: Int) {
         self.split = split
         self.seed = seed
         var tensors: [Tensor] = [], sources: [Source] = []
@@ -69,7 +69,7 @@ final class BatchPrefetcher: @unchecked Sendable {
     }
 
     private static func makeAugmenters(model: CompiledModel, inputs: [ResolvedInput], sources: [Source],
-                                   staging: [UnsafeMutablePointer<Float>]) -> [BatchAugmenter] {
+                                       staging: [UnsafeMutablePointer<Float>]) -> [BatchAugmenter] {
         var inputBuffer: [String: UnsafeMutablePointer<Float>] = [:]
         var targets: [Int: UnsafeMutablePointer<Float>] = [:], masks: [Int: UnsafeMutablePointer<Float>] = [:]
         for (source, buffer) in zip(sources, staging) {
