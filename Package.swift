@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "AllocationCounter"]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "FlowSpec", "Engine"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "FlowSpec", "Engine", "AllocationCounter"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Training", "Tasks", "FlowSpec"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Evaluation", "Training"]),
         .testTarget(name: "CommandLineTests", dependencies: ["flowtrain"]),

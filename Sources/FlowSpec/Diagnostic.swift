@@ -46,6 +46,8 @@ final class DiagnosticSink {
     /// Full paths of tasks and nested flows that were declared but could not be decoded, or
     /// whose head holds a layer that could not.
     var brokenTasks: Set<String> = []
+    /// Image inputs whose `augment:` had a problem: which tasks it must list is not judged.
+    var brokenAugmentations: Set<String> = []
     /// `trunk:` was there but unreadable: defaults that depend on it are not judged.
     var trunkIsBroken = false
     /// Inputs declared, decodable or not.

@@ -53,6 +53,8 @@ public struct Input: Sendable {
     /// name their columns in `ColumnSelection`).
     public var column: String
     public var kind: Kind
+    /// `augment:` of an image input: transforms of training batches.
+    public var augmentation: Augmentation? = nil
 
     /// The kinds of input data.
     public enum Kind: Sendable {

@@ -100,7 +100,7 @@ struct FlowDecoder {
         guard let type = m.required("type", what: typeNames.joined(separator: ", "))?
             .choice("\(context): type", typeNames, sink)
         else {
-            m.skip("column", "columns", "shape", "resize", "normalize", "missing", "max_length", "min_count",
+            m.skip("column", "columns", "shape", "resize", "augment", "normalize", "missing", "max_length", "min_count",
                    "embedding", "encoding")
             m.finish()
             return nil
@@ -108,6 +108,7 @@ struct FlowDecoder {
         // A numeric input reads `columns`; every other kind reads one `column`, named after the input by default.
         let column = type == "numeric" ? "" : m.value("column")?.string("\(context): column", sink) ?? name
         var kind: Input.Kind?
+        var augmentation: Augmentation?
         switch type {
         case "image":
             let resize = m.value("resize")?.bool("\(context): resize", sink) ?? false
@@ -128,6 +129,12 @@ struct FlowDecoder {
                         }
                     }
                 }
+            }
+            if let node = m.value("augment") {
+                var size: (height: Int, width: Int)?
+                if case let .image(h, w, _, _) = kind { size = (h, w) }
+                augmentation = decodeAugmentation(node, key: m.keyLocation("augment") ?? node.location,
+                                                  input: name, size: size)
             }
         case "numeric":
             let columns: ColumnSelection?
@@ -175,7 +182,7 @@ struct FlowDecoder {
                 kind = .category(encoding: embedding.map { .embedding($0) } ?? .oneHot, minCount: minCount)
             }
         }
-        let keysByType = ["image": ["shape", "resize"], "numeric": ["columns", "normalize", "missing"],
+        let keysByType = ["image": ["shape", "resize", "augment"], "numeric": ["columns", "normalize", "missing"],
                           "tokens": ["max_length"], "category": ["embedding", "encoding"]]
         var elsewhere: [String: String] = [:]
         for (other, keys) in keysByType where other != type {
@@ -186,7 +193,7 @@ struct FlowDecoder {
         if type != "tokens", type != "category" { elsewhere["min_count"] = "applies to tokens and category inputs" }
         if type == "numeric" { elsewhere["column"] = "is for one-column inputs; a numeric input lists 'columns'" }
         m.finish(elsewhere: elsewhere)
-        return kind.map { Input(name: name, location: at, column: column, kind: $0) }
+        return kind.map { Input(name: name, location: at, column: column, kind: $0, augmentation: augmentation) }
     }
 
     // MARK: trunk

@@ -5,9 +5,10 @@ struct FlowResolver {
     let sink: DiagnosticSink
 
     func resolve() -> ResolvedFlow? {
-        let inputs = flow.inputs.map(resolveInput)
+        var inputs = flow.inputs.map(resolveInput)
         let branches = resolveTrunk(inputs)
         let (tasks, tree) = resolveTasks(inputs: inputs, branches: branches)
+        AugmentationResolver(flow: flow, sink: sink).resolve(&inputs, tasks: tasks)
         checkLabelsAreNotInputs()
         let resolved = ResolvedFlow(flow: flow, inputs: inputs, branches: branches, tasks: tasks, tree: tree)
         checkGradNorm(resolved)

@@ -19,6 +19,7 @@ public enum FlowWriter {
             let fields: String = switch input.kind {
             case let .image(h, w, c, resize):
                 "type: image, column: \(quote(input.column)), shape: [\(h), \(w), \(c)], resize: \(resize)"
+                    + (input.augmentation.map { ", augment: \(augmentationText($0))" } ?? "")
             case let .numeric(columns, normalize, missing):
                 "type: numeric, columns: \(columnsText(columns)), normalize: \(normalize.rawValue), missing: \(missing.rawValue)"
             case let .tokens(maxLength, minCount):
@@ -117,6 +118,19 @@ public enum FlowWriter {
         case .residual(let inner): "residual: {layers: \(layersText(inner))}"
         default: LayerDescription.name(layer.kind)
         }
+    }
+
+    private static func augmentationText(_ a: Augmentation) -> String {
+        func names(_ list: [Located<String>]) -> String { "[" + list.map { quote($0.value) }.joined(separator: ", ") + "]" }
+        func range(_ r: ClosedRange<Double>) -> String { "[\(number(r.lowerBound)), \(number(r.upperBound))]" }
+        var fields = ["flip_horizontal: \(a.flipHorizontal)", "flip_vertical: \(a.flipVertical)", "rot90: \(a.rot90)"]
+        if let crop = a.crop { fields.append("crop: {scale: \(range(crop))}") }
+        if let blur = a.blur { fields.append("blur: {sigma: \(range(blur.sigma)), p: \(number(blur.probability))}") }
+        fields += ["brightness: \(number(a.brightness))", "contrast: \(number(a.contrast))",
+                   "boxes: [" + a.boxes.map(names).joined(separator: ", ") + "]",
+                   "points: [" + a.points.map(names).joined(separator: ", ") + "]",
+                   "invariant: \(names(a.invariant))"]
+        return "{" + fields.joined(separator: ", ") + "}"
     }
 
     private static func zeros(_ padding: Padding) -> Int {

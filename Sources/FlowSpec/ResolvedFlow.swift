@@ -56,6 +56,8 @@ public struct ResolvedInput: Sendable {
     public var shape: Shape
     /// Learned parameters of the input itself (a category embedding table).
     public var parameters: SymbolicCount
+    /// An image input's `augment:`, with its coordinate tasks resolved.
+    public var augmentation: ResolvedAugmentation? = nil
 }
 
 /// A trunk branch with the shape after each layer.

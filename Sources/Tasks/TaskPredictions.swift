@@ -34,10 +34,13 @@ public struct TaskPredictions {
 
     /// Adds one batch: logits and targets as the task's tensors hold them, for the split rows
     /// `rows` (in batch order); `counts` says, per split row, whether the task counts there.
+    /// `mask`, the batch's mask tensor when given, leaves out rows it zeroes: augmentation
+    /// masks a coordinate label that its transforms moved out of the image.
     public mutating func add(logits: UnsafeBufferPointer<Float>, targets: UnsafeBufferPointer<Float>,
-                             rows: ArraySlice<Int>, counts: [Bool]) {
+                             rows: ArraySlice<Int>, counts: [Bool], mask: UnsafeBufferPointer<Float>? = nil) {
         let width = output.units
-        for (r, row) in rows.enumerated() where counts[row] {
+        let maskWidth = output.targetShape.reduce(1, *)
+        for (r, row) in rows.enumerated() where counts[row] && (mask.map { $0[r * maskWidth] > 0 } ?? true) {
             let z = logits[(r * width)..<((r + 1) * width)]
             scores += Self.activate(output.type, Array(z))
             switch output.type {

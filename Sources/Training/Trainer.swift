@@ -54,7 +54,7 @@ public struct Trainer {
         let optimizer = OptimizerFactory.optimizer(for: model.plan, settings: settings.optimizer)
         let step = TrainingStep(model: model, optimizer: optimizer, clipNorm: settings.optimizer.clipNorm.map(Float.init))
         let schedule = OptimizerFactory.schedule(for: settings, epochs: epochs)
-        let prefetcher = BatchPrefetcher(model: model, split: data.train)
+        let prefetcher = BatchPrefetcher(model: model, split: data.train, inputs: flow.inputs, seed: seed)
         defer { prefetcher.stop() }
         let diagnostics = TrainingDiagnostics(settings.diagnostics, model: model, split: data.train, run: run)
         // Full batches only: the last, partial one rejoins the shuffle next epoch.
@@ -90,11 +90,11 @@ public struct Trainer {
             if firstStep == 0 { diagnostics?.beginEpoch() }
             let seenBefore = seen  // rows of this epoch trained before a resume: not in this session's speed
             func batchRows(_ s: Int) -> ArraySlice<Int> { order[(s * batchSize)..<min((s + 1) * batchSize, order.count)] }
-            prefetcher.start(batchRows(firstStep))
+            prefetcher.start(batchRows(firstStep), epoch: epoch, step: firstStep)
             for s in firstStep..<stepsPerEpoch {
                 let rows = batchRows(s)
                 _ = prefetcher.install()
-                if s + 1 < stepsPerEpoch { prefetcher.start(batchRows(s + 1)) }  // prepared while this step runs
+                if s + 1 < stepsPerEpoch { prefetcher.start(batchRows(s + 1), epoch: epoch, step: s + 1) }  // prepared while this step runs
                 diagnostics?.beforeStep(last: s + 1 == stepsPerEpoch)
                 step.run(batch: rows.count, learningRate: schedule.rate(epoch: epoch - 1, step: s, stepsPerEpoch: stepsPerEpoch))
                 if let problem = divergence(model, optimizer, loss: Double(model.plan.totalLoss)) {
@@ -111,7 +111,8 @@ public struct Trainer {
                     taskLosses[t].count += task.loss.count
                     predictions[t].add(logits: UnsafeBufferPointer(task.logits.values(batch: rows.count)),
                                        targets: UnsafeBufferPointer(task.targets.values(batch: rows.count)),
-                                       rows: rows, counts: data.train.counts[t])
+                                       rows: rows, counts: data.train.counts[t],
+                                       mask: UnsafeBufferPointer(task.mask.values(batch: rows.count)))
                 }
                 if s + 1 < stepsPerEpoch, shouldStop() {
                     var checkpoint = Checkpoint(epoch: epoch - 1, step: s + 1, epochs: epochs, seed: seed,

@@ -38,6 +38,7 @@ struct FlowReport {
         for input in flow.inputs {
             table.add("  \(input.input.name): \(input.input.typeName), \(source(of: input.input))",
                       input.shape.description, parameters(input.parameters))
+            if let augmentation = input.augmentation { table.add("    augment: " + augmentationSummary(augmentation)) }
         }
         if !flow.branches.isEmpty {
             table.add("")
@@ -59,6 +60,29 @@ struct FlowReport {
         let total = flow.trunkParameters + flow.headParameters
         table.add("parameters: \(flow.trunkParameters) in inputs and trunk + \(flow.headParameters) in heads = \(total)")
         return table.text
+    }
+
+    /// `flip horizontal, crop 0.85–1, brightness ±0.1; boxes: face_x1 face_y1 face_w face_h`: the
+    /// transforms of training batches, and how coordinate tasks follow them.
+    private func augmentationSummary(_ resolved: ResolvedAugmentation) -> String {
+        let a = resolved.settings
+        let number = { (value: Double) in FlowNumber.text(value) }
+        var transforms: [String] = []
+        if a.flipHorizontal { transforms.append("flip horizontal") }
+        if a.flipVertical { transforms.append("flip vertical") }
+        if a.rot90 { transforms.append("rot90") }
+        if let crop = a.crop { transforms.append("crop \(number(crop.lowerBound))–\(number(crop.upperBound))") }
+        if let blur = a.blur {
+            transforms.append("blur σ \(number(blur.sigma.lowerBound))–\(number(blur.sigma.upperBound)) p \(number(blur.probability))")
+        }
+        if a.brightness > 0 { transforms.append("brightness ±\(number(a.brightness))") }
+        if a.contrast > 0 { transforms.append("contrast ±\(number(a.contrast))") }
+        var text = transforms.isEmpty ? "nothing" : transforms.joined(separator: ", ")
+        func names(_ paths: [TaskPath]) -> String { paths.map(\.name).joined(separator: " ") }
+        let groups = [("boxes", resolved.boxes.map(names)), ("points", resolved.points.map(names)),
+                      ("invariant", resolved.invariant.isEmpty ? [] : [names(resolved.invariant)])]
+        for (key, items) in groups where !items.isEmpty { text += "; \(key): " + items.joined(separator: ", ") }
+        return text
     }
 
     private func dataSummary(_ data: DataSource) -> String {

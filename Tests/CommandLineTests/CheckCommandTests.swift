@@ -3,7 +3,7 @@ import Testing
 
 /// Runs the built `flowtrain` binary the way a user does and checks exit codes and output.
 struct CheckCommandTests {
-    @Test(arguments: ["flows/security.yaml", "flows/orders.yaml"])
+    @Test(arguments: ["flows/security.yaml", "flows/security-augmented.yaml", "flows/security-frozen.yaml", "flows/orders.yaml"])
     func shippedFlowsAreValid(_ flow: String) throws {
         let result = try run(["check", flow])
         #expect(result.status == 0)
@@ -21,6 +21,15 @@ struct CheckCommandTests {
         let conv = try #require(line(containing: "conv 16, kernel 3, padding same"))
         #expect(conv.hasSuffix("[64, 64, 16]  448"))
         #expect(lines.last?.hasPrefix("parameters: 1,105,536 in inputs and trunk") == true)
+    }
+
+    @Test func textShowsAnImageInputsAugmentation() throws {
+        let result = try run(["check", "flows/security-augmented.yaml"])
+        let lines = result.stdout.split(separator: "\n").map { String($0) }
+        let input = try #require(lines.firstIndex { $0.hasPrefix("  image: image, column 'image'") })
+        #expect(lines[input + 1] == "    augment: flip horizontal, crop 0.85–1, brightness ±0.1, contrast ±0.1; "
+                + "boxes: face_x1 face_y1 face_w face_h, body_x1 body_y1 body_w body_h")
+        #expect(try run(["check", "flows/security.yaml"]).stdout.contains("augment") == false)
     }
 
     @Test func jsonCarriesTheSameFacts() throws {

@@ -11,7 +11,7 @@ struct FlowWriterTests {
         case let .gradnorm(alpha, rate, branch): "gradnorm \(alpha) \(rate) \(branch?.value ?? "-")"
         default: "\(t.lossWeighting)"
         }
-        return flow.inputs.map { "\($0.input.name) \($0.input.column) \($0.shape) \($0.parameters)" }
+        return flow.inputs.map { "\($0.input.name) \($0.input.column) \($0.shape) \($0.parameters) \(augmentation($0))" }
             + flow.branches.flatMap { branch in
                 branch.layers.map { "\(branch.branch.name) \(LayerDescription.summary($0.layer.kind)) \($0.output) \($0.parameters)" }
             }
@@ -25,7 +25,18 @@ struct FlowWriterTests {
                "\(flow.flow.data.missingMarkers) \(String(describing: flow.flow.data.split))"]
     }
 
-    @Test(arguments: ["flows/security.yaml", "flows/orders.yaml", "bench/mlp.yaml"])
+    /// An input's `augment:` without the places it was written.
+    func augmentation(_ input: ResolvedInput) -> String {
+        guard let a = input.augmentation else { return "-" }
+        let s = a.settings
+        let crop = s.crop.map { "crop \($0.lowerBound)–\($0.upperBound)" } ?? "no crop"
+        let blur = s.blur.map { "blur \($0.sigma.lowerBound)–\($0.sigma.upperBound) p \($0.probability)" } ?? "no blur"
+        return "\(s.flipHorizontal) \(s.flipVertical) \(s.rot90) \(crop) \(blur) "
+            + "\(s.brightness) \(s.contrast) \(a.boxes.map { $0.map(\.description) }) "
+            + "\(a.points.map { $0.map(\.description) }) \(a.invariant.map(\.description))"
+    }
+
+    @Test(arguments: ["flows/security.yaml", "flows/security-augmented.yaml", "flows/orders.yaml", "bench/mlp.yaml"])
     func writtenFlowsReadBackTheSame(_ path: String) throws {
         let original = try FlowLoader.load(path: repositoryRoot + "/" + path)
         let text = FlowWriter.yaml(original.flow) { $0 }
@@ -95,5 +106,44 @@ struct FlowWriterTests {
         #expect(try diagnostics("{layers: false, worst_samples: 0}") == .off)
         let written = FlowWriter.yaml(try load(minimalHeader + "flow:\n  a: {type: binary}\ntrain: {diagnostics: true}\n").flow) { $0 }
         #expect(written.contains("\n  diagnostics: {layers: true, worst_samples: 10}\n"))
+    }
+
+    @Test func everyAugmentationKey() throws {
+        let flow = try load("""
+            name: t
+            data: {train: train.csv}
+            inputs:
+              image:
+                type: image
+                shape: [8, 8, 1]
+                augment:
+                  flip_horizontal: true
+                  flip_vertical: true
+                  rot90: true
+                  crop: 0.75
+                  blur: {sigma: [0.2, 1.5], p: 0.25}
+                  brightness: 0.125
+                  contrast: 0.5
+                  boxes: [[x, y, w, h]]
+                  points: [[g.px, g.py]]
+                  invariant: [size]
+            trunk:
+              body: {from: image, layers: [flatten, dense: 4]}
+            flow:
+              x: {type: bounded_regression, scale: 8}
+              y: {type: bounded_regression, scale: 8}
+              w: {type: bounded_regression, scale: 8}
+              h: {type: bounded_regression, scale: 8}
+              g:
+                flow:
+                  px: {type: bounded_regression, scale: 8}
+                  py: {type: bounded_regression, scale: 8}
+              size: {type: bounded_regression, scale: 8}
+            """)
+        let text = FlowWriter.yaml(flow.flow) { $0 }
+        let again = try FlowLoader.load(bytes: Array(text.utf8), file: "f.yaml")
+        #expect(summary(again) == summary(flow), "\(text)")
+        #expect(augmentation(again.inputs[0]) == "true true true crop 0.75–1.0 blur 0.2–1.5 p 0.25 0.125 0.5 "
+                + "[[\"x\", \"y\", \"w\", \"h\"]] [[\"g.px\", \"g.py\"]] [\"size\"]")
     }
 }
