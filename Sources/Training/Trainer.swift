@@ -112,7 +112,9 @@ public struct Trainer {
                     predictions[t].add(logits: UnsafeBufferPointer(task.logits.values(batch: rows.count)),
                                        targets: UnsafeBufferPointer(task.targets.values(batch: rows.count)),
                                        rows: rows, counts: data.train.counts[t],
-                                       mask: UnsafeBufferPointer(task.mask.values(batch: rows.count)))
+                                       // Augmentation masks only coordinates (bounded regressions) it moved out of view.
+                                       mask: task.task.spec.type == .boundedRegression
+                                           ? UnsafeBufferPointer(task.mask.values(batch: rows.count)) : nil)
                 }
                 if s + 1 < stepsPerEpoch, shouldStop() {
                     var checkpoint = Checkpoint(epoch: epoch - 1, step: s + 1, epochs: epochs, seed: seed,

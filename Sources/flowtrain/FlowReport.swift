@@ -57,6 +57,8 @@ struct FlowReport {
         table.add("tasks", "output", "params")
         addTree(flow.tree, prefix: "  ", to: &table)
         table.add("")
+        table.add(training)
+        table.add("")
         let total = flow.trunkParameters + flow.headParameters
         table.add("parameters: \(flow.trunkParameters) in inputs and trunk + \(flow.headParameters) in heads = \(total)")
         return table.text
@@ -95,6 +97,21 @@ struct FlowReport {
             parts.append("split valid \(split.valid), test \(split.test), seed \(split.seed)")
         }
         return parts.joined(separator: ", ")
+    }
+
+    /// `train: 20 epochs, batch 64, adam lr 0.001, loss weighting gradnorm (alpha 1.5, lr 0.025,
+    /// on branch 'common'), sampling shuffle`: what training will do, with the balancer's settings.
+    private var training: String {
+        let t = flow.flow.training
+        func number(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e9 ? String(Int(x)) : String(x) }
+        let weighting: String = switch t.lossWeighting {
+        case .fixed, .uncertainty: t.lossWeighting.name
+        case .dwa(let temperature): "dwa (temperature \(number(temperature)))"
+        case let .gradnorm(alpha, rate, _):
+            "gradnorm (alpha \(number(alpha)), lr \(number(rate)), on branch '\(flow.gradNormBranch ?? "")')"
+        }
+        return "train: \(t.epochs) epochs, batch \(t.batchSize), \(t.optimizer.name.rawValue) lr "
+            + "\(number(t.optimizer.learningRate)), loss weighting \(weighting), sampling \(t.sampling.rawValue)"
     }
 
     private func source(of input: Input) -> String {

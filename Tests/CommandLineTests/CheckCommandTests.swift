@@ -32,6 +32,14 @@ struct CheckCommandTests {
         #expect(try run(["check", "flows/security.yaml"]).stdout.contains("augment") == false)
     }
 
+    @Test func textShowsTheTrainingSettingsWithTheBalancer() throws {
+        let frozen = try run(["check", "flows/security-frozen.yaml"]).stdout.split(separator: "\n").map { String($0) }
+        #expect(frozen.contains("train: 20 epochs, batch 64, adam lr 0.001, loss weighting gradnorm (alpha 1.5, lr 0.025, "
+                                + "on branch 'common'), sampling shuffle"), "\(frozen.suffix(4))")
+        let orders = try run(["check", "flows/orders.yaml"]).stdout
+        #expect(orders.contains("train: 15 epochs, batch 256, adamw lr 0.002, loss weighting dwa (temperature 2), sampling balanced"))
+    }
+
     @Test func jsonCarriesTheSameFacts() throws {
         let result = try run(["check", "flows/security.yaml", "--format", "json"])
         #expect(result.status == 0)

@@ -17,7 +17,7 @@ struct ResumeTests {
         try? text.replacingOccurrences(of: "../datasets/orders/orders.csv", with: csv.appendingPathComponent("orders.csv").path)
             .replacingOccurrences(of: "dense: 64, relu]", with: "dense: 64, relu, dropout: 0.2]")
             // GradNorm changes its task weights every step: its state must be carried too.
-            .replacingOccurrences(of: "  sampling: balanced", with: "  sampling: balanced\n  loss_weighting: gradnorm")
+            .replacingOccurrences(of: "  loss_weighting: dwa", with: "  loss_weighting: gradnorm")
             .write(to: flow, atomically: true, encoding: .utf8)
         return (directory, flow.path)
     }()
@@ -32,6 +32,7 @@ struct ResumeTests {
     }()
 
     @Test func aRunKilledMidEpochResumesToTheSameWeightsAndMetrics() throws {
+        #expect(try String(contentsOfFile: Self.data.flow, encoding: .utf8).contains("loss_weighting: gradnorm"))
         let runDirectory = Self.data.directory.appendingPathComponent("killed")
         let process = try start(["train", Self.data.flow, "--run-dir", runDirectory.path] + Self.arguments)
         try waitForCheckpoint(in: runDirectory)
