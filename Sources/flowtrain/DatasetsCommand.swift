@@ -10,7 +10,8 @@ struct DatasetsCommand: ParsableCommand {
         discussion: """
             security: 64×64 camera views of a front door (PNG) with labels for \
             flows/security.yaml, split into train.csv, valid.csv and test.csv. \
-            orders: a table of online orders for flows/orders.yaml, in orders.csv. \
+            orders: a table of online orders for flows/orders.yaml (13 numeric columns, some with holes, 5 categorical, \
+            conditional targets), split into train.csv, valid.csv and test.csv. \
             The same seed writes the same data.
             """)
 
@@ -25,7 +26,7 @@ struct DatasetsCommand: ParsableCommand {
     @Option(help: "The directory to write into (default: datasets/NAME).")
     var out: String?
 
-    @Option(name: .customLong("n"), help: "Number of samples (default: 10000 scenes, 50000 orders).")
+    @Option(name: .customLong("n"), help: "Number of samples (default: 10000 scenes, 300000 orders).")
     var count: Int?
 
     @Option(help: "Seed of the generator.")
@@ -41,7 +42,7 @@ struct DatasetsCommand: ParsableCommand {
         case .security:
             try DemoDatasets.writeSecurity(to: directory, count: count ?? 10_000, seed: seed)
         case .orders:
-            try DemoDatasets.writeOrders(to: directory, count: count ?? 50_000, seed: seed)
+            try DemoDatasets.writeOrders(to: directory, count: count ?? 300_000, seed: seed)
         }
         print("wrote \(name.rawValue) data to \(directory.path)")
     }

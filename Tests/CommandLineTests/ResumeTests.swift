@@ -14,10 +14,12 @@ struct ResumeTests {
         let text = (try? String(contentsOf: repositoryRoot.appendingPathComponent("flows/orders.yaml"), encoding: .utf8)) ?? ""
         let flow = directory.appendingPathComponent("orders.yaml")
         // With dropout, so that its generator's state must be carried across the interruption too.
-        try? text.replacingOccurrences(of: "../datasets/orders/orders.csv", with: csv.appendingPathComponent("orders.csv").path)
+        try? text.replacingOccurrences(of: "../datasets/orders/", with: csv.path + "/")
             .replacingOccurrences(of: "dense: 64, relu]", with: "dense: 64, relu, dropout: 0.2]")
             // GradNorm changes its task weights every step: its state must be carried too.
             .replacingOccurrences(of: "  loss_weighting: dwa", with: "  loss_weighting: gradnorm")
+            // Balanced sampling draws each epoch's rows from a generator whose state is carried too.
+            .replacingOccurrences(of: "  seed: 3", with: "  seed: 3\n  sampling: balanced")
             .write(to: flow, atomically: true, encoding: .utf8)
         return (directory, flow.path)
     }()
@@ -32,7 +34,8 @@ struct ResumeTests {
     }()
 
     @Test func aRunKilledMidEpochResumesToTheSameWeightsAndMetrics() throws {
-        #expect(try String(contentsOfFile: Self.data.flow, encoding: .utf8).contains("loss_weighting: gradnorm"))
+        let flowText = try String(contentsOfFile: Self.data.flow, encoding: .utf8)
+        #expect(flowText.contains("loss_weighting: gradnorm") && flowText.contains("sampling: balanced"))
         let runDirectory = Self.data.directory.appendingPathComponent("killed")
         let process = try start(["train", Self.data.flow, "--run-dir", runDirectory.path] + Self.arguments)
         try waitForCheckpoint(in: runDirectory)

@@ -8,9 +8,9 @@ struct TrainCommandTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let data = directory.appendingPathComponent("datasets/orders")
         #expect(try run(["datasets", "orders", "--out", data.path, "--n", "2000"]).status == 0)
-        // The shipped flow, pointed at the generated file.
+        // The shipped flow, pointed at the generated files.
         let flowText = try String(contentsOf: repositoryRoot.appendingPathComponent("flows/orders.yaml"), encoding: .utf8)
-            .replacingOccurrences(of: "../datasets/orders/orders.csv", with: data.appendingPathComponent("orders.csv").path)
+            .replacingOccurrences(of: "../datasets/orders/", with: data.path + "/")
         let flow = directory.appendingPathComponent("orders.yaml")
         try flowText.write(to: flow, atomically: true, encoding: .utf8)
         let runDirectory = directory.appendingPathComponent("run")

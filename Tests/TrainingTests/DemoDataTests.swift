@@ -48,6 +48,7 @@ struct DemoDataTests {
     @Test func ordersFollowTheirPreconditions() {
         var table = OrdersTable(seed: 2)
         let column = { (name: String) in OrdersTable.columns.firstIndex(of: name)! }
+        var unrated = 0, notCancelled = 0
         for _ in 0..<3000 {
             let row = table.next()
             #expect(row.count == OrdersTable.columns.count)
@@ -57,8 +58,48 @@ struct DemoDataTests {
             let late = row[column("delivery.shipped_late")] == "1"
             #expect(row[column("delivery.delay_days")].isEmpty == !late)
             let reported = row[column("delivery.problems_reported")] == "1"
-            #expect(row[column("delivery.rating")].isEmpty == (cancelled || reported))
+            // A rating exists only for delivered orders without reported problems, and even then
+            // one customer in ten does not rate.
+            if cancelled || reported { #expect(row[column("delivery.rating")].isEmpty) }
+            if !cancelled, !reported {
+                notCancelled += 1
+                if row[column("delivery.rating")].isEmpty { unrated += 1 }
+            }
         }
+        #expect(Double(unrated) / Double(notCancelled) > 0.07 && Double(unrated) / Double(notCancelled) < 0.13)
+    }
+
+    /// The table has what `flows/orders.yaml` exercises: 25 columns, holes in four numeric
+    /// ones (the weather's together), empty channels, rare countries, and numbers that parse.
+    @Test func ordersHaveHolesRareCountriesAndEmptyChannels() {
+        var table = OrdersTable(seed: 5)
+        let column = { (name: String) in OrdersTable.columns.firstIndex(of: name)! }
+        #expect(OrdersTable.columns.count == 25)
+        var holes: [String: Int] = [:], countries: [String: Int] = [:], emptyChannels = 0
+        let rows = 20_000
+        for _ in 0..<rows {
+            let row = table.next()
+            for name in OrdersTable.numericColumns {
+                let text = row[column(name)]
+                if text.isEmpty { holes[name, default: 0] += 1 } else { #expect(Double(text) != nil, "\(name): \(text)") }
+            }
+            #expect(row[column("temperature_c")].isEmpty == row[column("wind_kmh")].isEmpty)
+            countries[row[column("country")], default: 0] += 1
+            if row[column("channel")].isEmpty { emptyChannels += 1 }
+        }
+        #expect(Set(holes.keys) == ["weight_kg", "customer_age", "temperature_c", "wind_kmh"])
+        #expect(abs(Double(holes["customer_age"]!) / Double(rows) - 0.15) < 0.02)
+        #expect(abs(Double(holes["temperature_c"]!) / Double(rows) - 0.10) < 0.02)
+        #expect(emptyChannels > 0 && emptyChannels < rows / 10)
+        #expect(countries.values.contains { $0 < 20 } && countries.values.contains { $0 > 1000 })
+    }
+
+    @Test func decimalsHaveTwoPlaces() {
+        #expect(OrdersTable.decimal(3.14159) == "3.14")
+        #expect(OrdersTable.decimal(-0.5) == "-0.50")
+        #expect(OrdersTable.decimal(-0.001) == "0.00")
+        #expect(OrdersTable.decimal(12) == "12.00")
+        #expect(OrdersTable.decimal(0.07) == "0.07")
     }
 
     @Test func datasetFilesAreWrittenAndReadBack() throws {
@@ -71,5 +112,12 @@ struct DemoDataTests {
         #expect(train.header == ["image"] + SecurityScenes.labelColumns)
         let image = try PNGImage.read(path: directory.appendingPathComponent(train.string(row: 0, column: 0)).path, channels: 3)
         #expect(image.width == 64 && image.height == 64)
+
+        try DemoDatasets.writeOrders(to: directory.appendingPathComponent("orders"), count: 30, seed: 1)
+        let orders = try ["train", "valid", "test"].map { name in
+            try CSVTable.read(path: directory.appendingPathComponent("orders/\(name).csv").path)
+        }
+        #expect(orders.map(\.rowCount) == [24, 3, 3])
+        #expect(orders[0].header == OrdersTable.columns)
     }
 }

@@ -24,12 +24,17 @@ public enum DemoDatasets {
         }
     }
 
-    /// Writes `count` orders to `orders.csv` under `directory` (the flow splits it itself).
+    /// Writes `count` orders to `train.csv`, `valid.csv` and `test.csv` under `directory` (80%,
+    /// 10%, 10%, as the security scenes).
     public static func writeOrders(to directory: URL, count: Int, seed: UInt64) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var table = OrdersTable(seed: seed)
-        var writer = CSVWriter(header: OrdersTable.columns)
-        for _ in 0..<count { writer.append(table.next()) }
-        try writer.write(to: directory.appendingPathComponent("orders.csv").path)
+        var writers = ["train", "valid", "test"].map { _ in CSVWriter(header: OrdersTable.columns) }
+        for index in 0..<count {
+            writers[index % 10 == 8 ? 1 : index % 10 == 9 ? 2 : 0].append(table.next())
+        }
+        for (writer, name) in zip(writers, ["train", "valid", "test"]) {
+            try writer.write(to: directory.appendingPathComponent("\(name).csv").path)
+        }
     }
 }
