@@ -161,6 +161,32 @@ struct OpGradientTests {
         }, "flatten, concat, residual")
     }
 
+    /// `from: [a, b, c]` as the compiler builds it: three widths (4, 2, 3), the middle one a data
+    /// input without a gradient. Forward lays each sample's parts side by side; backward hands
+    /// each input with a gradient its own slice, past the one without.
+    @Test func concatOfThreeWidthsWithADataInput() {
+        let data: [Float] = [0.25, -0.5, 0.75, 1.5]  // 2 samples × 2
+        expectSmall(checkGradients(batch: 2, inputs: [[2, 2], [3]]) { b, x in
+            let input = b.input([2])
+            for i in data.indices { input.data[i] = data[i] }
+            let joined = b.concat([b.flatten(x[0]), input, x[1]])
+            b.project(b.tanh(b.dense(joined, units: 3, name: "d")), seed: 1)
+            b.project(joined, seed: 2)
+        }, "concat with a data input")
+
+        let builder = PlanBuilder(maxBatch: 2)
+        let a = builder.input([2, 2]), c = builder.input([2]), e = builder.input([3])
+        let joined = builder.concat([builder.flatten(a), c, e])
+        let plan = builder.build(seed: 1)
+        for i in 0..<8 { a.data[i] = Float(i) }
+        for i in 0..<4 { c.data[i] = Float(10 + i) }
+        for i in 0..<6 { e.data[i] = Float(20 + i) }
+        plan.forward(batch: 2, mode: .evaluation)
+        #expect(joined.shape == [9])
+        #expect(Array(joined.values(batch: 2)) == [0, 1, 2, 3, 10, 11, 20, 21, 22,
+                                                    4, 5, 6, 7, 12, 13, 23, 24, 25])
+    }
+
     /// GradNorm's taps: each reader's gradient kept apart, then summed into the shared tensor.
     @Test func gradientTaps() {
         expectSmall(checkGradients(batch: 3, inputs: [[4]]) { b, x in
