@@ -85,7 +85,9 @@ struct TrainCommand: ParsableCommand {
     /// Everything before the first step, where a problem is bad input: the data read and checked
     /// in full, the run directory made and locked, and for `--resume` its checkpoint read.
     private func prepare(_ flow: ResolvedFlow) throws(DataError) -> Trainer {
+        let reading = Date()
         let data = try TrainingData.load(flow)
+        let readSeconds = Date().timeIntervalSince(reading)
         let run = try RunDirectory.create(flowName: flow.flow.name, explicit: runDir)
         try run.lock()
         // The flow as run: every default written out, data paths made absolute.
@@ -129,7 +131,8 @@ struct TrainCommand: ParsableCommand {
             c.epoch == epochs ? ", complete already" : ", resuming after epoch \(c.epoch)" + (c.step > 0 ? " and \(c.step) batches" : "")
         } ?? (resume ? ", no checkpoint yet: starting at epoch 1" : "")
         CommandOutput.error("training \(flow.flow.name): \(data.train.rows) training rows, "
-                            + "\(data.valid?.rows ?? 0) validation rows, \(epochs) epochs, writing \(run.url.path)\(position)")
+                            + "\(data.valid?.rows ?? 0) validation rows (read and encoded in \(String(format: "%.2f", readSeconds)) s), "
+                            + "\(epochs) epochs, writing \(run.url.path)\(position)")
         let live = isatty(FileHandle.standardError.fileDescriptor) == 1
         return Trainer(flow: flow, data: data, run: run, epochs: epochs, seed: seed, flowText: written, checkpoint: checkpoint,
                        shouldStop: { Interruption.wasRequested }) { line, isLive in

@@ -10,14 +10,18 @@ struct AugmentationCommandTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let data = directory.appendingPathComponent("data")
         #expect(try run(["datasets", "security", "--out", data.path, "--n", "160"]).status == 0)
-        func flow(_ name: String) throws -> String {
-            let path = directory.appendingPathComponent(name).path
-            try String(contentsOf: repositoryRoot.appendingPathComponent("flows/\(name)"), encoding: .utf8)
-                .replacingOccurrences(of: "../datasets/security/", with: data.path + "/")
-                .write(toFile: path, atomically: true, encoding: .utf8)
-            return path
-        }
-        let augmented = try flow("security-augmented.yaml"), plain = try flow("security.yaml")
+        let text = try String(contentsOf: repositoryRoot.appendingPathComponent("flows/security-augmented.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "../datasets/security/", with: data.path + "/")
+        // The same flow without its `augment:` block (the lines indented under it).
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let block = try #require(lines.firstIndex(of: "    augment:"))
+        let blockEnd = lines[(block + 1)...].firstIndex { !$0.hasPrefix("      ") } ?? lines.count
+        lines.removeSubrange(block..<blockEnd)
+        let augmented = directory.appendingPathComponent("augmented.yaml").path
+        let plain = directory.appendingPathComponent("plain.yaml").path
+        try text.write(toFile: augmented, atomically: true, encoding: .utf8)
+        try lines.joined(separator: "\n").write(toFile: plain, atomically: true, encoding: .utf8)
+        #expect(!lines.joined().contains("flip_horizontal") && text.contains("flip_horizontal"))
         func train(_ flow: String, _ name: String) throws -> URL {
             let runDirectory = directory.appendingPathComponent(name)
             let result = try run(["train", flow, "--run-dir", runDirectory.path, "--epochs", "2", "--threads", "1"])

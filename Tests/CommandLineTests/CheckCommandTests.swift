@@ -27,8 +27,12 @@ struct CheckCommandTests {
         let result = try run(["check", "flows/security-augmented.yaml"])
         let lines = result.stdout.split(separator: "\n").map { String($0) }
         let input = try #require(lines.firstIndex { $0.hasPrefix("  image: image, column 'image'") })
-        #expect(lines[input + 1] == "    augment: flip horizontal, crop 0.85–1, brightness ±0.1, contrast ±0.1; "
+        #expect(lines[input + 1] == "    augment: flip horizontal, brightness ±0.1, contrast ±0.1; "
                 + "boxes: face_x1 face_y1 face_w face_h, body_x1 body_y1 body_w body_h")
+        let text = try String(contentsOf: repositoryRoot.appendingPathComponent("flows/security-augmented.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "      flip_horizontal: true\n", with: "      flip_horizontal: true\n      crop: 0.85\n")
+        let cropped = try run(["check", try temporaryFlow(text)]).stdout
+        #expect(cropped.contains("    augment: flip horizontal, crop 0.85–1, brightness ±0.1, contrast ±0.1; "), "\(cropped)")
         #expect(try run(["check", "flows/security.yaml"]).stdout.contains("augment") == false)
     }
 

@@ -1,4 +1,5 @@
 import Engine
+import Foundation
 
 /// A generated table of online orders for `flows/orders.yaml`, shaped like the tables people
 /// bring: 13 numeric columns (four with holes, the weather's more often than the rest), five
