@@ -82,9 +82,19 @@ public struct WorstSamplesLog {
     /// The rows with the `count` highest finite losses, highest first; equal losses go to the
     /// lower row.
     public static func worst(_ loss: (Int) -> Float, rows: Int, count: Int) -> [Int] {
-        (0..<rows).filter { loss($0).isFinite }
-            .sorted { (loss($0), $1) > (loss($1), $0) }
-            .prefix(count).map { $0 }
+        // One pass keeping the `count` worst so far, sorted: an epoch has hundreds of thousands
+        // of rows and wants ten of them, so sorting them all would cost more than the ranking.
+        guard count > 0 else { return [] }
+        func before(_ a: Int, _ b: Int) -> Bool { (loss(a), b) > (loss(b), a) }
+        var kept: [Int] = []
+        kept.reserveCapacity(count + 1)
+        for row in 0..<rows where loss(row).isFinite {
+            if kept.count == count, let last = kept.last, !before(row, last) { continue }
+            let at = kept.firstIndex { before(row, $0) } ?? kept.count
+            kept.insert(row, at: at)
+            if kept.count > count { kept.removeLast() }
+        }
+        return kept
     }
 
     /// Ranks the epoch's losses: per task the worst rows with their rank, then the rows tracked

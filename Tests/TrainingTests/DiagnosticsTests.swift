@@ -142,6 +142,21 @@ struct DiagnosticsTests {
         [0.7, 0, 0.1, 0, .nan, 0, 0.6, 0, 0.1, 0],
     ]
 
+    /// The one-pass selection ranks exactly as sorting every row would: loss descending, equal
+    /// losses by row, non-finite losses (rows the task did not train) never.
+    @Test func worstSamplesMatchAFullSort() {
+        var random = Random(seed: 11)
+        for count in [0, 1, 3, 10, 40] {
+            let losses: [Float] = (0..<300).map { _ in
+                let u = random.uniform()
+                return u < 0.1 ? .nan : u < 0.2 ? .infinity : Float(Int(u * 20))  // many ties
+            }
+            let sorted = (0..<300).filter { losses[$0].isFinite }
+                .sorted { (losses[$0], $1) > (losses[$1], $0) }.prefix(count)
+            #expect(WorstSamplesLog.worst({ losses[$0] }, rows: 300, count: count) == Array(sorted), "count \(count)")
+        }
+    }
+
     @Test func worstSamplesAreRankedAndTrackedAcrossEpochs() throws {
         let losses = SampleLosses(rows: 5, tasks: 2, maxBatch: 1)
         var log = WorstSamplesLog(count: 2, taskPaths: ["a", "b"], sourceRows: [10, 11, 12, 13, 14])
