@@ -56,11 +56,14 @@ $(TORCH_VENV)/bin/python:
 	$(TORCH_VENV)/bin/pip install -q "torch==2.13.0+cpu" numpy pillow
 
 # BENCH_TRAIN=1 adds the whole security training (20 epochs each side, about 10 minutes).
+# BENCH_ORDERS=1 adds flows/orders.yaml trained and scored on its test split both ways
+# (bench/torch_train_orders.py): wall times and every test metric, ground-truth preconditions.
 bench-torch: build $(TORCH_VENV)/bin/python
 	@$(TORCH_VENV)/bin/python -c "import PIL, numpy" 2> /dev/null || $(TORCH_VENV)/bin/pip install -q numpy pillow
 	@[ -z "$(BENCH_TRAIN)" ] || [ -f datasets/security/train.csv ] || $(FLOWTRAIN) datasets security
+	@[ -z "$(BENCH_ORDERS)" ] || [ -f datasets/orders/train.csv ] || $(FLOWTRAIN) datasets orders
 	$(TORCH_VENV)/bin/python bench/compare.py $(TORCH_VENV)/bin/python $(FLOWTRAIN) --threads $(BENCH_THREADS) \
-	  --batches $(BENCH_BATCHES) --repeats $(BENCH_REPEATS) $(if $(BENCH_TRAIN),--train)
+	  --batches $(BENCH_BATCHES) --repeats $(BENCH_REPEATS) $(if $(BENCH_TRAIN),--train) $(if $(BENCH_ORDERS),--train-orders)
 
 # The scaling tables of docs/performance.md: batch 1 to 4096, 1 and 2 threads, one epoch
 # against 10k, 100k and 1M rows. Takes a few minutes; never part of `make test`.

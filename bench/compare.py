@@ -1,10 +1,14 @@
 """flowtrain against its PyTorch mirrors, side by side, for `make bench-torch`: the MLP of
 bench/mlp.yaml at several batch sizes, the network of flows/security.yaml at batch 64, and
 (with --train) the whole `flowtrain train flows/security.yaml` against
-bench/torch_train_security.py. Each figure is the median of the repetitions each tool makes
+bench/torch_train_security.py, and (with --train-orders) `flowtrain train flows/orders.yaml` +
+`flowtrain eval RUN --split test` against bench/torch_train_orders.py, wall times and every test
+metric side by side (preconditions from the ground truth). Each throughput figure is the median of the repetitions each tool makes
 (`--repeats`), and the ratio is flowtrain / PyTorch in samples per second (PyTorch / flowtrain
 in wall time)."""
 import argparse
+import csv
+import os
 import re
 import shutil
 import subprocess
@@ -34,7 +38,15 @@ def main():
     parser.add_argument("--batches", default="32,256,1024")
     parser.add_argument("--repeats", default="5")
     parser.add_argument("--train", action="store_true", help="also time a whole training of the security demo")
+    parser.add_argument("--train-orders", action="store_true",
+                        help="also train and evaluate flows/orders.yaml both ways: wall times and test metrics")
+    parser.add_argument("--orders-flow", default="flows/orders.yaml", help="the orders flow (--train-orders)")
+    parser.add_argument("--orders-data", default="datasets/orders",
+                        help="the directory of the CSVs that flow reads, for the PyTorch side (--train-orders)")
+    parser.add_argument("--orders-only", action="store_true", help="only the orders comparison (implies --train-orders)")
     args = parser.parse_args()
+    if args.orders_only:
+        return train_orders(args)
     rows = []
     common = ["--threads", args.threads, "--repeats", args.repeats]
     output = run([args.flowtrain, "bench", "bench/mlp.yaml", "--batch", args.batches] + common)
@@ -65,6 +77,45 @@ def main():
             print(f"{name:<48} {a:>12} {b:>12} {ratio:>6.2f}×")
     for batch in sorted(shares):
         print(f"flowtrain's share of the sgemm peak, MLP batch {batch}: {shares[batch]}%")
+    if args.train_orders:
+        train_orders(args)
+
+
+def train_orders(args):
+    """`flowtrain train` + `flowtrain eval --split test` on the orders flow against
+    bench/torch_train_orders.py: wall times, then each test metric of the torch script next to
+    the evaluation.csv row of the same task and metric with preconditions == ground_truth."""
+    run_dir = ".build-torch/orders-run"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    start = time.perf_counter()
+    log = subprocess.run([args.flowtrain, "train", args.orders_flow, "--threads", args.threads, "--run-dir", run_dir],
+                         check=True, stderr=subprocess.PIPE, text=True).stderr
+    train_seconds = time.perf_counter() - start
+    print(log, end="", flush=True)
+    reading = re.search(r"read and encoded in ([\d.]+) s", log)
+    start = time.perf_counter()
+    subprocess.run([args.flowtrain, "eval", run_dir, "--split", "test"], check=True, stdout=subprocess.DEVNULL)
+    eval_seconds = time.perf_counter() - start
+    with open(os.path.join(run_dir, "evaluation.csv"), newline="") as f:
+        ours = {(r["task_path"], r["metric_name"]): (float(r["metric_res"]), int(r["num_samples"]))
+                for r in csv.DictReader(f) if r["preconditions"] == "ground_truth" and r["split"] == "test"}
+    output = run([args.python, "bench/torch_train_orders.py", "--threads", args.threads, "--data", args.orders_data])
+    theirs_seconds = float(re.search(r"pytorch training: ([\d.]+) s", output).group(1))
+    read_seconds = float(re.search(r"pytorch read and preprocess: ([\d.]+) s", output).group(1))
+    test_seconds = float(re.search(r"test pass: ([\d.]+) s", output).group(1))
+    theirs = [(task, metric, float(value), int(count)) for task, metric, value, count in
+              re.findall(r"^(\S+)\s+(accuracy|accuracy_1|mean_absolute_error)\s+([\d.]+)\s+(\d+)$", output, re.M)]
+    print(f"\n{'orders, ' + args.threads + ' threads (s, lower wins)':<48} {'flowtrain':>12} {'pytorch':>12} {'ratio':>7}")
+    print(f"{'train, 10 epochs (reading included)':<48} {train_seconds:>12.1f} {theirs_seconds:>12.1f} "
+          f"{theirs_seconds / train_seconds:>6.2f}×")
+    print(f"{'  of which reading and encoding':<48} {reading.group(1) if reading else '?':>12} {read_seconds:>12.1f}")
+    print(f"{'test evaluation':<48} {eval_seconds:>12.1f} {test_seconds:>12.2f}"
+          "   (flowtrain eval: a process of its own, also writing predictions and reports)")
+    print(f"\n{'test split, ground-truth preconditions':<48} {'flowtrain':>12} {'pytorch':>12} {'rows':>7}")
+    for task, metric, value, count in theirs:
+        mine, rows = ours.get((task, metric), (float("nan"), 0))
+        same = "" if rows == count else f" ≠ {count}"
+        print(f"{task + ' ' + metric:<48} {mine:>12.4f} {value:>12.4f} {rows:>7}{same}")
 
 
 if __name__ == "__main__":
