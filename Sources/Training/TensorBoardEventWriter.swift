@@ -66,6 +66,24 @@ public final class TensorBoardEventWriter {
 
     /// Buffers one event holding several histograms of the same step (a layer's activations,
     /// weights and gradients, say).
+    /// Writes again the scalars a CSV log kept (a resumed run's `metrics.csv` or
+    /// `diagnostics.csv`): one event per epoch, the epoch read from `epochColumn`, each row's tag
+    /// made by `tag` and its value read from `valueColumn`.
+    func replay(_ table: CSVTable, epochColumn: Int, valueColumn: Int, tag: (Int) -> String) {
+        var epoch = 0
+        var scalars: [(tag: String, value: Float)] = []
+        for row in 0..<table.rowCount {
+            let rowEpoch = Int(table.string(row: row, column: epochColumn)) ?? 0
+            if rowEpoch != epoch, !scalars.isEmpty {
+                addScalars(scalars, step: epoch, wallTime: Date().timeIntervalSince1970)
+                scalars = []
+            }
+            epoch = rowEpoch
+            scalars.append((tag(row), Float(table.number(row: row, column: valueColumn) ?? .nan)))
+        }
+        if !scalars.isEmpty { addScalars(scalars, step: epoch, wallTime: Date().timeIntervalSince1970) }
+    }
+
     public func addHistograms(_ histograms: [(tag: String, histogram: Histogram)], step: Int, wallTime: Double) {
         precondition(descriptor >= 0, "TensorBoardEventWriter used after close()")
         pending += TensorBoardEncoding.record(

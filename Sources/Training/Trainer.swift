@@ -254,19 +254,9 @@ struct MetricsLog {
         do { table = try CSVTable.parse(Array(text.utf8), file: run.path("checkpoint.safetensors")) } catch {
             throw DataError(file: error.file, message: "its metrics cannot be read: \(error.message)")
         }
-        var epoch = 0
-        var scalars: [(tag: String, value: Float)] = []
-        for row in 0..<table.rowCount {
-            let rowEpoch = Int(table.string(row: row, column: 0)) ?? 0
-            if rowEpoch != epoch, !scalars.isEmpty {
-                events?.addScalars(scalars, step: epoch, wallTime: Date().timeIntervalSince1970)
-                scalars = []
-            }
-            epoch = rowEpoch
-            let tag = "\(table.string(row: row, column: 2))/\(table.string(row: row, column: 3))/\(table.string(row: row, column: 1))"
-            scalars.append((tag, Float(table.number(row: row, column: 4) ?? .nan)))
+        events?.replay(table, epochColumn: 0, valueColumn: 4) { row in
+            "\(table.string(row: row, column: 2))/\(table.string(row: row, column: 3))/\(table.string(row: row, column: 1))"
         }
-        if !scalars.isEmpty { events?.addScalars(scalars, step: epoch, wallTime: Date().timeIntervalSince1970) }
     }
 
     private mutating func startEvents() throws(DataError) {

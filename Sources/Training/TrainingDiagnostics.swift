@@ -52,19 +52,9 @@ final class TrainingDiagnostics {
         guard let table = try? CSVTable.parse(Array(checkpoint.diagnostics.utf8), file: LayerStatistics.fileName) else {
             throw fail("layer statistics")
         }
-        var scalars: [(tag: String, value: Float)] = []
-        var epoch = 0
-        for row in 0..<table.rowCount {
-            let rowEpoch = Int(table.string(row: row, column: 0)) ?? 0
-            if rowEpoch != epoch, !scalars.isEmpty {
-                events?.addScalars(scalars, step: epoch, wallTime: Date().timeIntervalSince1970)
-                scalars = []
-            }
-            epoch = rowEpoch
-            scalars.append(("diagnostics/\(table.string(row: row, column: 1))/\(table.string(row: row, column: 2))",
-                            Float(table.number(row: row, column: 3) ?? .nan)))
+        events?.replay(table, epochColumn: 0, valueColumn: 3) { row in
+            "diagnostics/\(table.string(row: row, column: 1))/\(table.string(row: row, column: 2))"
         }
-        if !scalars.isEmpty { events?.addScalars(scalars, step: epoch, wallTime: Date().timeIntervalSince1970) }
     }
 
     /// A new epoch starts from its first step (not when resumed within it).
