@@ -61,6 +61,12 @@ struct DataProblems {
         if problems.count < Self.kept { problems.append(problem) }
     }
 
+    /// Adds what another list found (a parallel worker's).
+    mutating func add(contentsOf other: DataProblems) {
+        count += other.count
+        problems += other.problems.prefix(Self.kept - problems.count)
+    }
+
     /// Throws the first problems in file order (file, line, field), if there are any.
     func check() throws(DataError) {
         let sorted = problems.sorted { a, b in

@@ -4,7 +4,7 @@ import Foundation
 
 /// Learns `DataStatistics` from the training rows, then encodes any split with them: inputs
 /// normalised or indexed, labels parsed, and masks from the flow's preconditions on the labels.
-public struct SplitEncoder {
+public struct SplitEncoder: Sendable {
     let flow: ResolvedFlow
     private(set) var statistics = DataStatistics()
     private let markers: Set<String>
@@ -131,20 +131,33 @@ public struct SplitEncoder {
     /// Encodes `rows` of `table` as split `name`.
     func encode(_ name: String, _ table: CSVTable, rows: [Int],
                 labels: LabelColumns = .required) throws(DataError) -> EncodedSplit {
+        // Each input and each task's labels are independent columns: one job each, on the cores
+        // there are, each job with its own problems (put in file order at the end).
+        let inputList = flow.inputs.map(\.input)
+        let jobs = EncodingJobs(inputs: inputList.count, tasks: flow.tasks.count)
+        DispatchQueue.concurrentPerform(iterations: inputList.count + flow.tasks.count) { job in
+            var problems = DataProblems()
+            do throws(DataError) {
+                if job < inputList.count {
+                    let encoded = try encodeInput(inputList[job], table, rows, &problems)
+                    jobs.finish(job, problems) { $0.inputs[job] = encoded }
+                } else {
+                    // Labels: the value preconditions read (binary 0/1, class index) and the targets.
+                    let encoded = try encodeLabels(flow.tasks[job - inputList.count], table, rows, labels, &problems)
+                    jobs.finish(job, problems) { $0.labels[job - inputList.count] = encoded }
+                }
+            } catch {
+                jobs.fail(job, error)
+            }
+        }
+        if let error = jobs.failures.compactMap({ $0 }).first { throw error }
         var problems = DataProblems()
-        var inputs: [String: EncodedInput] = [:]
-        for input in flow.inputs.map(\.input) {
-            inputs[input.name] = try encodeInput(input, table, rows, &problems)
-        }
-        // Labels: the value preconditions read (binary 0/1, class index) and the targets.
-        var values: [[Float?]] = []
-        var targets: [[Float]] = []
-        for task in flow.tasks {
-            let (taskValues, taskTargets) = try encodeLabels(task, table, rows, labels, &problems)
-            values.append(taskValues)
-            targets.append(taskTargets)
-        }
+        for jobProblems in jobs.problems { problems.add(contentsOf: jobProblems) }
         try problems.check()
+        var inputs: [String: EncodedInput] = [:]
+        for (input, encoded) in zip(inputList, jobs.inputs) { inputs[input.name] = encoded }
+        let values = jobs.labels.map { $0?.0 ?? [] }
+        let targets = jobs.labels.map { $0?.1 ?? [] }
         let counts = PreconditionMask(tasks: flow.tasks, classes: statistics.facts.classes)
             .counts(rows: rows.count) { values[$0][$1] }
         let masks = zip(flow.tasks, counts).map { task, counted -> [Float] in
@@ -324,6 +337,35 @@ public struct SplitEncoder {
             }
         }
         return (values, targets)
+    }
+}
+
+/// What the parallel jobs of `SplitEncoder.encode` produce, each job writing its own slots.
+private final class EncodingJobs: @unchecked Sendable {
+    private let lock = NSLock()
+    var inputs: [EncodedInput?]
+    var labels: [([Float?], [Float])?]
+    var problems: [DataProblems]
+    var failures: [DataError?]
+
+    init(inputs: Int, tasks: Int) {
+        self.inputs = Array(repeating: nil, count: inputs)
+        labels = Array(repeating: nil, count: tasks)
+        problems = Array(repeating: DataProblems(), count: inputs + tasks)
+        failures = Array(repeating: nil, count: inputs + tasks)
+    }
+
+    func finish(_ job: Int, _ found: DataProblems, _ store: (EncodingJobs) -> Void) {
+        lock.lock()
+        store(self)
+        problems[job] = found
+        lock.unlock()
+    }
+
+    func fail(_ job: Int, _ error: DataError) {
+        lock.lock()
+        failures[job] = error
+        lock.unlock()
     }
 }
 
