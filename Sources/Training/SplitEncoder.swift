@@ -278,22 +278,28 @@ public struct SplitEncoder: Sendable {
         var values: [Float?] = []
         var targets: [Float] = []
         let classIndex = Dictionary(classes.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        // Markers, 0/1 and numbers are compared and parsed as bytes: a String is made only for
+        // the cells that need one (class names, other spellings, error messages).
+        let markerBytes = markers.map { Array($0.utf8) }
+        let one: [UInt8] = [0x31], zero: [UInt8] = [0x30]
         for row in rows {
-            let text = table.string(row: row, column: column)
+            lazy var text = table.string(row: row, column: column)
             let width = task.spec.type == .multilabel ? classes.count : 1
             func fail(_ message: String) {
                 problems.add(DataError(table, row: row, column: column, message: message))
                 values.append(nil)
                 targets += [Float](repeating: 0, count: width)
             }
-            guard !markers.contains(text) else {
+            guard !markerBytes.contains(where: { table.field(row: row, column: column, equals: $0) }) else {
                 values.append(nil)
                 targets += [Float](repeating: 0, count: width)
                 continue
             }
             switch task.spec.type {
             case .binary:
-                guard let value = Labels.binary(text) else {
+                let value: Float? = table.field(row: row, column: column, equals: one) ? 1
+                    : table.field(row: row, column: column, equals: zero) ? 0 : Labels.binary(text)
+                guard let value else {
                     fail("'\(text)' is not a binary label; write 1/0, true/false or yes/no")
                     continue
                 }
