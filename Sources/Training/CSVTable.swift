@@ -1,25 +1,26 @@
+import Dispatch
 import Foundation
 
 /// A CSV file per RFC 4180, read as bytes: quoted fields with embedded commas, newlines and
-/// doubled quotes, a UTF-8 byte-order mark, CRLF or LF line ends, blank lines skipped. Fields
-/// are kept as byte ranges into the file and decoded only when asked for, so that a large file
-/// loads at the speed of one pass over its bytes.
+/// doubled quotes, a UTF-8 byte-order mark, CRLF or LF line ends, blank lines skipped. Only
+/// where each field ends is kept (4 bytes a field); fields are decoded when asked for. A large
+/// file is split in pieces on the cores there are, so it loads at the speed of a pass over its
+/// bytes per core.
 public struct CSVTable: Sendable {
     public let file: String
     public let header: [String]
-    public var rowCount: Int { fields.count / max(header.count, 1) }
+    public var rowCount: Int { rowStarts.count }
+    /// The size of the file in bytes.
+    public var byteCount: Int { bytes.count }
 
     private let bytes: [UInt8]
-    /// Per field, row-major: where it starts, its length, whether it holds doubled quotes.
-    private let fields: [Field]
+    /// Per data row: the offset of its first byte.
+    private let rowStarts: [UInt32]
+    /// Per field, row-major: the offset of the byte that ends it (comma, line end, end of file).
+    /// A field starts one byte after the previous field's end, or at its row's start.
+    private let fieldEnds: [UInt32]
     /// The 1-based line each data row starts on, for error locations.
     private let lines: [Int32]
-
-    struct Field: Sendable {
-        var start: UInt32
-        var length: UInt32
-        var hasEscapedQuotes: Bool
-    }
 
     /// Reads and splits `path`; throws the first problem with its line and field number.
     public static func read(path: String) throws(CSVError) -> CSVTable {
@@ -54,18 +55,26 @@ public struct CSVTable: Sendable {
         return failed ? nil : bytes
     }
 
-    /// Splits CSV text already in memory; `file` names it in errors.
-    public static func parse(_ bytes: [UInt8], file: String) throws(CSVError) -> CSVTable {
+    /// Splits CSV text already in memory; `file` names it in errors. `pieces` (default: one per
+    /// core for files of a few megabytes and more) is how many parts the rows are split in at once.
+    public static func parse(_ bytes: [UInt8], file: String, pieces: Int? = nil) throws(CSVError) -> CSVTable {
         guard bytes.count < Int(UInt32.max) else {
             throw CSVError(file: file, line: nil, field: nil, message: "the file is larger than 4 GiB; split it")
         }
         return try bytes.withUnsafeBufferPointer { buffer throws(CSVError) -> CSVTable in
-            var splitter = Splitter(bytes: buffer, file: file)
-            var record: [Field] = []
-            guard let _ = try splitter.nextRecord(into: &record) else {
+            let base = buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!, count = buffer.count
+            var start = count >= 3 && base[0] == 0xEF && base[1] == 0xBB && base[2] == 0xBF ? 3 : 0  // UTF-8 BOM
+            let first = try Splitter.split(base, count: count, from: start, to: count, columns: nil, firstLine: 1,
+                                           file: file, records: 1)
+            guard !first.rowStarts.isEmpty else {
                 throw CSVError(file: file, line: nil, field: nil, message: "the file is empty; a header row is required")
             }
-            let header = record.map { splitter.text(of: $0) }
+            var header: [String] = []
+            var fieldStart = Int(first.rowStarts[0])
+            for end in first.ends {
+                header.append(Self.text(buffer, from: fieldStart, to: Int(end)))
+                fieldStart = Int(end) + 1
+            }
             // Which of two same-named columns a flow meant cannot be known.
             var firstField: [String: Int] = [:]
             for (index, name) in header.enumerated() {
@@ -75,26 +84,22 @@ public struct CSVTable: Sendable {
                 }
                 firstField[name] = index
             }
-            var fields: [Field] = []
-            var lines: [Int32] = []
-            fields.reserveCapacity(header.count * max(16, bytes.count / max(header.count * 8, 1)))
-            while let line = try splitter.nextRecord(into: &record) {
-                guard record.count == header.count else {
-                    throw CSVError(file: file, line: line, field: min(record.count, header.count + 1),
-                                   message: "the row has \(record.count) field\(record.count == 1 ? "" : "s"), the header \(header.count)")
-                }
-                fields.append(contentsOf: record)
-                lines.append(Int32(truncatingIfNeeded: line))
-            }
-            return CSVTable(file: file, header: header, bytes: bytes, fields: fields, lines: lines)
+            start = first.position
+            let body = try Splitter.splitInPieces(base, count: count, from: start, columns: header.count,
+                                                  firstLine: 1 + first.newlines, file: file,
+                                                  pieces: pieces ?? Splitter.defaultPieces(bytes: count - start))
+            return CSVTable(file: file, header: header, bytes: bytes, rowStarts: body.rowStarts, fieldEnds: body.ends,
+                            lines: body.lines)
         }
     }
 
-    private init(file: String, header: [String], bytes: [UInt8], fields: [Field], lines: [Int32]) {
+    private init(file: String, header: [String], bytes: [UInt8], rowStarts: [UInt32], fieldEnds: [UInt32],
+                 lines: [Int32]) {
         self.file = file
         self.header = header
         self.bytes = bytes
-        self.fields = fields
+        self.rowStarts = rowStarts
+        self.fieldEnds = fieldEnds
         self.lines = lines
     }
 
@@ -104,124 +109,230 @@ public struct CSVTable: Sendable {
     /// The line in the file where data row `row` (0-based) starts.
     public func line(ofRow row: Int) -> Int { Int(lines[row]) }
 
+    /// Where the field's text lies: inside the quotes of a quoted field; `escaped` when it holds
+    /// doubled quotes.
+    @inline(__always)
+    private func span(_ row: Int, _ column: Int) -> (start: Int, end: Int, escaped: Bool) {
+        let i = row * header.count + column
+        var start = column == 0 ? Int(rowStarts[row]) : Int(fieldEnds[i - 1]) + 1
+        var end = Int(fieldEnds[i])
+        guard start < end, bytes[start] == 0x22 else { return (start, end, false) }
+        start += 1
+        end -= 1
+        return (start, end, bytes[start..<end].contains(0x22))
+    }
+
+    /// A field's text from its raw bytes: a quoted field without its quotes and with doubled
+    /// quotes undone, any other as it is.
+    private static func text(_ buffer: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> String {
+        guard start < end, buffer[start] == 0x22 else {
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<end]), as: UTF8.self)
+        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: buffer[(start + 1)..<(end - 1)]), as: UTF8.self)
+        return text.contains("\"") ? text.replacingOccurrences(of: "\"\"", with: "\"") : text
+    }
+
     /// The field as text (quotes removed, doubled quotes undone).
     public func string(row: Int, column: Int) -> String {
-        let field = fields[row * header.count + column]
-        return bytes.withUnsafeBufferPointer { buffer in
-            let raw = UnsafeBufferPointer(rebasing: buffer[Int(field.start)..<Int(field.start + field.length)])
-            let text = String(decoding: raw, as: UTF8.self)
-            return field.hasEscapedQuotes ? text.replacingOccurrences(of: "\"\"", with: "\"") : text
-        }
+        let i = row * header.count + column
+        let start = column == 0 ? Int(rowStarts[row]) : Int(fieldEnds[i - 1]) + 1
+        return bytes.withUnsafeBufferPointer { Self.text($0, from: start, to: Int(fieldEnds[i])) }
+    }
+
+    /// Calls `body` with the field's bytes (quotes removed, doubled quotes undone), without
+    /// making a String.
+    @inline(__always)
+    public func withBytes<Result>(row: Int, column: Int,
+                                  _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+        let (start, end, escaped) = span(row, column)
+        guard !escaped else { return try Array(string(row: row, column: column).utf8).withUnsafeBufferPointer(body) }
+        return try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[start..<end])) }
     }
 
     /// Whether the field is exactly `text` (compared as bytes, no String made).
     public func field(row: Int, column: Int, equals text: [UInt8]) -> Bool {
-        let field = fields[row * header.count + column]
-        guard Int(field.length) == text.count, !field.hasEscapedQuotes else {
-            return field.hasEscapedQuotes && Array(string(row: row, column: column).utf8) == text
+        withBytes(row: row, column: column) { field in
+            field.count == text.count && text.withUnsafeBufferPointer { memcmp(field.baseAddress!, $0.baseAddress!, text.count) == 0 }
         }
-        return bytes.withUnsafeBufferPointer { buffer in
-            text.withUnsafeBufferPointer { other in
-                memcmp(buffer.baseAddress! + Int(field.start), other.baseAddress!, text.count) == 0
+    }
+
+    /// Whether the field is empty or only white space.
+    public func isBlank(row: Int, column: Int) -> Bool {
+        withBytes(row: row, column: column) { field in
+            // ASCII spaces and tabs are decided here; other Unicode white space by String's rules.
+            guard field.allSatisfy({ $0 < 0x80 }) else {
+                return String(decoding: field, as: UTF8.self).trimmingCharacters(in: .whitespaces).isEmpty
             }
+            return field.allSatisfy { $0 == 0x20 || $0 == 0x09 }
         }
     }
 
     /// The field as a decimal number, parsed straight from its bytes; nil when it is not one
     /// (empty, text, `NaN`, `inf` and other non-finite spellings included).
     public func number(row: Int, column: Int) -> Double? {
-        let field = fields[row * header.count + column]
-        return bytes.withUnsafeBufferPointer { buffer in
-            DecimalParser.parse(UnsafeBufferPointer(rebasing: buffer[Int(field.start)..<Int(field.start + field.length)]))
-        }
+        let (start, end, _) = span(row, column)
+        return bytes.withUnsafeBufferPointer { DecimalParser.parse(UnsafeBufferPointer(rebasing: $0[start..<end])) }
     }
 
-    /// Splits records one at a time, over the file's bytes without bounds checks in the loops.
-    private struct Splitter {
-        let bytes: UnsafeBufferPointer<UInt8>
-        let file: String
+    /// Where the records of a stretch of the file start and their fields end.
+    struct Split {
+        var rowStarts: [UInt32] = []
+        var ends: [UInt32] = []
+        var lines: [Int32] = []
+        /// Where splitting stopped: after the last record's line end.
         var position = 0
-        /// The line `position` is on (1-based).
-        var line = 1
+        /// Line ends passed, blank lines and those inside quoted fields included.
+        var newlines = 0
+    }
 
-        init(bytes: UnsafeBufferPointer<UInt8>, file: String) {
-            self.bytes = bytes
-            self.file = file
-            if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { position = 3 }  // UTF-8 BOM
+    /// Splits records over the file's bytes, without bounds checks in the loops.
+    enum Splitter {
+        /// One piece per core once each piece has a few megabytes: below that, starting threads costs more.
+        static func defaultPieces(bytes: Int) -> Int {
+            max(1, min(ProcessInfo.processInfo.activeProcessorCount, bytes / (4 << 20)))
         }
 
-        func text(of field: Field) -> String {
-            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[Int(field.start)..<Int(field.start + field.length)]),
-                              as: UTF8.self)
-            return field.hasEscapedQuotes ? text.replacingOccurrences(of: "\"\"", with: "\"") : text
+        /// Splits from `from` (a record's start) to the end of the file in `pieces` parts at
+        /// once. Each part starts after a line end; a part is right when the part before it
+        /// stopped exactly there (a quoted field with a line end can make it stop later). When
+        /// one is not, or a part finds a problem, the file is split again in one pass, which
+        /// is always right and finds the first problem with its line.
+        static func splitInPieces(_ base: UnsafePointer<UInt8>, count: Int, from: Int, columns: Int, firstLine: Int,
+                                  file: String, pieces: Int) throws(CSVError) -> Split {
+            guard pieces > 1 else {
+                return try split(base, count: count, from: from, to: count, columns: columns, firstLine: firstLine, file: file)
+            }
+            var starts = [from]
+            for k in 1..<pieces {
+                var p = max(from + (count - from) * k / pieces, starts[k - 1])
+                while p < count, base[p] != 0x0A { p += 1 }
+                starts.append(min(p + 1, count))
+            }
+            starts.append(count)
+            let parts = PieceResults(pieces)
+            let bounds = starts
+            nonisolated(unsafe) let base = base  // read only, by every worker
+            DispatchQueue.concurrentPerform(iterations: pieces) { k in
+                parts.store(k, try? split(base, count: count, from: bounds[k], to: bounds[k + 1], columns: columns,
+                                          firstLine: 0, file: file))
+            }
+            let results = parts.results
+            let fits = results.indices.allSatisfy { k in results[k].map { $0.position == starts[k + 1] } ?? false }
+            guard fits else {
+                return try split(base, count: count, from: from, to: count, columns: columns, firstLine: firstLine, file: file)
+            }
+            var whole = Split()
+            let rows = results.reduce(0) { $0 + $1!.rowStarts.count }
+            whole.rowStarts.reserveCapacity(rows)
+            whole.lines.reserveCapacity(rows)
+            whole.ends.reserveCapacity(rows * columns)
+            var line = firstLine
+            for part in results.map({ $0! }) {
+                whole.rowStarts += part.rowStarts
+                whole.ends += part.ends
+                let offset = Int32(truncatingIfNeeded: line)
+                whole.lines += part.lines.lazy.map { $0 + offset }
+                line += part.newlines
+            }
+            whole.position = count
+            whole.newlines = line - firstLine
+            return whole
         }
 
-        /// Fills `record` with the next non-blank record's fields and returns the line it starts
-        /// on, or nil at the end of the file.
-        mutating func nextRecord(into record: inout [Field]) throws(CSVError) -> Int? {
+        /// Splits the records that start before `to` (at most `records` of them); each must
+        /// have `columns` fields when that is given. `firstLine` is the line `from` is on.
+        static func split(_ base: UnsafePointer<UInt8>, count end: Int, from: Int, to: Int, columns: Int?,
+                          firstLine: Int, file: String, records: Int = .max) throws(CSVError) -> Split {
             let quote: UInt8 = 0x22, comma: UInt8 = 0x2C, newline: UInt8 = 0x0A, carriage: UInt8 = 0x0D
-            let base = bytes.baseAddress!, end = bytes.count
-            record.removeAll(keepingCapacity: true)
-            // Blank lines (and a trailing line end) hold no record.
-            while position < end, base[position] == newline || base[position] == carriage {
-                if base[position] == newline { line += 1 }
-                position += 1
-            }
-            guard position < end else { return nil }
-            let startLine = line
-            while true {
-                var field = Field(start: UInt32(position), length: 0, hasEscapedQuotes: false)
-                if position < end, base[position] == quote {
-                    position += 1
-                    field.start = UInt32(position)
-                    while true {
-                        guard position < end else {
-                            throw CSVError(file: file, line: startLine, field: record.count + 1,
-                                           message: "the row has a quoted field that is never closed")
-                        }
-                        let byte = base[position]
-                        if byte == quote {
-                            if position + 1 < end, base[position + 1] == quote {
-                                field.hasEscapedQuotes = true
-                                position += 2
-                                continue
-                            }
-                            break
-                        }
-                        if byte == newline { line += 1 }
-                        position += 1
-                    }
-                    field.length = UInt32(position) - field.start
-                    position += 1  // the closing quote
-                    if position < end, base[position] != comma, base[position] != newline, base[position] != carriage {
-                        throw CSVError(file: file, line: line, field: record.count + 1,
-                                       message: "the row has text after a closing quote; a quote inside a quoted field is written twice")
-                    }
-                } else {
-                    // The hot loop of a large numeric file: stop at a comma or a line end.
-                    var p = position
-                    while p < end {
-                        let byte = base[p]
-                        if byte == comma || byte == newline { break }
-                        if byte == carriage, p + 1 == end || base[p + 1] == newline { break }
+            var rowStarts: [UInt32] = [], ends: [UInt32] = [], lines: [Int32] = []
+            let expectedRows = records == 1 ? 1 : (to - from) / max(8 * (columns ?? 1), 1) + 16
+            rowStarts.reserveCapacity(expectedRows)
+            lines.reserveCapacity(expectedRows)
+            ends.reserveCapacity(expectedRows * (columns ?? 1))
+            var p = from, line = firstLine
+            while rowStarts.count < records {
+                // Blank lines (and a trailing line end) hold no record.
+                while p < to, base[p] == newline || base[p] == carriage {
+                    if base[p] == newline { line += 1 }
+                    p += 1
+                }
+                guard p < to else { break }
+                let startLine = line, firstField = ends.count
+                rowStarts.append(UInt32(truncatingIfNeeded: p))
+                lines.append(Int32(truncatingIfNeeded: line))
+                while true {
+                    if p < end, base[p] == quote {
                         p += 1
+                        while true {
+                            guard p < end else {
+                                throw CSVError(file: file, line: startLine, field: ends.count - firstField + 1,
+                                               message: "the row has a quoted field that is never closed")
+                            }
+                            let byte = base[p]
+                            if byte == quote {
+                                if p + 1 < end, base[p + 1] == quote {
+                                    p += 2
+                                    continue
+                                }
+                                break
+                            }
+                            if byte == newline { line += 1 }
+                            p += 1
+                        }
+                        p += 1  // the closing quote
+                        if p < end, base[p] != comma, base[p] != newline, base[p] != carriage {
+                            throw CSVError(file: file, line: line, field: ends.count - firstField + 1,
+                                           message: "the row has text after a closing quote; a quote inside a quoted field is written twice")
+                        }
+                    } else {
+                        // The hot loop of a large numeric file: stop at a comma or a line end.
+                        while p < end {
+                            let byte = base[p]
+                            if byte == comma || byte == newline { break }
+                            if byte == carriage, p + 1 == end || base[p + 1] == newline { break }
+                            p += 1
+                        }
                     }
-                    position = p
-                    field.length = UInt32(position) - field.start
+                    ends.append(UInt32(truncatingIfNeeded: p))
+                    if p < end, base[p] == comma {
+                        p += 1
+                        continue
+                    }
+                    if p < end, base[p] == carriage { p += 1 }
+                    if p < end, base[p] == newline {
+                        p += 1
+                        line += 1
+                    }
+                    break
                 }
-                record.append(field)
-                if position < end, base[position] == comma {
-                    position += 1
-                    continue
+                let fields = ends.count - firstField
+                if let columns, fields != columns {
+                    throw CSVError(file: file, line: startLine, field: min(fields, columns + 1),
+                                   message: "the row has \(fields) field\(fields == 1 ? "" : "s"), the header \(columns)")
                 }
-                if position < end, base[position] == carriage { position += 1 }
-                if position < end, base[position] == newline {
-                    position += 1
-                    line += 1
-                }
-                return startLine
             }
+            return Split(rowStarts: rowStarts, ends: ends, lines: lines, position: p, newlines: line - firstLine)
         }
+    }
+}
+
+/// The parts of a file split at once, each stored by the worker that split it.
+private final class PieceResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var parts: [CSVTable.Split?]
+
+    init(_ count: Int) { parts = Array(repeating: nil, count: count) }
+
+    func store(_ k: Int, _ part: CSVTable.Split?) {
+        lock.lock()
+        parts[k] = part
+        lock.unlock()
+    }
+
+    var results: [CSVTable.Split?] {
+        lock.lock()
+        defer { lock.unlock() }
+        return parts
     }
 }
 

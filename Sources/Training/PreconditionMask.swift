@@ -13,6 +13,8 @@ public struct PreconditionMask {
     private let indexByPath: [TaskPath: Int]
     /// Per task, class name → index, for `==` and `in` atoms.
     private let classIndex: [[String: Int]]
+    /// Per task, its effective precondition with tasks and classes as indices.
+    private let preconditions: [IndexedCondition?]
 
     /// `classes` gives, for classification tasks, the class names in index order (the listed
     /// classes, or those found in the training data).
@@ -23,29 +25,38 @@ public struct PreconditionMask {
             let names = classes[task.path] ?? task.spec.classes?.value ?? []
             return Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         }
+        let (indexByPath, classIndex) = (indexByPath, classIndex)
+        preconditions = tasks.map { $0.precondition.map { Self.indexed($0, indexByPath, classIndex) } }
     }
 
-    /// `counts[t][r]` for every task t (in `tasks` order) and row r. `value(t, r)` is task t's
+    /// `counts[t][r]` for every task t (in `tasks` order) and row r. `values[t][r]` is task t's
     /// value on row r — 0/1 for binary, a class index for classification, any number for the
     /// others — or nil when it is missing.
-    public func counts(rows: Int, value: (Int, Int) -> Float?) -> [[Bool]] {
+    public func counts(values: [[Float?]]) -> [[Bool]] {
+        let rows = values.first?.count ?? 0
         var counts: [[Bool]] = []
         counts.reserveCapacity(tasks.count)
-        for (t, task) in tasks.enumerated() {
+        for t in tasks.indices {
             var column = [Bool](repeating: false, count: rows)
-            for r in 0..<rows where value(t, r) != nil {
-                column[r] = task.precondition.map { evaluate($0, row: r, counts: counts, value: value) == .yes } ?? true
+            let own = values[t]
+            for r in 0..<rows where own[r] != nil {
+                column[r] = preconditions[t].map { evaluate($0, row: r, counts: counts) { values[$0][$1] } == .yes } ?? true
             }
             counts.append(column)
         }
         return counts
     }
 
+    /// `counts(values:)` with the values given by `value(t, r)`.
+    public func counts(rows: Int, value: (Int, Int) -> Float?) -> [[Bool]] {
+        counts(values: tasks.indices.map { t in (0..<rows).map { value(t, $0) } })
+    }
+
     /// Whether `condition` is true on row `r`, where `counts` (in `tasks` order) says which
     /// tasks count there: the test for a nested flow's own `when` in the predicted view.
     public func holds(_ condition: Condition<TaskPath>, row: Int, counts: [[Bool]],
                       value: (Int, Int) -> Float?) -> Bool {
-        evaluate(condition, row: row, counts: counts, value: value) == .yes
+        evaluate(Self.indexed(condition, indexByPath, classIndex), row: row, counts: counts, value: value) == .yes
     }
 
     /// Kleene's three truth values.
@@ -71,23 +82,47 @@ public struct PreconditionMask {
         }
     }
 
-    func evaluate(_ condition: Condition<TaskPath>, row: Int, counts: [[Bool]],
-                  value: (Int, Int) -> Float?) -> Truth {
-        /// The referenced task's value where it counts; unknown otherwise.
-        func known(_ path: TaskPath) -> (Int, Float)? {
-            guard let t = indexByPath[path], t < counts.count, counts[t][row], let v = value(t, row) else { return nil }
-            return (t, v)
+    /// A condition whose task references are positions in `tasks` (nil: not one of them, so
+    /// always unknown) and whose class names are class indices (a name that is not a class
+    /// never matches): resolved once, evaluated on every row.
+    private indirect enum IndexedCondition {
+        case isTrue(Int?)
+        case isIn(Int?, [Float])
+        case not(IndexedCondition)
+        case and(IndexedCondition, IndexedCondition)
+        case or(IndexedCondition, IndexedCondition)
+    }
+
+    private static func indexed(_ condition: Condition<TaskPath>, _ indexByPath: [TaskPath: Int],
+                                _ classIndex: [[String: Int]]) -> IndexedCondition {
+        func classes(_ path: TaskPath, _ names: [Located<String>]) -> IndexedCondition {
+            let t = indexByPath[path]
+            return .isIn(t, t.map { t in names.compactMap { classIndex[t][$0.value].map(Float.init) } } ?? [])
         }
         switch condition {
-        case .isTrue(let path):
-            guard let (_, v) = known(path) else { return .unknown }
+        case .isTrue(let path): return .isTrue(indexByPath[path])
+        case .equals(let path, let name): return classes(path, [name])
+        case .isIn(let path, let names): return classes(path, names)
+        case .not(let inner): return .not(indexed(inner, indexByPath, classIndex))
+        case .and(let a, let b): return .and(indexed(a, indexByPath, classIndex), indexed(b, indexByPath, classIndex))
+        case .or(let a, let b): return .or(indexed(a, indexByPath, classIndex), indexed(b, indexByPath, classIndex))
+        }
+    }
+
+    private func evaluate(_ condition: IndexedCondition, row: Int, counts: [[Bool]],
+                          value: (Int, Int) -> Float?) -> Truth {
+        /// The referenced task's value where it counts; unknown otherwise.
+        func known(_ t: Int?) -> Float? {
+            guard let t, t < counts.count, counts[t][row] else { return nil }
+            return value(t, row)
+        }
+        switch condition {
+        case .isTrue(let t):
+            guard let v = known(t) else { return .unknown }
             return v >= 0.5 ? .yes : .no
-        case .equals(let path, let name):
-            guard let (t, v) = known(path) else { return .unknown }
-            return classIndex[t][name.value].map { Float($0) == v } == true ? .yes : .no
-        case .isIn(let path, let names):
-            guard let (t, v) = known(path) else { return .unknown }
-            return names.contains { classIndex[t][$0.value].map { Float($0) == v } == true } ? .yes : .no
+        case let .isIn(t, classes):
+            guard let v = known(t) else { return .unknown }
+            return classes.contains(v) ? .yes : .no
         case .not(let inner):
             return !evaluate(inner, row: row, counts: counts, value: value)
         case .and(let a, let b):

@@ -19,52 +19,84 @@ public struct SplitEncoder: Sendable {
     init(flow: ResolvedFlow, train: CSVTable, trainRows: [Int]) throws(DataError) {
         self.flow = flow
         markers = Set(flow.flow.data.missingMarkers)
-        for input in flow.inputs.map(\.input) {
-            switch input.kind {
-            case let .numeric(selection, normalize, missing):
-                statistics.numeric[input.name] = try numericStatistics(input, selection, normalize, missing, train, trainRows)
-            case .category(_, let minCount):
-                let column = try columnIndex(train, input.column)
-                var counts: [String: Int] = [:]
-                for row in trainRows { counts[train.string(row: row, column: column), default: 0] += 1 }
-                statistics.vocabularies[input.name] = ["<unknown>"] + counts.filter { $0.value >= minCount }.keys.sorted()
-            case .tokens(_, let minCount):
-                let column = try columnIndex(train, input.column)
-                var counts: [String: Int] = [:]
-                for row in trainRows {
-                    for token in train.string(row: row, column: column).split(whereSeparator: \.isWhitespace) {
-                        counts[String(token), default: 0] += 1
-                    }
-                }
-                statistics.vocabularies[input.name] = ["<pad>", "<unknown>"] + counts.filter { $0.value >= minCount }.keys.sorted()
-            case .image:
-                break
+        // Each input's and each task's statistics are a job of their own, on the cores there are.
+        let inputs = flow.inputs.map(\.input)
+        let learnt = ParallelJobs<(inout DataStatistics) -> Void>(count: inputs.count + flow.tasks.count)
+        let encoder = self
+        DispatchQueue.concurrentPerform(iterations: inputs.count + flow.tasks.count) { job in
+            learnt.run(job) { () throws(DataError) in
+                job < inputs.count ? try encoder.inputStatistics(inputs[job], train, trainRows)
+                    : try encoder.taskStatistics(flow.tasks[job - inputs.count], train, trainRows)
             }
         }
-        for task in flow.tasks {
-            let path = task.path.description
-            let column = try columnIndex(train, path)
-            let present = trainRows.filter { !isMissing(train, $0, column) }
-            switch task.spec.type {
-            case .classification, .tokenClassification:
-                statistics.classes[path] = task.spec.classes?.value
-                    ?? Set(present.map { train.string(row: $0, column: column) }).sorted()
-            case .multilabel:
-                statistics.classes[path] = task.spec.classes?.value
-                    ?? Set(present.flatMap { Labels.multilabel(train.string(row: $0, column: column)) }).sorted()
-            case .regression:
-                let values = present.compactMap { train.number(row: $0, column: column) }
-                let mean = values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
-                let variance = values.isEmpty ? 0 : values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)
-                statistics.regression[path] = Standardization(mean: mean, deviation: variance > 0 ? variance.squareRoot() : 1)
-            case .binary, .boundedRegression:
-                break
+        for store in try learnt.results() { store(&statistics) }
+    }
+
+    /// What the training rows teach about one input, as a change to the statistics.
+    private func inputStatistics(_ input: Input, _ train: CSVTable,
+                                 _ rows: [Int]) throws(DataError) -> (inout DataStatistics) -> Void {
+        switch input.kind {
+        case let .numeric(selection, normalize, missing):
+            let numeric = try numericStatistics(input, selection, normalize, missing, train, rows)
+            return { $0.numeric[input.name] = numeric }
+        case .category(_, let minCount):
+            let counts = valueCounts(train, try columnIndex(train, input.column), rows)
+            let vocabulary = ["<unknown>"] + counts.filter { $0.value >= minCount }.keys.sorted()
+            return { $0.vocabularies[input.name] = vocabulary }
+        case .tokens(_, let minCount):
+            let column = try columnIndex(train, input.column)
+            var counts: [String: Int] = [:]
+            for row in rows {
+                for token in train.string(row: row, column: column).split(whereSeparator: \.isWhitespace) {
+                    counts[String(token), default: 0] += 1
+                }
             }
+            let vocabulary = ["<pad>", "<unknown>"] + counts.filter { $0.value >= minCount }.keys.sorted()
+            return { $0.vocabularies[input.name] = vocabulary }
+        case .image:
+            return { _ in }
         }
     }
 
-    private func isMissing(_ table: CSVTable, _ row: Int, _ column: Int) -> Bool {
-        markers.contains(table.string(row: row, column: column))
+    /// What the training rows teach about one task's labels (classes, standardisation).
+    private func taskStatistics(_ task: ResolvedTask, _ train: CSVTable,
+                                _ rows: [Int]) throws(DataError) -> (inout DataStatistics) -> Void {
+        let path = task.path.description
+        let column = try columnIndex(train, path)
+        let markerBytes = markers.map { Array($0.utf8) }
+        let present = rows.filter { row in !markerBytes.contains { train.field(row: row, column: column, equals: $0) } }
+        switch task.spec.type {
+        case .classification, .tokenClassification:
+            let classes = task.spec.classes?.value ?? valueCounts(train, column, present).keys.sorted()
+            return { $0.classes[path] = classes }
+        case .multilabel:
+            let classes = task.spec.classes?.value
+                ?? Set(present.flatMap { Labels.multilabel(train.string(row: $0, column: column)) }).sorted()
+            return { $0.classes[path] = classes }
+        case .regression:
+            let values = present.compactMap { train.number(row: $0, column: column) }
+            let mean = values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
+            let variance = values.isEmpty ? 0 : values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)
+            let standard = Standardization(mean: mean, deviation: variance > 0 ? variance.squareRoot() : 1)
+            return { $0.regression[path] = standard }
+        case .binary, .boundedRegression:
+            return { _ in }
+        }
+    }
+
+    /// How often each value of a column occurs on `rows`. Values are told apart as bytes, then
+    /// merged as Strings, so that two spellings String equality deems equal count as one.
+    private func valueCounts(_ table: CSVTable, _ column: Int, _ rows: [Int]) -> [String: Int] {
+        var index = FieldValueIndex()
+        var counts: [Int] = []
+        for row in rows {
+            let id = table.withBytes(row: row, column: column) { index.insert($0) }
+            if id == counts.count { counts.append(0) }
+            counts[id] += 1
+        }
+        var byName: [String: Int] = [:]
+        for id in 0..<index.count { byName[index.string(id), default: 0] += counts[id] }
+        return byName
     }
 
     private func columnIndex(_ table: CSVTable, _ name: String) throws(DataError) -> Int {
@@ -95,7 +127,7 @@ public struct SplitEncoder: Sendable {
             for row in rows {
                 if let value = train.number(row: row, column: column) {
                     values.append(value)
-                } else if train.string(row: row, column: column).trimmingCharacters(in: .whitespaces).isEmpty {
+                } else if train.isBlank(row: row, column: column) {
                     hadMissing = true
                 }  // anything else is reported, with the split's other problems, when it is encoded
             }
@@ -134,38 +166,50 @@ public struct SplitEncoder: Sendable {
         // Each input and each task's labels are independent columns: one job each, on the cores
         // there are, each job with its own problems (put in file order at the end).
         let inputList = flow.inputs.map(\.input)
-        let jobs = EncodingJobs(inputs: inputList.count, tasks: flow.tasks.count)
+        let jobs = ParallelJobs<(EncodedColumn, DataProblems)>(count: inputList.count + flow.tasks.count)
+        let encoder = self
         DispatchQueue.concurrentPerform(iterations: inputList.count + flow.tasks.count) { job in
-            var problems = DataProblems()
-            do throws(DataError) {
+            jobs.run(job) { () throws(DataError) in
+                var problems = DataProblems()
                 if job < inputList.count {
-                    let encoded = try encodeInput(inputList[job], table, rows, &problems)
-                    jobs.finish(job, problems) { $0.inputs[job] = encoded }
-                } else {
-                    // Labels: the value preconditions read (binary 0/1, class index) and the targets.
-                    let encoded = try encodeLabels(flow.tasks[job - inputList.count], table, rows, labels, &problems)
-                    jobs.finish(job, problems) { $0.labels[job - inputList.count] = encoded }
+                    return (.input(try encoder.encodeInput(inputList[job], table, rows, &problems)), problems)
                 }
-            } catch {
-                jobs.fail(job, error)
+                // Labels: the value preconditions read (binary 0/1, class index) and the targets.
+                let (values, targets) = try encoder.encodeLabels(flow.tasks[job - inputList.count], table, rows, labels,
+                                                                 &problems)
+                return (.labels(values: values, targets: targets), problems)
             }
         }
-        if let error = jobs.failures.compactMap({ $0 }).first { throw error }
         var problems = DataProblems()
-        for jobProblems in jobs.problems { problems.add(contentsOf: jobProblems) }
-        try problems.check()
         var inputs: [String: EncodedInput] = [:]
-        for (input, encoded) in zip(inputList, jobs.inputs) { inputs[input.name] = encoded }
-        let values = jobs.labels.map { $0?.0 ?? [] }
-        let targets = jobs.labels.map { $0?.1 ?? [] }
-        let counts = PreconditionMask(tasks: flow.tasks, classes: statistics.facts.classes)
-            .counts(rows: rows.count) { values[$0][$1] }
+        var values: [[Float?]] = [], targets: [[Float]] = []
+        for (job, (column, found)) in try jobs.results().enumerated() {
+            problems.add(contentsOf: found)
+            switch column {
+            case .input(let encoded): inputs[inputList[job].name] = encoded
+            case let .labels(taskValues, taskTargets):
+                values.append(taskValues)
+                targets.append(taskTargets)
+            }
+        }
+        try problems.check()
+        let counts = PreconditionMask(tasks: flow.tasks, classes: statistics.facts.classes).counts(values: values)
         let masks = zip(flow.tasks, counts).map { task, counted -> [Float] in
             let width = task.spec.type == .multilabel ? statistics.classes[task.path.description]?.count ?? 1 : 1
-            return counted.flatMap { [Float](repeating: $0 ? 1 : 0, count: width) }
+            var mask = [Float](repeating: 0, count: counted.count * width)
+            for (r, counts) in counted.enumerated() where counts {
+                for j in 0..<width { mask[r * width + j] = 1 }
+            }
+            return mask
         }
-        return EncodedSplit(name: name, rows: rows.count, file: table.file, sourceRows: rows, inputs: inputs, targets: targets, masks: masks, counts: counts,
-                            present: values.map { $0.map { $0 != nil } })
+        return EncodedSplit(name: name, rows: rows.count, file: table.file, sourceRows: rows, inputs: inputs,
+                            targets: targets, masks: masks, counts: counts, present: values.map { $0.map { $0 != nil } })
+    }
+
+    /// What one encoding job makes: an input's values, or a task's label values and targets.
+    private enum EncodedColumn {
+        case input(EncodedInput)
+        case labels(values: [Float?], targets: [Float])
     }
 
     /// Encodes one input; problems in its fields are added to `problems` and read as zero.
@@ -182,7 +226,7 @@ public struct SplitEncoder: Sendable {
                     var value: Float
                     if let number = table.number(row: row, column: column) {
                         value = Float(number)
-                    } else if table.string(row: row, column: column).trimmingCharacters(in: .whitespaces).isEmpty {
+                    } else if table.isBlank(row: row, column: column) {
                         switch missing {
                         case .mean: value = stats.means[c]
                         case .zero: value = 0
@@ -206,8 +250,8 @@ public struct SplitEncoder: Sendable {
         case .category(let encoding, _):
             let column = try columnIndex(table, input.column)
             let vocabulary = statistics.vocabularies[input.name]!
-            let index = Dictionary(vocabulary.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-            let ids = rows.map { index[table.string(row: $0, column: column)] ?? 0 }
+            let lookup = ValueLookup(vocabulary)
+            let ids = rows.map { lookup.index(table, row: $0, column: column) ?? 0 }
             switch encoding {
             case .embedding: return .floats(ids.map(Float.init), sampleSize: 1)
             case .oneHot:
@@ -275,26 +319,20 @@ public struct SplitEncoder: Sendable {
             return ([Float?](repeating: nil, count: rows.count), [Float](repeating: 0, count: rows.count * width))
         }
         let column = try columnIndex(table, path)
-        var values: [Float?] = []
-        var targets: [Float] = []
-        let classIndex = Dictionary(classes.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        // Markers, 0/1 and numbers are compared and parsed as bytes: a String is made only for
-        // the cells that need one (class names, other spellings, error messages).
+        let width = task.spec.type == .multilabel ? classes.count : 1
+        var values = [Float?](repeating: nil, count: rows.count)
+        var targets = [Float](repeating: 0, count: rows.count * width)
+        let lookup = ValueLookup(classes)
+        // Markers, 0/1, numbers and class names are compared and parsed as bytes: a String is
+        // made only for the cells that need one (other spellings, error messages).
         let markerBytes = markers.map { Array($0.utf8) }
-        let one: [UInt8] = [0x31], zero: [UInt8] = [0x30]
-        for row in rows {
+        let one: [UInt8] = [0x31], zero: [UInt8] = [0x30], none = Array("none".utf8)
+        for (r, row) in rows.enumerated() {
             lazy var text = table.string(row: row, column: column)
-            let width = task.spec.type == .multilabel ? classes.count : 1
             func fail(_ message: String) {
                 problems.add(DataError(table, row: row, column: column, message: message))
-                values.append(nil)
-                targets += [Float](repeating: 0, count: width)
             }
-            guard !markerBytes.contains(where: { table.field(row: row, column: column, equals: $0) }) else {
-                values.append(nil)
-                targets += [Float](repeating: 0, count: width)
-                continue
-            }
+            guard !markerBytes.contains(where: { table.field(row: row, column: column, equals: $0) }) else { continue }
             switch task.spec.type {
             case .binary:
                 let value: Float? = table.field(row: row, column: column, equals: one) ? 1
@@ -303,39 +341,48 @@ public struct SplitEncoder: Sendable {
                     fail("'\(text)' is not a binary label; write 1/0, true/false or yes/no")
                     continue
                 }
-                values.append(value)
-                targets.append(value)
+                values[r] = value
+                targets[r] = value
             case .classification:
-                guard let index = classIndex[text] else {
+                guard let index = lookup.index(table, row: row, column: column) else {
                     let hint = Suggestion.hint(for: text, among: classes).map { " (\($0))" } ?? ""
                     fail("class '\(text)' is not among \(task.spec.classes == nil ? "the training split's" : "the listed") classes"
                          + hint)
                     continue
                 }
-                values.append(Float(index))
-                targets.append(Float(index))
+                values[r] = Float(index)
+                targets[r] = Float(index)
             case .multilabel:
-                var row = [Float](repeating: 0, count: classes.count)
-                let names = Labels.multilabel(text)
-                if let unknown = names.first(where: { classIndex[$0] == nil }) {
+                // Names joined by `|`, `none` for the empty set (Labels.multilabel, read as bytes).
+                var found: [Int] = [], unknown: String?
+                if !table.field(row: row, column: column, equals: none) {
+                    table.withBytes(row: row, column: column) { field in
+                        for name in field.split(separator: 0x7C) where unknown == nil {
+                            let bytes = UnsafeBufferPointer(rebasing: name)
+                            if let index = lookup.index(bytes) { found.append(index) } else {
+                                unknown = String(decoding: bytes, as: UTF8.self)
+                            }
+                        }
+                    }
+                }
+                if let unknown {
                     let hint = Suggestion.hint(for: unknown, among: classes).map { " (\($0))" } ?? ""
                     fail("label '\(unknown)' is not among the labels" + hint)
                     continue
                 }
-                for name in names { row[classIndex[name]!] = 1 }
-                values.append(1)
-                targets += row
+                for index in found { targets[r * width + index] = 1 }
+                values[r] = 1
             case .boundedRegression, .regression:
                 guard let number = table.number(row: row, column: column) else {
                     fail("'\(text)' is not a finite number")
                     continue
                 }
-                values.append(Float(number))
+                values[r] = Float(number)
                 if task.spec.type == .boundedRegression {
-                    targets.append(Float(number / task.spec.scale))
+                    targets[r] = Float(number / task.spec.scale)
                 } else {
                     let standard = statistics.regression[path]!
-                    targets.append(Float((number - standard.mean) / standard.deviation))
+                    targets[r] = Float((number - standard.mean) / standard.deviation)
                 }
             case .tokenClassification:
                 throw DataError(table, row: row, column: column,
@@ -346,32 +393,36 @@ public struct SplitEncoder: Sendable {
     }
 }
 
-/// What the parallel jobs of `SplitEncoder.encode` produce, each job writing its own slots.
-private final class EncodingJobs: @unchecked Sendable {
+/// Results of jobs run at once on the cores there are, each job storing its own slot. The first
+/// failure in job order is what `results()` throws, as a serial loop would have.
+private final class ParallelJobs<Result>: @unchecked Sendable {
     private let lock = NSLock()
-    var inputs: [EncodedInput?]
-    var labels: [([Float?], [Float])?]
-    var problems: [DataProblems]
-    var failures: [DataError?]
+    private var slots: [Result?]
+    private var failures: [DataError?]
 
-    init(inputs: Int, tasks: Int) {
-        self.inputs = Array(repeating: nil, count: inputs)
-        labels = Array(repeating: nil, count: tasks)
-        problems = Array(repeating: DataProblems(), count: inputs + tasks)
-        failures = Array(repeating: nil, count: inputs + tasks)
+    init(count: Int) {
+        slots = Array(repeating: nil, count: count)
+        failures = Array(repeating: nil, count: count)
     }
 
-    func finish(_ job: Int, _ found: DataProblems, _ store: (EncodingJobs) -> Void) {
-        lock.lock()
-        store(self)
-        problems[job] = found
-        lock.unlock()
+    func run(_ job: Int, _ work: () throws(DataError) -> Result) {
+        do throws(DataError) {
+            let result = try work()
+            lock.lock()
+            slots[job] = result
+            lock.unlock()
+        } catch {
+            lock.lock()
+            failures[job] = error
+            lock.unlock()
+        }
     }
 
-    func fail(_ job: Int, _ error: DataError) {
+    func results() throws(DataError) -> [Result] {
         lock.lock()
-        failures[job] = error
-        lock.unlock()
+        defer { lock.unlock() }
+        if let failure = failures.compactMap({ $0 }).first { throw failure }
+        return slots.map { $0! }
     }
 }
 

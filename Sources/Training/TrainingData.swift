@@ -11,6 +11,8 @@ public struct TrainingData: Sendable {
     public let train: EncodedSplit
     public let valid: EncodedSplit?
     public let test: EncodedSplit?
+    /// How long each phase of reading took.
+    public let timings: LoadTimings
 
     /// Reads the flow's data files, paths relative to `flowDirectory` (default: the flow file's
     /// directory). With `statistics` (a run's), the data is encoded with them instead of
@@ -18,22 +20,26 @@ public struct TrainingData: Sendable {
     public static func load(_ flow: ResolvedFlow, flowDirectory: String? = nil,
                             statistics: DataStatistics? = nil) throws(DataError) -> TrainingData {
         let base = baseDirectory(flow, flowDirectory)
-        let sources = try Self.sources(flow, base: base, only: nil)
+        var timings = LoadTimings()
+        let sources = try timings.time(\.split) { () throws(DataError) in try Self.sources(flow, base: base, only: nil) }
+        timings.bytes = Set(sources.map(\.table.file)).reduce(0) { total, file in
+            total + (sources.first { $0.table.file == file }?.table.byteCount ?? 0)
+        }
         guard let train = sources.first, !train.rows.isEmpty else {
             throw DataError(file: sources.first?.table.file ?? base.path, message: "has no rows to train on")
         }
-        let encoder: SplitEncoder
-        if let statistics {
-            encoder = SplitEncoder(flow: flow, statistics: statistics)
-        } else {
-            encoder = try SplitEncoder(flow: flow, train: train.table, trainRows: train.rows)
+        let encoder = try timings.time(\.statistics) { () throws(DataError) in
+            if let statistics { return SplitEncoder(flow: flow, statistics: statistics) }
+            return try SplitEncoder(flow: flow, train: train.table, trainRows: train.rows)
         }
         var splits: [String: EncodedSplit] = [:]
-        for source in sources {
-            splits[source.name] = try encoder.encode(source.name, source.table, rows: source.rows)
+        try timings.time(\.encode) { () throws(DataError) in
+            for source in sources {
+                splits[source.name] = try encoder.encode(source.name, source.table, rows: source.rows)
+            }
         }
         return TrainingData(statistics: encoder.statistics, flowDirectory: base.path, train: splits["train"]!,
-                            valid: splits["valid"], test: splits["test"])
+                            valid: splits["valid"], test: splits["test"], timings: timings)
     }
 
     /// One split of a trained run's data (`train`, `valid` or `test`), encoded with the run's

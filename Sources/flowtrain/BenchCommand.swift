@@ -38,6 +38,12 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Also print the time of each op's forward and backward, slowest first.")
     var profile = false
 
+    @Flag(help: """
+        Also read the flow's data files (--repeats times, the median reported) and print how long \
+        splitting, learning the training statistics and encoding took.
+        """)
+    var data = false
+
     static func parseBatches(_ text: String) throws -> [Int] {
         let sizes = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) >= 1 }) else {
@@ -94,7 +100,21 @@ struct BenchCommand: ParsableCommand {
                   + "\(percent(median(averageShares))) counting every step); plan buffers \(megabytes(model.plan.bufferBytes))")
             if profile { printProfile(step, batch: size, stepTime: seconds) }
         }
+        if data { try benchData(flow) }
         print("peak resident memory \(megabytes(peakResidentBytes()))")
+    }
+
+    /// Times reading the flow's data, phase by phase.
+    private func benchData(_ flow: ResolvedFlow) throws {
+        var runs: [LoadTimings] = []
+        for _ in 0..<repeats { runs.append(try TrainingData.load(flow).timings) }
+        let bytes = runs[0].bytes
+        func phase(_ name: String, _ seconds: (LoadTimings) -> Double) -> String {
+            "\(name) \(format(1000 * median(runs.map(seconds)))) ms"
+        }
+        let total = median(runs.map(\.total))
+        print("data: \(megabytes(bytes)) read in \(format(1000 * total)) ms (\(String(format: "%.2f", total / (Double(bytes) / 104_857_600))) s per 100 MB): "
+              + [phase("split", \.split), phase("statistics", \.statistics), phase("encode", \.encode)].joined(separator: ", "))
     }
 
     private func printProfile(_ step: TrainingStep, batch: Int, stepTime: Double) {

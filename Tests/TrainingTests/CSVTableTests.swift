@@ -99,4 +99,44 @@ struct CSVTableTests {
         #expect(!t.field(row: 0, column: 0, equals: Array("N".utf8)))
         #expect(t.field(row: 1, column: 0, equals: Array("N\"A".utf8)))
     }
+
+    /// A file split in pieces on several cores reads exactly as in one pass: quoted line ends
+    /// that cross a piece's border, CRLF, blank lines and a last line without a line end.
+    @Test func piecesReadAsOnePass() throws {
+        var random = SystemRandomNumberGenerator()
+        let cells = ["1", "", "x y", "\"a,b\"", "\"two\nlines\"", "\"say \"\"hi\"\"\"", "\"\"", "4.5", "\"\r\n\""]
+        var text = "a,b,c\n"
+        for row in 0..<300 {
+            text += (0..<3).map { _ in cells.randomElement(using: &random)! }.joined(separator: ",")
+            text += row % 17 == 0 ? "\r\n" : row % 23 == 0 ? "\n\n" : "\n"
+        }
+        text += "7,8,9"
+        let bytes = Array(text.utf8)
+        let whole = try CSVTable.parse(bytes, file: "t.csv", pieces: 1)
+        #expect(whole.rowCount == 301)
+        for pieces in 2...9 {
+            let split = try CSVTable.parse(bytes, file: "t.csv", pieces: pieces)
+            #expect(rows(split) == rows(whole), "\(pieces) pieces")
+            #expect((0..<301).map(split.line(ofRow:)) == (0..<301).map(whole.line(ofRow:)), "\(pieces) pieces")
+        }
+    }
+
+    /// A problem found in any piece is reported at its line in the file, as one pass finds it.
+    @Test func aProblemInALaterPieceIsLocated() {
+        let text = "a,b\n" + String(repeating: "1,\"q\nq\"\n", count: 50) + "1,2,3\n" + String(repeating: "1,2\n", count: 50)
+        for pieces in [1, 2, 4] {
+            do {
+                _ = try CSVTable.parse(Array(text.utf8), file: "t.csv", pieces: pieces)
+                Issue.record("accepted with \(pieces) pieces")
+            } catch {
+                #expect(error.description == "t.csv:102:3: the row has 3 fields, the header 2")
+            }
+        }
+    }
+
+    @Test func blankFieldsAndWhiteSpace() throws {
+        let t = try table("a,b,c,d\n, ,\" \t\",x\n")
+        #expect(t.isBlank(row: 0, column: 0) && t.isBlank(row: 0, column: 1) && t.isBlank(row: 0, column: 2))
+        #expect(!t.isBlank(row: 0, column: 3))
+    }
 }
