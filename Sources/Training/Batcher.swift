@@ -20,7 +20,7 @@ public struct Batcher {
     }
 
     /// `size` values per row, for `rows` in order, into consecutive samples of `destination`;
-    /// image bytes become floats in [0, 1].
+    /// image bytes become floats in [0, 1], category indices one-hot rows.
     static func gather(_ input: EncodedInput, rows: ArraySlice<Int>, size: Int, into destination: UnsafeMutablePointer<Float>) {
         switch input {
         case .floats(let values, _):
@@ -30,6 +30,14 @@ public struct Batcher {
                 for (b, row) in rows.enumerated() {
                     let from = source.baseAddress! + row * size, to = destination + b * size
                     for i in 0..<size { to[i] = Float(from[i]) * (1 / 255) }
+                }
+            }
+        case .oneHot(let ids, _):
+            ids.withUnsafeBufferPointer { source in
+                for (b, row) in rows.enumerated() {
+                    let to = destination + b * size
+                    to.update(repeating: 0, count: size)
+                    to[Int(source[row])] = 1
                 }
             }
         }

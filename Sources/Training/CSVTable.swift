@@ -18,7 +18,7 @@ public struct CSVTable: Sendable {
     private let rowStarts: [UInt32]
     /// Per field, row-major: the offset of the byte that ends it (comma, line end, end of file).
     /// A field starts one byte after the previous field's end, or at its row's start.
-    private let fieldEnds: [UInt32]
+    private let fieldEnds: OffsetBuffer
     /// The 1-based line each data row starts on, for error locations.
     private let lines: [Int32]
 
@@ -71,7 +71,7 @@ public struct CSVTable: Sendable {
             }
             var header: [String] = []
             var fieldStart = Int(first.rowStarts[0])
-            for end in first.ends {
+            for end in first.ends.array {
                 header.append(Self.text(buffer, from: fieldStart, to: Int(end)))
                 fieldStart = Int(end) + 1
             }
@@ -93,7 +93,7 @@ public struct CSVTable: Sendable {
         }
     }
 
-    private init(file: String, header: [String], bytes: [UInt8], rowStarts: [UInt32], fieldEnds: [UInt32],
+    private init(file: String, header: [String], bytes: [UInt8], rowStarts: [UInt32], fieldEnds: OffsetBuffer,
                  lines: [Int32]) {
         self.file = file
         self.header = header
@@ -109,19 +109,6 @@ public struct CSVTable: Sendable {
     /// The line in the file where data row `row` (0-based) starts.
     public func line(ofRow row: Int) -> Int { Int(lines[row]) }
 
-    /// Where the field's text lies: inside the quotes of a quoted field; `escaped` when it holds
-    /// doubled quotes.
-    @inline(__always)
-    private func span(_ row: Int, _ column: Int) -> (start: Int, end: Int, escaped: Bool) {
-        let i = row * header.count + column
-        var start = column == 0 ? Int(rowStarts[row]) : Int(fieldEnds[i - 1]) + 1
-        var end = Int(fieldEnds[i])
-        guard start < end, bytes[start] == 0x22 else { return (start, end, false) }
-        start += 1
-        end -= 1
-        return (start, end, bytes[start..<end].contains(0x22))
-    }
-
     /// A field's text from its raw bytes: a quoted field without its quotes and with doubled
     /// quotes undone, any other as it is.
     private static func text(_ buffer: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> String {
@@ -134,9 +121,10 @@ public struct CSVTable: Sendable {
 
     /// The field as text (quotes removed, doubled quotes undone).
     public func string(row: Int, column: Int) -> String {
+        precondition(row >= 0 && row < rowCount && column >= 0 && column < header.count, "no field at row \(row), column \(column)")
         let i = row * header.count + column
-        let start = column == 0 ? Int(rowStarts[row]) : Int(fieldEnds[i - 1]) + 1
-        return bytes.withUnsafeBufferPointer { Self.text($0, from: start, to: Int(fieldEnds[i])) }
+        let start = column == 0 ? Int(rowStarts[row]) : Int(fieldEnds.base[i - 1]) + 1
+        return bytes.withUnsafeBufferPointer { Self.text($0, from: start, to: Int(fieldEnds.base[i])) }
     }
 
     /// Calls `body` with the field's bytes (quotes removed, doubled quotes undone), without
@@ -144,9 +132,53 @@ public struct CSVTable: Sendable {
     @inline(__always)
     public func withBytes<Result>(row: Int, column: Int,
                                   _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
-        let (start, end, escaped) = span(row, column)
-        guard !escaped else { return try Array(string(row: row, column: column).utf8).withUnsafeBufferPointer(body) }
-        return try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[start..<end])) }
+        precondition(row >= 0 && row < rowCount && column >= 0 && column < header.count, "no field at row \(row), column \(column)")
+        return try withReader { try $0.withField(row: row, column: column, body) }
+    }
+
+    /// Calls `body` with a reader of the fields that checks no bounds and retains nothing: what
+    /// the loops over every cell of a large file use. The reader is valid only inside `body`.
+    @inline(__always)
+    func withReader<Result>(_ body: (Reader) throws -> Result) rethrows -> Result {
+        try bytes.withUnsafeBufferPointer { bytes in
+            try rowStarts.withUnsafeBufferPointer { rowStarts in
+                try body(Reader(table: self, bytes: bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!,
+                                rowStarts: rowStarts.baseAddress ?? UnsafePointer(bitPattern: 4)!,
+                                fieldEnds: UnsafePointer(fieldEnds.base)))
+            }
+        }
+    }
+
+    /// Fields by row and column, straight from the file's bytes.
+    struct Reader {
+        let table: CSVTable
+        let bytes: UnsafePointer<UInt8>
+        let rowStarts: UnsafePointer<UInt32>
+        let fieldEnds: UnsafePointer<UInt32>
+
+        /// Calls `body` with the field's bytes: inside the quotes of a quoted field, with
+        /// doubled quotes undone (only then is a copy made).
+        @inline(__always)
+        func withField<Result>(row: Int, column: Int,
+                               _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+            let i = row * table.header.count + column
+            var start = column == 0 ? Int(rowStarts[row]) : Int(fieldEnds[i - 1]) + 1
+            var end = Int(fieldEnds[i])
+            if start < end, bytes[start] == 0x22 {
+                start += 1
+                end -= 1
+                if memchr(bytes + start, 0x22, end - start) != nil {
+                    return try Array(table.string(row: row, column: column).utf8).withUnsafeBufferPointer(body)
+                }
+            }
+            return try body(UnsafeBufferPointer(start: bytes + start, count: end - start))
+        }
+
+        /// The field as a decimal number (`CSVTable.number`).
+        @inline(__always)
+        func number(row: Int, column: Int) -> Double? {
+            withField(row: row, column: column) { DecimalParser.parse($0) }
+        }
     }
 
     /// Whether the field is exactly `text` (compared as bytes, no String made).
@@ -170,14 +202,13 @@ public struct CSVTable: Sendable {
     /// The field as a decimal number, parsed straight from its bytes; nil when it is not one
     /// (empty, text, `NaN`, `inf` and other non-finite spellings included).
     public func number(row: Int, column: Int) -> Double? {
-        let (start, end, _) = span(row, column)
-        return bytes.withUnsafeBufferPointer { DecimalParser.parse(UnsafeBufferPointer(rebasing: $0[start..<end])) }
+        withBytes(row: row, column: column) { DecimalParser.parse($0) }
     }
 
     /// Where the records of a stretch of the file start and their fields end.
     struct Split {
         var rowStarts: [UInt32] = []
-        var ends: [UInt32] = []
+        var ends = OffsetBuffer(capacity: 0)
         var lines: [Int32] = []
         /// Where splitting stopped: after the last record's line end.
         var position = 0
@@ -221,15 +252,14 @@ public struct CSVTable: Sendable {
             guard fits else {
                 return try split(base, count: count, from: from, to: count, columns: columns, firstLine: firstLine, file: file)
             }
-            var whole = Split()
             let rows = results.reduce(0) { $0 + $1!.rowStarts.count }
+            var whole = Split(ends: OffsetBuffer(capacity: rows * columns))
             whole.rowStarts.reserveCapacity(rows)
             whole.lines.reserveCapacity(rows)
-            whole.ends.reserveCapacity(rows * columns)
             var line = firstLine
             for part in results.map({ $0! }) {
                 whole.rowStarts += part.rowStarts
-                whole.ends += part.ends
+                whole.ends.append(contentsOf: part.ends)
                 let offset = Int32(truncatingIfNeeded: line)
                 whole.lines += part.lines.lazy.map { $0 + offset }
                 line += part.newlines
@@ -244,11 +274,14 @@ public struct CSVTable: Sendable {
         static func split(_ base: UnsafePointer<UInt8>, count end: Int, from: Int, to: Int, columns: Int?,
                           firstLine: Int, file: String, records: Int = .max) throws(CSVError) -> Split {
             let quote: UInt8 = 0x22, comma: UInt8 = 0x2C, newline: UInt8 = 0x0A, carriage: UInt8 = 0x0D
-            var rowStarts: [UInt32] = [], ends: [UInt32] = [], lines: [Int32] = []
+            var rowStarts: [UInt32] = [], lines: [Int32] = []
             let expectedRows = records == 1 ? 1 : (to - from) / max(8 * (columns ?? 1), 1) + 16
             rowStarts.reserveCapacity(expectedRows)
             lines.reserveCapacity(expectedRows)
-            ends.reserveCapacity(expectedRows * (columns ?? 1))
+            // The field ends are written through a local pointer: an Array's append would check
+            // its uniqueness and capacity on every field.
+            let ends = OffsetBuffer(capacity: expectedRows * (columns ?? 1))
+            var endsBase = ends.base, endsCount = 0
             var p = from, line = firstLine
             while rowStarts.count < records {
                 // Blank lines (and a trailing line end) hold no record.
@@ -257,7 +290,7 @@ public struct CSVTable: Sendable {
                     p += 1
                 }
                 guard p < to else { break }
-                let startLine = line, firstField = ends.count
+                let startLine = line, firstField = endsCount
                 rowStarts.append(UInt32(truncatingIfNeeded: p))
                 lines.append(Int32(truncatingIfNeeded: line))
                 while true {
@@ -265,7 +298,7 @@ public struct CSVTable: Sendable {
                         p += 1
                         while true {
                             guard p < end else {
-                                throw CSVError(file: file, line: startLine, field: ends.count - firstField + 1,
+                                throw CSVError(file: file, line: startLine, field: endsCount - firstField + 1,
                                                message: "the row has a quoted field that is never closed")
                             }
                             let byte = base[p]
@@ -281,7 +314,7 @@ public struct CSVTable: Sendable {
                         }
                         p += 1  // the closing quote
                         if p < end, base[p] != comma, base[p] != newline, base[p] != carriage {
-                            throw CSVError(file: file, line: line, field: ends.count - firstField + 1,
+                            throw CSVError(file: file, line: line, field: endsCount - firstField + 1,
                                            message: "the row has text after a closing quote; a quote inside a quoted field is written twice")
                         }
                     } else {
@@ -293,7 +326,13 @@ public struct CSVTable: Sendable {
                             p += 1
                         }
                     }
-                    ends.append(UInt32(truncatingIfNeeded: p))
+                    if endsCount == ends.capacity {
+                        ends.count = endsCount
+                        ends.grow()
+                        endsBase = ends.base
+                    }
+                    endsBase[endsCount] = UInt32(truncatingIfNeeded: p)
+                    endsCount += 1
                     if p < end, base[p] == comma {
                         p += 1
                         continue
@@ -305,15 +344,47 @@ public struct CSVTable: Sendable {
                     }
                     break
                 }
-                let fields = ends.count - firstField
+                let fields = endsCount - firstField
                 if let columns, fields != columns {
                     throw CSVError(file: file, line: startLine, field: min(fields, columns + 1),
                                    message: "the row has \(fields) field\(fields == 1 ? "" : "s"), the header \(columns)")
                 }
             }
+            ends.count = endsCount
             return Split(rowStarts: rowStarts, ends: ends, lines: lines, position: p, newlines: line - firstLine)
         }
     }
+}
+
+/// Offsets in memory of their own, appended to without the checks of an Array's append.
+final class OffsetBuffer: @unchecked Sendable {
+    private(set) var base: UnsafeMutablePointer<UInt32>
+    private(set) var capacity: Int
+    var count = 0
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 16)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    /// Doubles the capacity, keeping the first `count` offsets.
+    func grow() {
+        let larger = UnsafeMutablePointer<UInt32>.allocate(capacity: 2 * capacity)
+        larger.update(from: base, count: count)
+        base.deallocate()
+        base = larger
+        capacity *= 2
+    }
+
+    func append(contentsOf other: OffsetBuffer) {
+        while count + other.count > capacity { grow() }
+        (base + count).update(from: other.base, count: other.count)
+        count += other.count
+    }
+
+    var array: [UInt32] { Array(UnsafeBufferPointer(start: base, count: count)) }
 }
 
 /// The parts of a file split at once, each stored by the worker that split it.
@@ -354,49 +425,50 @@ public struct CSVError: Error, Sendable, CustomStringConvertible {
 /// Decimal numbers from bytes, without making a String: optional sign, digits, optional
 /// fraction, optional exponent, surrounding spaces allowed; correctly rounded.
 enum DecimalParser {
-    static let powersOfTen: [Double] = (0...22).map { pow(10, Double($0)) }
-
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Double? {
+        guard let base = bytes.baseAddress else { return nil }
         var i = 0, end = bytes.count
-        while i < end, bytes[i] == 0x20 { i += 1 }
-        while end > i, bytes[end - 1] == 0x20 { end -= 1 }
+        while i < end, base[i] == 0x20 { i += 1 }
+        while end > i, base[end - 1] == 0x20 { end -= 1 }
         guard i < end else { return nil }
         let start = i
-        var negative = false
-        if bytes[i] == 0x2D || bytes[i] == 0x2B {
-            negative = bytes[i] == 0x2D
+        let negative = base[i] == 0x2D
+        if negative || base[i] == 0x2B { i += 1 }
+        // Every digit goes into the mantissa; more than 19 of them (rare) take the slow path.
+        var mantissa: UInt64 = 0
+        let integerStart = i
+        while i < end {
+            let digit = base[i] &- 0x30
+            guard digit < 10 else { break }
+            mantissa = mantissa &* 10 &+ UInt64(digit)
             i += 1
         }
-        var mantissa: UInt64 = 0, digits = 0, exponent = 0, sawDigit = false
-        while i < end, bytes[i] >= 0x30, bytes[i] <= 0x39 {
-            if digits < 19 { mantissa = mantissa * 10 + UInt64(bytes[i] - 0x30); digits += 1 } else { exponent += 1 }
-            if mantissa == 0 { digits = 0 }
-            sawDigit = true
+        var digits = i - integerStart, exponent = 0
+        if i < end, base[i] == 0x2E {
             i += 1
-        }
-        if i < end, bytes[i] == 0x2E {
-            i += 1
-            while i < end, bytes[i] >= 0x30, bytes[i] <= 0x39 {
-                if digits < 19 {
-                    mantissa = mantissa * 10 + UInt64(bytes[i] - 0x30)
-                    if mantissa != 0 { digits += 1 }
-                    exponent -= 1
-                }
-                sawDigit = true
+            let fractionStart = i
+            while i < end {
+                let digit = base[i] &- 0x30
+                guard digit < 10 else { break }
+                mantissa = mantissa &* 10 &+ UInt64(digit)
                 i += 1
             }
+            digits += i - fractionStart
+            exponent = fractionStart - i
         }
-        guard sawDigit else { return nil }
-        if i < end, bytes[i] == 0x65 || bytes[i] == 0x45 {
+        guard digits > 0 else { return nil }
+        if i < end, base[i] == 0x65 || base[i] == 0x45 {
             i += 1
             var exponentNegative = false
-            if i < end, bytes[i] == 0x2D || bytes[i] == 0x2B {
-                exponentNegative = bytes[i] == 0x2D
+            if i < end, base[i] == 0x2D || base[i] == 0x2B {
+                exponentNegative = base[i] == 0x2D
                 i += 1
             }
             var value = 0, exponentDigits = 0
-            while i < end, bytes[i] >= 0x30, bytes[i] <= 0x39 {
-                value = min(value * 10 + Int(bytes[i] - 0x30), 100_000)
+            while i < end {
+                let digit = base[i] &- 0x30
+                guard digit < 10 else { break }
+                value = min(value * 10 + Int(digit), 100_000)
                 exponentDigits += 1
                 i += 1
             }
@@ -404,17 +476,17 @@ enum DecimalParser {
             exponent += exponentNegative ? -value : value
         }
         guard i == end else { return nil }
-        let magnitude: Double
-        if digits <= 15, abs(exponent) <= 22 {
-            // Both operands exact, one correctly rounded operation: the correctly rounded value.
-            magnitude = exponent < 0 ? Double(mantissa) / powersOfTen[-exponent] : Double(mantissa) * powersOfTen[exponent]
-        } else {
+        guard digits <= 19, mantissa <= 1 << 53, exponent >= -22, exponent <= 22 else {
             // Rare long or extreme numbers: the standard library's correctly rounded parser.
-            guard let value = Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
+            guard let value = Double(String(decoding: UnsafeBufferPointer(start: base + start, count: end - start), as: UTF8.self))
             else { return nil }
             return value.isFinite ? value : nil
         }
-        guard magnitude.isFinite else { return nil }
+        // Both operands exact (10^22 is the largest power of ten a Double holds exactly), one
+        // correctly rounded operation: the correctly rounded value.
+        var power = 1.0
+        for _ in 0..<abs(exponent) { power *= 10 }
+        let magnitude = exponent < 0 ? Double(mantissa) / power : Double(mantissa) * power
         return negative ? -magnitude : magnitude
     }
 }

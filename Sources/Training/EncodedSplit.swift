@@ -25,10 +25,13 @@ public enum EncodedInput: Sendable {
     case floats([Float], sampleSize: Int)
     /// 8-bit pixels, scaled to [0, 1] when a batch is filled.
     case bytes([UInt8], sampleSize: Int)
+    /// A category's index per row, made a one-hot row of `sampleSize` when a batch is filled
+    /// (kept as indices: a wide vocabulary would otherwise take `sampleSize` floats a row).
+    case oneHot([Int32], sampleSize: Int)
 
     public var sampleSize: Int {
         switch self {
-        case .floats(_, let size), .bytes(_, let size): size
+        case .floats(_, let size), .bytes(_, let size), .oneHot(_, let size): size
         }
     }
 }

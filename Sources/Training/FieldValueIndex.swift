@@ -90,21 +90,27 @@ struct FieldValueIndex {
 
 /// Finds a field among known values (a vocabulary, a task's classes) and gives its position:
 /// by its bytes, and when they match none, by String equality, which also equates canonically
-/// equal spellings of the same text.
+/// equal spellings of the same text. Each value that is not found by its bytes is looked up as a
+/// String once, however many cells hold it.
 struct ValueLookup {
     private let index: FieldValueIndex
     private let byName: [String: Int]
+    private var misses = FieldValueIndex()
+    private var missPositions: [Int?] = []
 
     init(_ values: [String]) {
         index = FieldValueIndex(values)
         byName = Dictionary(values.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    func index(_ table: CSVTable, row: Int, column: Int) -> Int? {
-        table.withBytes(row: row, column: column) { index.find($0) } ?? byName[table.string(row: row, column: column)]
+    mutating func index(_ table: CSVTable, row: Int, column: Int) -> Int? {
+        table.withBytes(row: row, column: column) { index($0) }
     }
 
-    func index(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-        index.find(bytes) ?? byName[String(decoding: bytes, as: UTF8.self)]
+    mutating func index(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        if let found = index.find(bytes) { return found }
+        let miss = misses.insert(bytes)
+        if miss == missPositions.count { missPositions.append(byName[String(decoding: bytes, as: UTF8.self)]) }
+        return missPositions[miss]
     }
 }

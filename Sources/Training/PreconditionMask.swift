@@ -37,12 +37,13 @@ public struct PreconditionMask {
         var counts: [[Bool]] = []
         counts.reserveCapacity(tasks.count)
         for t in tasks.indices {
-            var column = [Bool](repeating: false, count: rows)
-            let own = values[t]
-            for r in 0..<rows where own[r] != nil {
-                column[r] = preconditions[t].map { evaluate($0, row: r, counts: counts) { values[$0][$1] } == .yes } ?? true
-            }
-            counts.append(column)
+            let truth = preconditions[t].map { truths($0, rows: rows, counts: counts, values: values) }
+            counts.append(values[t].withUnsafeBufferPointer { own in
+                [Bool](unsafeUninitializedCapacity: rows) { column, initialized in
+                    for r in 0..<rows { column[r] = own[r] != nil && (truth?[r] ?? .yes) == .yes }
+                    initialized = rows
+                }
+            })
         }
         return counts
     }
@@ -56,7 +57,8 @@ public struct PreconditionMask {
     /// tasks count there: the test for a nested flow's own `when` in the predicted view.
     public func holds(_ condition: Condition<TaskPath>, row: Int, counts: [[Bool]],
                       value: (Int, Int) -> Float?) -> Bool {
-        evaluate(Self.indexed(condition, indexByPath, classIndex), row: row, counts: counts, value: value) == .yes
+        truths(Self.indexed(condition, indexByPath, classIndex), rows: 1, counts: counts.map { [$0[row]] },
+               values: tasks.indices.map { [value($0, row)] })[0] == .yes
     }
 
     /// Kleene's three truth values.
@@ -109,26 +111,43 @@ public struct PreconditionMask {
         }
     }
 
-    private func evaluate(_ condition: IndexedCondition, row: Int, counts: [[Bool]],
-                          value: (Int, Int) -> Float?) -> Truth {
-        /// The referenced task's value where it counts; unknown otherwise.
-        func known(_ t: Int?) -> Float? {
-            guard let t, t < counts.count, counts[t][row] else { return nil }
-            return value(t, row)
+    /// The condition's truth on every row, a column at a time. `counts` holds the tasks
+    /// evaluated so far (a task's precondition names only earlier tasks).
+    private func truths(_ condition: IndexedCondition, rows: Int, counts: [[Bool]], values: [[Float?]]) -> [Truth] {
+        /// Per row, `truth` of the referenced task's value where it counts; unknown otherwise.
+        func known(_ t: Int?, _ truth: (Float) -> Truth) -> [Truth] {
+            guard let t, t < counts.count else { return [Truth](repeating: .unknown, count: rows) }
+            return counts[t].withUnsafeBufferPointer { counted in
+                values[t].withUnsafeBufferPointer { value in
+                    [Truth](unsafeUninitializedCapacity: rows) { result, initialized in
+                        for r in 0..<rows {
+                            if counted[r], let v = value[r] { result[r] = truth(v) } else { result[r] = .unknown }
+                        }
+                        initialized = rows
+                    }
+                }
+            }
+        }
+        /// `a` and `b` combined row by row.
+        func combine(_ a: IndexedCondition, _ b: IndexedCondition, _ operation: (Truth, Truth) -> Truth) -> [Truth] {
+            var left = truths(a, rows: rows, counts: counts, values: values)
+            let right = truths(b, rows: rows, counts: counts, values: values)
+            for r in 0..<rows { left[r] = operation(left[r], right[r]) }
+            return left
         }
         switch condition {
         case .isTrue(let t):
-            guard let v = known(t) else { return .unknown }
-            return v >= 0.5 ? .yes : .no
+            return known(t) { $0 >= 0.5 ? .yes : .no }
         case let .isIn(t, classes):
-            guard let v = known(t) else { return .unknown }
-            return classes.contains(v) ? .yes : .no
+            return known(t) { classes.contains($0) ? .yes : .no }
         case .not(let inner):
-            return !evaluate(inner, row: row, counts: counts, value: value)
+            var truth = truths(inner, rows: rows, counts: counts, values: values)
+            for r in 0..<rows { truth[r] = !truth[r] }
+            return truth
         case .and(let a, let b):
-            return evaluate(a, row: row, counts: counts, value: value) && evaluate(b, row: row, counts: counts, value: value)
+            return combine(a, b, &&)
         case .or(let a, let b):
-            return evaluate(a, row: row, counts: counts, value: value) || evaluate(b, row: row, counts: counts, value: value)
+            return combine(a, b, ||)
         }
     }
 }

@@ -7,90 +7,173 @@ import Foundation
 public struct SplitEncoder: Sendable {
     let flow: ResolvedFlow
     private(set) var statistics = DataStatistics()
-    private let markers: Set<String>
+    private let markers: MissingLabelMarkers
+    /// The training rows' numeric columns as parsed while learning their statistics, so that
+    /// encoding the training split does not parse them again.
+    private var trainNumbers = ParsedNumbers()
 
     /// Encodes with statistics learnt before (a run's `state.json`).
     init(flow: ResolvedFlow, statistics: DataStatistics) {
         self.flow = flow
         self.statistics = statistics
-        markers = Set(flow.flow.data.missingMarkers)
+        markers = MissingLabelMarkers(flow.flow.data.missingMarkers)
     }
 
-    init(flow: ResolvedFlow, train: CSVTable, trainRows: [Int]) throws(DataError) {
+    init(flow: ResolvedFlow, train: CSVTable, trainRows rows: [Int]) throws(DataError) {
         self.flow = flow
-        markers = Set(flow.flow.data.missingMarkers)
-        // Each input's and each task's statistics are a job of their own, on the cores there are.
+        markers = MissingLabelMarkers(flow.flow.data.missingMarkers)
         let inputs = flow.inputs.map(\.input)
-        let learnt = ParallelJobs<(inout DataStatistics) -> Void>(count: inputs.count + flow.tasks.count)
-        let encoder = self
-        DispatchQueue.concurrentPerform(iterations: inputs.count + flow.tasks.count) { job in
-            learnt.run(job) { () throws(DataError) in
-                job < inputs.count ? try encoder.inputStatistics(inputs[job], train, trainRows)
-                    : try encoder.taskStatistics(flow.tasks[job - inputs.count], train, trainRows)
+        // Every column is found first, so that a missing one is reported before any work.
+        var numericColumns: [[String]] = [], inputColumns: [[Int]] = []
+        for input in inputs {
+            switch input.kind {
+            case .numeric(let selection, _, _):
+                let names = try Self.numericColumns(input, selection, train)
+                numericColumns.append(names)
+                inputColumns.append(try names.map { name throws(DataError) in try columnIndex(train, name) })
+            case .category, .tokens:
+                numericColumns.append([])
+                inputColumns.append([try columnIndex(train, input.column)])
+            case .image:
+                numericColumns.append([])
+                inputColumns.append([])
             }
         }
-        for store in try learnt.results() { store(&statistics) }
+        let taskColumns = try flow.tasks.map { task throws(DataError) in try columnIndex(train, task.path.description) }
+
+        // Blocks of training rows on the cores there are, every column of a block in turn (as
+        // `encode` does): numeric inputs parsed into one row-major array each, values counted.
+        let parsed = ParsedNumbers(file: train.file, rows: rows,
+                                   inputs: zip(inputs, numericColumns).filter { !$1.isEmpty }.map { ($0.name, $1.count) })
+        let blocks = stride(from: 0, to: rows.count, by: Self.blockRows).map { $0..<min($0 + Self.blockRows, rows.count) }
+        let tallies = ParallelJobs<Tally>(count: blocks.count)
+        let encoder = self, columns = inputColumns
+        DispatchQueue.concurrentPerform(iterations: blocks.count) { b in
+            tallies.run(b) { () throws(DataError) in
+                encoder.tally(train, rows[blocks[b]], inputs: inputs, inputColumns: columns, taskColumns: taskColumns,
+                              parsed: parsed)
+            }
+        }
+        let blockTallies = try tallies.results()
+        trainNumbers = parsed
+
+        // Each numeric input's statistics from its numbers, one input per core.
+        let numericInputs = inputs.indices.filter { !numericColumns[$0].isEmpty }
+        let numeric = ParallelJobs<NumericStatistics>(count: numericInputs.count)
+        let names = numericColumns
+        DispatchQueue.concurrentPerform(iterations: numericInputs.count) { j in
+            numeric.run(j) { () throws(DataError) in
+                let i = numericInputs[j]
+                guard case let .numeric(_, normalize, missing) = inputs[i].kind else { preconditionFailure("not numeric") }
+                return encoder.numericStatistics(names[i], columns[i], normalize, missing,
+                                                 parsed.numbers(of: inputs[i].name)!, train, rows)
+            }
+        }
+        for (i, stats) in zip(numericInputs, try numeric.results()) { statistics.numeric[inputs[i].name] = stats }
+        for (i, input) in inputs.enumerated() {
+            switch input.kind {
+            case .numeric:
+                break
+            case .category(_, let minCount):
+                let counts = Self.merged(blockTallies.map { $0.values[i] })
+                statistics.vocabularies[input.name] = ["<unknown>"] + counts.filter { $0.value >= minCount }.keys.sorted()
+            case .tokens(_, let minCount):
+                var counts: [String: Int] = [:]
+                for row in rows {
+                    for token in train.string(row: row, column: inputColumns[i][0]).split(whereSeparator: \.isWhitespace) {
+                        counts[String(token), default: 0] += 1
+                    }
+                }
+                statistics.vocabularies[input.name] = ["<pad>", "<unknown>"] + counts.filter { $0.value >= minCount }.keys.sorted()
+            case .image:
+                break
+            }
+        }
+        for (t, task) in flow.tasks.enumerated() {
+            let path = task.path.description
+            switch task.spec.type {
+            case .classification, .tokenClassification:
+                statistics.classes[path] = task.spec.classes?.value
+                    ?? Self.merged(blockTallies.map { $0.values[inputs.count + t] }).keys.sorted()
+            case .multilabel:
+                statistics.classes[path] = task.spec.classes?.value
+                    ?? blockTallies.reduce(into: Set<String>()) { $0.formUnion($1.labelNames[t]) }.sorted()
+            case .regression:
+                let values = blockTallies.flatMap { $0.numbers[t] }
+                let mean = values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
+                let variance = values.isEmpty ? 0 : values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)
+                statistics.regression[path] = Standardization(mean: mean, deviation: variance > 0 ? variance.squareRoot() : 1)
+            case .binary, .boundedRegression:
+                break
+            }
+        }
     }
 
-    /// What the training rows teach about one input, as a change to the statistics.
-    private func inputStatistics(_ input: Input, _ train: CSVTable,
-                                 _ rows: [Int]) throws(DataError) -> (inout DataStatistics) -> Void {
-        switch input.kind {
-        case let .numeric(selection, normalize, missing):
-            let numeric = try numericStatistics(input, selection, normalize, missing, train, rows)
-            return { $0.numeric[input.name] = numeric }
-        case .category(_, let minCount):
-            let counts = valueCounts(train, try columnIndex(train, input.column), rows)
-            let vocabulary = ["<unknown>"] + counts.filter { $0.value >= minCount }.keys.sorted()
-            return { $0.vocabularies[input.name] = vocabulary }
-        case .tokens(_, let minCount):
-            let column = try columnIndex(train, input.column)
-            var counts: [String: Int] = [:]
-            for row in rows {
-                for token in train.string(row: row, column: column).split(whereSeparator: \.isWhitespace) {
-                    counts[String(token), default: 0] += 1
+    /// What one block of training rows holds: per category input and classification task (inputs
+    /// first, then tasks), how often each value occurs; per multilabel task the label names; per
+    /// regression task its numbers in row order. Numeric inputs go straight into `parsed`.
+    private struct Tally {
+        var values: [[String: Int]]
+        var labelNames: [Set<String>]
+        var numbers: [[Double]]
+    }
+
+    private func tally(_ train: CSVTable, _ rows: ArraySlice<Int>, inputs: [Input], inputColumns: [[Int]],
+                       taskColumns: [Int], parsed: ParsedNumbers) -> Tally {
+        var tally = Tally(values: Array(repeating: [:], count: inputs.count + flow.tasks.count),
+                          labelNames: Array(repeating: [], count: flow.tasks.count),
+                          numbers: Array(repeating: [], count: flow.tasks.count))
+        train.withReader { reader in
+            for (i, input) in inputs.enumerated() {
+                switch input.kind {
+                case .numeric:
+                    // Row by row, the input's columns together: a row's fields lie side by side.
+                    let columns = inputColumns[i], width = columns.count
+                    parsed.fill(input.name, from: rows.startIndex) { numbers in
+                        for (r, row) in rows.enumerated() {
+                            for (c, column) in columns.enumerated() {
+                                numbers[r * width + c] = reader.number(row: row, column: column) ?? .nan
+                            }
+                        }
+                    }
+                case .category:
+                    tally.values[i] = valueCounts(reader, inputColumns[i][0], rows)
+                case .tokens, .image:
+                    break
                 }
             }
-            let vocabulary = ["<pad>", "<unknown>"] + counts.filter { $0.value >= minCount }.keys.sorted()
-            return { $0.vocabularies[input.name] = vocabulary }
-        case .image:
-            return { _ in }
+            for (t, task) in flow.tasks.enumerated() {
+                let column = taskColumns[t]
+                let present = rows.filter { row in !reader.withField(row: row, column: column) { markers.matches($0) } }
+                switch task.spec.type {
+                case .classification, .tokenClassification:
+                    if task.spec.classes == nil { tally.values[inputs.count + t] = valueCounts(reader, column, present[...]) }
+                case .multilabel:
+                    if task.spec.classes == nil {
+                        tally.labelNames[t] = Set(present.flatMap { Labels.multilabel(train.string(row: $0, column: column)) })
+                    }
+                case .regression:
+                    tally.numbers[t] = present.compactMap { reader.number(row: $0, column: column) }
+                case .binary, .boundedRegression:
+                    break
+                }
+            }
         }
+        return tally
     }
 
-    /// What the training rows teach about one task's labels (classes, standardisation).
-    private func taskStatistics(_ task: ResolvedTask, _ train: CSVTable,
-                                _ rows: [Int]) throws(DataError) -> (inout DataStatistics) -> Void {
-        let path = task.path.description
-        let column = try columnIndex(train, path)
-        let markerBytes = markers.map { Array($0.utf8) }
-        let present = rows.filter { row in !markerBytes.contains { train.field(row: row, column: column, equals: $0) } }
-        switch task.spec.type {
-        case .classification, .tokenClassification:
-            let classes = task.spec.classes?.value ?? valueCounts(train, column, present).keys.sorted()
-            return { $0.classes[path] = classes }
-        case .multilabel:
-            let classes = task.spec.classes?.value
-                ?? Set(present.flatMap { Labels.multilabel(train.string(row: $0, column: column)) }).sorted()
-            return { $0.classes[path] = classes }
-        case .regression:
-            let values = present.compactMap { train.number(row: $0, column: column) }
-            let mean = values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
-            let variance = values.isEmpty ? 0 : values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)
-            let standard = Standardization(mean: mean, deviation: variance > 0 ? variance.squareRoot() : 1)
-            return { $0.regression[path] = standard }
-        case .binary, .boundedRegression:
-            return { _ in }
-        }
+    /// Value counts of several blocks added up.
+    private static func merged(_ counts: [[String: Int]]) -> [String: Int] {
+        counts.reduce(into: [:]) { total, block in total.merge(block, uniquingKeysWith: +) }
     }
 
     /// How often each value of a column occurs on `rows`. Values are told apart as bytes, then
     /// merged as Strings, so that two spellings String equality deems equal count as one.
-    private func valueCounts(_ table: CSVTable, _ column: Int, _ rows: [Int]) -> [String: Int] {
+    private func valueCounts(_ reader: CSVTable.Reader, _ column: Int, _ rows: ArraySlice<Int>) -> [String: Int] {
         var index = FieldValueIndex()
         var counts: [Int] = []
         for row in rows {
-            let id = table.withBytes(row: row, column: column) { index.insert($0) }
+            let id = reader.withField(row: row, column: column) { index.insert($0) }
             if id == counts.count { counts.append(0) }
             counts[id] += 1
         }
@@ -107,34 +190,47 @@ public struct SplitEncoder: Sendable {
         return index
     }
 
-    private func numericStatistics(_ input: Input, _ selection: ColumnSelection, _ normalize: Normalization,
-                                   _ missing: MissingValues, _ train: CSVTable,
-                                   _ rows: [Int]) throws(DataError) -> NumericStatistics {
-        let columns: [String]
+    /// The columns a numeric input reads: its list, or those of the header its glob matches.
+    private static func numericColumns(_ input: Input, _ selection: ColumnSelection,
+                                       _ train: CSVTable) throws(DataError) -> [String] {
         switch selection {
-        case .names(let names): columns = names
+        case .names(let names): return names
         case .pattern(let glob):
-            columns = train.header.filter { fnmatch(glob, $0, 0) == 0 }
+            let columns = train.header.filter { fnmatch(glob, $0, 0) == 0 }
             guard !columns.isEmpty else {
                 throw DataError(file: train.file, line: 1, message: "has no column matching '\(glob)' (input '\(input.name)')")
             }
+            return columns
         }
+    }
+
+    /// A numeric input's statistics from its parsed training rows (row-major, NaN: not a number).
+    private func numericStatistics(_ columns: [String], _ indices: [Int], _ normalize: Normalization,
+                                   _ missing: MissingValues, _ parsed: UnsafeBufferPointer<Double>, _ train: CSVTable,
+                                   _ rows: [Int]) -> NumericStatistics {
         var stats = NumericStatistics(columns: columns, indicators: [], offsets: [], scales: [], means: [])
-        for name in columns {
-            let column = try columnIndex(train, name)
-            var values: [Double] = []
-            var hadMissing = false
-            for row in rows {
-                if let value = train.number(row: row, column: column) {
-                    values.append(value)
-                } else if train.isBlank(row: row, column: column) {
-                    hadMissing = true
-                }  // anything else is reported, with the split's other problems, when it is encoded
+        let width = columns.count
+        for (c, (name, column)) in zip(columns, indices).enumerated() {
+            // Sums in row order, as a reduce over the numbers would.
+            var sum = 0.0, squares = 0.0, count = 0, low = Double.infinity, high = -Double.infinity
+            for r in rows.indices where !parsed[r * width + c].isNaN {
+                let value = parsed[r * width + c]
+                sum += value
+                count += 1
+                low = min(low, value)
+                high = max(high, value)
             }
+            let mean = count == 0 ? 0 : sum / Double(count)
+            for r in rows.indices where !parsed[r * width + c].isNaN {
+                squares += (parsed[r * width + c] - mean) * (parsed[r * width + c] - mean)
+            }
+            let deviation = count == 0 ? 1 : (squares / Double(count)).squareRoot()
+            if count == 0 { (low, high) = (0, 1) }
+            // Anything neither a number nor blank is reported, with the split's other problems,
+            // when it is encoded.
+            let hadMissing = count < rows.count
+                && rows.indices.contains { r in parsed[r * width + c].isNaN && train.isBlank(row: rows[r], column: column) }
             if hadMissing, missing == .mean { stats.indicators.append(name) }
-            let mean = values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
-            let deviation = values.isEmpty ? 1 : (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)).squareRoot()
-            let low = values.min() ?? 0, high = values.max() ?? 1
             switch normalize {
             case .standard:
                 stats.offsets.append(Float(mean))
@@ -163,57 +259,102 @@ public struct SplitEncoder: Sendable {
     /// Encodes `rows` of `table` as split `name`.
     func encode(_ name: String, _ table: CSVTable, rows: [Int],
                 labels: LabelColumns = .required) throws(DataError) -> EncodedSplit {
-        // Each input and each task's labels are independent columns: one job each, on the cores
-        // there are, each job with its own problems (put in file order at the end).
+        // Blocks of rows on the cores there are, every column of a block before the next block:
+        // a block's fields stay in cache while its columns are read (column by column over the
+        // whole file, each pass would fetch every cache line of it again). Images are decoded
+        // per image on every core instead.
         let inputList = flow.inputs.map(\.input)
-        let jobs = ParallelJobs<(EncodedColumn, DataProblems)>(count: inputList.count + flow.tasks.count)
+        let blocks = stride(from: 0, to: rows.count, by: Self.blockRows).map { $0..<min($0 + Self.blockRows, rows.count) }
+        let encodedBlocks = ParallelJobs<EncodedBlock>(count: blocks.count)
         let encoder = self
-        DispatchQueue.concurrentPerform(iterations: inputList.count + flow.tasks.count) { job in
-            jobs.run(job) { () throws(DataError) in
-                var problems = DataProblems()
-                if job < inputList.count {
-                    return (.input(try encoder.encodeInput(inputList[job], table, rows, &problems)), problems)
-                }
-                // Labels: the value preconditions read (binary 0/1, class index) and the targets.
-                let (values, targets) = try encoder.encodeLabels(flow.tasks[job - inputList.count], table, rows, labels,
-                                                                 &problems)
-                return (.labels(values: values, targets: targets), problems)
+        DispatchQueue.concurrentPerform(iterations: blocks.count) { b in
+            encodedBlocks.run(b) { () throws(DataError) in
+                try encoder.encodeBlock(table, rows, blocks[b], labels: labels, inputs: inputList)
             }
         }
         var problems = DataProblems()
         var inputs: [String: EncodedInput] = [:]
-        var values: [[Float?]] = [], targets: [[Float]] = []
-        for (job, (column, found)) in try jobs.results().enumerated() {
-            problems.add(contentsOf: found)
-            switch column {
-            case .input(let encoded): inputs[inputList[job].name] = encoded
-            case let .labels(taskValues, taskTargets):
-                values.append(taskValues)
-                targets.append(taskTargets)
+        for input in inputList {
+            if case .image = input.kind {
+                inputs[input.name] = try encodeInput(input, table, rows[...], splitRows: rows, &problems)
             }
         }
+        let results = try encodedBlocks.results()
+        for block in results { problems.add(contentsOf: block.problems) }
         try problems.check()
+        for (i, input) in inputList.enumerated() where inputs[input.name] == nil {
+            switch results.first?.inputs[i] {
+            case .oneHot(_, let size)?:
+                inputs[input.name] = .oneHot(results.flatMap { block -> [Int32] in
+                    guard case .oneHot(let ids, _)? = block.inputs[i] else { return [] }
+                    return ids
+                }, sampleSize: size)
+            case .floats(_, let size)?:
+                inputs[input.name] = .floats(results.flatMap { block -> [Float] in
+                    guard case .floats(let values, _)? = block.inputs[i] else { return [] }
+                    return values
+                }, sampleSize: size)
+            default:  // no rows: an empty encoding of the input's width
+                inputs[input.name] = try encodeInput(input, table, rows[0..<0], splitRows: rows, &problems)
+            }
+        }
+        let tasks = flow.tasks.indices
+        return EncodedSplit(name: name, rows: rows.count, file: table.file, sourceRows: rows, inputs: inputs,
+                            targets: tasks.map { t in results.flatMap { $0.targets[t] } },
+                            masks: tasks.map { t in results.flatMap { $0.masks[t] } },
+                            counts: tasks.map { t in results.flatMap { $0.counts[t] } },
+                            present: tasks.map { t in results.flatMap { $0.present[t] } })
+    }
+
+    /// Rows per block of `encode`: a block's fields (about 100 bytes a row in the file, as many
+    /// in the table's field ends) fit a core's cache.
+    static let blockRows = 2048
+
+    /// One block of `encode`: every input but images, every task's targets and masks.
+    private struct EncodedBlock {
+        var inputs: [EncodedInput?]
+        var targets: [[Float]]
+        var masks: [[Float]]
+        var counts: [[Bool]]
+        var present: [[Bool]]
+        var problems: DataProblems
+    }
+
+    private func encodeBlock(_ table: CSVTable, _ splitRows: [Int], _ block: Range<Int>, labels: LabelColumns,
+                             inputs: [Input]) throws(DataError) -> EncodedBlock {
+        var problems = DataProblems()
+        let rows = splitRows[block]
+        var encoded: [EncodedInput?] = []
+        for input in inputs {
+            if case .image = input.kind {
+                encoded.append(nil)
+            } else {
+                encoded.append(try encodeInput(input, table, rows, splitRows: splitRows, &problems))
+            }
+        }
+        // Labels: the value preconditions read (binary 0/1, class index) and the targets.
+        var values: [[Float?]] = [], targets: [[Float]] = []
+        for task in flow.tasks {
+            let (taskValues, taskTargets) = try encodeLabels(task, table, rows, labels, &problems)
+            values.append(taskValues)
+            targets.append(taskTargets)
+        }
         let counts = PreconditionMask(tasks: flow.tasks, classes: statistics.facts.classes).counts(values: values)
         let masks = zip(flow.tasks, counts).map { task, counted -> [Float] in
             let width = task.spec.type == .multilabel ? statistics.classes[task.path.description]?.count ?? 1 : 1
-            var mask = [Float](repeating: 0, count: counted.count * width)
-            for (r, counts) in counted.enumerated() where counts {
-                for j in 0..<width { mask[r * width + j] = 1 }
+            return [Float](unsafeUninitializedCapacity: counted.count * width) { mask, initialized in
+                for (r, counts) in counted.enumerated() {
+                    for j in 0..<width { mask[r * width + j] = counts ? 1 : 0 }
+                }
+                initialized = counted.count * width
             }
-            return mask
         }
-        return EncodedSplit(name: name, rows: rows.count, file: table.file, sourceRows: rows, inputs: inputs,
-                            targets: targets, masks: masks, counts: counts, present: values.map { $0.map { $0 != nil } })
-    }
-
-    /// What one encoding job makes: an input's values, or a task's label values and targets.
-    private enum EncodedColumn {
-        case input(EncodedInput)
-        case labels(values: [Float?], targets: [Float])
+        return EncodedBlock(inputs: encoded, targets: targets, masks: masks, counts: counts,
+                            present: values.map { $0.map { $0 != nil } }, problems: problems)
     }
 
     /// Encodes one input; problems in its fields are added to `problems` and read as zero.
-    private func encodeInput(_ input: Input, _ table: CSVTable, _ rows: [Int],
+    private func encodeInput(_ input: Input, _ table: CSVTable, _ rows: ArraySlice<Int>, splitRows: [Int],
                              _ problems: inout DataProblems) throws(DataError) -> EncodedInput {
         switch input.kind {
         case .numeric(_, _, let missing):
@@ -221,43 +362,48 @@ public struct SplitEncoder: Sendable {
             let indices = try stats.columns.map { name throws(DataError) in try columnIndex(table, name) }
             let width = stats.columns.count + stats.indicators.count
             var values = [Float](repeating: 0, count: rows.count * width)
-            for (r, row) in rows.enumerated() {
-                for (c, column) in indices.enumerated() {
-                    var value: Float
-                    if let number = table.number(row: row, column: column) {
-                        value = Float(number)
-                    } else if table.isBlank(row: row, column: column) {
-                        switch missing {
-                        case .mean: value = stats.means[c]
-                        case .zero: value = 0
-                        case .error:
+            // Per column, where its indicator goes (-1: none).
+            let indicatorSlot = stats.columns.map { name in stats.indicators.firstIndex(of: name).map { stats.columns.count + $0 } ?? -1 }
+            let parsed = trainNumbers.numbers(input: input.name, table: table, rows: splitRows)
+            let first = rows.startIndex
+            table.withReader { reader in
+                for (r, row) in rows.enumerated() {
+                    for (c, column) in indices.enumerated() {
+                        var value: Float
+                        let number = parsed.map { $0[(first + r) * indices.count + c] }.flatMap { $0.isNaN ? nil : $0 }
+                            ?? reader.number(row: row, column: column)
+                        if let number {
+                            value = Float(number)
+                        } else if table.isBlank(row: row, column: column) {
+                            switch missing {
+                            case .mean: value = stats.means[c]
+                            case .zero: value = 0
+                            case .error:
+                                problems.add(DataError(table, row: row, column: column,
+                                                       message: "is empty, and input '\(input.name)' says missing: error"))
+                                value = 0
+                            }
+                            if indicatorSlot[c] >= 0 { values[r * width + indicatorSlot[c]] = 1 }
+                        } else {
                             problems.add(DataError(table, row: row, column: column,
-                                                   message: "is empty, and input '\(input.name)' says missing: error"))
+                                                   message: "'\(table.string(row: row, column: column))' is not a finite number"))
                             value = 0
                         }
-                        if let indicator = stats.indicators.firstIndex(of: stats.columns[c]) {
-                            values[r * width + stats.columns.count + indicator] = 1
-                        }
-                    } else {
-                        problems.add(DataError(table, row: row, column: column,
-                                               message: "'\(table.string(row: row, column: column))' is not a finite number"))
-                        value = 0
+                        values[r * width + c] = (value - stats.offsets[c]) / stats.scales[c]
                     }
-                    values[r * width + c] = (value - stats.offsets[c]) / stats.scales[c]
                 }
             }
             return .floats(values, sampleSize: width)
         case .category(let encoding, _):
             let column = try columnIndex(table, input.column)
             let vocabulary = statistics.vocabularies[input.name]!
-            let lookup = ValueLookup(vocabulary)
-            let ids = rows.map { lookup.index(table, row: $0, column: column) ?? 0 }
+            var lookup = ValueLookup(vocabulary)
+            let ids = table.withReader { reader in
+                rows.map { row in reader.withField(row: row, column: column) { lookup.index($0) } ?? 0 }
+            }
             switch encoding {
             case .embedding: return .floats(ids.map(Float.init), sampleSize: 1)
-            case .oneHot:
-                var values = [Float](repeating: 0, count: rows.count * vocabulary.count)
-                for (r, id) in ids.enumerated() { values[r * vocabulary.count + id] = 1 }
-                return .floats(values, sampleSize: vocabulary.count)
+            case .oneHot: return .oneHot(ids.map(Int32.init), sampleSize: vocabulary.count)
             }
         case .tokens(let maxLength, _):
             let column = try columnIndex(table, input.column)
@@ -276,7 +422,7 @@ public struct SplitEncoder: Sendable {
     }
 
     /// Decodes every image once, in parallel, and keeps its bytes.
-    private func decodeImages(_ input: Input, _ table: CSVTable, _ rows: [Int], height: Int, width: Int,
+    private func decodeImages(_ input: Input, _ table: CSVTable, _ rows: ArraySlice<Int>, height: Int, width: Int,
                               channels: Int, resize: Bool, _ problems: inout DataProblems) throws(DataError) -> EncodedInput {
         let column = try columnIndex(table, input.column)
         let directory = URL(fileURLWithPath: table.file).deletingLastPathComponent()
@@ -286,7 +432,7 @@ public struct SplitEncoder: Sendable {
         defer { pixels.deallocate() }
         let failures = FailureList()
         DispatchQueue.concurrentPerform(iterations: rows.count) { r in
-            let row = rows[r]
+            let row = rows[rows.startIndex + r]
             let name = table.string(row: row, column: column)
             let path = name.hasPrefix("/") ? name : directory.appendingPathComponent(name).path
             do throws(PNGError) {
@@ -310,7 +456,7 @@ public struct SplitEncoder: Sendable {
     }
 
     /// A task's labels; a label that cannot be read is added to `problems` and counts as missing.
-    private func encodeLabels(_ task: ResolvedTask, _ table: CSVTable, _ rows: [Int], _ labels: LabelColumns,
+    private func encodeLabels(_ task: ResolvedTask, _ table: CSVTable, _ rows: ArraySlice<Int>, _ labels: LabelColumns,
                               _ problems: inout DataProblems) throws(DataError) -> ([Float?], [Float]) {
         let path = task.path.description
         let classes = statistics.classes[path] ?? []
@@ -322,120 +468,122 @@ public struct SplitEncoder: Sendable {
         let width = task.spec.type == .multilabel ? classes.count : 1
         var values = [Float?](repeating: nil, count: rows.count)
         var targets = [Float](repeating: 0, count: rows.count * width)
-        let lookup = ValueLookup(classes)
-        // Markers, 0/1, numbers and class names are compared and parsed as bytes: a String is
-        // made only for the cells that need one (other spellings, error messages).
-        let markerBytes = markers.map { Array($0.utf8) }
-        let one: [UInt8] = [0x31], zero: [UInt8] = [0x30], none = Array("none".utf8)
-        for (r, row) in rows.enumerated() {
-            lazy var text = table.string(row: row, column: column)
-            func fail(_ message: String) {
-                problems.add(DataError(table, row: row, column: column, message: message))
-            }
-            guard !markerBytes.contains(where: { table.field(row: row, column: column, equals: $0) }) else { continue }
-            switch task.spec.type {
-            case .binary:
-                let value: Float? = table.field(row: row, column: column, equals: one) ? 1
-                    : table.field(row: row, column: column, equals: zero) ? 0 : Labels.binary(text)
-                guard let value else {
-                    fail("'\(text)' is not a binary label; write 1/0, true/false or yes/no")
-                    continue
-                }
-                values[r] = value
-                targets[r] = value
-            case .classification:
-                guard let index = lookup.index(table, row: row, column: column) else {
-                    let hint = Suggestion.hint(for: text, among: classes).map { " (\($0))" } ?? ""
-                    fail("class '\(text)' is not among \(task.spec.classes == nil ? "the training split's" : "the listed") classes"
-                         + hint)
-                    continue
-                }
-                values[r] = Float(index)
-                targets[r] = Float(index)
-            case .multilabel:
-                // Names joined by `|`, `none` for the empty set (Labels.multilabel, read as bytes).
-                var found: [Int] = [], unknown: String?
-                if !table.field(row: row, column: column, equals: none) {
-                    table.withBytes(row: row, column: column) { field in
-                        for name in field.split(separator: 0x7C) where unknown == nil {
-                            let bytes = UnsafeBufferPointer(rebasing: name)
-                            if let index = lookup.index(bytes) { found.append(index) } else {
-                                unknown = String(decoding: bytes, as: UTF8.self)
-                            }
+        var lookup = ValueLookup(classes)
+        // Multilabel cells hold few distinct combinations: each is decoded once.
+        var combinations = FieldValueIndex()
+        var decodedCombinations: [(labels: [Int], unknown: String?)] = []
+        let type = task.spec.type
+        let standard = statistics.regression[path]
+        if type == .tokenClassification,
+           let row = table.withReader({ reader in rows.first { !reader.withField(row: $0, column: column) { markers.matches($0) } } }) {
+            throw DataError(table, row: row, column: column,
+                            message: "token_classification trains with sequence layers, which come in a later version")
+        }
+        // Each cell is read as bytes once: a String is made only for the cells that need one
+        // (other spellings of true and false, error messages).
+        table.withReader { reader in
+            for (r, row) in rows.enumerated() {
+                let problem = reader.withField(row: row, column: column) { field -> String? in
+                    if markers.matches(field) { return nil }
+                    switch type {
+                    case .binary:
+                        let value: Float? = field.count == 1 && field[0] == 0x31 ? 1 : field.count == 1 && field[0] == 0x30 ? 0
+                            : Labels.binary(String(decoding: field, as: UTF8.self))
+                        guard let value else {
+                            return "'\(table.string(row: row, column: column))' is not a binary label; write 1/0, true/false or yes/no"
                         }
+                        values[r] = value
+                        targets[r] = value
+                    case .classification:
+                        guard let index = lookup.index(field) else {
+                            let text = table.string(row: row, column: column)
+                            let hint = Suggestion.hint(for: text, among: classes).map { " (\($0))" } ?? ""
+                            return "class '\(text)' is not among "
+                                + "\(task.spec.classes == nil ? "the training split's" : "the listed") classes" + hint
+                        }
+                        values[r] = Float(index)
+                        targets[r] = Float(index)
+                    case .multilabel:
+                        // Names joined by `|`, `none` for the empty set (Labels.multilabel); few
+                        // distinct cells, each decoded once.
+                        let combination = combinations.insert(field)
+                        if combination == decodedCombinations.count {
+                            var labels: [Int] = [], unknown: String?
+                            for name in Labels.multilabel(String(decoding: field, as: UTF8.self)) where unknown == nil {
+                                if let index = Array(name.utf8).withUnsafeBufferPointer({ lookup.index($0) }) {
+                                    labels.append(index)
+                                } else {
+                                    unknown = name
+                                }
+                            }
+                            decodedCombinations.append((labels, unknown))
+                        }
+                        let (labels, unknown) = decodedCombinations[combination]
+                        if let unknown {
+                            let hint = Suggestion.hint(for: unknown, among: classes).map { " (\($0))" } ?? ""
+                            return "label '\(unknown)' is not among the labels" + hint
+                        }
+                        for index in labels { targets[r * width + index] = 1 }
+                        values[r] = 1
+                    case .boundedRegression, .regression:
+                        guard let number = DecimalParser.parse(field) else {
+                            return "'\(table.string(row: row, column: column))' is not a finite number"
+                        }
+                        values[r] = Float(number)
+                        if type == .boundedRegression {
+                            targets[r] = Float(number / task.spec.scale)
+                        } else if let standard {
+                            targets[r] = Float((number - standard.mean) / standard.deviation)
+                        }
+                    case .tokenClassification:
+                        break
                     }
+                    return nil
                 }
-                if let unknown {
-                    let hint = Suggestion.hint(for: unknown, among: classes).map { " (\($0))" } ?? ""
-                    fail("label '\(unknown)' is not among the labels" + hint)
-                    continue
-                }
-                for index in found { targets[r * width + index] = 1 }
-                values[r] = 1
-            case .boundedRegression, .regression:
-                guard let number = table.number(row: row, column: column) else {
-                    fail("'\(text)' is not a finite number")
-                    continue
-                }
-                values[r] = Float(number)
-                if task.spec.type == .boundedRegression {
-                    targets[r] = Float(number / task.spec.scale)
-                } else {
-                    let standard = statistics.regression[path]!
-                    targets[r] = Float((number - standard.mean) / standard.deviation)
-                }
-            case .tokenClassification:
-                throw DataError(table, row: row, column: column,
-                                message: "token_classification trains with sequence layers, which come in a later version")
+                if let problem { problems.add(DataError(table, row: row, column: column, message: problem)) }
             }
         }
         return (values, targets)
     }
 }
 
-/// Results of jobs run at once on the cores there are, each job storing its own slot. The first
-/// failure in job order is what `results()` throws, as a serial loop would have.
-private final class ParallelJobs<Result>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [Result?]
-    private var failures: [DataError?]
+/// The numeric inputs of the training rows, parsed once (row-major, NaN: not a number): filled
+/// block by block while learning the statistics, read again when the training split is encoded.
+private final class ParsedNumbers: @unchecked Sendable {
+    let file: String
+    let rows: [Int]
+    /// Per input name: its numbers and its width.
+    private let inputs: [String: (numbers: UnsafeMutableBufferPointer<Double>, width: Int)]
 
-    init(count: Int) {
-        slots = Array(repeating: nil, count: count)
-        failures = Array(repeating: nil, count: count)
+    init(file: String, rows: [Int], inputs: [(name: String, width: Int)]) {
+        self.file = file
+        self.rows = rows
+        self.inputs = Dictionary(inputs.map { ($0.name, (.allocate(capacity: rows.count * $0.width), $0.width)) },
+                                 uniquingKeysWith: { first, _ in first })
     }
 
-    func run(_ job: Int, _ work: () throws(DataError) -> Result) {
-        do throws(DataError) {
-            let result = try work()
-            lock.lock()
-            slots[job] = result
-            lock.unlock()
-        } catch {
-            lock.lock()
-            failures[job] = error
-            lock.unlock()
-        }
+    /// An empty store (an encoder with a run's statistics parses every split).
+    init() {
+        file = ""
+        rows = []
+        inputs = [:]
     }
 
-    func results() throws(DataError) -> [Result] {
-        lock.lock()
-        defer { lock.unlock() }
-        if let failure = failures.compactMap({ $0 }).first { throw failure }
-        return slots.map { $0! }
-    }
-}
+    deinit { for (numbers, _) in inputs.values { numbers.deallocate() } }
 
-/// Problems found by parallel workers (`DataProblems` puts them in file order).
-private final class FailureList: @unchecked Sendable {
-    private let lock = NSLock()
-    private var failures: [DataError] = []
-
-    func add(_ error: DataError) {
-        lock.lock()
-        failures.append(error)
-        lock.unlock()
+    /// Lets `body` write the input's numbers from split row `first` on (each block its own rows).
+    func fill(_ input: String, from first: Int, _ body: (UnsafeMutablePointer<Double>) -> Void) {
+        guard let (numbers, width) = inputs[input] else { return }
+        body(numbers.baseAddress! + first * width)
     }
 
-    var all: [DataError] { failures }
+    func numbers(of input: String) -> UnsafeBufferPointer<Double>? {
+        inputs[input].map { UnsafeBufferPointer($0.numbers) }
+    }
+
+    /// The input's numbers when they were parsed from these very rows of this table.
+    func numbers(input: String, table: CSVTable, rows: [Int]) -> UnsafeBufferPointer<Double>? {
+        guard file == table.file, self.rows == rows else { return nil }
+        return numbers(of: input)
+    }
 }

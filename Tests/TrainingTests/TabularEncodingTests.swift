@@ -23,8 +23,14 @@ struct TabularEncodingTests {
 
     /// The rows of an encoded input, `sampleSize` values each.
     static func rows(_ input: EncodedInput?) -> [[Float]] {
-        guard case .floats(let values, let size)? = input else { return [] }
-        return stride(from: 0, to: values.count, by: size).map { Array(values[$0..<($0 + size)]) }
+        switch input {
+        case .floats(let values, let size)?:
+            return stride(from: 0, to: values.count, by: size).map { Array(values[$0..<($0 + size)]) }
+        case .oneHot(let ids, let size)?:
+            return oneHot(ids.map(Int.init), width: size)
+        default:
+            return []
+        }
     }
 
     static func oneHot(_ ids: [Int], width: Int) -> [[Float]] {

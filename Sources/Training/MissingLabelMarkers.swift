@@ -1,0 +1,27 @@
+import Foundation
+
+/// The cells that mean "no label here" (`data.missing`, CONTRACT.md §3), matched as bytes.
+struct MissingLabelMarkers: Sendable {
+    /// Every marker's bytes one after the other, and where each ends.
+    private let storage: [UInt8]
+    private let ends: [Int]
+
+    init(_ markers: [String]) {
+        storage = markers.flatMap { Array($0.utf8) }
+        var end = 0
+        ends = markers.map { end += $0.utf8.count; return end }
+    }
+
+    @inline(__always)
+    func matches(_ field: UnsafeBufferPointer<UInt8>) -> Bool {
+        var start = 0
+        for end in ends {
+            if end - start == field.count, field.isEmpty
+                || storage.withUnsafeBufferPointer({ memcmp($0.baseAddress! + start, field.baseAddress!, field.count) == 0 }) {
+                return true
+            }
+            start = end
+        }
+        return false
+    }
+}
