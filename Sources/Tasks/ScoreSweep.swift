@@ -18,11 +18,8 @@ struct ScoreSweep {
         negatives = labels.count - positives
         start.falseNegatives = positives
         start.trueNegatives = negatives
-        // NaN scores stay predicted negative; leaving them out of the sort also keeps the
-        // comparison a strict weak order.
-        var order: [Int] = []
-        for i in scores.indices where !scores[i].isNaN { order.append(i) }
-        order.sort { scores[$0] > scores[$1] }
+        // NaN scores stay predicted negative: they are left out of the order.
+        let order = ScoreOrder.ascending(scores).reversed().filter { !scores[$0].isNaN }
         guard let first = order.first else { return }
         aboveAll = scores[first].nextUp
         var counts = start

@@ -41,12 +41,12 @@ public struct TaskPredictions {
         let width = output.units
         let maskWidth = output.targetShape.reduce(1, *)
         for (r, row) in rows.enumerated() where counts[row] && (mask.map { $0[r * maskWidth] > 0 } ?? true) {
-            let z = logits[(r * width)..<((r + 1) * width)]
-            scores += Self.activate(output.type, Array(z))
+            Self.appendActivation(output.type, UnsafeBufferPointer(rebasing: logits[(r * width)..<((r + 1) * width)]),
+                                  to: &scores)
             switch output.type {
             case .multilabel:
                 labels += targets[(r * width)..<((r + 1) * width)]
-                counted += [Bool](repeating: true, count: width)
+                for _ in 0..<width { counted.append(true) }
             default:
                 labels.append(targets[r])
             }
@@ -56,16 +56,24 @@ public struct TaskPredictions {
     /// The task's activation: σ for binary, multilabel and bounded regression; softmax for
     /// classification; identity for regression.
     public static func activate(_ type: TaskType, _ logits: [Float]) -> [Float] {
+        var activated: [Float] = []
+        logits.withUnsafeBufferPointer { appendActivation(type, $0, to: &activated) }
+        return activated
+    }
+
+    /// Appends the activation of one row's logits to `output` (`activate`, without allocating
+    /// once `output` has grown).
+    static func appendActivation(_ type: TaskType, _ logits: UnsafeBufferPointer<Float>, to output: inout [Float]) {
         switch type {
         case .binary, .multilabel, .boundedRegression:
-            return logits.map { 1 / (1 + exp(-$0)) }
+            for z in logits { output.append(1 / (1 + exp(-z))) }
         case .classification, .tokenClassification:
             let top = logits.max() ?? 0
-            let exps = logits.map { exp($0 - top) }
-            let sum = exps.reduce(0, +)
-            return exps.map { $0 / sum }
+            var sum: Float = 0
+            for z in logits { sum += exp(z - top) }
+            for z in logits { output.append(exp(z - top) / sum) }
         case .regression:
-            return logits
+            output.append(contentsOf: logits)
         }
     }
 

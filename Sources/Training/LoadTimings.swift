@@ -16,8 +16,8 @@ public struct LoadTimings: Sendable {
     public var total: Double { split + statistics + encode }
 
     /// Runs `work` and adds its wall time in seconds to `phase`.
-    mutating func time<Result>(_ phase: WritableKeyPath<LoadTimings, Double>,
-                               _ work: () throws(DataError) -> Result) throws(DataError) -> Result {
+    mutating func time<Result, Failure: Error>(_ phase: WritableKeyPath<LoadTimings, Double>,
+                                               _ work: () throws(Failure) -> Result) throws(Failure) -> Result {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { self[keyPath: phase] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         return try work()

@@ -24,6 +24,8 @@ public struct Trainer {
     public let shouldStop: () -> Bool
     /// Called with one line per epoch, and (when `live` is set) with progress within it.
     public let report: (String, _ live: Bool) -> Void
+    /// Called after each epoch with where its time went.
+    public var timed: (_ epoch: Int, EpochTimings) -> Void = { _, _ in }
 
     public init(flow: ResolvedFlow, data: TrainingData, run: RunDirectory, epochs: Int, seed: Int, flowText: String,
                 checkpoint: Checkpoint? = nil, shouldStop: @escaping () -> Bool = { false },
@@ -76,6 +78,7 @@ public struct Trainer {
 
         for epoch in resumeAt.epoch...epochs {
             let started = Date()
+            var timings = EpochTimings()
             let order = Self.order(of: data.train, epoch: epoch, seed: seed, sampling: settings.sampling)
             let firstStep = epoch == resumeAt.epoch ? resumeAt.step : 0
             var trainLoss = 0.0, seen = 0
@@ -93,19 +96,22 @@ public struct Trainer {
             prefetcher.start(batchRows(firstStep), epoch: epoch, step: firstStep)
             for s in firstStep..<stepsPerEpoch {
                 let rows = batchRows(s)
-                _ = prefetcher.install()
+                _ = timings.time(\.batches) { prefetcher.install() }
                 if s + 1 < stepsPerEpoch { prefetcher.start(batchRows(s + 1), epoch: epoch, step: s + 1) }  // prepared while this step runs
-                diagnostics?.beforeStep(last: s + 1 == stepsPerEpoch)
-                step.run(batch: rows.count, learningRate: schedule.rate(epoch: epoch - 1, step: s, stepsPerEpoch: stepsPerEpoch))
+                timings.time(\.diagnostics) { diagnostics?.beforeStep(last: s + 1 == stepsPerEpoch) }
+                timings.time(\.steps) {
+                    step.run(batch: rows.count, learningRate: schedule.rate(epoch: epoch - 1, step: s, stepsPerEpoch: stepsPerEpoch))
+                }
                 if let problem = divergence(model, optimizer, loss: Double(model.plan.totalLoss)) {
                     throw DataError(file: run.url.path, message: "training diverged at epoch \(epoch), batch \(s + 1): \(problem)")
                 }
-                diagnostics?.afterStep(rows: rows, last: s + 1 == stepsPerEpoch)
+                timings.time(\.diagnostics) { diagnostics?.afterStep(rows: rows, last: s + 1 == stepsPerEpoch) }
                 // With the tasks' fixed weights, as the validation loss is: what a balancer makes
                 // of the total is not comparable between epochs.
                 let loss = model.tasks.reduce(0.0) { $0 + $1.task.spec.weight * Double($1.loss.loss) }
                 trainLoss += loss * Double(rows.count)
                 seen += rows.count
+                let metricsStarted = DispatchTime.now().uptimeNanoseconds
                 for (t, task) in model.tasks.enumerated() {
                     taskLosses[t].loss += Double(task.loss.loss) * Double(task.loss.count)
                     taskLosses[t].count += task.loss.count
@@ -116,6 +122,7 @@ public struct Trainer {
                                        mask: task.task.spec.type == .boundedRegression
                                            ? UnsafeBufferPointer(task.mask.values(batch: rows.count)) : nil)
                 }
+                timings.metrics += Double(DispatchTime.now().uptimeNanoseconds - metricsStarted) / 1e9
                 if s + 1 < stepsPerEpoch, shouldStop() {
                     var checkpoint = Checkpoint(epoch: epoch - 1, step: s + 1, epochs: epochs, seed: seed,
                                                 bestEpoch: best.epoch, bestLoss: best.loss, metrics: log.text, flow: flowText)
@@ -133,16 +140,20 @@ public struct Trainer {
                 }
             }
             model.plan.endEpoch()  // epoch-level loss balancers (dwa) take this epoch's means
-            let trainResult = SplitEvaluation(
-                losses: taskLosses.map { ($0.count == 0 ? 0 : $0.loss / Double($0.count), $0.count) },
-                metrics: predictions.map { $0.metrics() })
+            let trainResult = timings.time(\.metrics) {
+                SplitEvaluation(losses: taskLosses.map { ($0.count == 0 ? 0 : $0.loss / Double($0.count), $0.count) },
+                                metrics: predictions.map { $0.metrics() })
+            }
             log.add(epoch: epoch, split: "train", model.tasks, trainResult)
             var selection = trainResult
             if let valid = data.valid, valid.rows > 0 {
-                selection = SplitEvaluation.run(model, valid, statistics: data.statistics, batchSize: batchSize)
+                selection = timings.time(\.validation) {
+                    SplitEvaluation.run(model, valid, statistics: data.statistics, batchSize: batchSize)
+                }
                 log.add(epoch: epoch, split: "valid", model.tasks, selection)
             }
-            diagnostics?.endEpoch(epoch, events: log.events)
+            timings.time(\.diagnostics) { diagnostics?.endEpoch(epoch, events: log.events) }
+            let savingStarted = DispatchTime.now().uptimeNanoseconds
             let selectionLoss = zip(model.tasks, selection.losses).reduce(0.0) { $0 + $1.0.task.spec.weight * $1.1.loss }
             // The weights first, then the checkpoint that refers to them; metrics.csv, the event
             // file, the diagnostics files and state.json after it, since a resumed run rewrites
@@ -159,7 +170,10 @@ public struct Trainer {
             try log.flush()
             try diagnostics?.write()
             try writeState(epochsDone: epoch, bestEpoch: best.epoch, steps: optimizer.steps)
+            timings.saving += Double(DispatchTime.now().uptimeNanoseconds - savingStarted) / 1e9
             let seconds = Date().timeIntervalSince(started)
+            timings.total = seconds
+            timed(epoch, timings)
             report("epoch \(epoch)/\(epochs)  train loss \(format(trainLoss / Double(max(seen, 1))))  "
                    + "\(data.valid == nil ? "" : "valid loss \(format(selectionLoss))  ")"
                    + "\(Int(Double(seen - seenBefore) / seconds)) samples/s  \(String(format: "%.1f", seconds)) s"

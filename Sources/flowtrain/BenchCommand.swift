@@ -40,9 +40,15 @@ struct BenchCommand: ParsableCommand {
 
     @Flag(help: """
         Also read the flow's data files (--repeats times, the median reported) and print how long \
-        splitting, learning the training statistics and encoding took.
+        splitting, learning the training statistics and encoding took; then train the flow for \
+        --data-epochs epochs on them (in a scratch run directory, removed after) and print where \
+        each epoch's time went: the steps themselves against batching, metrics, validation, \
+        diagnostics and saving.
         """)
     var data = false
+
+    @Option(help: "Epochs trained with --data.")
+    var dataEpochs = 2
 
     static func parseBatches(_ text: String) throws -> [Int] {
         let sizes = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -113,8 +119,31 @@ struct BenchCommand: ParsableCommand {
             "\(name) \(format(1000 * median(runs.map(seconds)))) ms"
         }
         let total = median(runs.map(\.total))
+        defer { benchEpochs(flow, try? TrainingData.load(flow)) }
         print("data: \(megabytes(bytes)) read in \(format(1000 * total)) ms (\(String(format: "%.2f", total / (Double(bytes) / 104_857_600))) s per 100 MB): "
               + [phase("split", \.split), phase("statistics", \.statistics), phase("encode", \.encode)].joined(separator: ", "))
+    }
+
+    /// Trains `dataEpochs` epochs on the real data and prints each epoch's split.
+    private func benchEpochs(_ flow: ResolvedFlow, _ data: TrainingData?) {
+        guard let data else { return }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flowtrain-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var trainer = Trainer(flow: flow, data: data, run: RunDirectory(url: directory), epochs: dataEpochs,
+                              seed: flow.flow.training.seed, flowText: "") { _, _ in }
+        trainer.timed = { epoch, t in
+            let other = t.total - t.steps - t.batches - t.metrics - t.validation - t.diagnostics - t.saving
+            let parts = [("steps", t.steps), ("waiting for batches", t.batches), ("metrics", t.metrics),
+                         ("validation", t.validation), ("diagnostics", t.diagnostics), ("saving", t.saving), ("other", other)]
+            print("epoch \(epoch): \(format(1000 * t.total)) ms, "
+                  + parts.map { "\($0.0) \(format(1000 * $0.1)) ms (\(percent($0.1 / t.total)))" }.joined(separator: ", "))
+        }
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            _ = try trainer.train()
+        } catch {
+            print("epochs not timed: \(error)")
+        }
     }
 
     private func printProfile(_ step: TrainingStep, batch: Int, stepTime: Double) {

@@ -22,13 +22,14 @@ public enum BinaryMetrics {
     static func rocAUC(scores: [Float], labels: [Float]) -> Double? {
         let positives = labels.filter { $0 >= 0.5 }.count, negatives = labels.count - positives
         guard positives > 0, negatives > 0 else { return nil }
-        let order = scores.indices.sorted { scores[$0] < scores[$1] }
+        // NaN scores rank above every number, so that the order is total.
+        let ranked = ScoreOrder.ascending(scores).map { (score: scores[$0], positive: labels[$0] >= 0.5) }
         var rankSum = 0.0, i = 0
-        while i < order.count {
+        while i < ranked.count {
             var j = i
-            while j + 1 < order.count, scores[order[j + 1]] == scores[order[i]] { j += 1 }
+            while j + 1 < ranked.count, ranked[j + 1].score == ranked[i].score { j += 1 }
             let averageRank = Double(i + j) / 2 + 1  // ranks are 1-based
-            for k in i...j where labels[order[k]] >= 0.5 { rankSum += averageRank }
+            for k in i...j where ranked[k].positive { rankSum += averageRank }
             i = j + 1
         }
         let u = rankSum - Double(positives) * Double(positives + 1) / 2
