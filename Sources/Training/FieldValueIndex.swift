@@ -63,8 +63,10 @@ struct FieldValueIndex {
     private func equals(_ id: Int, _ value: UnsafeBufferPointer<UInt8>) -> Bool {
         let start = offsets[id]
         guard offsets[id + 1] - start == value.count else { return false }
+        // Values are short (categories, class names): a loop beats a call to memcmp.
         return storage.withUnsafeBufferPointer { stored in
-            value.isEmpty || memcmp(stored.baseAddress! + start, value.baseAddress!, value.count) == 0
+            for i in 0..<value.count where stored[start + i] != value[i] { return false }
+            return true
         }
     }
 

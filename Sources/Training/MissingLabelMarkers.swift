@@ -1,5 +1,3 @@
-import Foundation
-
 /// The cells that mean "no label here" (`data.missing`, CONTRACT.md §3), matched as bytes.
 struct MissingLabelMarkers: Sendable {
     /// Every marker's bytes one after the other, and where each ends.
@@ -14,14 +12,13 @@ struct MissingLabelMarkers: Sendable {
 
     @inline(__always)
     func matches(_ field: UnsafeBufferPointer<UInt8>) -> Bool {
-        var start = 0
-        for end in ends {
-            if end - start == field.count, field.isEmpty
-                || storage.withUnsafeBufferPointer({ memcmp($0.baseAddress! + start, field.baseAddress!, field.count) == 0 }) {
-                return true
+        storage.withUnsafeBufferPointer { storage in
+            var start = 0
+            for end in ends {
+                if end - start == field.count, (0..<field.count).allSatisfy({ storage[start + $0] == field[$0] }) { return true }
+                start = end
             }
-            start = end
+            return false
         }
-        return false
     }
 }
