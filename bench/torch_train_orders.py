@@ -12,6 +12,13 @@ validation loss (tasks' fixed weights) is kept, and the test split is scored wit
 
 Prints per epoch the train and validation losses, then `pytorch training: N.N s` (the whole
 script: imports, reading, encoding, training, the test pass), and a table `task metric value`.
+
+The weights start from torch's generator and the batches come from torch.randperm, so one seed
+here and the same seed in flowtrain are two different draws: the delay_days test MAE alone moves
+by ±0.01 from seed to seed, and a few seeds a side do not tell the frameworks apart.
+`--flowtrain-rng` takes flowtrain's draws instead (bench/flowtrain_rng.py): its first weights
+for the seed and its shuffle of each epoch, for a paired comparison with
+`flowtrain train flows/orders.yaml --seed N`.
 """
 import time
 
@@ -240,6 +247,20 @@ class OrdersNet(nn.Module):
         return {path: self.heads[path.replace(".", "/")](h) for path in TASKS}
 
 
+def flowtrain_name(key):
+    """The name in flowtrain's model.safetensors of an OrdersNet state_dict entry."""
+    parts = key.split(".")
+    if parts[0] == "embeddings":
+        return f"inputs.{parts[1]}.embedding.weight"
+    if parts[0] == "trunk":
+        return {"0": "trunk.shared.0.dense", "2": "trunk.shared.2.layernorm", "3": "trunk.shared.3.dense"}[parts[1]] \
+            + "." + parts[2]
+    path = parts[1].replace("/", ".")
+    if len(parts) == 3:  # a head that is only its output layer
+        return f"heads.{path}.out.{parts[2]}"
+    return f"heads.{path}.{'0.dense' if parts[2] == '0' else 'out'}.{parts[3]}"
+
+
 def task_losses(outputs, targets, counts):
     """Per task: (mean loss over the rows it counts on, 0 when none; rows counted)."""
     losses = {}
@@ -358,6 +379,8 @@ def main():
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--flowtrain-rng", action="store_true",
+                        help="flowtrain's first weights and shuffles for the seed instead of torch's")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -371,6 +394,11 @@ def main():
         if dim:
             widths[name] = dim
     model = OrdersNet(widths, encoder.vocabularies)
+    if args.flowtrain_rng:
+        import flowtrain_rng
+        values = flowtrain_rng.initial_parameters(args.seed, sum(widths[name] for name in FROM))
+        model.load_state_dict({key: torch.from_numpy(values[flowtrain_name(key)].copy())
+                               for key in model.state_dict()})
     optimizer = torch.optim.AdamW(model.parameters(), lr=LR, betas=(0.9, 0.999), eps=1e-8, weight_decay=WEIGHT_DECAY)
     dwa = DynamicWeightAverage()
     n = train["n"]
@@ -381,7 +409,10 @@ def main():
         for group in optimizer.param_groups:  # step decay, at epoch boundaries
             group["lr"] = LR * GAMMA ** (epoch // STEP_SIZE)
         model.train()
-        order = torch.randperm(n)
+        if args.flowtrain_rng:
+            order = torch.tensor(flowtrain_rng.epoch_order(n, epoch + 1, args.seed))
+        else:
+            order = torch.randperm(n)
         train_loss, seen = 0.0, 0
         for s in range(steps):
             inputs, targets, counts = select(train, order[s * batch:(s + 1) * batch])
