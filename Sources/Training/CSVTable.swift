@@ -181,13 +181,6 @@ public struct CSVTable: Sendable {
         }
     }
 
-    /// Whether the field is exactly `text` (compared as bytes, no String made).
-    public func field(row: Int, column: Int, equals text: [UInt8]) -> Bool {
-        withBytes(row: row, column: column) { field in
-            field.count == text.count && text.withUnsafeBufferPointer { memcmp(field.baseAddress!, $0.baseAddress!, text.count) == 0 }
-        }
-    }
-
     /// Whether the field is empty or only white space.
     public func isBlank(row: Int, column: Int) -> Bool {
         withBytes(row: row, column: column) { field in

@@ -93,11 +93,12 @@ struct CSVTableTests {
         for (row, value) in values.enumerated() { #expect(many.number(row: row, column: 0) == value) }
     }
 
-    @Test func fieldsCompareAsBytes() throws {
-        let t = try table("a\nNA\n\"N\"\"A\"\n")
-        #expect(t.field(row: 0, column: 0, equals: Array("NA".utf8)))
-        #expect(!t.field(row: 0, column: 0, equals: Array("N".utf8)))
-        #expect(t.field(row: 1, column: 0, equals: Array("N\"A".utf8)))
+    /// Fields read as bytes: a quoted field without its quotes, doubled quotes undone.
+    @Test func fieldsReadAsBytes() throws {
+        let t = try table("a,b\nNA,\"x,y\"\n\"N\"\"A\",\n")
+        func bytes(_ row: Int, _ column: Int) -> [UInt8] { t.withBytes(row: row, column: column) { Array($0) } }
+        #expect(bytes(0, 0) == Array("NA".utf8) && bytes(0, 1) == Array("x,y".utf8))
+        #expect(bytes(1, 0) == Array("N\"A".utf8) && bytes(1, 1) == [])
     }
 
     /// A file split in pieces on several cores reads exactly as in one pass: quoted line ends
