@@ -69,9 +69,13 @@ public struct TaskPredictions {
             for z in logits { output.append(1 / (1 + exp(-z))) }
         case .classification, .tokenClassification:
             let top = logits.max() ?? 0
+            let first = output.count
             var sum: Float = 0
-            for z in logits { sum += exp(z - top) }
-            for z in logits { output.append(exp(z - top) / sum) }
+            for z in logits {
+                output.append(exp(z - top))
+                sum += output[output.count - 1]
+            }
+            for i in first..<output.count { output[i] /= sum }
         case .regression:
             output.append(contentsOf: logits)
         }

@@ -22,9 +22,9 @@ public struct TrainingData: Sendable {
         let base = baseDirectory(flow, flowDirectory)
         var timings = LoadTimings()
         let sources = try timings.time(\.split) { () throws(DataError) in try Self.sources(flow, base: base, only: nil) }
-        timings.bytes = Set(sources.map(\.table.file)).reduce(0) { total, file in
-            total + (sources.first { $0.table.file == file }?.table.byteCount ?? 0)
-        }
+        // A file that holds several splits counts once.
+        timings.bytes = Dictionary(sources.map { ($0.table.file, $0.table.byteCount) }, uniquingKeysWith: { a, _ in a })
+            .values.reduce(0, +)
         guard let train = sources.first, !train.rows.isEmpty else {
             throw DataError(file: sources.first?.table.file ?? base.path, message: "has no rows to train on")
         }
