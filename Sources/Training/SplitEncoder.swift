@@ -24,27 +24,25 @@ public struct SplitEncoder: Sendable {
         markers = MissingLabelMarkers(flow.flow.data.missingMarkers)
         let inputs = flow.inputs.map(\.input)
         // Every column is found first, so that a missing one is reported before any work.
-        var numericColumns: [[String]] = [], inputColumns: [[Int]] = []
+        var inputColumns: [[Int]] = []
         for input in inputs {
             switch input.kind {
             case .numeric(let selection, _, _):
                 let names = try Self.numericColumns(input, selection, train)
-                numericColumns.append(names)
                 inputColumns.append(try names.map { name throws(DataError) in try columnIndex(train, name) })
             case .category, .tokens:
-                numericColumns.append([])
                 inputColumns.append([try columnIndex(train, input.column)])
             case .image:
-                numericColumns.append([])
                 inputColumns.append([])
             }
         }
+        let numericInputs = inputs.indices.filter { if case .numeric = inputs[$0].kind { true } else { false } }
         let taskColumns = try flow.tasks.map { task throws(DataError) in try columnIndex(train, task.path.description) }
 
         // Blocks of training rows on the cores there are, every column of a block in turn (as
         // `encode` does): numeric inputs parsed into one row-major array each, values counted.
         let parsed = ParsedNumbers(file: train.file, rows: rows,
-                                   inputs: zip(inputs, numericColumns).filter { !$1.isEmpty }.map { ($0.name, $1.count) })
+                                   inputs: numericInputs.map { (inputs[$0].name, inputColumns[$0].count) })
         let blocks = stride(from: 0, to: rows.count, by: Self.blockRows).map { $0..<min($0 + Self.blockRows, rows.count) }
         let tallies = ParallelJobs<Tally>(count: blocks.count)
         let encoder = self, columns = inputColumns
@@ -58,15 +56,12 @@ public struct SplitEncoder: Sendable {
         trainNumbers = parsed
 
         // Each numeric input's statistics from its numbers, one input per core.
-        let numericInputs = inputs.indices.filter { !numericColumns[$0].isEmpty }
         let numeric = ParallelJobs<NumericStatistics>(count: numericInputs.count)
-        let names = numericColumns
         DispatchQueue.concurrentPerform(iterations: numericInputs.count) { j in
             numeric.run(j) { () throws(DataError) in
                 let i = numericInputs[j]
                 guard case let .numeric(_, normalize, missing) = inputs[i].kind else { preconditionFailure("not numeric") }
-                return encoder.numericStatistics(names[i], columns[i], normalize, missing,
-                                                 parsed.numbers(of: inputs[i].name)!, train, rows)
+                return encoder.numericStatistics(columns[i], normalize, missing, parsed.numbers(of: inputs[i].name)!, train, rows)
             }
         }
         for (i, stats) in zip(numericInputs, try numeric.results()) { statistics.numeric[inputs[i].name] = stats }
@@ -144,18 +139,21 @@ public struct SplitEncoder: Sendable {
             }
             for (t, task) in flow.tasks.enumerated() {
                 let column = taskColumns[t]
-                let present = rows.filter { row in !reader.withField(row: row, column: column) { markers.matches($0) } }
+                /// The rows whose label is not a missing-label marker.
+                func present() -> [Int] {
+                    rows.filter { row in !reader.withField(row: row, column: column) { markers.matches($0) } }
+                }
                 switch task.spec.type {
                 case .classification, .tokenClassification:
-                    if task.spec.classes == nil { tally.values[inputs.count + t] = valueCounts(reader, column, present[...]) }
+                    if task.spec.classes == nil { tally.values[inputs.count + t] = valueCounts(reader, column, present()[...]) }
                 case .multilabel:
                     if task.spec.classes == nil {
-                        tally.labelNames[t] = Set(present.flatMap { Labels.multilabel(train.string(row: $0, column: column)) })
+                        tally.labelNames[t] = Set(present().flatMap { Labels.multilabel(train.string(row: $0, column: column)) })
                     }
                 case .regression:
-                    tally.numbers[t] = present.compactMap { reader.number(row: $0, column: column) }
+                    tally.numbers[t] = present().compactMap { reader.number(row: $0, column: column) }
                 case .binary, .boundedRegression:
-                    break
+                    break  // nothing to learn from the labels
                 }
             }
         }
@@ -205,9 +203,10 @@ public struct SplitEncoder: Sendable {
     }
 
     /// A numeric input's statistics from its parsed training rows (row-major, NaN: not a number).
-    private func numericStatistics(_ columns: [String], _ indices: [Int], _ normalize: Normalization,
-                                   _ missing: MissingValues, _ parsed: UnsafeBufferPointer<Double>, _ train: CSVTable,
+    private func numericStatistics(_ indices: [Int], _ normalize: Normalization, _ missing: MissingValues,
+                                   _ parsed: UnsafeBufferPointer<Double>, _ train: CSVTable,
                                    _ rows: [Int]) -> NumericStatistics {
+        let columns = indices.map { train.header[$0] }
         var stats = NumericStatistics(columns: columns, indicators: [], offsets: [], scales: [], means: [])
         let width = columns.count
         for (c, (name, column)) in zip(columns, indices).enumerated() {

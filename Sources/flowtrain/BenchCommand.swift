@@ -63,6 +63,7 @@ struct BenchCommand: ParsableCommand {
             throw ValidationError("--threads must be 1 to \(EngineThreads.maximum)")
         }
         guard steps >= 1, repeats >= 1 else { throw ValidationError("--steps and --repeats must be at least 1") }
+        guard dataEpochs >= 0 else { throw ValidationError("--data-epochs must be 0 or more") }
     }
 
     func run() throws {
@@ -113,20 +114,24 @@ struct BenchCommand: ParsableCommand {
     /// Times reading the flow's data, phase by phase.
     private func benchData(_ flow: ResolvedFlow) throws {
         var runs: [LoadTimings] = []
-        for _ in 0..<repeats { runs.append(try TrainingData.load(flow).timings) }
+        var data: TrainingData?
+        for _ in 0..<repeats {
+            let loaded = try TrainingData.load(flow)
+            data = loaded
+            runs.append(loaded.timings)
+        }
         let bytes = runs[0].bytes
         func phase(_ name: String, _ seconds: (LoadTimings) -> Double) -> String {
             "\(name) \(format(1000 * median(runs.map(seconds)))) ms"
         }
         let total = median(runs.map(\.total))
-        defer { benchEpochs(flow, try? TrainingData.load(flow)) }
         print("data: \(megabytes(bytes)) read in \(format(1000 * total)) ms (\(String(format: "%.2f", total / (Double(bytes) / 104_857_600))) s per 100 MB): "
               + [phase("split", \.split), phase("statistics", \.statistics), phase("encode", \.encode)].joined(separator: ", "))
+        if let data { benchEpochs(flow, data) }
     }
 
     /// Trains `dataEpochs` epochs on the real data and prints each epoch's split.
-    private func benchEpochs(_ flow: ResolvedFlow, _ data: TrainingData?) {
-        guard let data else { return }
+    private func benchEpochs(_ flow: ResolvedFlow, _ data: TrainingData) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flowtrain-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         var trainer = Trainer(flow: flow, data: data, run: RunDirectory(url: directory), epochs: dataEpochs,
