@@ -12,7 +12,6 @@ public enum EngineThreads {
 
     /// Uses `count` threads from now on (`--threads`).
     public static func configure(_ count: Int) {
-        openblas_set_num_threads(1)
         ThreadPool.configure(threads: count)
     }
 }
@@ -70,6 +69,9 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     public init(threads: Int) {
+        // Every pool, not only the configured one: products run on the pool's threads, and
+        // OpenBLAS's own threads would make the rounding depend on how many it has.
+        openblas_set_num_threads(1)
         self.threads = max(1, threads)
         pthread_mutex_init(&callerLock, nil)
         pthread_mutex_init(&mutex, nil)

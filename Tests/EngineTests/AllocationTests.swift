@@ -1,5 +1,4 @@
 import AllocationCounter
-import CBLAS
 import Testing
 @testable import Engine
 
@@ -9,7 +8,6 @@ import Testing
 struct AllocationTests {
     @Test func steadyStateStepAllocatesNothing() {
         // Two pool threads, so that the parallel loops' hand-over is measured too.
-        openblas_set_num_threads(1)
         let b = PlanBuilder(maxBatch: 16, pool: ThreadPool(threads: 2))
         let image = b.input([32, 32, 3]), features = b.input([5])
         var h = b.relu(b.batchNorm(b.conv2d(image, filters: 4, kernel: 3, padding: .same, name: "c"), name: "bn"))
