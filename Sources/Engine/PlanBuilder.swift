@@ -144,11 +144,7 @@ public final class PlanBuilder {
     private func initialize(_ parameter: Parameter, _ random: inout Random) {
         let values = UnsafeMutableBufferPointer(start: parameter.value, count: parameter.count)
         switch parameter.initialization {
-        case .he(let fanIn):
-            let std = (2 / Float(fanIn)).squareRoot()
-            for i in values.indices { values[i] = std * random.normal() }
-        case let .glorot(fanIn, fanOut):
-            let limit = (6 / Float(fanIn + fanOut)).squareRoot()
+        case .uniform(let limit):
             for i in values.indices { values[i] = limit * (2 * random.uniform() - 1) }
         case .normal(let std):
             for i in values.indices { values[i] = std * random.normal() }

@@ -55,6 +55,8 @@ public struct Input: Sendable {
     public var kind: Kind
     /// `augment:` of an image input: transforms of training batches.
     public var augmentation: Augmentation? = nil
+    /// `encoding:` of a numeric input: each column's value as a vector (nil: the value itself).
+    public var numericEncoding: NumericEncoding? = nil
 
     /// The kinds of input data.
     public enum Kind: Sendable {
@@ -94,6 +96,46 @@ public enum MissingValues: String, Sendable, CaseIterable {
     case zero
     /// Refuse the row, naming its location.
     case error
+}
+
+/// How a numeric input's columns become vectors (Gorishniy et al., 2022); missing values are
+/// imputed first, and the indicator columns pass through unencoded.
+public enum NumericEncoding: Sendable, Equatable {
+    /// `bins` slots from quantile bin edges of the training split, then a per-column dense map
+    /// to `dimension` values when given.
+    case piecewiseLinear(bins: Int, dimension: Int?)
+    /// sin and cos of `frequencies` learned frequencies (drawn from N(0, sigma²)), then a
+    /// per-column dense map to `dimension` values and a ReLU.
+    case periodic(frequencies: Int, dimension: Int, sigma: Double)
+
+    /// The name written in a flow.
+    public var name: String {
+        switch self {
+        case .piecewiseLinear: "piecewise_linear"
+        case .periodic: "periodic"
+        }
+    }
+
+    /// Values per column after encoding.
+    public var width: Int {
+        switch self {
+        case let .piecewiseLinear(bins, dimension): dimension ?? bins
+        case .periodic(_, let dimension, _): dimension
+        }
+    }
+
+    /// Learned values per column.
+    public var parametersPerColumn: Int {
+        switch self {
+        case let .piecewiseLinear(bins, dimension): dimension.map { bins * $0 + $0 } ?? 0
+        case let .periodic(frequencies, dimension, _): frequencies + 2 * frequencies * dimension + dimension
+        }
+    }
+
+    public static let defaultBins = 48
+    public static let defaultFrequencies = 48
+    public static let defaultPeriodicDimension = 24
+    public static let defaultSigma = 0.01
 }
 
 /// How a category input is fed to the network.
@@ -137,8 +179,9 @@ public struct Layer: Sendable {
 
     /// The layer types of the flow language, with their arguments.
     public indirect enum Kind: Sendable {
-        case dense(units: Int, bias: Bool)
-        case conv(filters: Int, kernel: Int, stride: Int, padding: Padding)
+        /// `initialization` nil: the flow's `train.init`.
+        case dense(units: Int, bias: Bool, initialization: WeightInit?)
+        case conv(filters: Int, kernel: Int, stride: Int, padding: Padding, initialization: WeightInit?)
         case maxpool(size: Int, stride: Int)
         case avgpool(size: Int, stride: Int)
         case globalAvgpool
@@ -151,9 +194,15 @@ public struct Layer: Sendable {
         case batchnorm(momentum: Double, epsilon: Double)
         case layernorm(epsilon: Double)
         case flatten
-        case embedding(dimension: Int)
+        case embedding(dimension: Int, initialization: WeightInit?)
         case residual([Layer])
     }
+}
+
+/// How a layer's first weights are drawn (`init:` on dense, conv and embedding layers;
+/// `train.init` for the layers that do not say). docs/flow-format.md gives each formula.
+public enum WeightInit: String, Sendable, CaseIterable {
+    case he, glorot, lecun, torch
 }
 
 /// Convolution padding: `same` keeps ceil(size / stride), a number pads that many zeros each side.
@@ -226,6 +275,8 @@ public struct TrainingSettings: Sendable {
     /// Where `loss_weighting` was written, for errors found when resolving.
     public var lossWeightingLocation: SourceLocation? = nil
     public var sampling: Sampling
+    /// How the first weights of every layer without an `init:` of its own are drawn.
+    public var initialization: WeightInit
     /// What training measures besides losses and metrics; off unless asked for.
     public var diagnostics = DiagnosticsSettings.off
 }

@@ -101,7 +101,7 @@ struct FlowDecoder {
             .choice("\(context): type", typeNames, sink)
         else {
             m.skip("column", "columns", "shape", "resize", "augment", "normalize", "missing", "max_length", "min_count",
-                   "embedding", "encoding")
+                   "embedding", "encoding", "bins", "dimension", "frequencies", "sigma")
             m.finish()
             return nil
         }
@@ -109,6 +109,7 @@ struct FlowDecoder {
         let column = type == "numeric" ? "" : m.value("column")?.string("\(context): column", sink) ?? name
         var kind: Input.Kind?
         var augmentation: Augmentation?
+        var numericEncoding: NumericEncoding?
         switch type {
         case "image":
             let resize = m.value("resize")?.bool("\(context): resize", sink) ?? false
@@ -164,6 +165,7 @@ struct FlowDecoder {
                 .flatMap { $0.choice("\(context): missing", MissingValues.allCases.map(\.rawValue), sink) }
                 .flatMap(MissingValues.init(rawValue:)) ?? .mean
             if let columns { kind = .numeric(columns: columns, normalize: normalize, missing: missing) }
+            numericEncoding = decodeNumericEncoding(&m, context: context)
         case "tokens":
             let maxLength = m.required("max_length")?.int("\(context): max_length", in: 1...65536, sink)
             let minCount = m.value("min_count")?.int("\(context): min_count", in: 1...Int.max, sink) ?? 1
@@ -182,7 +184,8 @@ struct FlowDecoder {
                 kind = .category(encoding: embedding.map { .embedding($0) } ?? .oneHot, minCount: minCount)
             }
         }
-        let keysByType = ["image": ["shape", "resize", "augment"], "numeric": ["columns", "normalize", "missing"],
+        let keysByType = ["image": ["shape", "resize", "augment"],
+                          "numeric": ["columns", "normalize", "missing", "encoding", "bins", "dimension", "frequencies", "sigma"],
                           "tokens": ["max_length"], "category": ["embedding", "encoding"]]
         var elsewhere: [String: String] = [:]
         for (other, keys) in keysByType where other != type {
@@ -193,7 +196,44 @@ struct FlowDecoder {
         if type != "tokens", type != "category" { elsewhere["min_count"] = "applies to tokens and category inputs" }
         if type == "numeric" { elsewhere["column"] = "is for one-column inputs; a numeric input lists 'columns'" }
         m.finish(elsewhere: elsewhere)
-        return kind.map { Input(name: name, location: at, column: column, kind: $0, augmentation: augmentation) }
+        return kind.map {
+            Input(name: name, location: at, column: column, kind: $0, augmentation: augmentation, numericEncoding: numericEncoding)
+        }
+    }
+
+    /// A numeric input's `encoding:` and the settings beside it (`bins`, `dimension`,
+    /// `frequencies`, `sigma`); a setting of the other encoding, or of none, is an error.
+    private func decodeNumericEncoding(_ m: inout MappingReader, context: String) -> NumericEncoding? {
+        let names = ["none", "piecewise_linear", "periodic"]
+        let node = m.value("encoding")
+        let chosen = node.flatMap { $0.choice("\(context): encoding", names, sink) }
+        if node != nil, chosen == nil {  // reported; its settings are not judged against a guess
+            m.skip("bins", "dimension", "frequencies", "sigma")
+            return nil
+        }
+        let name = chosen ?? "none"
+        let settings = ["piecewise_linear": ["bins", "dimension"], "periodic": ["frequencies", "dimension", "sigma"]]
+        for key in ["bins", "frequencies", "sigma", "dimension"] where m.has(key) && !(settings[name] ?? []).contains(key) {
+            let owners = settings.keys.sorted().filter { settings[$0]!.contains(key) }.joined(separator: " or ")
+            sink.error("\(context): '\(key)' is a setting of encoding: \(owners), and this input's encoding is \(name)",
+                       at: m.keyLocation(key))
+            m.skip(key)
+        }
+        let dimension = m.value("dimension")?.int("\(context): dimension", in: 1...65536, sink)
+        switch name {
+        case "piecewise_linear":
+            let bins = m.value("bins")?.int("\(context): bins", in: 1...65536, sink) ?? NumericEncoding.defaultBins
+            return .piecewiseLinear(bins: bins, dimension: dimension)
+        case "periodic":
+            let frequencies = m.value("frequencies")?.int("\(context): frequencies", in: 1...65536, sink)
+                ?? NumericEncoding.defaultFrequencies
+            let sigma = m.value("sigma")?.double("\(context): sigma", in: 0...1000, exclusiveLower: true, sink)
+                ?? NumericEncoding.defaultSigma
+            return .periodic(frequencies: frequencies, dimension: dimension ?? NumericEncoding.defaultPeriodicDimension,
+                             sigma: sigma)
+        default:
+            return nil
+        }
     }
 
     // MARK: trunk
@@ -444,7 +484,7 @@ struct FlowDecoder {
             optimizer: OptimizerSettings(name: .adam, learningRate: 0.001, weightDecay: 0, momentum: 0.9,
                                          nesterov: false, betas: (0.9, 0.999), clipNorm: nil),
             schedule: Schedule(kind: .constant, warmupEpochs: 0), seed: 1, lossWeighting: .fixed,
-            sampling: .shuffle)
+            sampling: .shuffle, initialization: .torch)
         guard let node, var m = MappingReader(node, context: "train", sink: sink) else { return settings }
         let epochsNode = m.value("epochs")
         let epochs = epochsNode?.int("train.epochs", in: 1...100_000, sink)
@@ -462,6 +502,9 @@ struct FlowDecoder {
         settings.sampling = m.value("sampling")
             .flatMap { $0.choice("train.sampling", Sampling.allCases.map(\.rawValue), sink) }
             .flatMap(Sampling.init(rawValue:)) ?? .shuffle
+        settings.initialization = m.value("init")
+            .flatMap { $0.choice("train.init", WeightInit.allCases.map(\.rawValue), sink) }
+            .flatMap(WeightInit.init(rawValue:)) ?? settings.initialization
         settings.diagnostics = m.value("diagnostics").map(decodeDiagnostics) ?? .off
         m.finish()
         return settings

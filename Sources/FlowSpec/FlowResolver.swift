@@ -81,8 +81,13 @@ struct FlowResolver {
             case .names(let names): SymbolicCount(names.count)
             case .pattern(let glob): SymbolicCount(symbol: "columns(\(glob))")
             }
+            var parameters = SymbolicCount(0)
+            if let encoding = input.numericEncoding {
+                parameters = width * SymbolicCount(encoding.parametersPerColumn)
+                width = width * SymbolicCount(encoding.width)
+            }
             if missing == .mean { width = width + SymbolicCount(symbol: "indicators(\(input.name))") }
-            return ResolvedInput(input: input, shape: .vector(width), parameters: SymbolicCount(0))
+            return ResolvedInput(input: input, shape: .vector(width), parameters: parameters)
         case .tokens(let maxLength, _):
             return ResolvedInput(input: input, shape: .tokenIDs(length: maxLength, input: input.name),
                                  parameters: SymbolicCount(0))

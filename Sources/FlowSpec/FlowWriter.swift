@@ -22,6 +22,7 @@ public enum FlowWriter {
                     + (input.augmentation.map { ", augment: \(augmentationText($0))" } ?? "")
             case let .numeric(columns, normalize, missing):
                 "type: numeric, columns: \(columnsText(columns)), normalize: \(normalize.rawValue), missing: \(missing.rawValue)"
+                    + (input.numericEncoding.map { ", " + encodingText($0) } ?? "")
             case let .tokens(maxLength, minCount):
                 "type: tokens, column: \(quote(input.column)), max_length: \(maxLength), min_count: \(minCount)"
             case let .category(encoding, minCount):
@@ -70,7 +71,7 @@ public enum FlowWriter {
         case let .gradnorm(alpha, rate, branch):
             "{name: gradnorm, alpha: \(number(alpha)), lr: \(number(rate))" + (branch.map { ", branch: \($0.value)" } ?? "") + "}"
         }
-        out += "  loss_weighting: \(weighting)\n  sampling: \(t.sampling.rawValue)\n"
+        out += "  loss_weighting: \(weighting)\n  sampling: \(t.sampling.rawValue)\n  init: \(t.initialization.rawValue)\n"
         out += "  diagnostics: {layers: \(t.diagnostics.layers), worst_samples: \(t.diagnostics.worstSamples)}\n"
         return out
     }
@@ -104,20 +105,36 @@ public enum FlowWriter {
 
     private static func layerText(_ layer: Layer) -> String {
         switch layer.kind {
-        case let .dense(units, bias): "dense: {units: \(units), bias: \(bias)}"
-        case let .conv(filters, kernel, stride, padding):
+        case let .dense(units, bias, initialization):
+            "dense: {units: \(units), bias: \(bias)\(initText(initialization))}"
+        case let .conv(filters, kernel, stride, padding, initialization):
             "conv: {filters: \(filters), kernel: \(kernel), stride: \(stride), padding: "
-                + (padding == .same ? "same" : padding == .zeros(0) ? "0" : "\(zeros(padding))") + "}"
+                + (padding == .same ? "same" : padding == .zeros(0) ? "0" : "\(zeros(padding))") + initText(initialization) + "}"
         case let .maxpool(size, stride): "maxpool: {size: \(size), stride: \(stride)}"
         case let .avgpool(size, stride): "avgpool: {size: \(size), stride: \(stride)}"
         case .leakyRelu(let slope): "leaky_relu: {slope: \(number(slope))}"
         case .dropout(let rate): "dropout: {rate: \(number(rate))}"
         case let .batchnorm(momentum, epsilon): "batchnorm: {momentum: \(number(momentum)), epsilon: \(number(epsilon))}"
         case .layernorm(let epsilon): "layernorm: {epsilon: \(number(epsilon))}"
-        case .embedding(let dimension): "embedding: {dimension: \(dimension)}"
+        case let .embedding(dimension, initialization): "embedding: {dimension: \(dimension)\(initText(initialization))}"
         case .residual(let inner): "residual: {layers: \(layersText(inner))}"
         default: LayerDescription.name(layer.kind)
         }
+    }
+
+    /// A numeric input's `encoding:` with every setting.
+    private static func encodingText(_ encoding: NumericEncoding) -> String {
+        switch encoding {
+        case let .piecewiseLinear(bins, dimension):
+            "encoding: piecewise_linear, bins: \(bins)" + (dimension.map { ", dimension: \($0)" } ?? "")
+        case let .periodic(frequencies, dimension, sigma):
+            "encoding: periodic, frequencies: \(frequencies), dimension: \(dimension), sigma: \(number(sigma))"
+        }
+    }
+
+    /// A layer's own `init:`, as the last key of its mapping.
+    private static func initText(_ initialization: WeightInit?) -> String {
+        initialization.map { ", init: \($0.rawValue)" } ?? ""
     }
 
     private static func augmentationText(_ a: Augmentation) -> String {

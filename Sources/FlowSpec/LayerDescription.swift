@@ -25,17 +25,23 @@ public enum LayerDescription {
     /// The layer with its settings: `conv 16, kernel 5, stride 2`.
     public static func summary(_ kind: Layer.Kind) -> String {
         switch kind {
-        case let .dense(units, bias): "dense \(units)" + (bias ? "" : ", no bias")
-        case let .conv(filters, kernel, stride, padding):
+        case let .dense(units, bias, initialization):
+            "dense \(units)" + (bias ? "" : ", no bias") + initText(initialization)
+        case let .conv(filters, kernel, stride, padding, initialization):
             "conv \(filters), kernel \(kernel)" + (stride == 1 ? "" : ", stride \(stride)")
                 + (padding == .same ? ", padding same" : padding == .zeros(0) ? "" : ", padding \(padding.zeros)")
+                + initText(initialization)
         case let .maxpool(size, stride), let .avgpool(size, stride):
             "\(name(kind)) \(size)" + (stride == size ? "" : ", stride \(stride)")
         case .leakyRelu(let slope): "leaky_relu \(slope)"
         case .dropout(let rate): "dropout \(rate)"
-        case .embedding(let dimension): "embedding \(dimension)"
+        case let .embedding(dimension, initialization): "embedding \(dimension)" + initText(initialization)
         default: name(kind)
         }
+    }
+
+    private static func initText(_ initialization: WeightInit?) -> String {
+        initialization.map { ", init \($0.rawValue)" } ?? ""
     }
 }
 

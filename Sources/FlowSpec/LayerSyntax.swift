@@ -57,6 +57,12 @@ struct LayerFields {
                            exclusiveUpper: exclusiveUpper, sink)
     }
 
+    /// `init: he|glorot|lecun|torch`, nil when absent (the flow's `train.init` applies) or wrong.
+    mutating func weightInit() -> WeightInit? {
+        value("init").flatMap { $0.choice("\(context): init", WeightInit.allCases.map(\.rawValue), sink) }
+            .flatMap(WeightInit.init(rawValue:))
+    }
+
     /// A required key is absent: reported by `finish`, unless a misspelt key explains it.
     mutating func markMissing(_ key: String) {
         if reader != nil { reader!.markMissing(key) } else { sink.error("\(context): missing required key '\(key)'", at: at) }
@@ -74,8 +80,9 @@ enum LayerSyntax {
             guard var f = args.fields(shorthandKey: "units") else { return nil }
             let units = f.int("units", in: 1...1_048_576, default: nil)
             let bias = f.value("bias").flatMap { $0.bool("\(args.context): bias", args.sink) } ?? true
+            let initialization = f.weightInit()
             f.finish()
-            return units.map { .dense(units: $0, bias: bias) }
+            return units.map { .dense(units: $0, bias: bias, initialization: initialization) }
         },
         "conv": Entry { args in
             guard var f = args.fields(shorthandKey: nil) else { return nil }
@@ -91,9 +98,10 @@ enum LayerSyntax {
                     .map { .zeros($0) }
                 }
             }
+            let initialization = f.weightInit()
             f.finish()
             guard let filters, let kernel, let stride, let padding else { return nil }
-            return .conv(filters: filters, kernel: kernel, stride: stride, padding: padding)
+            return .conv(filters: filters, kernel: kernel, stride: stride, padding: padding, initialization: initialization)
         },
         "maxpool": Entry { args in pool(args).map { .maxpool(size: $0.size, stride: $0.stride) } },
         "avgpool": Entry { args in pool(args).map { .avgpool(size: $0.size, stride: $0.stride) } },
@@ -132,8 +140,9 @@ enum LayerSyntax {
         "embedding": Entry { args in
             guard var f = args.fields(shorthandKey: "dimension") else { return nil }
             let dimension = f.int("dimension", in: 1...65536, default: nil)
+            let initialization = f.weightInit()
             f.finish()
-            return dimension.map { .embedding(dimension: $0) }
+            return dimension.map { .embedding(dimension: $0, initialization: initialization) }
         },
         "residual": Entry { args in
             // `residual: [layers]` or `residual: {layers: [...]}`.

@@ -38,14 +38,14 @@ struct ShapeInference {
         }
         let name = LayerDescription.name(layer.kind)
         if case let .tokenIDs(length, tokenInput) = input {
-            if case .embedding(let dimension) = layer.kind {
+            if case .embedding(let dimension, _) = layer.kind {
                 return done(.sequence(length: length, features: SymbolicCount(dimension)),
                             SymbolicCount(symbol: "vocabulary(\(tokenInput))") * SymbolicCount(dimension))
             }
             return fail("\(name) cannot read token ids", hint: "start with an embedding layer, e.g. 'embedding: 64'")
         }
         switch layer.kind {
-        case let .dense(units, bias):
+        case let .dense(units, bias, _):
             guard let features = input.features else { return nil }
             let weights = features * SymbolicCount(units) + SymbolicCount(bias ? units : 0)
             switch input {
@@ -55,7 +55,7 @@ struct ShapeInference {
                 return fail("dense needs a vector, but its input is \(input.phrase)",
                             hint: "add flatten or global_avgpool before it")
             }
-        case let .conv(filters, kernel, stride, padding):
+        case let .conv(filters, kernel, stride, padding, _):
             guard case let .image(h, w, c) = input else {
                 return fail("conv needs an image [height, width, channels], but its input is \(input.phrase)")
             }
@@ -117,7 +117,7 @@ struct ShapeInference {
             spec.classes.map { SymbolicCount($0.value.count) }
                 ?? SymbolicCount(symbol: "\(spec.type == .multilabel ? "labels" : "classes")(\(task))")
         }
-        let layer = Layer(kind: .dense(units: width.known ?? 0, bias: true), location: location)
+        let layer = Layer(kind: .dense(units: width.known ?? 0, bias: true, initialization: nil), location: location)
         guard let result = outputLayerUnchecked(layer, width: width, spec: spec, input: input, context: context,
                                                 location: location, inputName: inputName) else { return nil }
         if result.parameters.isTooLarge {

@@ -2,18 +2,20 @@
 public enum Suggestion {
     /// The candidate closest to `name`, if it is close enough to be a plausible typo:
     /// at most a third of the name's length in edits (at least one, and never the whole name),
-    /// ties to the first candidate.
+    /// ties to the candidate that shares the longer beginning with the name (`unit` → `units`,
+    /// not `init`), then to the first.
     public static func closest<S: Sequence>(to name: String, among candidates: S) -> String?
     where S.Element == String {
         let limit = max(1, name.count / 3)
         // Names are short; a very long one is no typo of anything, and comparing it would be slow.
         guard name.count <= 64 else { return nil }
-        var best: (candidate: String, distance: Int)?
+        var best: (candidate: String, distance: Int, prefix: Int)?
         for candidate in candidates where candidate != name && abs(candidate.count - name.count) <= limit {
             let distance = editDistance(name.lowercased(), candidate.lowercased())
-            if distance <= limit, distance < name.count, distance < (best?.distance ?? .max) {
-                best = (candidate, distance)
-            }
+            guard distance <= limit, distance < name.count else { continue }
+            let prefix = zip(name.lowercased(), candidate.lowercased()).prefix { $0 == $1 }.count
+            if let best, (best.distance, -best.prefix) <= (distance, -prefix) { continue }
+            best = (candidate, distance, prefix)
         }
         return best?.candidate
     }

@@ -6,6 +6,10 @@ import FlowSpec
 public struct DataFacts: Sendable {
     /// Values per sample of each numeric input (columns plus missing-value indicators).
     public var numericWidth: [String: Int] = [:]
+    /// Columns of each numeric input (the rest of its width are indicators).
+    public var numericColumns: [String: Int] = [:]
+    /// Bin edges of each column of a numeric input with `encoding: piecewise_linear`.
+    public var binEdges: [String: [[Float]]] = [:]
     /// Entries of each category or tokens input's vocabulary, reserved slots included.
     public var vocabularySize: [String: Int] = [:]
     /// Class (or label) names of each classification, multilabel and token classification task.
@@ -19,8 +23,13 @@ public struct DataFacts: Sendable {
         for input in flow.inputs {
             switch input.input.kind {
             case .numeric(let columns, _, _):
-                if case .names(let names) = columns { facts.numericWidth[input.input.name] = names.count } else {
-                    facts.numericWidth[input.input.name] = size
+                let count = if case .names(let names) = columns { names.count } else { size }
+                facts.numericWidth[input.input.name] = count
+                facts.numericColumns[input.input.name] = count
+                if case .piecewiseLinear(let bins, _) = input.input.numericEncoding {
+                    // Evenly spaced over [−2, 2], where most standardised values fall.
+                    let edges = (0...bins).map { Float(-2 + 4 * Double($0) / Double(bins)) }
+                    facts.binEdges[input.input.name] = Array(repeating: edges, count: count)
                 }
             case .category, .tokens:
                 facts.vocabularySize[input.input.name] = size

@@ -19,7 +19,11 @@ public struct DataStatistics: Codable, Sendable, Equatable {
     /// The sizes the model compiler needs.
     public var facts: DataFacts {
         var facts = DataFacts()
-        for (name, stats) in numeric { facts.numericWidth[name] = stats.columns.count + stats.indicators.count }
+        for (name, stats) in numeric {
+            facts.numericWidth[name] = stats.columns.count + stats.indicators.count
+            facts.numericColumns[name] = stats.columns.count
+            facts.binEdges[name] = stats.binEdges
+        }
         for (name, values) in vocabularies { facts.vocabularySize[name] = values.count }
         for (path, names) in classes { facts.classes[TaskPath(path.split(separator: ".").map(String.init))] = names }
         return facts
@@ -35,6 +39,9 @@ public struct NumericStatistics: Codable, Sendable, Equatable {
     public var scales: [Float]
     /// Per column: the training mean, which replaces an empty cell (`missing: mean`).
     public var means: [Float]
+    /// Per column, with `encoding: piecewise_linear`: the bin edges (`QuantileBins`), in the
+    /// normalised values the network sees.
+    public var binEdges: [[Float]]? = nil
 }
 
 /// A regression target's training mean and standard deviation.

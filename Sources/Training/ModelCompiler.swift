@@ -6,7 +6,8 @@ import Tasks
 /// then each task's head, output layer and fused masked loss.
 ///
 /// Parameter names, as they appear in `model.safetensors`, say where each tensor sits:
-/// `inputs.<input>.embedding.weight`, `trunk.<branch>.<index>.<layer>.weight` (e.g.
+/// `inputs.<input>.embedding.weight`, `inputs.<input>.piecewise_linear.weight` and
+/// `inputs.<input>.periodic.frequencies` (numeric encodings), `trunk.<branch>.<index>.<layer>.weight` (e.g.
 /// `trunk.features.3.dense.weight`), `heads.<task path>.<index>.<layer>.weight` for hidden head
 /// layers and `heads.<task path>.out.weight` for the output layer (and `.bias`; batchnorm adds
 /// `.running_mean` and `.running_var`).
@@ -42,8 +43,9 @@ public struct ModelCompiler {
                 inputs[input.name] = builder.input([h, w, c])
                 values[input.name] = inputs[input.name]
             case .numeric:
-                inputs[input.name] = builder.input([facts.numericWidth[input.name] ?? 0])
-                values[input.name] = inputs[input.name]
+                let x = builder.input([facts.numericWidth[input.name] ?? 0])
+                inputs[input.name] = x
+                values[input.name] = encode(x, input)
             case .tokens(let maxLength, _):
                 let ids = builder.input([maxLength])
                 tokenInput[ObjectIdentifier(ids)] = input.name
@@ -56,7 +58,7 @@ public struct ModelCompiler {
                 let ids = builder.input([1])
                 inputs[input.name] = ids
                 let table = builder.embedding(ids, vocabulary: vocabulary, dimension: width,
-                                              name: "inputs.\(input.name).embedding")
+                                              initialization: scheme(nil), name: "inputs.\(input.name).embedding")
                 watched.append(("inputs.\(input.name).embedding", table))
                 values[input.name] = builder.flatten(table)
             }
@@ -105,7 +107,7 @@ public struct ModelCompiler {
             if task.spec.head.isEmpty, let first {
                 logits = first
             } else {
-                logits = builder.dense(hidden, units: output.units, name: "\(prefix).out")
+                logits = builder.dense(hidden, units: output.units, initialization: scheme(nil), name: "\(prefix).out")
                 watched.append(("\(prefix).out", logits))
             }
             let targets = builder.input(output.targetShape), mask = builder.input(output.maskShape)
@@ -133,6 +135,31 @@ public struct ModelCompiler {
         return CompiledModel(plan: plan, inputs: inputs, inputKinds: kinds, tasks: tasks, layers: layers)
     }
 
+    /// A numeric input's values through its `encoding:` (the indicators pass through).
+    private mutating func encode(_ x: Tensor, _ input: Input) -> Tensor {
+        let columns = facts.numericColumns[input.name] ?? 0
+        switch input.numericEncoding {
+        case nil:
+            return x
+        case let .piecewiseLinear(bins, dimension)?:
+            let edges = facts.binEdges[input.name] ?? []
+            let columnBins = (0..<columns).map { j in
+                PiecewiseLinearBins(edges: j < edges.count ? Array(edges[j].prefix(bins + 1)) : [])
+            }
+            let name = "inputs.\(input.name).piecewise_linear"
+            let encoded = builder.piecewiseLinearEncoding(x, bins: columnBins, slots: bins, dimension: dimension,
+                                                          initialization: scheme(nil), name: name)
+            if dimension != nil { watched.append((name, encoded)) }
+            return encoded
+        case let .periodic(frequencies, dimension, sigma)?:
+            let name = "inputs.\(input.name).periodic"
+            let encoded = builder.periodicEncoding(x, columns: columns, frequencies: frequencies, sigma: Float(sigma),
+                                                   dimension: dimension, initialization: scheme(nil), name: name)
+            watched.append((name, encoded))
+            return encoded
+        }
+    }
+
     private func taskOutput(_ task: ResolvedTask, positions: Int) -> TaskOutput {
         let classes = facts.classes[task.path]?.count ?? task.spec.classes?.value.count ?? 1
         return TaskOutput(type: task.spec.type, classCount: classes,
@@ -145,21 +172,17 @@ public struct ModelCompiler {
     /// a GradNorm tap are left out. Per task (flow order): its first layer's output when fused,
     /// nil otherwise.
     private mutating func fuseFirstLayers(_ values: [String: Tensor], skipping taps: [Tensor?]) -> [Tensor?] {
-        var groups: [String: [(task: Int, units: Int, forReLU: Bool, name: String)]] = [:]
+        var groups: [String: [(task: Int, units: Int, initialization: WeightScheme, name: String)]] = [:]
         var order: [String] = []
         for (index, task) in flow.tasks.enumerated() where taps[index] == nil {
             guard let input = values[task.inputName], input.shape.count == 1 else { continue }
             let prefix = "heads.\(task.path)"
-            let layer: (Int, Bool, String)
+            let layer: (Int, WeightScheme, String)
             if let first = task.spec.head.first {
-                guard case let .dense(units, true) = first.kind else { continue }
-                let forReLU: Bool = switch task.spec.head.dropFirst().first?.kind {
-                case .relu?, .leakyRelu?, .gelu?: true
-                default: false
-                }
-                layer = (units, forReLU, "\(prefix).0.dense")
+                guard case let .dense(units, true, initialization) = first.kind else { continue }
+                layer = (units, scheme(initialization), "\(prefix).0.dense")
             } else {
-                layer = (taskOutput(task, positions: 1).units, false, "\(prefix).out")
+                layer = (taskOutput(task, positions: 1).units, scheme(nil), "\(prefix).out")
             }
             if groups[task.inputName] == nil { order.append(task.inputName) }
             groups[task.inputName, default: []].append((index, layer.0, layer.1, layer.2))
@@ -167,8 +190,8 @@ public struct ModelCompiler {
         var fused = [Tensor?](repeating: nil, count: flow.tasks.count)
         for name in order {
             guard let members = groups[name], members.count > 1, let input = values[name] else { continue }
-            let outputs = builder.denseGroup(input, units: members.map(\.units), forReLU: members.map(\.forReLU),
-                                             names: members.map(\.name))
+            let outputs = builder.denseGroup(input, units: members.map(\.units),
+                                             initialization: members.map(\.initialization), names: members.map(\.name))
             for (member, output) in zip(members, outputs) {
                 fused[member.task] = output
                 watched.append((member.name, output))
@@ -177,8 +200,17 @@ public struct ModelCompiler {
         return fused
     }
 
-    /// The layers from `start` on, applied in order; weights before a ReLU-like activation
-    /// start He-initialised. Layer names keep their index in `layers`.
+    /// The engine's rule for a layer's first weights: its own `init:`, else the flow's `train.init`.
+    private func scheme(_ initialization: WeightInit?) -> WeightScheme {
+        switch initialization ?? flow.flow.training.initialization {
+        case .he: .he
+        case .glorot: .glorot
+        case .lecun: .lecun
+        case .torch: .torch
+        }
+    }
+
+    /// The layers from `start` on, applied in order. Layer names keep their index in `layers`.
     private mutating func apply(_ layers: [Layer], to input: Tensor, prefix: String, from start: Int = 0) -> Tensor {
         var x = input
         var fusedReLU = false
@@ -188,27 +220,24 @@ public struct ModelCompiler {
         for (index, layer) in layers.enumerated() where index >= start {
             let name = "\(prefix).\(index).\(LayerDescription.name(layer.kind))"
             let next = layers.dropFirst(index + 1).first?.kind
-            let forReLU: Bool = switch next {
-            case .relu?, .leakyRelu?, .gelu?: true
-            default: false
-            }
             if fusedReLU {  // the ReLU ran inside the dense layer before it
                 fusedReLU = false
                 watchedBefore = nil
                 continue
             }
             switch layer.kind {
-            case let .dense(units, bias):
+            case let .dense(units, bias, initialization):
                 // Nothing else reads the layer's output before its ReLU, so the two fuse.
                 if case .relu? = next { fusedReLU = true }
-                x = builder.dense(x, units: units, bias: bias, forReLU: forReLU, relu: fusedReLU, name: name)
-            case let .conv(filters, kernel, stride, padding):
+                x = builder.dense(x, units: units, bias: bias, initialization: scheme(initialization), relu: fusedReLU,
+                                  name: name)
+            case let .conv(filters, kernel, stride, padding, initialization):
                 let enginePadding: ConvPadding = switch padding {
                 case .same: .same
                 case .zeros(let count): .zeros(count)
                 }
                 x = builder.conv2d(x, filters: filters, kernel: kernel, stride: stride, padding: enginePadding,
-                                   forReLU: forReLU, name: name)
+                                   initialization: scheme(initialization), name: name)
             case let .maxpool(size, stride): x = builder.maxPool(x, size: size, stride: stride)
             case let .avgpool(size, stride): x = builder.avgPool(x, size: size, stride: stride)
             case .globalAvgpool: x = builder.globalAvgPool(x)
@@ -222,9 +251,10 @@ public struct ModelCompiler {
                 x = builder.batchNorm(x, momentum: Float(momentum), epsilon: Float(epsilon), name: name)
             case .layernorm(let epsilon): x = builder.layerNorm(x, epsilon: Float(epsilon), name: name)
             case .flatten: x = builder.flatten(x)
-            case .embedding(let dimension):
+            case let .embedding(dimension, initialization):
                 let vocabulary = tokenInput[ObjectIdentifier(x)].flatMap { facts.vocabularySize[$0] } ?? 1
-                x = builder.embedding(x, vocabulary: vocabulary, dimension: dimension, name: name)
+                x = builder.embedding(x, vocabulary: vocabulary, dimension: dimension,
+                                      initialization: scheme(initialization), name: name)
             case .residual(let inner):
                 var compiler = self
                 x = builder.residual(x) { compiler.apply(inner, to: $0, prefix: name) }

@@ -61,7 +61,8 @@ public struct SplitEncoder: Sendable {
             numeric.run(j) { () throws(DataError) in
                 let i = numericInputs[j]
                 guard case let .numeric(_, normalize, missing) = inputs[i].kind else { preconditionFailure("not numeric") }
-                return encoder.numericStatistics(columns[i], normalize, missing, parsed.numbers(of: inputs[i].name)!, train, rows)
+                return encoder.numericStatistics(columns[i], normalize, missing, inputs[i].numericEncoding,
+                                                 parsed.numbers(of: inputs[i].name)!, train, rows)
             }
         }
         for (i, stats) in zip(numericInputs, try numeric.results()) { statistics.numeric[inputs[i].name] = stats }
@@ -203,9 +204,11 @@ public struct SplitEncoder: Sendable {
     }
 
     /// A numeric input's statistics from its parsed training rows (row-major, NaN: not a number).
+    /// With a piecewise-linear encoding, also each column's bin edges, in the space the network
+    /// sees (normalised as `encode` normalises, missing values left out).
     private func numericStatistics(_ indices: [Int], _ normalize: Normalization, _ missing: MissingValues,
-                                   _ parsed: UnsafeBufferPointer<Double>, _ train: CSVTable,
-                                   _ rows: [Int]) -> NumericStatistics {
+                                   _ encoding: NumericEncoding?, _ parsed: UnsafeBufferPointer<Double>,
+                                   _ train: CSVTable, _ rows: [Int]) -> NumericStatistics {
         let columns = indices.map { train.header[$0] }
         var stats = NumericStatistics(columns: columns, indicators: [], offsets: [], scales: [], means: [])
         let width = columns.count
@@ -242,6 +245,14 @@ public struct SplitEncoder: Sendable {
                 stats.scales.append(1)
             }
             stats.means.append(Float(mean))
+            if case .piecewiseLinear(let bins, _) = encoding {
+                let (offset, scale) = (stats.offsets[c], stats.scales[c])
+                let values = rows.indices.map { r in
+                    let value = parsed[r * width + c]
+                    return value.isNaN ? Float.nan : (Float(value) - offset) / scale
+                }
+                stats.binEdges = (stats.binEdges ?? []) + [QuantileBins.edges(of: values, bins: bins)]
+            }
         }
         return stats
     }

@@ -39,6 +39,7 @@ struct FlowReport {
             table.add("  \(input.input.name): \(input.input.typeName), \(source(of: input.input))",
                       input.shape.description, parameters(input.parameters))
             if let augmentation = input.augmentation { table.add("    augment: " + augmentationSummary(augmentation)) }
+            if let encoding = input.input.numericEncoding { table.add("    encoding: " + encodingSummary(encoding)) }
         }
         if !flow.branches.isEmpty {
             table.add("")
@@ -87,6 +88,16 @@ struct FlowReport {
         return text
     }
 
+    /// `piecewise_linear, 48 bins, dense 8 per column`: what each numeric column becomes.
+    private func encodingSummary(_ encoding: NumericEncoding) -> String {
+        switch encoding {
+        case let .piecewiseLinear(bins, dimension):
+            "piecewise_linear, \(bins) bins" + (dimension.map { ", dense \($0) per column" } ?? "")
+        case let .periodic(frequencies, dimension, sigma):
+            "periodic, \(frequencies) frequencies (σ \(FlowNumber.text(sigma))), dense \(dimension) + relu per column"
+        }
+    }
+
     private func dataSummary(_ data: DataSource) -> String {
         var parts: [String] = []
         if let file = data.file { parts.append("file \(file)") }
@@ -100,7 +111,7 @@ struct FlowReport {
     }
 
     /// `train: 20 epochs, batch 64, adam lr 0.001, loss weighting gradnorm (alpha 1.5, lr 0.025,
-    /// on branch 'common'), sampling shuffle`: what training will do, with the balancer's settings.
+    /// on branch 'common'), sampling shuffle, init torch`: what training will do, with the balancer's settings.
     private var training: String {
         let t = flow.flow.training
         func number(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e9 ? String(Int(x)) : String(x) }
@@ -111,7 +122,8 @@ struct FlowReport {
             "gradnorm (alpha \(number(alpha)), lr \(number(rate)), on branch '\(flow.gradNormBranch ?? "")')"
         }
         return "train: \(t.epochs) epochs, batch \(t.batchSize), \(t.optimizer.name.rawValue) lr "
-            + "\(number(t.optimizer.learningRate)), loss weighting \(weighting), sampling \(t.sampling.rawValue)"
+            + "\(number(t.optimizer.learningRate)), loss weighting \(weighting), sampling \(t.sampling.rawValue), "
+            + "init \(t.initialization.rawValue)"
     }
 
     private func source(of input: Input) -> String {

@@ -31,9 +31,9 @@ struct LearningTests {
         let count = 32
         let b = PlanBuilder(maxBatch: count)
         let image = b.input([8, 8, 1]), label = b.input([1]), mask = b.input([1])
-        var h = b.relu(b.conv2d(image, filters: 4, kernel: 3, padding: .same, forReLU: true, name: "c1"))
+        var h = b.relu(b.conv2d(image, filters: 4, kernel: 3, padding: .same, initialization: .he, name: "c1"))
         h = b.maxPool(h, size: 2, stride: 2)
-        h = b.relu(b.conv2d(h, filters: 8, kernel: 3, padding: .same, forReLU: true, name: "c2"))
+        h = b.relu(b.conv2d(h, filters: 8, kernel: 3, padding: .same, initialization: .he, name: "c2"))
         let logits = b.dense(b.flatten(h), units: 2, name: "out")
         _ = b.softmaxCrossEntropy(logits: logits, targets: label, mask: mask)
         let plan = b.build(seed: 5)
@@ -62,7 +62,7 @@ struct LearningTests {
         func losses() -> [Float] {
             let b = PlanBuilder(maxBatch: 8)
             let x = b.input([4]), y = b.input([1]), mask = b.input([1])
-            let h = b.dropout(b.relu(b.dense(x, units: 16, forReLU: true, name: "h")), rate: 0.2)
+            let h = b.dropout(b.relu(b.dense(x, units: 16, initialization: .he, name: "h")), rate: 0.2)
             _ = b.regressionLoss(logits: b.dense(h, units: 1, name: "o"), targets: y, mask: mask, distance: .squared)
             let plan = b.build(seed: 42)
             for i in 0..<32 { x.data[i] = Float(i % 7) / 7 }

@@ -35,7 +35,7 @@ struct OpGradientTests {
     /// Heads fused into one product: each layer's weights and biases, and the shared input.
     @Test func denseGroup() {
         expectSmall(checkGradients(batch: 3, inputs: [[6]]) { b, x in
-            let outs = b.denseGroup(x[0], units: [1, 4, 2], forReLU: [false, true, false], names: ["a", "b", "c"])
+            let outs = b.denseGroup(x[0], units: [1, 4, 2], initialization: [.glorot, .he, .glorot], names: ["a", "b", "c"])
             return b.project(b.concat([outs[0], b.tanh(outs[1]), outs[2]]))
         }, "dense group")
     }
@@ -45,7 +45,7 @@ struct OpGradientTests {
         func run(fused: Bool) -> [Float] {
             let b = PlanBuilder(maxBatch: 4)
             let x = b.input([5])
-            let outs = fused ? b.denseGroup(x, units: [3, 1], forReLU: [false, false], names: ["a", "b"])
+            let outs = fused ? b.denseGroup(x, units: [3, 1], initialization: [.glorot, .glorot], names: ["a", "b"])
                 : [b.dense(x, units: 3, name: "a"), b.dense(x, units: 1, name: "b")]
             let plan = b.build(seed: 1)
             for p in plan.parameters {

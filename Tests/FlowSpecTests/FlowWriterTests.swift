@@ -11,7 +11,10 @@ struct FlowWriterTests {
         case let .gradnorm(alpha, rate, branch): "gradnorm \(alpha) \(rate) \(branch?.value ?? "-")"
         default: "\(t.lossWeighting)"
         }
-        return flow.inputs.map { "\($0.input.name) \($0.input.column) \($0.shape) \($0.parameters) \(augmentation($0))" }
+        return flow.inputs.map {
+            "\($0.input.name) \($0.input.column) \($0.shape) \($0.parameters) \(augmentation($0)) "
+                + String(describing: $0.input.numericEncoding)
+        }
             + flow.branches.flatMap { branch in
                 branch.layers.map { "\(branch.branch.name) \(LayerDescription.summary($0.layer.kind)) \($0.output) \($0.parameters)" }
             }
@@ -20,7 +23,7 @@ struct FlowWriterTests {
                     + "\(task.parameters) \(task.spec.weight) \(task.spec.scale) \(String(describing: task.spec.loss)) "
                     + "\(task.spec.classes?.value ?? []) \(task.head.map { LayerDescription.summary($0.layer.kind) })"
             }
-            + ["\(t.epochs) \(t.batchSize) \(t.seed) \(t.schedule) \(weighting) \(t.sampling) \(t.diagnostics)",
+            + ["\(t.epochs) \(t.batchSize) \(t.seed) \(t.schedule) \(weighting) \(t.sampling) \(t.initialization) \(t.diagnostics)",
                "\(o.name) \(o.learningRate) \(o.weightDecay) \(o.momentum) \(o.nesterov) \(o.betas) \(String(describing: o.clipNorm))",
                "\(flow.flow.data.missingMarkers) \(String(describing: flow.flow.data.split))"]
     }
@@ -50,10 +53,13 @@ struct FlowWriterTests {
             name: t
             data: {file: "a \\"b\\".csv", split: {valid: 0.25, test: 0.125, seed: 9}, missing: ["", "?"]}
             inputs:
-              x: {type: numeric, columns: "f*", normalize: minmax, missing: zero}
+              x: {type: numeric, columns: "f*", normalize: minmax, missing: zero, encoding: piecewise_linear, bins: 7}
+              p: {type: numeric, columns: [g], encoding: periodic, sigma: 0.5}
+              e: {type: numeric, columns: [h], encoding: piecewise_linear, dimension: 3}
               c: {type: category, column: "the kind", encoding: one_hot, min_count: 3}
             trunk:
-              b: {from: [x, c], layers: [dense: {units: 8, bias: false}, leaky_relu: 0.2, dropout: 0.25, residual: [dense: 8]]}
+              b: {from: [x, p, e, c], layers: [dense: {units: 8, bias: false, init: he}, leaky_relu: 0.2, dropout: 0.25,
+                  residual: [dense: {units: 8, init: lecun}]]}
             flow:
               kind: {type: classification, classes: ["a b", "it's"]}
               g:
@@ -65,6 +71,7 @@ struct FlowWriterTests {
               schedule: {name: step, step_size: 3, gamma: 0.5, warmup_epochs: 1}
               loss_weighting: uncertainty
               diagnostics: {worst_samples: 3}
+              init: glorot
             """)
         let text = FlowWriter.yaml(flow.flow) { $0 }
         let again = try FlowLoader.load(bytes: Array(text.utf8), file: "f.yaml")

@@ -52,4 +52,46 @@ struct ModelCompilerTests {
         model.plan.forward(batch: 64, mode: .training)
         #expect(model.plan.totalLoss < 0.5 * first, "loss \(first) → \(model.plan.totalLoss)")
     }
+
+    /// `train.init` reaches every layer without an `init:` of its own — output layers, fused
+    /// heads and a category input's table included — and a layer's own `init:` wins.
+    @Test func initialisationRulesReachTheirLayers() throws {
+        let flow = try FlowLoader.load(bytes: Array("""
+            name: t
+            data: {train: t.csv}
+            inputs:
+              x: {type: numeric, columns: [a, b, c, d]}
+              k: {type: category, column: k, embedding: 8}
+            trunk:
+              body: {from: [x, k], layers: [dense: {units: 64, init: he}, relu, dense: 64, relu]}
+            flow:
+              p: {type: binary}
+              q: {type: binary, head: [dense: {units: 32, init: lecun}, relu]}
+              r: {type: regression, head: [dense: 16, relu]}
+            train:
+              init: torch
+            """.utf8), file: "t.yaml")
+        let model = ModelCompiler.compile(flow, facts: DataFacts.synthetic(for: flow, size: 200), maxBatch: 4, seed: 1)
+        let parameters = Dictionary(model.plan.parameters.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        func values(_ name: String) throws -> [Float] {
+            let p = try #require(parameters[name], "no parameter \(name) among \(parameters.keys.sorted())")
+            return Array(UnsafeBufferPointer(start: p.value, count: p.count))
+        }
+        func largest(_ name: String) throws -> Float { try values(name).map(abs).max() ?? 0 }
+        // He: normal (beyond the uniform limits below), biases zero.
+        #expect(try largest("trunk.body.0.dense.weight") > 1 / Float(12).squareRoot() * 1.5)
+        #expect(try values("trunk.body.0.dense.bias").allSatisfy { $0 == 0 })
+        // torch: weights and biases within ±1/√fan-in, biases not zero.
+        for (layer, fanIn) in [("trunk.body.2.dense", 64), ("heads.p.out", 64), ("heads.r.0.dense", 64),
+                               ("heads.q.out", 32), ("heads.r.out", 16)] {
+            let limit = 1 / Float(fanIn).squareRoot()
+            #expect(try largest("\(layer).weight") <= limit, "\(layer)")
+            #expect(try largest("\(layer).bias") > 0, "\(layer)")
+        }
+        // LeCun on the fused first layer of q's head: normal, biases zero.
+        #expect(try values("heads.q.0.dense.bias").allSatisfy { $0 == 0 })
+        #expect(try largest("heads.q.0.dense.weight") > 1 / Float(64).squareRoot())
+        // The category table (200 × 8): N(0, 1) under torch, beyond every uniform rule's ±1.
+        #expect(try largest("inputs.k.embedding.weight") > 2)
+    }
 }

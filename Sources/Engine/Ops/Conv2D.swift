@@ -203,7 +203,7 @@ public enum ConvPadding: Sendable, Equatable {
 
 extension PlanBuilder {
     public func conv2d(_ input: Tensor, filters: Int, kernel: Int, stride: Int = 1, padding: ConvPadding = .zeros(0),
-                       forReLU: Bool = false, name: String) -> Tensor {
+                       initialization: WeightScheme = .glorot, name: String) -> Tensor {
         let (h, w, c) = (input.shape[0], input.shape[1], input.shape[2])
         let oh: Int, ow: Int, top: Int, left: Int
         switch padding {
@@ -219,8 +219,8 @@ extension PlanBuilder {
                                     oh: oh, ow: ow)
         let fanIn = geometry.window
         let weight = parameter("\(name).weight", [filters, kernel, kernel, c],
-                               forReLU ? .he(fanIn: fanIn) : .glorot(fanIn: fanIn, fanOut: kernel * kernel * filters))
-        let bias = parameter("\(name).bias", [filters], .constant(0))
+                               initialization.weight(fanIn: fanIn, fanOut: kernel * kernel * filters))
+        let bias = parameter("\(name).bias", [filters], initialization.bias(fanIn: fanIn))
         let output = tensor([oh, ow, filters])
         let groupSamples = Conv2DOp.groupSamples(geometry)
         let groups = (maxBatch + groupSamples - 1) / groupSamples

@@ -60,15 +60,15 @@ final class DenseOp: GradientAssigning {
 
 extension PlanBuilder {
     /// A dense layer of `units` outputs over the last axis of `input`.
-    /// Weights start He-initialised when a ReLU-like activation follows (`forReLU`), else Glorot.
+    /// Weights and bias start as `initialization` draws them (fan-in: the input's width).
     /// With `relu`, the ReLU after it is part of the op (one pass over the output fewer each
     /// way); only the activated output is then available.
-    public func dense(_ input: Tensor, units: Int, bias: Bool = true, forReLU: Bool = false, relu: Bool = false,
-                      name: String) -> Tensor {
+    public func dense(_ input: Tensor, units: Int, bias: Bool = true, initialization: WeightScheme = .glorot,
+                      relu: Bool = false, name: String) -> Tensor {
         let features = input.shape.last!
         let weight = parameter("\(name).weight", [units, features],
-                               forReLU ? .he(fanIn: features) : .glorot(fanIn: features, fanOut: units))
-        let biasParameter = bias ? parameter("\(name).bias", [units], .constant(0)) : nil
+                               initialization.weight(fanIn: features, fanOut: units))
+        let biasParameter = bias ? parameter("\(name).bias", [units], initialization.bias(fanIn: features)) : nil
         let output = tensor(Array(input.shape.dropLast()) + [units])
         add(DenseOp(pool: pool, input: input, output: output, weight: weight, bias: biasParameter, relu: relu))
         return output

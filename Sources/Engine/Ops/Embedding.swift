@@ -34,8 +34,9 @@ final class EmbeddingOp: Op {
 
 extension PlanBuilder {
     /// Vectors of `dimension` for ids in 0..<vocabulary; `ids` holds one id per position.
-    public func embedding(_ ids: Tensor, vocabulary: Int, dimension: Int, name: String) -> Tensor {
-        let table = parameter("\(name).weight", [vocabulary, dimension], .normal(std: 1))
+    public func embedding(_ ids: Tensor, vocabulary: Int, dimension: Int, initialization: WeightScheme = .torch,
+                          name: String) -> Tensor {
+        let table = parameter("\(name).weight", [vocabulary, dimension], initialization.embedding(dimension: dimension))
         let output = tensor(ids.shape + [dimension])
         add(EmbeddingOp(ids: ids, output: output, table: table))
         return output

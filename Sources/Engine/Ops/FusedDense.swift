@@ -74,16 +74,17 @@ final class FusedDenseOp: GradientAssigning {
 
 extension PlanBuilder {
     /// Dense layers of `units[t]` outputs (with bias) over the same `input`, named `names[t]`,
-    /// as one product; returns each layer's output. Weights before a ReLU-like activation
-    /// (`forReLU[t]`) start He-initialised, the others Glorot.
-    public func denseGroup(_ input: Tensor, units: [Int], forReLU: [Bool], names: [String]) -> [Tensor] {
+    /// as one product; returns each layer's output. Layer t's weights and bias start as
+    /// `initialization[t]` draws them.
+    public func denseGroup(_ input: Tensor, units: [Int], initialization: [WeightScheme], names: [String]) -> [Tensor] {
         let features = input.shape.last!
         precondition(input.sampleSize == features, "a dense group reads one vector per sample")
         let weights = units.indices.map { t in
-            parameter("\(names[t]).weight", [units[t], features],
-                      forReLU[t] ? .he(fanIn: features) : .glorot(fanIn: features, fanOut: units[t]))
+            parameter("\(names[t]).weight", [units[t], features], initialization[t].weight(fanIn: features, fanOut: units[t]))
         }
-        let biases = units.indices.map { t in parameter("\(names[t]).bias", [units[t]], .constant(0)) }
+        let biases = units.indices.map { t in
+            parameter("\(names[t]).bias", [units[t]], initialization[t].bias(fanIn: features))
+        }
         let outputs = units.map { tensor([$0]) }
         add(FusedDenseOp(pool: pool, input: input, outputs: outputs, weights: weights, biases: biases,
                          fused: scratch(maxBatch * units.reduce(0, +))))

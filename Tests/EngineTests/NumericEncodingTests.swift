@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+@testable import Engine
+
+/// The numeric encodings of Gorishniy et al. (2022): values against hand computation, gradients
+/// against finite differences (tolerance as in `OpGradientTests`).
+struct NumericEncodingTests {
+    /// Two bins [0, 1) and [1, 3): below the first edge only slot 0 moves (negative), inside a
+    /// bin its slot rises from 0 to 1 with the earlier ones full, past the last edge the last
+    /// slot keeps growing; the third slot (more slots than bins) is always 0.
+    @Test func piecewiseLinearSlotsByHand() {
+        let bins = PiecewiseLinearBins(edges: [0, 1, 3])
+        #expect(bins.encode(-0.5, slots: 3) == [-0.5, 0, 0])
+        #expect(bins.encode(0.5, slots: 3) == [0.5, 0, 0])
+        #expect(bins.encode(1, slots: 3) == [1, 0, 0])
+        #expect(bins.encode(2, slots: 3) == [1, 0.5, 0])
+        #expect(bins.encode(5, slots: 3) == [1, 2, 0])
+        // One bin is a line through both edges; no edges (a constant column) encode as zeros.
+        #expect(PiecewiseLinearBins(edges: [2, 4]).encode(1, slots: 2) == [-0.5, 0])
+        #expect(PiecewiseLinearBins(edges: [2, 4]).encode(5, slots: 2) == [1.5, 0])
+        #expect(PiecewiseLinearBins(edges: []).encode(7, slots: 2) == [0, 0])
+    }
+
+    /// The op writes each column's slots in order, then the indicator columns unchanged.
+    @Test func piecewiseLinearOpLaysOutColumnsThenIndicators() {
+        let b = PlanBuilder(maxBatch: 2)
+        let x = b.input([3])
+        let out = b.piecewiseLinearEncoding(x, bins: [PiecewiseLinearBins(edges: [0, 1, 3]), PiecewiseLinearBins(edges: [])],
+                                            slots: 2, dimension: nil, initialization: .torch, name: "p")
+        let plan = b.build(seed: 1)
+        for (i, v) in [Float(2), 9, 1, /* row 2 */ -1, 0, 0].enumerated() { x.data[i] = v }
+        plan.forward(batch: 2, mode: .evaluation)
+        #expect(out.shape == [5])
+        #expect(Array(out.values(batch: 2)) == [1, 0.5, 0, 0, 1, /* row 2 */ -1, 0, 0, 0, 0])
+    }
+
+    /// With `dimension`, each column's slots go through a dense map of its own:
+    /// out[j·D + d] = Σ_t slot_t · W[j, d, t] + b[j, d].
+    @Test func piecewiseLinearMapByHand() {
+        let b = PlanBuilder(maxBatch: 1)
+        let x = b.input([2])
+        let out = b.piecewiseLinearEncoding(x, bins: [PiecewiseLinearBins(edges: [0, 1, 3]), PiecewiseLinearBins(edges: [0, 2])],
+                                            slots: 2, dimension: 1, initialization: .torch, name: "p")
+        let plan = b.build(seed: 1)
+        let weight = plan.parameters.first { $0.name == "p.weight" }!, bias = plan.parameters.first { $0.name == "p.bias" }!
+        for (i, v) in [Float(2), 3, /* column 1 */ 5, 7].enumerated() { weight.value[i] = v }
+        bias.value[0] = 0.25
+        bias.value[1] = -1
+        x.data[0] = 2  // slots [1, 0.5]
+        x.data[1] = 1  // slots [0.5, 0]
+        plan.forward(batch: 1, mode: .evaluation)
+        let expected: [Float] = [2 * 1 + 3 * 0.5 + 0.25, 5 * 0.5 + 7 * 0 - 1]
+        #expect(Array(out.values(batch: 1)) == expected)
+    }
+
+    /// v = 2π c x; features [sin v, cos v]; out = relu(w_sin sin v + w_cos cos v + b).
+    @Test func periodicByHand() {
+        let b = PlanBuilder(maxBatch: 2)
+        let x = b.input([2])
+        let out = b.periodicEncoding(x, columns: 1, frequencies: 1, sigma: 1, dimension: 2, initialization: .torch,
+                                     name: "q")
+        let plan = b.build(seed: 1)
+        func named(_ name: String) -> Parameter { plan.parameters.first { $0.name == name }! }
+        named("q.frequencies").value[0] = 0.125  // v = π/4 · x
+        for (i, v) in [Float(2), 3, /* unit 1 */ -1, 0.5].enumerated() { named("q.weight").value[i] = v }
+        named("q.bias").value[0] = -0.5
+        named("q.bias").value[1] = 0.25
+        for (i, v) in [Float(2), 1, /* row 2 */ -2, 0].enumerated() { x.data[i] = v }
+        plan.forward(batch: 2, mode: .evaluation)
+        func expected(_ x: Double) -> [Double] {
+            let v = Double.pi / 4 * x
+            return [max(2 * sin(v) + 3 * cos(v) - 0.5, 0), max(-sin(v) + 0.5 * cos(v) + 0.25, 0)]
+        }
+        let observed = out.values(batch: 2).map(Double.init)
+        let wanted = expected(2) + [1] + expected(-2) + [0]
+        for (o, e) in zip(observed, wanted) { #expect(abs(o - e) < 1e-6, "\(observed) vs \(wanted)") }
+        #expect(wanted[0] > 0 && wanted[1] == 0, "both sides of the ReLU are exercised")
+    }
+
+    func expectSmall(_ report: GradientReport, _ name: String) {
+        #expect(report.worst < OpGradientTests.tolerance, "\(name): \(report)")
+        #expect(report.checked > 0)
+    }
+
+    /// Edges away from the inputs' grid (`OpGradientTests.distinct` steps by 0.01 from −5), so no
+    /// kink lies within h of an input; three columns (several bins, one bin, none) and an indicator.
+    static let bins = [PiecewiseLinearBins(edges: [-4.003, -1.497, 0.502, 2.996]), PiecewiseLinearBins(edges: [-2.005, 3.005]),
+                       PiecewiseLinearBins(edges: [])]
+
+    @Test func piecewiseLinearGradients() {
+        expectSmall(checkGradients(batch: 3, inputs: [[4]], fill: OpGradientTests.distinct) { b, x in
+            b.project(b.piecewiseLinearEncoding(x[0], bins: Self.bins, slots: 4, dimension: nil, initialization: .torch,
+                                                name: "p"))
+        }, "piecewise linear")
+        expectSmall(checkGradients(batch: 3, inputs: [[4]], fill: OpGradientTests.distinct) { b, x in
+            b.project(b.piecewiseLinearEncoding(x[0], bins: Self.bins, slots: 4, dimension: 3, initialization: .torch,
+                                                name: "p"))
+        }, "piecewise linear with a map")
+    }
+
+    @Test func periodicGradients() {
+        expectSmall(checkGradients(batch: 3, inputs: [[3]]) { b, x in
+            b.project(b.periodicEncoding(x[0], columns: 2, frequencies: 3, sigma: 0.5, dimension: 4, initialization: .torch,
+                                         name: "q"))
+        }, "periodic")
+    }
+}
