@@ -80,7 +80,7 @@ public enum TemperatureFit {
         result.temperature = temperature
         result.nllAfter = after
         if (a + b) / 2 <= log(range.lowerBound) + 1e-3 || (a + b) / 2 >= log(range.upperBound) - 1e-3 {
-            result.note = "T reached the edge of \(range.lowerBound)…\(range.upperBound): the rows are nearly "
+            result.note = String(format: "T reached the edge of %g…%g: the rows are nearly ", range.lowerBound, range.upperBound)
                 + (temperature < 1 ? "separable" : "uninformative")
         }
         return result
