@@ -35,7 +35,7 @@ demo: build
 	@for flow in $(FLOWS); do echo "== flowtrain check $$flow"; $(FLOWTRAIN) check $$flow > /dev/null || exit 1; done
 	@[ -f datasets/security/train.csv ] || $(FLOWTRAIN) datasets security
 	@run=$$($(FLOWTRAIN) train flows/security.yaml --epochs $(DEMO_EPOCHS)) && \
-	  $(FLOWTRAIN) tune-thresholds $$run && $(FLOWTRAIN) eval $$run && \
+	  $(FLOWTRAIN) calibrate $$run && $(FLOWTRAIN) tune-thresholds $$run && $(FLOWTRAIN) eval $$run && \
 	  $(FLOWTRAIN) explain $$run --limit 1 && \
 	  echo "the demo run is in $$run; open $$run/report.html"
 
@@ -97,7 +97,7 @@ check-interop: build $(INTEROP_VENV)/bin/python
 
 # Recomputes every metric in evaluation.csv from predictions.csv and the data with scikit-learn
 # (in a throwaway virtualenv), under both precondition modes: for RUN (default: the newest
-# `make demo` run) and for a fresh small orders run. Never part of `make test`.
+# `make demo` run) and for a fresh small orders run, calibrated. Never part of `make test`.
 METRICS_VENV := .build-metrics/venv
 METRICS_RUN := .build-metrics/orders-run
 RUN ?= $(patsubst %/,%,$(lastword $(sort $(wildcard runs/security/*/))))
@@ -114,6 +114,7 @@ check-metrics: build $(METRICS_VENV)/bin/python
 	$(FLOWTRAIN) datasets orders --out .build-metrics/data --n 3000
 	sed 's#../datasets/orders/orders.csv#$(CURDIR)/.build-metrics/data/orders.csv#' flows/orders.yaml > .build-metrics/orders.yaml
 	$(FLOWTRAIN) train .build-metrics/orders.yaml --epochs 3 --run-dir $(METRICS_RUN)
+	$(FLOWTRAIN) calibrate $(METRICS_RUN)
 	$(FLOWTRAIN) tune-thresholds $(METRICS_RUN)
 	$(FLOWTRAIN) eval $(METRICS_RUN) --split test
 	$(METRICS_VENV)/bin/python tools/check_metrics.py $(RUN) $(METRICS_RUN)

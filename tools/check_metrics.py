@@ -1,11 +1,11 @@
 """Recomputes every metric in a flowtrain run's evaluation.csv with scikit-learn, as
 `make check-metrics` does: `check_metrics.py RUN_DIR... [--split NAME]`.
 
-From RUN/flow.yaml, state.json, thresholds.yaml, predictions.csv and the split's data it rebuilds
+From RUN/flow.yaml, state.json, thresholds.yaml, calibration.yaml, predictions.csv and the split's data it rebuilds
 which rows each task counts on under both precondition modes (docs/semantics.md: Kleene logic on
 the labels, or on the decoded predictions), checks that predictions.csv is self-consistent
-(blank exactly where a task was not reached; decoded agreeing with activated, logits and the
-thresholds), then compares every evaluation.csv row with scikit-learn: |a-b| <= 1e-6*max(1,|a|)
+(blank exactly where a task was not reached; decoded agreeing with activated, logits, the
+temperatures and the thresholds), then compares every evaluation.csv row with scikit-learn: |a-b| <= 1e-6*max(1,|a|)
 and the same num_samples. Exits 1 on any disagreement."""
 import argparse
 import csv
@@ -255,6 +255,19 @@ def load_thresholds(run, tasks, names):
     return out
 
 
+def load_temperatures(run, tasks):
+    """float32 temperature per calibrated task from calibration.yaml (1 for the others)."""
+    path = os.path.join(run, "calibration.yaml")
+    given = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            given = (yaml.load(f, Loader=yaml.BaseLoader) or {}).get("tasks") or {}
+    unknown = [p for p in given if tasks.get(p, {}).get("type") not in ("binary", "multilabel", "classification")]
+    if unknown:
+        raise CheckError(f"{path}: {unknown[0]!r} is not a binary, multilabel or classification task")
+    return {p: np.float32(given.get(p, {}).get("temperature", "1")) for p in tasks}
+
+
 def parse_numbers(cells, width):
     """`|`-joined float32 lists as an (n, width) array, NaN rows where a cell is blank."""
     out = np.full((len(cells), width), np.nan, dtype=np.float32)
@@ -269,14 +282,18 @@ def parse_numbers(cells, width):
 
 # ---- predictions: activations, decisions, self-consistency -------------------------------------
 
-def activate(kind, logits):
-    """The task's activation from its logits, in float32."""
+def activate(kind, logits, temperature):
+    """The task's activation from its logits divided by its temperature, in float32."""
     if kind == "regression":
         return logits
+    if kind == "bounded_regression":
+        return np.float32(1) / (np.float32(1) + np.exp(-logits))
+    scaled = logits / temperature
     if kind == "classification":
-        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        e = np.exp(scaled - scaled.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
-    return np.float32(1) / (np.float32(1) + np.exp(-logits))
+    with np.errstate(over="ignore"):  # exp(-z) = inf gives σ = 0, as in float32 arithmetic anywhere
+        return np.float32(1) / (np.float32(1) + np.exp(-scaled))
 
 
 def decide(path, task, names, thresholds, stats, act, logits, text):
@@ -299,7 +316,7 @@ def decide(path, task, names, thresholds, stats, act, logits, text):
     return logits[:, 0] * np.float32(stats[path]["deviation"]) + np.float32(stats[path]["mean"]), None
 
 
-def load_predictions(run, tasks, names, thresholds, stats):
+def load_predictions(run, tasks, names, thresholds, temperatures, stats):
     """The data rows of predictions.csv, and per task: where decoded and activated are
     written, the activations (the written ones, else from the logits), the decisions, and the
     self-consistency problems found."""
@@ -318,7 +335,7 @@ def load_predictions(run, tasks, names, thresholds, stats):
         logits = parse_numbers([r[col[f"{path}.logits"]] for r in data], width)
         if np.isnan(logits).any():
             raise CheckError(f"predictions.csv: {path}.logits is blank or NaN on some row")
-        own = activate(kind, logits)
+        own = activate(kind, logits, temperatures[path])
         has = ~np.isnan(written).any(axis=1)
         act = np.where(has[:, None], written, own)
         problems = []
@@ -347,9 +364,37 @@ def load_predictions(run, tasks, names, thresholds, stats):
 
 # ---- metrics ------------------------------------------------------------------------------------
 
+def expected_calibration_error(confidence, outcome, bins=15):
+    """Σ_b n_b/n |mean outcome − mean confidence| over bins min(⌊15 p⌋, 14) (docs/semantics.md)."""
+    confidence = confidence.astype(np.float64)
+    index = np.minimum((np.clip(confidence, 0, 1) * bins).astype(int), bins - 1)
+    total = 0.0
+    for b in range(bins):
+        inside = index == b
+        if inside.any():
+            total += inside.sum() / len(confidence) * abs(outcome[inside].mean() - confidence[inside].mean())
+    return total
+
+
+def calibration_metrics(kind, y, act):
+    """expected_calibration_error and brier_score of a binary, multilabel or classification task."""
+    act = act.astype(np.float64)
+    if kind == "binary":
+        return {"expected_calibration_error": expected_calibration_error(act[:, 0], y.astype(float)),
+                "brier_score": skm.brier_score_loss(y.astype(int), act[:, 0])}
+    if kind == "multilabel":
+        y = np.stack(y).astype(float)
+        return {"expected_calibration_error": expected_calibration_error(act.ravel(), y.ravel()),
+                "brier_score": float(((act - y) ** 2).mean())}
+    onehot = np.eye(act.shape[1])[y]
+    top = act.argmax(axis=1)
+    return {"expected_calibration_error": expected_calibration_error(act[np.arange(len(y)), top], (top == y).astype(float)),
+            "brier_score": float(((act - onehot) ** 2).sum(axis=1).mean())}
+
+
 def sklearn_metrics(kind, y, pred, act, n_names):
     """{metric name: value} for one task on its counted rows, as evaluation.csv names them."""
-    out = {}
+    out = calibration_metrics(kind, y, act) if kind in ("binary", "multilabel", "classification") else {}
     if kind == "binary":
         y = y.astype(int)
         out["accuracy"] = skm.accuracy_score(y, pred)
@@ -460,7 +505,8 @@ def check_run(run, split):
     print(f"== {run}: split {split}, data {source}")
 
     failures = []
-    rows, preds = load_predictions(run, tasks, names, load_thresholds(run, tasks, names), stats.get("regression", {}))
+    rows, preds = load_predictions(run, tasks, names, load_thresholds(run, tasks, names), load_temperatures(run, tasks),
+                                   stats.get("regression", {}))
     present, labels = load_labels(source, tasks, names, rows, data.get("missing", DEFAULT_MISSING))
     if len(set(rows)) != len(rows) or ("file" not in data and rows != list(range(len(read_csv(source)[1])))):
         failures.append(f"{run}: predictions.csv: rows are not " +

@@ -19,7 +19,9 @@ public enum RunEvaluation {
 
     public static let header = ["task_path", "metric_name", "metric_res", "num_samples", "preconditions", "split"]
 
-    /// Every task's metrics under both precondition views, decoded with the run's thresholds.
+    /// Every task's metrics under both precondition views, decoded with the run's thresholds
+    /// and temperatures; binary, multilabel and classification tasks add
+    /// `expected_calibration_error` and `brier_score`.
     public static func rows(_ predictions: SplitPredictions, split name: String) -> [Row] {
         let split = predictions.outputs.split
         var rows: [Row] = []
@@ -31,7 +33,7 @@ public enum RunEvaluation {
                         collector.add(logits: z, targets: y, rows: Array(0..<split.rows)[...], counts: counts[t])
                     }
                 }
-                for metric in collector.metrics() {
+                for metric in collector.metrics() + collector.calibrationMetrics() {
                     rows.append(Row(taskPath: predictions.tasks[t].path.description, metric: metric,
                                     preconditions: view, split: name))
                 }

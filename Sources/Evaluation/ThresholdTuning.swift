@@ -3,7 +3,8 @@ import Training
 
 /// `flowtrain tune-thresholds`: for each binary task and each multilabel label, the threshold
 /// that maximises the objective on exactly the rows where its label is present and its
-/// ground-truth precondition holds (the rows its metrics count, CONTRACT.md §4).
+/// ground-truth precondition holds (the rows its metrics count, CONTRACT.md §4), on the scores
+/// as the run's decoders activate them (calibrated when `calibration.yaml` exists).
 public enum ThresholdTuning {
     /// One decision that was tuned, with the scores and labels it was tuned on (for the
     /// metric-versus-threshold plot).
@@ -33,7 +34,11 @@ public enum ThresholdTuning {
             let rows = (0..<split.rows).filter { split.counts[t][$0] }
             for unit in 0..<width {
                 let label = task.output.type == .multilabel ? decoders[t].names[unit] : nil
-                let scores = rows.map { r in TaskPredictions.activate(.binary, [outputs.logits[t][r * width + unit]])[0] }
+                // At the task's calibrated temperature: thresholds apply to the scores decoding sees.
+                let scores = rows.map { r in
+                    TaskPredictions.activate(.binary, [outputs.logits[t][r * width + unit]],
+                                             temperature: decoders[t].temperature)[0]
+                }
                 let labels = rows.map { r in split.targets[t][r * width + unit] }
                 guard let choice = ThresholdTuner.tune(scores: scores, labels: labels, objective: objective) else {
                     untuned.append(Untuned(path: path, label: label, reason: rows.isEmpty

@@ -5,18 +5,22 @@ import Tasks
 import Training
 
 /// A run directory read back: the flow as run, `state.json` (statistics, where the data is),
-/// the thresholds when tuned, and the best weights. Everything `eval`, `tune-thresholds`,
-/// `explain` and `predict` need comes from here (CONTRACT.md §1).
+/// the thresholds when tuned, the temperatures when calibrated, and the best weights.
+/// Everything `eval`, `tune-thresholds`, `calibrate`, `explain` and `predict` need comes from
+/// here (CONTRACT.md §1).
 public struct TrainedRun {
     public let directory: RunDirectory
     public let flow: ResolvedFlow
     public let state: RunState
     /// `thresholds.yaml`, when `tune-thresholds` has written one.
     public let thresholds: Thresholds?
+    /// `calibration.yaml`, when `calibrate` has written one.
+    public let calibration: Calibration?
 
     /// Opens the run; `thresholds: false` leaves `thresholds.yaml` unread (`tune-thresholds`
-    /// replaces it, whatever it holds).
-    public static func open(_ directory: RunDirectory, thresholds readThresholds: Bool = true) throws(DataError) -> TrainedRun {
+    /// replaces it, whatever it holds), `calibration: false` likewise `calibration.yaml`.
+    public static func open(_ directory: RunDirectory, thresholds readThresholds: Bool = true,
+                            calibration readCalibration: Bool = true) throws(DataError) -> TrainedRun {
         guard FileManager.default.fileExists(atPath: directory.url.path) else {
             throw DataError(file: directory.url.path, message: "does not exist")
         }
@@ -41,7 +45,9 @@ public struct TrainedRun {
             }
         }
         let thresholds = readThresholds ? try Thresholds.read(path: directory.path("thresholds.yaml"), decisions: decisions) : nil
-        return TrainedRun(directory: directory, flow: flow, state: state, thresholds: thresholds)
+        let types = Dictionary(flow.tasks.map { ($0.path.description, $0.spec.type) }, uniquingKeysWith: { a, _ in a })
+        let calibration = readCalibration ? try Calibration.read(path: directory.path(Calibration.fileName), tasks: types) : nil
+        return TrainedRun(directory: directory, flow: flow, state: state, thresholds: thresholds, calibration: calibration)
     }
 
     /// One split of the flow's data, encoded with the run's statistics.
@@ -68,20 +74,32 @@ public struct TrainedRun {
         return model
     }
 
-    /// Each task's decoder, with the tuned thresholds where there are some.
+    /// Each task's decoder, with the tuned thresholds and the calibrated temperatures where
+    /// there are some: the one place a run's logits get their activation.
     public func decoders(_ model: CompiledModel) -> [TaskDecoder] {
+        decoders(model, calibration: calibration)
+    }
+
+    /// The decoders with the temperatures of `calibration` (nil: none).
+    public func decoders(_ model: CompiledModel, calibration: Calibration?) -> [TaskDecoder] {
         model.tasks.map { task in
             let path = task.task.path.description
             let names = state.statistics.classes[path] ?? task.task.spec.classes?.value ?? []
-            return task.decoder(state.statistics, thresholds: thresholds?.values(for: path, names: names))
+            return task.decoder(state.statistics, thresholds: thresholds?.values(for: path, names: names),
+                                temperature: calibration?.temperature(for: path) ?? 1)
         }
+    }
+
+    /// The model and its raw outputs on every row of `split`, batch by batch.
+    public func outputs(_ split: EncodedSplit) throws(DataError) -> (model: CompiledModel, outputs: SplitOutputs) {
+        let batchSize = min(flow.flow.training.batchSize, split.rows)
+        let model = try model(maxBatch: batchSize)
+        return (model, SplitOutputs.infer(model, split, batchSize: batchSize))
     }
 
     /// The model's outputs and decisions on every row of `split`, batch by batch.
     public func predict(_ split: EncodedSplit) throws(DataError) -> (model: CompiledModel, predictions: SplitPredictions) {
-        let batchSize = min(flow.flow.training.batchSize, split.rows)
-        let model = try model(maxBatch: batchSize)
-        let outputs = SplitOutputs.infer(model, split, batchSize: batchSize)
+        let (model, outputs) = try outputs(split)
         let predictions = SplitPredictions(outputs, decoders: decoders(model), tasks: model.tasks.map(\.task),
                                            classes: state.statistics.facts.classes)
         return (model, predictions)

@@ -5,7 +5,8 @@ import Training
 
 /// `report.html`: one self-contained page (inline CSS and SVG, nothing fetched) with what a
 /// run directory holds — the flow's task tree, training at a glance, the evaluation table with
-/// both precondition views side by side, the tuned thresholds, and every plot in `plots/`.
+/// both precondition views side by side, the tuned thresholds, the calibrated temperatures, and
+/// every plot in `plots/`.
 /// It is assembled from the files, so each command that adds something refreshes it.
 public enum ReportPage {
     public static func write(_ run: RunDirectory, flow: ResolvedFlow) throws(DataError) {
@@ -24,6 +25,7 @@ public enum ReportPage {
         body += "<h2>Tasks</h2>\n" + tree(flow) + "\n"
         body += evaluation(run)
         body += thresholds(run)
+        body += calibration(run)
         body += plots(run, flow: flow)
         body += diagnostics(run)
         body += interpretation(run)
@@ -130,6 +132,25 @@ public enum ReportPage {
         return html + "</table>\n"
     }
 
+    /// calibration.yaml: each task's temperature and what it changed on the rows it was fitted on.
+    static func calibration(_ run: RunDirectory) -> String {
+        guard let file = try? Calibration.read(path: run.path(Calibration.fileName)) else { return "" }
+        var html = "<h2>Calibration — temperatures fitted on \(e(file.split))</h2>\n"
+        html += "<p>Activations are σ(z / T) and softmax(z / T). NLL: mean negative log-likelihood; ECE: expected "
+            + "calibration error (15 bins); before at T = 1, after at T, on the rows each task counts on.</p>\n<table>\n"
+        html += "<tr><th>task</th><th>T</th><th>rows</th><th>NLL before</th><th>NLL after</th><th>ECE before</th>"
+            + "<th>ECE after</th><th>note</th></tr>\n"
+        func cell(_ value: Double?) -> String {
+            "<td class=\"num\">" + (value.map { String(format: "%.4f", $0) } ?? "–") + "</td>"
+        }
+        for (path, entry) in file.tasks {
+            html += "<tr><td>\(e(path))</td>" + cell(Double(entry.temperature)) + "<td class=\"num\">\(entry.rows)</td>"
+                + cell(entry.nllBefore) + cell(entry.nllAfter) + cell(entry.eceBefore) + cell(entry.eceAfter)
+                + "<td>\(e(entry.note ?? ""))</td></tr>\n"
+        }
+        return html + "</table>\n"
+    }
+
     /// Every SVG in plots/, grouped by kind, inline.
     static func plots(_ run: RunDirectory, flow: ResolvedFlow) -> String {
         let directory = run.path(RunPlots.directory)
@@ -147,7 +168,8 @@ public enum ReportPage {
                               ("confusion", "Confusion matrices (ground-truth preconditions)"),
                               ("roc", "ROC curves (ground-truth preconditions)"),
                               ("pr", "Precision–recall curves (ground-truth preconditions)"),
-                              ("threshold", "Metric by threshold")] {
+                              ("threshold", "Metric by threshold"),
+                              ("reliability", "Reliability diagrams (ground-truth preconditions)")] {
             let group = files.filter { $0.hasPrefix(kind + "-") }
             guard !group.isEmpty else { continue }
             html += "<h2>\(title)</h2>\n<div class=\"plots\">\n"

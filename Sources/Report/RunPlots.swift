@@ -75,6 +75,37 @@ public enum RunPlots {
         }
     }
 
+    /// A reliability diagram per binary, multilabel and classification task, on the rows it
+    /// counts on with ground-truth preconditions: the scores at the decoders' temperatures, and
+    /// the raw ones beside them where a temperature is not 1.
+    public static func writeReliability(_ outputs: SplitOutputs, tasks: [ResolvedTask], decoders: [TaskDecoder],
+                                        split: String, run: RunDirectory) throws(DataError) {
+        removePlots(["reliability"], run)
+        let data = outputs.split
+        for (t, task) in tasks.enumerated() where TemperatureFit.applies(to: decoders[t].output.type) {
+            let output = decoders[t].output
+            let width = output.units, targetWidth = output.targetShape.reduce(1, *)
+            let rows = (0..<data.rows).filter { data.counts[t][$0] }
+            let labels = rows.flatMap { data.targets[t][($0 * targetWidth)..<(($0 + 1) * targetWidth)] }
+            func series(_ temperature: Float, _ name: String, dashed: Bool) -> ReliabilityChart.Series {
+                let scores = rows.flatMap { TaskPredictions.activate(output.type, Array(outputs.logits(t, $0)),
+                                                                     temperature: temperature) }
+                let pairs = CalibrationMetrics.pairs(output.type, scores: scores, labels: labels, width: width)
+                let bins = CalibrationMetrics.bins(confidences: pairs.confidences, outcomes: pairs.outcomes)
+                let ece = CalibrationMetrics.expectedCalibrationError(bins)
+                return ReliabilityChart.Series(name: "\(name), ECE \(String(format: "%.4f", ece))", bins: bins, dashed: dashed)
+            }
+            let temperature = decoders[t].temperature
+            var lines = [series(1, "uncalibrated", dashed: temperature != 1)]
+            if temperature != 1 { lines.append(series(temperature, "T = \(String(format: "%.3g", temperature))", dashed: false)) }
+            let path = task.path.description
+            let chart = ReliabilityChart(title: "\(path): reliability (\(split), \(rows.count) rows)",
+                                         yLabel: output.type == .classification ? "accuracy" : "fraction positive",
+                                         series: lines)
+            try write(chart.svg(), run, "reliability", path)
+        }
+    }
+
     /// The objective against the threshold for each tuned decision, the chosen one marked.
     public static func writeThresholds(_ tuned: [ThresholdTuning.Tuned], objective: ThresholdTuner.Objective,
                                        split: String, run: RunDirectory) throws(DataError) {

@@ -15,10 +15,14 @@ public struct TaskDecoder: Sendable {
     public let scale: Double
     /// Regression: labels were standardised with these.
     public let mean: Double, deviation: Double
+    /// The logits are divided by this before the activation: the task's temperature from
+    /// `calibration.yaml`, 1 when not calibrated.
+    public let temperature: Float
 
     public init(output: TaskOutput, names: [String] = [], thresholds: [Float]? = nil, scale: Double = 1,
-                mean: Double = 0, deviation: Double = 1) {
+                mean: Double = 0, deviation: Double = 1, temperature: Float = 1) {
         self.output = output
+        self.temperature = temperature
         self.names = names
         let count = output.type == .multilabel ? output.units : 1
         self.thresholds = thresholds?.count == count ? thresholds! : [Float](repeating: 0.5, count: count)
@@ -29,7 +33,7 @@ public struct TaskDecoder: Sendable {
 
     /// Decodes the logits of one sample (`output.units` values).
     public func decode(_ logits: ArraySlice<Float>) -> DecodedOutput {
-        let activated = TaskPredictions.activate(output.type, Array(logits))
+        let activated = activate(logits)
         switch output.type {
         case .binary:
             let yes = activated[0] >= thresholds[0]
@@ -46,6 +50,11 @@ public struct TaskDecoder: Sendable {
             return DecodedOutput(activated: activated, value: .number(Double(activated[0]) * deviation + mean),
                                  decision: 0)
         }
+    }
+
+    /// The activation of one sample's logits, at the task's temperature.
+    public func activate(_ logits: ArraySlice<Float>) -> [Float] {
+        TaskPredictions.activate(output.type, Array(logits), temperature: temperature)
     }
 
     /// The first index of the largest value: the class a tie decodes to.

@@ -11,6 +11,8 @@ public struct TaskPredictions {
     let mean: Double, deviation: Double
     /// Decision thresholds: one for a binary task, one per label for a multilabel task.
     let thresholds: [Float]
+    /// The logits are divided by this before the activation (1 unless calibrated).
+    let temperature: Float
 
     private var scores: [Float] = []
     private var labels: [Float] = []
@@ -22,6 +24,7 @@ public struct TaskPredictions {
         mean = decoder.mean
         deviation = decoder.deviation
         thresholds = decoder.thresholds
+        temperature = decoder.temperature
     }
 
     /// What has been collected so far: saved with a checkpoint taken within an epoch.
@@ -42,7 +45,7 @@ public struct TaskPredictions {
         let maskWidth = output.targetShape.reduce(1, *)
         for (r, row) in rows.enumerated() where counts[row] && (mask.map { $0[r * maskWidth] > 0 } ?? true) {
             Self.appendActivation(output.type, UnsafeBufferPointer(rebasing: logits[(r * width)..<((r + 1) * width)]),
-                                  to: &scores)
+                                  temperature: temperature, to: &scores)
             switch output.type {
             case .multilabel:
                 labels += targets[(r * width)..<((r + 1) * width)]
@@ -54,31 +57,40 @@ public struct TaskPredictions {
     }
 
     /// The task's activation: σ for binary, multilabel and bounded regression; softmax for
-    /// classification; identity for regression.
-    public static func activate(_ type: TaskType, _ logits: [Float]) -> [Float] {
+    /// classification; identity for regression. A calibrated task's logits are divided by its
+    /// `temperature` first (only binary, multilabel and classification tasks have one but 1).
+    public static func activate(_ type: TaskType, _ logits: [Float], temperature: Float = 1) -> [Float] {
         var activated: [Float] = []
-        logits.withUnsafeBufferPointer { appendActivation(type, $0, to: &activated) }
+        logits.withUnsafeBufferPointer { appendActivation(type, $0, temperature: temperature, to: &activated) }
         return activated
     }
 
     /// Appends the activation of one row's logits to `output` (`activate`, without allocating
     /// once `output` has grown).
-    static func appendActivation(_ type: TaskType, _ logits: UnsafeBufferPointer<Float>, to output: inout [Float]) {
+    static func appendActivation(_ type: TaskType, _ logits: UnsafeBufferPointer<Float>, temperature: Float = 1,
+                                 to output: inout [Float]) {
         switch type {
         case .binary, .multilabel, .boundedRegression:
-            for z in logits { output.append(1 / (1 + exp(-z))) }
+            for z in logits { output.append(1 / (1 + exp(-z / temperature))) }
         case .classification, .tokenClassification:
-            let top = logits.max() ?? 0
+            var top = -Float.infinity
+            for z in logits { top = max(top, z / temperature) }
             let first = output.count
             var sum: Float = 0
             for z in logits {
-                output.append(exp(z - top))
+                output.append(exp(z / temperature - top))
                 sum += output[output.count - 1]
             }
             for i in first..<output.count { output[i] /= sum }
         case .regression:
             output.append(contentsOf: logits)
         }
+    }
+
+    /// `expected_calibration_error` and `brier_score` for binary, multilabel and classification
+    /// tasks (what `eval` adds to the metrics above; nothing for the other types).
+    public func calibrationMetrics() -> [Metric] {
+        CalibrationMetrics.compute(output.type, scores: scores, labels: labels, width: output.units)
     }
 
     public func metrics() -> [Metric] {

@@ -41,12 +41,13 @@ public struct CompiledTask {
 
 extension CompiledTask {
     /// The task's decoder with the run's classes and statistics; `thresholds` from
-    /// `thresholds.yaml` where tuned (0.5 otherwise).
-    public func decoder(_ statistics: DataStatistics, thresholds: [Float]? = nil) -> TaskDecoder {
+    /// `thresholds.yaml` where tuned (0.5 otherwise), `temperature` from `calibration.yaml`
+    /// where calibrated (1 otherwise).
+    public func decoder(_ statistics: DataStatistics, thresholds: [Float]? = nil, temperature: Float = 1) -> TaskDecoder {
         let path = task.path.description
         let standard = statistics.regression[path]
         return TaskDecoder(output: output, names: statistics.classes[path] ?? task.spec.classes?.value ?? [],
                            thresholds: thresholds, scale: task.spec.scale, mean: standard?.mean ?? 0,
-                           deviation: standard?.deviation ?? 1)
+                           deviation: standard?.deviation ?? 1, temperature: temperature)
     }
 }

@@ -11,10 +11,12 @@ struct EvalCommand: ParsableCommand {
         abstract: "Evaluate a trained run on a split of its data, or on any labelled CSV.",
         discussion: """
             Reads everything from the run directory (flow, data statistics, thresholds.yaml \
-            when tuned, the best weights) and reports every task's metrics twice: on the rows \
-            where its precondition holds on the labels (ground_truth), and where it holds on \
-            the model's own decisions (predicted, what deployment sees). Writes evaluation.csv \
-            and predictions.csv, the plots, the best and worst samples per task \
+            when tuned, calibration.yaml when calibrated, the best weights) and reports every \
+            task's metrics twice: on the rows where its precondition holds on the labels \
+            (ground_truth), and where it holds on the model's own decisions (predicted, what \
+            deployment sees); binary, multilabel and classification tasks add \
+            expected_calibration_error and brier_score. Writes evaluation.csv and \
+            predictions.csv, the plots (reliability diagrams too), the best and worst samples per task \
             (interpretation/) and report.html in the run directory, and prints the table. \
             See docs/commands/eval.md.
             """)
@@ -32,6 +34,8 @@ struct EvalCommand: ParsableCommand {
             try write(PredictionTable.csv(predictions, tree: trained.flow.tree), to: trained.directory.path("predictions.csv"))
             try RunPlots.writeLearningCurves(trained.directory, tasks: trained.flow.tasks)
             try RunPlots.writeEvaluation(predictions, split: name, run: trained.directory)
+            try RunPlots.writeReliability(predictions.outputs, tasks: predictions.tasks, decoders: predictions.decoders,
+                                          split: name, run: trained.directory)
             try Interpretation.write(predictions, flow: trained.flow, split: name, run: trained.directory)
             try ReportPage.write(trained.directory, flow: trained.flow)
             CommandOutput.table([RunEvaluation.header] + rows.map {

@@ -12,7 +12,7 @@ struct Flowtrain: ParsableCommand {
             between them. See docs/flow-format.md for the format.
             """,
         version: "0.1.0",
-        subcommands: [TrainCommand.self, EvalCommand.self, TuneThresholdsCommand.self, ExplainCommand.self,
+        subcommands: [TrainCommand.self, EvalCommand.self, TuneThresholdsCommand.self, CalibrateCommand.self, ExplainCommand.self,
                       PredictCommand.self, CheckCommand.self, BenchCommand.self, DatasetsCommand.self])
 
     /// Runs a command and maps every failure to the contract's exit codes: 2 for bad input

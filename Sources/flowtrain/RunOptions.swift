@@ -18,11 +18,12 @@ struct RunOptions: ParsableArguments {
         }
     }
 
-    /// Opens the run (flow, state and, unless `thresholds` is false, thresholds) and sets up
-    /// the engine's threads.
-    func open(thresholds: Bool = true) throws(DataError) -> TrainedRun {
+    /// Opens the run (flow, state and, unless told otherwise, thresholds and calibration) and
+    /// sets up the engine's threads.
+    func open(thresholds: Bool = true, calibration: Bool = true) throws(DataError) -> TrainedRun {
         EngineThreads.configure(threads)
-        return try TrainedRun.open(RunDirectory(url: URL(fileURLWithPath: runDir)), thresholds: thresholds)
+        return try TrainedRun.open(RunDirectory(url: URL(fileURLWithPath: runDir)), thresholds: thresholds,
+                                   calibration: calibration)
     }
 }
 

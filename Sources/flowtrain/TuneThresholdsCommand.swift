@@ -16,7 +16,8 @@ struct TuneThresholdsCommand: ParsableCommand {
             distinct score and keeps the threshold that maximises --metric (ties go to the \
             higher threshold, in the middle of its gap). Writes thresholds.yaml, a plot of the \
             metric by threshold per decision, and refreshes report.html; eval, explain and \
-            predict decode with the thresholds from then on. See docs/commands/tune-thresholds.md.
+            predict decode with the thresholds from then on. Scores are calibrated when the run \
+            has calibration.yaml: calibrate first, then tune. See docs/commands/tune-thresholds.md.
             """)
 
     @OptionGroup var runOptions: RunOptions
@@ -39,9 +40,9 @@ struct TuneThresholdsCommand: ParsableCommand {
         do throws(DataError) {
             let trained = try runOptions.open(thresholds: false)
             let data = try trained.split(split.rawValue)
-            // Tuning starts from 0.5 everywhere: the scores do not depend on the thresholds.
-            let model = try trained.model(maxBatch: min(trained.flow.flow.training.batchSize, data.rows))
-            let outputs = SplitOutputs.infer(model, data, batchSize: min(trained.flow.flow.training.batchSize, data.rows))
+            // Tuning starts from 0.5 everywhere: the scores do not depend on the thresholds (they
+            // do on calibration.yaml's temperatures, which the decoders carry).
+            let (model, outputs) = try trained.outputs(data)
             let (tuned, untuned) = ThresholdTuning.tune(outputs, tasks: model.tasks, decoders: trained.decoders(model),
                                                         objective: objective)
             let thresholds = ThresholdTuning.thresholds(tuned, split: split.rawValue, objective: objective)
