@@ -4,7 +4,7 @@ PACKAGES := libyaml-dev libopenblas-dev libpng-dev pkg-config
 FLOWTRAIN := .build/release/flowtrain
 FLOWS := $(wildcard flows/*.yaml)
 
-.PHONY: deps build test demo bench bench-scaling bench-torch check-interop check-metrics screenshot fuzz clean
+.PHONY: deps build test demo bench bench-scaling bench-torch bench-quality bench-gbdt check-interop check-metrics screenshot fuzz clean
 
 # System libraries, installed only when one is missing.
 deps:
@@ -130,6 +130,43 @@ screenshot: build
 	@echo "wrote $(RUN)/report.png"
 
 SCREENSHOT_HEIGHT ?= 9000
+
+# flowtrain's orders flow against scikit-learn's HistGradientBoosting (throwaway virtualenv):
+# each task fitted and scored on exactly the rows it counts on, every test metric side by side
+# with issue 18's verdict, then wall times (bench/gbdt_orders.py). GBDT_SEEDS averages seeds,
+# GBDT_FLOW compares a variant flow, GBDT_TORCH=1 adds the PyTorch mirror. Several minutes per
+# seed; never part of `make test`.
+GBDT_VENV := .build-gbdt/venv
+GBDT_SEEDS ?= 3
+GBDT_FLOW ?= flows/orders.yaml
+
+$(GBDT_VENV)/bin/python:
+	python3 -m venv $(GBDT_VENV)
+	$(GBDT_VENV)/bin/pip install -q scikit-learn numpy pyyaml
+
+bench-gbdt: build $(GBDT_VENV)/bin/python $(if $(GBDT_TORCH),$(TORCH_VENV)/bin/python)
+	@[ -f datasets/orders/train.csv ] || $(FLOWTRAIN) datasets orders
+	OMP_NUM_THREADS=$(BENCH_THREADS) $(GBDT_VENV)/bin/python bench/gbdt_orders.py --flow $(GBDT_FLOW) \
+	  --seeds $(GBDT_SEEDS) --threads $(BENCH_THREADS) --flowtrain $(FLOWTRAIN) \
+	  $(if $(GBDT_TORCH),--torch-python $(TORCH_VENV)/bin/python)
+
+# What flowtrain learns against what PyTorch learns with its own defaults (issue 18): each
+# workload's flow trained and scored on its test split per seed, both ways (bench/quality.py),
+# every metric's mean over the seeds side by side with a verdict. PyTorch's results are cached
+# in .build-quality/ and reused; QUALITY_FLAGS passes more options, e.g. "--rerun-torch",
+# "--epochs 1", "--flow-mlp variant.yaml". The security workload takes about 7 minutes a seed
+# in PyTorch. Never part of `make test`.
+QUALITY_SEEDS ?= 3,4,5
+QUALITY_WORKLOADS ?= mlp,security,orders
+QUALITY_FLAGS ?=
+
+bench-quality: build $(TORCH_VENV)/bin/python
+	@$(TORCH_VENV)/bin/python -c "import PIL, numpy" 2> /dev/null || $(TORCH_VENV)/bin/pip install -q numpy pillow
+	@case ",$(QUALITY_WORKLOADS)," in *,mlp,*) [ -f datasets/mlp/train.csv ] || $(TORCH_VENV)/bin/python bench/mlp_data.py;; esac
+	@case ",$(QUALITY_WORKLOADS)," in *,security,*) [ -f datasets/security/train.csv ] || $(FLOWTRAIN) datasets security;; esac
+	@case ",$(QUALITY_WORKLOADS)," in *,orders,*) [ -f datasets/orders/train.csv ] || $(FLOWTRAIN) datasets orders;; esac
+	$(TORCH_VENV)/bin/python bench/quality.py $(FLOWTRAIN) --python $(TORCH_VENV)/bin/python \
+	  --workloads $(QUALITY_WORKLOADS) --seeds $(QUALITY_SEEDS) --threads $(BENCH_THREADS) $(QUALITY_FLAGS)
 
 clean:
 	rm -rf .build

@@ -8,17 +8,21 @@ flow's network for 10 epochs: batch 256, full batches only, shuffled each epoch,
 weight decay 0.01 on every parameter, global gradient-norm clipping at 5, the rate halved every
 4 epochs, task losses balanced by flowtrain's Dynamic Weight Average. The epoch with the lowest
 validation loss (tasks' fixed weights) is kept, and the test split is scored with it, as the
-`preconditions == ground_truth` rows of flowtrain's evaluation.csv name the metrics.
+`preconditions == ground_truth` rows of flowtrain's evaluation.csv name the metrics
+(torch_bench.task_metrics).
 
 Prints per epoch the train and validation losses, then `pytorch training: N.N s` (the whole
-script: imports, reading, encoding, training, the test pass), and a table `task metric value`.
+script: imports, reading, encoding, training, the test pass), and the test metrics as
+`task metric value rows` lines.
 
-The weights start from torch's generator and the batches come from torch.randperm, so one seed
-here and the same seed in flowtrain are two different draws: the delay_days test MAE alone moves
-by ±0.01 from seed to seed, and a few seeds a side do not tell the frameworks apart.
-`--flowtrain-rng` takes flowtrain's draws instead (bench/flowtrain_rng.py): its first weights
-for the seed and its shuffle of each epoch, for a paired comparison with
-`flowtrain train flows/orders.yaml --seed N`.
+The weights start as PyTorch constructs its layers (nn.Linear, nn.Embedding, nn.LayerNorm, no
+nn.init), from torch's generator, and the batches come from torch.randperm: what PyTorch's
+defaults learn, for `make bench-quality`. One seed here and the same seed in flowtrain are two
+different draws: the delay_days test MAE alone moves by ±0.01 from seed to seed. For diagnosis
+only, `--flowtrain-init` starts from flowtrain's initialisation scheme instead (He normal
+before a ReLU, Glorot uniform otherwise, zero biases), and `--flowtrain-rng` from flowtrain's
+very draws (bench/flowtrain_rng.py): its first weights for the seed and its shuffle of each
+epoch, for a paired comparison with `flowtrain train flows/orders.yaml --seed N`.
 """
 import time
 
@@ -34,6 +38,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+
+from torch_bench import print_metrics, task_metrics  # noqa: E402
 
 MARKERS = {"", "NA", "NaN", "null"}  # data.missing's default: a label cell equal to one is missing
 
@@ -209,15 +215,15 @@ def load(path, encoder=None):
 
 class OrdersNet(nn.Module):
     """trunk.shared: dense 128, relu, layernorm, dense 64, relu over the concatenated inputs;
-    each task's output layer on it (delay_days: dense 32, relu first). Weights as flowtrain
-    starts them: He normal before a ReLU, Glorot uniform otherwise, biases 0, embeddings N(0, 1)."""
+    each task's output layer on it (delay_days: dense 32, relu first). Weights as PyTorch
+    constructs the layers, or with `flowtrain_init` as flowtrain starts them: He normal before a
+    ReLU, Glorot uniform otherwise, biases 0 (embeddings are N(0, 1) either way)."""
 
-    def __init__(self, widths, vocabularies):
+    def __init__(self, widths, vocabularies, flowtrain_init=False):
         super().__init__()
+        self.flowtrain_init = flowtrain_init
         self.embeddings = nn.ModuleDict({name: nn.Embedding(len(vocabularies[name]), dim)
                                          for name, encoding, dim, _ in CATEGORY if encoding == "embedding"})
-        for e in self.embeddings.values():
-            nn.init.normal_(e.weight, std=1.0)
         features = sum(widths[name] for name in FROM)
         self.trunk = nn.Sequential(self.dense(features, 128, relu=True), nn.ReLU(), nn.LayerNorm(128, eps=1e-5),
                                    self.dense(128, 64, relu=True), nn.ReLU())
@@ -231,9 +237,10 @@ class OrdersNet(nn.Module):
             else:
                 self.heads[key] = self.dense(64, out)
 
-    @staticmethod
-    def dense(i, o, relu=False):
+    def dense(self, i, o, relu=False):
         layer = nn.Linear(i, o)
+        if not self.flowtrain_init:
+            return layer
         if relu:
             nn.init.kaiming_normal_(layer.weight, mode="fan_in", nonlinearity="relu")  # std √(2 / fan_in)
         else:
@@ -341,35 +348,17 @@ def fixed_weight_loss(model, split):
 
 
 def test_metrics(model, split, encoder):
-    """Metrics over the rows each task counts on (ground-truth preconditions), in label units."""
+    """Every task's metrics over the rows it counts on (ground-truth preconditions), in label units."""
     model.eval()
     with torch.no_grad():
         outputs = model(split["inputs"])
     _, values, counts = split["labels"]
     table = []
     for path, spec in TASKS.items():
-        z, m, kind = outputs[path], counts[path], spec["type"]
-        if int(m.sum()) == 0:
-            continue
-        if kind == "binary":
-            correct = (torch.sigmoid(z[m, 0]) >= 0.5) == (values[path][m] >= 0.5)
-            table.append((path, "accuracy", correct.double().mean().item(), int(m.sum())))
-        elif kind == "classification":
-            p = torch.softmax(z[m], dim=1)
-            label = values[path][m]
-            rank = (p > p.gather(1, label[:, None])).sum(1)  # ties favour the label, as flowtrain's
-            table.append((path, "accuracy_1", (rank < 1).double().mean().item(), int(m.sum())))
-        elif kind == "multilabel":  # every (row, label) decision pooled
-            correct = (torch.sigmoid(z[m]) >= 0.5) == (values[path][m] >= 0.5)
-            table.append((path, "accuracy", correct.double().mean().item(), correct.numel()))
-        else:
-            if kind == "bounded_regression":
-                prediction = torch.sigmoid(z[m, 0]).double() * spec["scale"]
-            else:
-                mean, deviation = encoder.regression[path]
-                prediction = z[m, 0].double() * deviation + mean
-            mae = (prediction - values[path][m]).abs().mean().item()
-            table.append((path, "mean_absolute_error", mae, int(m.sum())))
+        mean, deviation = encoder.regression.get(path, (0.0, 1.0))
+        table += [(path, metric, value, rows) for metric, value, rows in
+                  task_metrics(spec["type"], outputs[path], values[path].numpy(), counts[path],
+                               scale=spec.get("scale", 1.0), mean=mean, deviation=deviation)]
     return table
 
 
@@ -379,8 +368,10 @@ def main():
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--flowtrain-init", action="store_true",
+                        help="diagnosis: flowtrain's initialisation scheme instead of PyTorch's defaults")
     parser.add_argument("--flowtrain-rng", action="store_true",
-                        help="flowtrain's first weights and shuffles for the seed instead of torch's")
+                        help="diagnosis: flowtrain's very first weights and shuffles for the seed instead of torch's")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -393,7 +384,7 @@ def main():
     for name, _, dim, _ in CATEGORY:
         if dim:
             widths[name] = dim
-    model = OrdersNet(widths, encoder.vocabularies)
+    model = OrdersNet(widths, encoder.vocabularies, flowtrain_init=args.flowtrain_init)
     if args.flowtrain_rng:
         import flowtrain_rng
         values = flowtrain_rng.initial_parameters(args.seed, sum(widths[name] for name in FROM))
@@ -440,9 +431,7 @@ def main():
           f"{test['n']} test rows)")
     print(f"pytorch train loop: {trained - loaded:.1f} s; test pass: {end - trained:.2f} s; best epoch {best[0]}")
     print(f"pytorch training: {end - START:.1f} s wall time (whole script, start-up and reading included)")
-    print(f"\n{'task':<28} {'metric':<20} {'value':>8} {'rows':>7}")
-    for path, metric, value, count in table:
-        print(f"{path:<28} {metric:<20} {value:>8.4f} {count:>7}")
+    print_metrics(table)
 
 
 if __name__ == "__main__":
