@@ -34,6 +34,25 @@ struct NumericEncodingTests {
         #expect(Array(out.values(batch: 2)) == [1, 0.5, 0, 0, 1, /* row 2 */ -1, 0, 0, 0, 0])
     }
 
+    /// The op's branch-free tables give exactly the reference's slots, on values below, inside,
+    /// on and above every edge.
+    @Test func piecewiseLinearOpEqualsTheReference() {
+        let bins = [PiecewiseLinearBins(edges: [-1, -0.25, 0, 0.5, 2]), PiecewiseLinearBins(edges: [0, 1]),
+                    PiecewiseLinearBins(edges: [])]
+        let values: [Float] = (0..<64).map { Float($0) * 0.125 - 4 } + [-0.25, 0, 0.5, 2, 1]
+        let b = PlanBuilder(maxBatch: values.count)
+        let x = b.input([3])
+        let out = b.piecewiseLinearEncoding(x, bins: bins, slots: 5, dimension: nil, initialization: .torch, name: "p")
+        let plan = b.build(seed: 1)
+        for (n, v) in values.enumerated() { for j in 0..<3 { x.data[n * 3 + j] = v } }
+        plan.forward(batch: values.count, mode: .evaluation)
+        let rows = out.values(batch: values.count)
+        for (n, v) in values.enumerated() {
+            let expected = bins.flatMap { $0.encode(v, slots: 5) }
+            #expect(Array(rows[(n * 15)..<((n + 1) * 15)]) == expected, "x = \(v)")
+        }
+    }
+
     /// With `dimension`, each column's slots go through a dense map of its own:
     /// out[j·D + d] = Σ_t slot_t · W[j, d, t] + b[j, d].
     @Test func piecewiseLinearMapByHand() {

@@ -9,8 +9,8 @@
 //
 // Input (N, C + I), output (N, C·T + I), or (N, C·D + I) with the map.
 
-/// The encoding of one column's value into `bins` slots, and the slots' derivatives: the
-/// reference the op's loops follow and the tests compare with.
+/// The encoding of one column's value into `bins` slots, and the slots' derivatives, written as
+/// the formula reads: the reference the op's tables reproduce and the tests compare with.
 public struct PiecewiseLinearBins: Sendable, Equatable {
     /// Increasing edges; m + 1 of them for m bins, none for a column without a range.
     public let edges: [Float]
@@ -35,37 +35,58 @@ public struct PiecewiseLinearBins: Sendable, Equatable {
     public func encode(_ x: Float, slots: Int) -> [Float] { (0..<slots).map { slot($0, of: x).value } }
 }
 
+/// The op's loops read each slot's table entry instead of `PiecewiseLinearBins.slot`: slot
+/// (j, t) = min(max((x − low) / width, floor), ceiling), with floor 0 (−∞ for t = 0), ceiling
+/// 1 (+∞ for the column's last bin), and floor = ceiling = 0 for the unused slots. No branch,
+/// and the same numbers as the reference.
 final class PiecewiseLinearEncodingOp: Op {
     let input: Tensor, output: Tensor
     var inputs: [Tensor] { [input] }
     let columns: Int, slots: Int, passThrough: Int
-    let bins: [PiecewiseLinearBins]
+    /// (C, T) each: the slot tables.
+    let low: UnsafeMutablePointer<Float>, width: UnsafeMutablePointer<Float>
+    let floor: UnsafeMutablePointer<Float>, ceiling: UnsafeMutablePointer<Float>
     let map: ColumnwiseDense?
     /// (N, C, T) encodings when a map follows (else they are written into the output), and
     /// their gradient when the input has one.
     let encoded: UnsafeMutablePointer<Float>?, dEncoded: UnsafeMutablePointer<Float>?
 
-    init(input: Tensor, output: Tensor, bins: [PiecewiseLinearBins], slots: Int, map: ColumnwiseDense?,
-         encoded: UnsafeMutablePointer<Float>?, dEncoded: UnsafeMutablePointer<Float>?) {
+    init(input: Tensor, output: Tensor, bins: [PiecewiseLinearBins], slots: Int, tables: UnsafeMutablePointer<Float>,
+         map: ColumnwiseDense?, encoded: UnsafeMutablePointer<Float>?, dEncoded: UnsafeMutablePointer<Float>?) {
         self.input = input
         self.output = output
-        self.bins = bins
         self.slots = slots
         self.map = map
         self.encoded = encoded
         self.dEncoded = dEncoded
         columns = bins.count
         passThrough = input.sampleSize - columns
+        let size = columns * slots
+        (low, width, floor, ceiling) = (tables, tables + size, tables + 2 * size, tables + 3 * size)
+        for (j, column) in bins.enumerated() {
+            let m = column.count
+            for t in 0..<slots {
+                let k = j * slots + t
+                let used = t < m
+                low[k] = used ? column.edges[t] : 0
+                width[k] = used ? column.edges[t + 1] - column.edges[t] : 1
+                floor[k] = used && t == 0 ? -.infinity : 0
+                ceiling[k] = !used ? 0 : t < m - 1 ? 1 : .infinity
+            }
+        }
     }
 
     func forward(batch: Int, mode: PassMode) {
-        let (c, t, width, outWidth) = (columns, slots, input.sampleSize, output.sampleSize)
+        let (c, t, inWidth, outWidth) = (columns, slots, input.sampleSize, output.sampleSize)
         // Without a map the slots go straight into the output rows.
         let target = encoded ?? output.data, stride = encoded == nil ? outWidth : c * t
         for n in 0..<batch {
-            let x = input.data + n * width, row = target + n * stride
+            let x = input.data + n * inWidth, row = target + n * stride
             for j in 0..<c {
-                for s in 0..<t { row[j * t + s] = bins[j].slot(s, of: x[j]).value }
+                let value = x[j], base = j * t
+                for s in base..<(base + t) {
+                    row[s] = min(max((value - low[s]) / width[s], floor[s]), ceiling[s])
+                }
             }
         }
         if let map, let encoded {
@@ -73,13 +94,14 @@ final class PiecewiseLinearEncodingOp: Op {
         }
         let values = outWidth - passThrough
         for n in 0..<batch {
-            (output.data + n * outWidth + values).update(from: input.data + n * width + c, count: passThrough)
+            (output.data + n * outWidth + values).update(from: input.data + n * inWidth + c, count: passThrough)
         }
     }
 
-    /// dx[n, j] += Σ_t dslot[n, j, t] · ∂slot_t/∂x; the indicators' gradients pass through.
+    /// dx[n, j] += Σ_t dslot[n, j, t] · ∂slot_t/∂x (1 / width inside the clamps, else 0); the
+    /// indicators' gradients pass through.
     func backward(batch: Int) {
-        let (c, t, width, outWidth) = (columns, slots, input.sampleSize, output.sampleSize)
+        let (c, t, inWidth, outWidth) = (columns, slots, input.sampleSize, output.sampleSize)
         guard let dout = output.grad else { return }
         if let map, let encoded {
             map.backward(batch: batch, x: encoded, out: output.data, dout: dout, outStride: outWidth, relu: false,
@@ -89,10 +111,13 @@ final class PiecewiseLinearEncodingOp: Op {
         let dslots = dEncoded ?? dout, stride = dEncoded == nil ? outWidth : c * t
         let values = outWidth - passThrough
         for n in 0..<batch {
-            let x = input.data + n * width, d = dslots + n * stride, dxRow = dx + n * width
+            let x = input.data + n * inWidth, d = dslots + n * stride, dxRow = dx + n * inWidth
             for j in 0..<c {
                 var sum: Float = 0
-                for s in 0..<t { sum += d[j * t + s] * bins[j].slot(s, of: x[j]).derivative }
+                for s in (j * t)..<((j + 1) * t) {
+                    let raw = (x[j] - low[s]) / width[s]
+                    if raw > floor[s], raw < ceiling[s] { sum += d[s] / width[s] }
+                }
                 dxRow[j] += sum
             }
             for i in 0..<passThrough { dxRow[c + i] += dout[n * outWidth + values + i] }
@@ -116,8 +141,8 @@ extension PlanBuilder {
         let output = tensor([columns * (dimension ?? slots) + passThrough])
         let encoded = map == nil ? nil : scratch(maxBatch * columns * slots)
         let dEncoded = map == nil || input.grad == nil ? nil : scratch(maxBatch * columns * slots)
-        add(PiecewiseLinearEncodingOp(input: input, output: output, bins: bins, slots: slots, map: map,
-                                      encoded: encoded, dEncoded: dEncoded))
+        add(PiecewiseLinearEncodingOp(input: input, output: output, bins: bins, slots: slots,
+                                      tables: scratch(4 * columns * slots), map: map, encoded: encoded, dEncoded: dEncoded))
         return output
     }
 }
