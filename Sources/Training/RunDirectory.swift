@@ -106,6 +106,23 @@ public struct RunDirectory: Sendable {
         return exists("flow.yaml") && (exists(".lock") || exists("state.json"))
     }
 
+    /// Removes the temporary files (`.NAME.HEX.tmp`) of replacements that a training killed
+    /// mid-write left, in the directory and its subdirectories (`plots/`). Only for the holder
+    /// of the lock: another training's would be in flight.
+    public func removeLeftoverTemporaryFiles() {
+        let manager = FileManager.default
+        let subdirectories = ((try? manager.contentsOfDirectory(atPath: url.path)) ?? []).filter { name in
+            var isDirectory: ObjCBool = false
+            return manager.fileExists(atPath: path(name), isDirectory: &isDirectory) && isDirectory.boolValue
+        }
+        for directory in [url] + subdirectories.map({ url.appendingPathComponent($0) }) {
+            for name in (try? manager.contentsOfDirectory(atPath: directory.path)) ?? []
+            where name.hasPrefix(".") && name.hasSuffix(".tmp") {
+                try? manager.removeItem(at: directory.appendingPathComponent(name))
+            }
+        }
+    }
+
     /// Whether the directory holds nothing, or only the lock of a training stopped before it
     /// wrote `flow.yaml`: a directory a new run may be written into.
     public var isEmpty: Bool {

@@ -50,6 +50,10 @@ public struct Trainer {
 
     /// Runs every epoch (from the checkpoint's position, when there is one).
     public func train() throws(DataError) -> Outcome {
+        // A finished run stays as it is: its event file, histograms and all, is not written anew.
+        if let checkpoint, checkpoint.epoch >= epochs {
+            return try ranked((checkpoint.bestEpoch, checkpoint.bestLoss), unrankedTasks: [])
+        }
         let settings = flow.flow.training
         let batchSize = min(settings.batchSize, data.train.rows)
         let model = ModelCompiler.compile(flow, facts: data.statistics.facts, maxBatch: batchSize, seed: UInt64(seed))
@@ -74,7 +78,6 @@ public struct Trainer {
             try TrunkInitialization.apply(flow, to: model.plan, flowDirectory: data.flowDirectory)
             try log.open()
         }
-        guard resumeAt.epoch <= epochs else { return try ranked(best, unrankedTasks: []) }
         var unrankedTasks: [String] = []
 
         for epoch in resumeAt.epoch...epochs {

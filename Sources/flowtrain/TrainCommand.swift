@@ -18,9 +18,10 @@ struct TrainCommand: ParsableCommand {
             checkpoint.safetensors, state.json, metrics.csv and a TensorBoard event file. See \
             docs/run-directory.md.
 
-            A checkpoint is written after every epoch. Ctrl-C finishes the current step, writes \
-            a checkpoint and exits 130; `--resume` continues a stopped or killed run from its \
-            checkpoint and ends exactly as an uninterrupted run would (docs/reliability.md).
+            A checkpoint is written after every epoch. Ctrl-C (or SIGTERM) finishes the current \
+            step, writes a checkpoint and exits 130 (143); `--resume` continues a stopped or \
+            killed run from its checkpoint and ends exactly as an uninterrupted run would \
+            (docs/reliability.md).
             """)
 
     @OptionGroup var options: FlowOptions
@@ -83,7 +84,7 @@ struct TrainCommand: ParsableCommand {
         case let .interrupted(epoch, batches):
             CommandOutput.error("stopped at epoch \(epoch), batch \(batches), with a checkpoint; continue with:\n"
                                 + "  flowtrain train \(options.flow) --run-dir \(trainer.run.url.path) --resume")
-            Foundation.exit(ExitStatus.interrupted)
+            Foundation.exit(Interruption.exitStatus)
         }
     }
 
@@ -100,6 +101,7 @@ struct TrainCommand: ParsableCommand {
                             + "report.html, plots/ and more there: choose a new or empty --run-dir")
         }
         try run.lock()
+        if resume { run.removeLeftoverTemporaryFiles() }
         // The flow as run: every default written out, data paths made absolute.
         let base = URL(fileURLWithPath: data.flowDirectory)
         let written = FlowWriter.yaml(flow.flow) { path in
