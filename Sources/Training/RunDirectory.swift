@@ -5,22 +5,41 @@ import Foundation
 public struct RunDirectory: Sendable {
     public let url: URL
 
-    /// `runs/<flow name>/<YYYYmmdd-HHMMSS>/` under the current directory, or `explicit`.
+    /// `explicit`, made when it does not exist, or else a new directory
+    /// `runs/<flow name>/<YYYYmmdd-HHMMSS>/` under the current directory (UTC), with `-2`, `-3`…
+    /// after the time when a run started in the same second has it: each is made with one
+    /// `mkdir`, which fails when the directory exists, so concurrent starts never share one.
     public static func create(flowName: String, explicit: String?) throws(DataError) -> RunDirectory {
-        let url: URL
         if let explicit {
-            url = URL(fileURLWithPath: explicit)
-        } else {
-            let formatter = DateFormatter()
-            formatter.dateFormat = "yyyyMMdd-HHmmss"
-            formatter.timeZone = TimeZone(identifier: "UTC")
-            url = URL(fileURLWithPath: "runs/\(flowName)/\(formatter.string(from: Date()))")
+            let url = URL(fileURLWithPath: explicit)
+            try makeDirectory(url)
+            return try writable(url)
         }
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        let stamp = formatter.string(from: Date())
+        let parent = URL(fileURLWithPath: "runs/\(flowName)")
+        try makeDirectory(parent)
+        for suffix in 1...1000 {
+            let url = parent.appendingPathComponent(suffix == 1 ? stamp : "\(stamp)-\(suffix)")
+            if mkdir(url.path, 0o755) == 0 { return try writable(url) }
+            guard errno == EEXIST else {
+                throw DataError(file: url.path, message: "cannot be created: \(String(cString: strerror(errno)))")
+            }
+        }
+        throw DataError(file: parent.path, message: "holds 1000 runs started at \(stamp) already; choose a --run-dir")
+    }
+
+    private static func makeDirectory(_ url: URL) throws(DataError) {
         do {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         } catch {
             throw DataError(file: url.path, message: "cannot be created: \(error.localizedDescription)")
         }
+    }
+
+    private static func writable(_ url: URL) throws(DataError) -> RunDirectory {
         guard FileManager.default.isWritableFile(atPath: url.path) else {
             throw DataError(file: url.path, message: "is not writable")
         }
@@ -79,8 +98,37 @@ public struct RunDirectory: Sendable {
         guard fsync(directoryFD) == 0 else { throw fail("syncing the directory") }
     }
 
-    /// Whether the directory holds a run already (its `flow.yaml`).
-    public var holdsRun: Bool { FileManager.default.fileExists(atPath: path("flow.yaml")) }
+    /// Whether the directory holds a run already: its `flow.yaml`, and the `.lock` a training
+    /// takes before writing it or the `state.json` of an epoch done (so that a user's own
+    /// `flow.yaml` does not make a directory a run).
+    public var holdsRun: Bool {
+        let exists = { (name: String) in FileManager.default.fileExists(atPath: self.path(name)) }
+        return exists("flow.yaml") && (exists(".lock") || exists("state.json"))
+    }
+
+    /// Removes the temporary files (`.NAME.HEX.tmp`) of replacements that a training killed
+    /// mid-write left, in the directory and its subdirectories (`plots/`). Only for the holder
+    /// of the lock: another training's would be in flight.
+    public func removeLeftoverTemporaryFiles() {
+        let manager = FileManager.default
+        let subdirectories = ((try? manager.contentsOfDirectory(atPath: url.path)) ?? []).filter { name in
+            var isDirectory: ObjCBool = false
+            return manager.fileExists(atPath: path(name), isDirectory: &isDirectory) && isDirectory.boolValue
+        }
+        for directory in [url] + subdirectories.map({ url.appendingPathComponent($0) }) {
+            for name in (try? manager.contentsOfDirectory(atPath: directory.path)) ?? []
+            where name.hasPrefix(".") && name.hasSuffix(".tmp") {
+                try? manager.removeItem(at: directory.appendingPathComponent(name))
+            }
+        }
+    }
+
+    /// Whether the directory holds nothing, or only the lock of a training stopped before it
+    /// wrote `flow.yaml`: a directory a new run may be written into.
+    public var isEmpty: Bool {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+        return entries.allSatisfy { $0 == ".lock" }
+    }
 
     /// Takes the directory for one training: an exclusive `flock` on `.lock`, which the kernel
     /// releases when the process ends however it ends (a killed run never leaves it stuck).

@@ -128,7 +128,10 @@ public struct SplitEncoder: Sendable {
                     parsed.fill(input.name, from: rows.startIndex) { numbers in
                         for (r, row) in rows.enumerated() {
                             for (c, column) in columns.enumerated() {
-                                numbers[r * width + c] = reader.number(row: row, column: column) ?? .nan
+                                // A number float32 cannot hold is left out of the statistics
+                                // too; encoding reports it.
+                                numbers[r * width + c] = reader.number(row: row, column: column)
+                                    .flatMap { Float($0).isFinite ? $0 : nil } ?? .nan
                             }
                         }
                     }
@@ -152,7 +155,7 @@ public struct SplitEncoder: Sendable {
                         tally.labelNames[t] = Set(present().flatMap { Labels.multilabel(train.string(row: $0, column: column)) })
                     }
                 case .regression:
-                    tally.numbers[t] = present().compactMap { reader.number(row: $0, column: column) }
+                    tally.numbers[t] = present().compactMap { reader.number(row: $0, column: column) }.filter { Float($0).isFinite }
                 case .binary, .boundedRegression:
                     break  // nothing to learn from the labels
                 }
@@ -382,7 +385,12 @@ public struct SplitEncoder: Sendable {
                         var value: Float
                         let number = parsed.map { $0[(first + r) * indices.count + c] }.flatMap { $0.isNaN ? nil : $0 }
                             ?? reader.number(row: row, column: column)
-                        if let number {
+                        if let number,
+                           let problem = Self.float32Problem(number, normalized: (Float(number) - stats.offsets[c]) / stats.scales[c]) {
+                            problems.add(DataError(table, row: row, column: column,
+                                                   message: "'\(table.string(row: row, column: column))' \(problem)"))
+                            value = 0
+                        } else if let number {
                             value = Float(number)
                         } else if table.isBlank(row: row, column: column) {
                             switch missing {
@@ -539,12 +547,13 @@ public struct SplitEncoder: Sendable {
                         guard let number = DecimalParser.parse(field) else {
                             return "'\(table.string(row: row, column: column))' is not a finite number"
                         }
-                        values[r] = Float(number)
-                        if type == .boundedRegression {
-                            targets[r] = Float(number / task.spec.scale)
-                        } else if let standard {
-                            targets[r] = Float((number - standard.mean) / standard.deviation)
+                        let target = type == .boundedRegression ? number / task.spec.scale
+                            : standard.map { (number - $0.mean) / $0.deviation } ?? number
+                        if let problem = Self.float32Problem(number, normalized: Float(target)) {
+                            return "'\(table.string(row: row, column: column))' \(problem)"
                         }
+                        values[r] = Float(number)
+                        targets[r] = Float(target)
                     case .tokenClassification:
                         break
                     }
@@ -554,6 +563,16 @@ public struct SplitEncoder: Sendable {
             }
         }
         return (values, targets)
+    }
+
+    /// Why a number cannot be trained on, if it cannot: training computes in float32, where the
+    /// number, or what the training split's statistics make of it, would be infinite.
+    private static func float32Problem(_ number: Double, normalized: Float) -> String? {
+        if !Float(number).isFinite { return "is beyond float32's range (±3.4e38), in which training computes" }
+        if !normalized.isFinite {
+            return "is beyond float32's range (±3.4e38) once normalised with the training split's statistics"
+        }
+        return nil
     }
 }
 

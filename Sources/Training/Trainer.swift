@@ -50,6 +50,10 @@ public struct Trainer {
 
     /// Runs every epoch (from the checkpoint's position, when there is one).
     public func train() throws(DataError) -> Outcome {
+        // A finished run stays as it is: its event file, histograms and all, is not written anew.
+        if let checkpoint, checkpoint.epoch >= epochs {
+            return try ranked((checkpoint.bestEpoch, checkpoint.bestLoss), unrankedTasks: [])
+        }
         let settings = flow.flow.training
         let batchSize = min(settings.batchSize, data.train.rows)
         let model = ModelCompiler.compile(flow, facts: data.statistics.facts, maxBatch: batchSize, seed: UInt64(seed))
@@ -74,7 +78,7 @@ public struct Trainer {
             try TrunkInitialization.apply(flow, to: model.plan, flowDirectory: data.flowDirectory)
             try log.open()
         }
-        guard resumeAt.epoch <= epochs else { return .finished }
+        var unrankedTasks: [String] = []
 
         for epoch in resumeAt.epoch...epochs {
             let started = Date()
@@ -159,10 +163,15 @@ public struct Trainer {
             // file, the diagnostics files and state.json after it, since a resumed run rewrites
             // them from the checkpoint.
             try save(model.plan, "model-last.safetensors", epoch: epoch)
-            if selectionLoss < best.loss {
-                best = (epoch, selectionLoss)
+            // A loss that is not finite ranks no epoch; the first epoch's weights are kept all
+            // the same, so that a run always has a model.safetensors.
+            let rankable = selectionLoss.isFinite
+            if rankable ? selectionLoss < best.loss : best.epoch == 0 {
+                best = (epoch, rankable ? selectionLoss : .infinity)
                 try save(model.plan, "model.safetensors", epoch: epoch)
             }
+            unrankedTasks = zip(model.tasks, selection.losses).filter { !$0.1.loss.isFinite }
+                .map { "'\($0.0.task.path)' is \($0.1.loss)" }
             var checkpoint = Checkpoint(epoch: epoch, step: 0, epochs: epochs, seed: seed, bestEpoch: best.epoch,
                                         bestLoss: best.loss, metrics: log.text, flow: flowText)
             diagnostics?.save(into: &checkpoint)
@@ -177,10 +186,21 @@ public struct Trainer {
             report("epoch \(epoch)/\(epochs)  train loss \(format(trainLoss / Double(max(seen, 1))))  "
                    + "\(data.valid == nil ? "" : "valid loss \(format(selectionLoss))  ")"
                    + "\(Int(Double(seen - seenBefore) / seconds)) samples/s  \(String(format: "%.1f", seconds)) s"
-                   + (best.epoch == epoch ? "  (best)" : ""), false)
+                   + (best.epoch == epoch ? (rankable ? "  (best)" : "  (kept: no finite loss to rank it)") : ""), false)
             if epoch < epochs, shouldStop() { return .interrupted(epoch: epoch + 1, batches: 0) }
         }
-        return .finished
+        return try ranked(best, unrankedTasks: unrankedTasks)
+    }
+
+    /// A finished run, unless no epoch had a finite selection loss: then its model.safetensors
+    /// (the first epoch's) was never compared with anything, and the run fails.
+    private func ranked(_ best: (epoch: Int, loss: Double), unrankedTasks: [String]) throws(DataError) -> Outcome {
+        guard !best.loss.isFinite else { return .finished }
+        let split = data.valid.map { $0.rows > 0 } == true ? "validation" : "training"
+        throw DataError(file: run.url.path, message: "the \(split) loss was not finite in any epoch"
+                        + (unrankedTasks.isEmpty ? "" : " (the last epoch's loss of task \(unrankedTasks.joined(separator: ", task ")))")
+                        + ", so no epoch could be chosen as the best: model.safetensors holds epoch \(best.epoch)'s weights; "
+                        + "look for extreme values in the \(split) data")
     }
 
     /// The training rows of `epoch` in the order they are drawn: a shuffle (or a balanced

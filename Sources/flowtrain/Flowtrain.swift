@@ -35,10 +35,9 @@ struct Flowtrain: ParsableCommand {
     }
 }
 
-/// The exit codes of CONTRACT.md §1.
+/// The exit codes of CONTRACT.md §1; a training stopped by a signal, with a checkpoint, exits
+/// 128 + the signal's number (`Interruption.exitStatus`).
 enum ExitStatus {
     static let runFailed: Int32 = 1
     static let badInput: Int32 = 2
-    /// Stopped by Ctrl-C (128 + SIGINT, as shells report it), with a checkpoint to resume from.
-    static let interrupted: Int32 = 130
 }

@@ -18,14 +18,15 @@ struct TrainCommand: ParsableCommand {
             checkpoint.safetensors, state.json, metrics.csv and a TensorBoard event file. See \
             docs/run-directory.md.
 
-            A checkpoint is written after every epoch. Ctrl-C finishes the current step, writes \
-            a checkpoint and exits 130; `--resume` continues a stopped or killed run from its \
-            checkpoint and ends exactly as an uninterrupted run would (docs/reliability.md).
+            A checkpoint is written after every epoch. Ctrl-C (or SIGTERM) finishes the current \
+            step, writes a checkpoint and exits 130 (143); `--resume` continues a stopped or \
+            killed run from its checkpoint and ends exactly as an uninterrupted run would \
+            (docs/reliability.md).
             """)
 
     @OptionGroup var options: FlowOptions
 
-    @Option(help: "The run directory to write (default: runs/<flow name>/<YYYYmmdd-HHMMSS>).")
+    @Option(help: "The run directory to write: new, empty or a run (default: runs/<flow name>/<YYYYmmdd-HHMMSS> under the current directory).")
     var runDir: String?
 
     @Option(help: "Epochs to train, instead of the flow's.")
@@ -46,6 +47,11 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--threads must be 1 to \(EngineThreads.maximum)")
         }
         if resume, runDir == nil { throw ValidationError("--resume needs --run-dir: the run directory to continue") }
+        // An unset shell variable (`--run-dir "$RUN"`) would otherwise mean the current directory.
+        if let runDir, runDir.allSatisfy(\.isWhitespace) {
+            throw ValidationError("--run-dir is empty (an unset shell variable?); give a directory, "
+                                  + "or leave --run-dir out to write runs/<flow name>/<time>")
+        }
     }
 
     func run() throws {
@@ -78,7 +84,7 @@ struct TrainCommand: ParsableCommand {
         case let .interrupted(epoch, batches):
             CommandOutput.error("stopped at epoch \(epoch), batch \(batches), with a checkpoint; continue with:\n"
                                 + "  flowtrain train \(options.flow) --run-dir \(trainer.run.url.path) --resume")
-            Foundation.exit(ExitStatus.interrupted)
+            Foundation.exit(Interruption.exitStatus)
         }
     }
 
@@ -89,7 +95,13 @@ struct TrainCommand: ParsableCommand {
         let data = try TrainingData.load(flow)
         let readSeconds = Date().timeIntervalSince(reading)
         let run = try RunDirectory.create(flowName: flow.flow.name, explicit: runDir)
+        // Checked before the lock, so that a refused directory is left as it was.
+        if !resume, !run.holdsRun, !run.isEmpty {
+            throw DataError(file: run.url.path, message: "is not empty and holds no run; train writes flow.yaml, metrics.csv, "
+                            + "report.html, plots/ and more there: choose a new or empty --run-dir")
+        }
         try run.lock()
+        if resume { run.removeLeftoverTemporaryFiles() }
         // The flow as run: every default written out, data paths made absolute.
         let base = URL(fileURLWithPath: data.flowDirectory)
         let written = FlowWriter.yaml(flow.flow) { path in

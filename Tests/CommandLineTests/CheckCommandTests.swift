@@ -113,11 +113,11 @@ let flowtrainBinary: URL = {
         .first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[2]
 }()
 
-func run(_ arguments: [String]) throws -> CommandResult {
+func run(_ arguments: [String], in directory: URL = repositoryRoot) throws -> CommandResult {
     let process = Process()
     process.executableURL = flowtrainBinary
     process.arguments = arguments
-    process.currentDirectoryURL = repositoryRoot
+    process.currentDirectoryURL = directory
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err

@@ -56,33 +56,43 @@ struct ResumeTests {
         #expect(again.status == 2)
         #expect(again.stderr.contains("holds a run already; add --resume to continue it"))
 
+        // A kill -9 while a file was being replaced leaves its temporary file; resuming removes it.
+        try write("partial", ".metrics.csv.1f2e3d4c5b6a7988.tmp", in: runDirectory)
+
         // The lock died with the process.
         let resumed = try flowtrain(["train", Self.data.flow, "--run-dir", runDirectory.path, "--resume"] + Self.arguments)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(resumed.stderr.contains("resuming after epoch"))
         try expectSameRun(runDirectory, Self.reference)
+        let temporary = try FileManager.default.contentsOfDirectory(atPath: runDirectory.path).filter { $0.hasSuffix(".tmp") }
+        #expect(temporary.isEmpty, "\(temporary)")
     }
 
-    @Test func ctrlCStopsWithACheckpointAndExit130AndTheRunResumes() throws {
-        let runDirectory = Self.data.directory.appendingPathComponent("interrupted")
+    /// Ctrl-C (SIGINT) and SIGTERM (`kill`, a batch scheduler's stop) stop alike: with a
+    /// checkpoint and exit 128 + the signal's number.
+    @Test(arguments: [SIGINT, SIGTERM])
+    func aStopSignalLeavesACheckpointAndTheRunResumes(_ signal: Int32) throws {
+        let runDirectory = Self.data.directory.appendingPathComponent("interrupted-\(signal)")
         let process = try start(["train", Self.data.flow, "--run-dir", runDirectory.path] + Self.arguments)
         try waitForCheckpoint(in: runDirectory)
         usleep(50_000)
-        kill(process.processIdentifier, SIGINT)
+        kill(process.processIdentifier, signal)
         process.waitUntilExit()
         let stderr = String(decoding: (process.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 130, "\(stderr)")
+        #expect(process.terminationReason == .exit && process.terminationStatus == 128 + signal, "\(stderr)")
         #expect(stderr.contains("with a checkpoint; continue with:\n  flowtrain train \(Self.data.flow) --run-dir "
                                 + "\(runDirectory.path) --resume\n"), "\(stderr)")
         let resumed = try flowtrain(["train", Self.data.flow, "--run-dir", runDirectory.path, "--resume"] + Self.arguments)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         try expectSameRun(runDirectory, Self.reference)
 
-        // Resuming a finished run changes nothing.
+        // Resuming a finished run changes nothing: the event file, with its histograms, included.
+        let events = try eventFiles(runDirectory)
         let finished = try flowtrain(["train", Self.data.flow, "--run-dir", runDirectory.path, "--resume"])
         #expect(finished.status == 0)
         #expect(finished.stderr.contains("complete already"))
         try expectSameRun(runDirectory, Self.reference)
+        #expect(try eventFiles(runDirectory) == events)
     }
 
     @Test func resumeRefusesAChangedFlowAndOtherEpochs() throws {
@@ -109,6 +119,12 @@ struct ResumeTests {
         #expect(metrics.components(separatedBy: "\n2,train,cancelled,loss,").count == 2)  // each epoch once
         let events = try FileManager.default.contentsOfDirectory(atPath: run.path).filter { $0.hasPrefix("events.out.tfevents.") }
         #expect(events.count == 1)
+    }
+
+    /// The run's TensorBoard event files by name.
+    private func eventFiles(_ run: URL) throws -> [String: Data] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: run.path).filter { $0.hasPrefix("events.out.tfevents.") }
+        return try Dictionary(uniqueKeysWithValues: names.map { ($0, try Data(contentsOf: run.appendingPathComponent($0))) })
     }
 
     private func waitForCheckpoint(in run: URL) throws {
