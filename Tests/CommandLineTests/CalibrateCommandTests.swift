@@ -32,15 +32,8 @@ struct CalibrateCommandTests {
     @Test func calibrateThenEveryCommandUsesTheTemperatures() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flowtrain-calibrate-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
+        let flow = try smallOrdersFlow(in: directory, rows: 4000)
         let data = directory.appendingPathComponent("data")
-        #expect(try run(["datasets", "orders", "--out", data.path, "--n", "4000"]).status == 0)
-        let flowText = try String(contentsOf: repositoryRoot.appendingPathComponent("flows/orders.yaml"), encoding: .utf8)
-            .replacingOccurrences(of: "../datasets/orders/", with: data.path + "/")
-            // A few thousand rows: batches of 512 would give three steps an epoch, too few for
-            // the model to predict any cancellation, and the predicted view needs some.
-            .replacingOccurrences(of: "batch_size: 512", with: "batch_size: 64")
-        let flow = directory.appendingPathComponent("orders.yaml")
-        try flowText.write(to: flow, atomically: true, encoding: .utf8)
         let runDirectory = directory.appendingPathComponent("run")
         let training = try run(["train", flow.path, "--epochs", "2", "--run-dir", runDirectory.path, "--threads", "1"])
         try #require(training.status == 0, "\(training.stderr)")

@@ -105,6 +105,21 @@ let repositoryRoot: URL = {
     return url
 }()
 
+/// `rows` generated orders in `directory/data` and the shipped orders flow pointed at them, as
+/// `directory/orders.yaml`. With a few thousand rows, batches of 512 would give three steps an
+/// epoch, too few for the model to predict any cancellation, and the predicted view needs some:
+/// the flow trains on batches of 64.
+func smallOrdersFlow(in directory: URL, rows: Int) throws -> URL {
+    let data = directory.appendingPathComponent("data")
+    #expect(try run(["datasets", "orders", "--out", data.path, "--n", String(rows)]).status == 0)
+    let text = try String(contentsOf: repositoryRoot.appendingPathComponent("flows/orders.yaml"), encoding: .utf8)
+        .replacingOccurrences(of: "../datasets/orders/", with: data.path + "/")
+        .replacingOccurrences(of: "batch_size: 512", with: "batch_size: 64")
+    let flow = directory.appendingPathComponent("orders.yaml")
+    try text.write(to: flow, atomically: true, encoding: .utf8)
+    return flow
+}
+
 /// The `flowtrain` binary built beside this test bundle.
 let flowtrainBinary: URL = {
     let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()

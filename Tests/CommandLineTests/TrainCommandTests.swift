@@ -6,16 +6,8 @@ struct TrainCommandTests {
     @Test func trainsTheOrdersFlowAndWritesTheRunDirectory() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flowtrain-train-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let data = directory.appendingPathComponent("datasets/orders")
-        #expect(try run(["datasets", "orders", "--out", data.path, "--n", "2000"]).status == 0)
-        // The shipped flow, pointed at the generated files.
-        let flowText = try String(contentsOf: repositoryRoot.appendingPathComponent("flows/orders.yaml"), encoding: .utf8)
-            .replacingOccurrences(of: "../datasets/orders/", with: data.path + "/")
-            // A few thousand rows: batches of 512 would give three steps an epoch, too few for
-            // the model to predict any cancellation, and the predicted view needs some.
-            .replacingOccurrences(of: "batch_size: 512", with: "batch_size: 64")
-        let flow = directory.appendingPathComponent("orders.yaml")
-        try flowText.write(to: flow, atomically: true, encoding: .utf8)
+        // The shipped flow, pointed at generated files.
+        let flow = try smallOrdersFlow(in: directory, rows: 2000)
         let runDirectory = directory.appendingPathComponent("run")
         let result = try run(["train", flow.path, "--epochs", "3", "--run-dir", runDirectory.path, "--threads", "1"])
         #expect(result.status == 0, "\(result.stderr)")
