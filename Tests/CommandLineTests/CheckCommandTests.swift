@@ -45,6 +45,14 @@ struct CheckCommandTests {
                                 + "init torch"))
     }
 
+    /// A numeric input's encoding is shown under it, with its shape and learned values.
+    @Test func textShowsNumericEncodings() throws {
+        let lines = try run(["check", "flows/orders.yaml"]).stdout.split(separator: "\n").map { String($0) }
+        let basket = try #require(lines.firstIndex { $0.hasPrefix("  basket: numeric") })
+        #expect(lines[basket].contains("[80 + indicators(basket)]") && lines[basket].hasSuffix("3,920"), "\(lines[basket])")
+        #expect(lines[basket + 1] == "    encoding: piecewise_linear, 48 bins, dense 16 per column")
+    }
+
     @Test func jsonCarriesTheSameFacts() throws {
         let result = try run(["check", "flows/security.yaml", "--format", "json"])
         #expect(result.status == 0)
