@@ -52,7 +52,11 @@ struct ColumnwiseDense {
         }
     }
 
-    func flops(batch: Int) -> Double { 2 * Double(batch * columns * features * units) * 3 }
+    /// Forward, the weights' gradient when they are trainable, the features' when asked for.
+    func flops(batch: Int, featureGradient: Bool) -> Double {
+        let passes = 1 + (weight.frozen ? 0 : 1) + (featureGradient ? 1 : 0)
+        return 2 * Double(batch * columns * features * units) * Double(passes)
+    }
 }
 
 extension PlanBuilder {

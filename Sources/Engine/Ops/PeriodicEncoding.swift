@@ -75,7 +75,7 @@ final class PeriodicEncodingOp: Op {
         }
     }
 
-    func flops(batch: Int) -> Double { map.flops(batch: batch) }
+    func flops(batch: Int) -> Double { map.flops(batch: batch, featureGradient: true) }
 }
 
 extension PlanBuilder {

@@ -124,7 +124,7 @@ final class PiecewiseLinearEncodingOp: Op {
         }
     }
 
-    func flops(batch: Int) -> Double { map?.flops(batch: batch) ?? 0 }
+    func flops(batch: Int) -> Double { map?.flops(batch: batch, featureGradient: dEncoded != nil) ?? 0 }
 }
 
 extension PlanBuilder {
