@@ -72,6 +72,42 @@ struct NumericEncodingTests {
         #expect(Array(out.values(batch: 1)) == expected)
     }
 
+    /// The map's prefix sums give the reference's encoding times the weights, on values below,
+    /// inside, on and above every edge, for a column with several bins, one, and none (within
+    /// float32 rounding of sums of 5 terms of size ≤ 8: 1e-5).
+    @Test func piecewiseLinearMapEqualsTheReference() {
+        let bins = [PiecewiseLinearBins(edges: [-1, -0.25, 0, 0.5, 2]), PiecewiseLinearBins(edges: [0, 1]),
+                    PiecewiseLinearBins(edges: [])]
+        let values: [Float] = (0..<64).map { Float($0) * 0.125 - 4 } + [-0.25, 0, 0.5, 2, 1]
+        let (slots, units) = (5, 3)
+        let b = PlanBuilder(maxBatch: values.count)
+        let x = b.input([4])
+        let out = b.piecewiseLinearEncoding(x, bins: bins, slots: slots, dimension: units, initialization: .torch,
+                                            name: "p")
+        let plan = b.build(seed: 1)
+        let weight = plan.parameters.first { $0.name == "p.weight" }!, bias = plan.parameters.first { $0.name == "p.bias" }!
+        for (n, v) in values.enumerated() {
+            for j in 0..<3 { x.data[n * 4 + j] = v }
+            x.data[n * 4 + 3] = Float(n)
+        }
+        plan.forward(batch: values.count, mode: .evaluation)
+        let rows = out.values(batch: values.count)
+        for (n, v) in values.enumerated() {
+            var expected: [Float] = []
+            for (j, column) in bins.enumerated() {
+                let slot = column.encode(v, slots: slots)
+                for d in 0..<units {
+                    var sum = bias.value[j * units + d]
+                    for t in 0..<slots { sum += slot[t] * weight.value[(j * units + d) * slots + t] }
+                    expected.append(sum)
+                }
+            }
+            expected.append(Float(n))
+            let observed = Array(rows[(n * 10)..<((n + 1) * 10)])
+            #expect(zip(observed, expected).allSatisfy { abs($0 - $1) <= 1e-5 }, "x = \(v): \(observed) vs \(expected)")
+        }
+    }
+
     /// v = 2π c x; features [sin v, cos v]; out = relu(w_sin sin v + w_cos cos v + b).
     @Test func periodicByHand() {
         let b = PlanBuilder(maxBatch: 2)

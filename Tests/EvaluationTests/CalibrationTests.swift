@@ -1,3 +1,4 @@
+import Engine
 import FlowSpec
 import Foundation
 import Tasks
@@ -83,7 +84,8 @@ struct CalibrationTests {
 
     /// `b` counts only where `a`'s label is true. Its logits on the other rows are wildly wrong
     /// (confident and inverted): they must not move its temperature, which is the fit on its
-    /// own rows alone.
+    /// own rows alone. Eight rows repeated 50 times: the same fit as on eight, with the evidence
+    /// of 400 rows, so that no temperature is refused as a chance gain.
     @Test func fitsEachTaskOnItsOwnRows() throws {
         let flow = try FlowLoader.load(bytes: Array("""
             name: t
@@ -96,16 +98,18 @@ struct CalibrationTests {
               h: {type: multilabel, labels: [p, q], when: a}
               d: {type: regression}
             """.utf8), file: "t.yaml")
-        let rows = 8
-        let aLabels: [Float] = [1, 1, 1, 1, 0, 0, 0, 0], bLabels: [Float] = [1, 0, 1, 0, 1, 0, 1, 0]
-        let aLogits: [Float] = [3, 2, -1, 4, -3, -2, 1, -4]
-        let bLogits: [Float] = [0.5, -0.2, 0.1, 0.3, -9, 9, -9, 9]
-        let hLabels: [Float] = (0..<rows).flatMap { r -> [Float] in [Float(r % 2), Float((r / 2) % 2)] }
-        let hLogits: [Float] = (0..<(rows * 2)).map { Float($0 % 5) - 2 }
+        let copies = 50, rows = 8 * copies
+        func tiled(_ block: [Float]) -> [Float] { (0..<copies).flatMap { _ in block } }
+        let aLabels = tiled([1, 1, 1, 1, 0, 0, 0, 0]), bLabels = tiled([1, 0, 1, 0, 1, 0, 1, 0])
+        let aLogits = tiled([3, 2, -1, 4, -3, -2, 1, -4])
+        let bLogits = tiled([0.5, -0.2, 0.1, 0.3, -9, 9, -9, 9])
+        let hLabels = tiled((0..<8).flatMap { r -> [Float] in [Float(r % 2), Float((r / 2) % 2)] })
+        let hLogits = tiled((0..<16).map { Float($0 % 5) - 2 })
         let values: [[Float?]] = [aLabels, bLabels, [Float](repeating: 0, count: rows), [Float](repeating: 0, count: rows)]
         let mask = PreconditionMask(tasks: flow.tasks, classes: [:])
         let counts = mask.counts(rows: rows) { t, r in values[t][r] }
-        #expect(counts[1] == [true, true, true, true, false, false, false, false])
+        let own = (0..<rows).filter { aLabels[$0] == 1 }
+        #expect(own.count == 200 && own.allSatisfy { counts[1][$0] } && !(0..<rows).contains { counts[1][$0] && aLabels[$0] == 0 })
         let outputs = flow.tasks.map { TaskOutput(type: $0.spec.type, classCount: $0.spec.classes?.value.count ?? 1) }
         let split = EncodedSplit(name: "valid", rows: rows, file: "v.csv", sourceRows: Array(0..<rows), inputs: [:],
                                  targets: [aLabels, bLabels, hLabels, [Float](repeating: 0, count: rows)],
@@ -118,33 +122,73 @@ struct CalibrationTests {
                                                        decoders: outputs.map { TaskDecoder(output: $0) }, split: "valid")
         // The regression task is not calibrated; the others are, in the model's order.
         #expect(calibration.tasks.map(\.path) == ["a", "b", "h"])
-        let own = TemperatureFit.fit(.binary, logits: Array(bLogits[0..<4]), labels: Array(bLabels[0..<4]), width: 1)
+        let ownB = TemperatureFit.fit(.binary, logits: own.map { bLogits[$0] }, labels: own.map { bLabels[$0] }, width: 1)
         let everywhere = TemperatureFit.fit(.binary, logits: bLogits, labels: bLabels, width: 1)
-        #expect(calibration.tasks[1].entry.temperature == own.temperature && calibration.tasks[1].entry.rows == 4)
-        #expect(own.temperature != everywhere.temperature)
-        let ownH = TemperatureFit.fit(.multilabel, logits: Array(hLogits[0..<8]), labels: Array(hLabels[0..<8]), width: 2)
-        #expect(calibration.tasks[2].entry.temperature == ownH.temperature && calibration.tasks[2].entry.rows == 4)
-        #expect(calibration.tasks[0].entry.rows == 8)
+        #expect(calibration.tasks[1].entry.temperature == ownB.temperature && calibration.tasks[1].entry.rows == 200)
+        #expect(ownB.temperature != everywhere.temperature && ownB.temperature != 1)
+        let ownH = TemperatureFit.fit(.multilabel, logits: own.flatMap { [hLogits[2 * $0], hLogits[2 * $0 + 1]] },
+                                      labels: own.flatMap { [hLabels[2 * $0], hLabels[2 * $0 + 1]] }, width: 2)
+        #expect(calibration.tasks[2].entry.temperature == ownH.temperature && calibration.tasks[2].entry.rows == 200)
+        #expect(ownH.temperature != 1)
+        #expect(calibration.tasks[0].entry.rows == rows)
         // Before and after on those rows, as the file reports them.
-        #expect(calibration.tasks[1].entry.nllBefore == own.nllBefore && calibration.tasks[1].entry.nllAfter == own.nllAfter)
+        #expect(calibration.tasks[1].entry.nllBefore == ownB.nllBefore && calibration.tasks[1].entry.nllAfter == ownB.nllAfter)
     }
 
-    /// Six rows where the likelihood's temperature (about 1.71) makes the binned error worse
-    /// (0.346 → 0.390): the fit is refused, T stays 1, and the note says why.
-    @Test func keepsOneWhereTheFitWouldRaiseTheCalibrationError() throws {
+    /// One binary task `a` calibrated on `logits` and `labels` (every row counts).
+    static func calibrateOne(logits: [Float], labels: [Float]) throws -> Calibration.Entry {
         let flow = try FlowLoader.load(bytes: Array("name: t\ndata: {train: train.csv}\ninputs:\n  x: {type: numeric, columns: [f1]}\nflow:\n  a: {type: binary}\n".utf8),
                                        file: "t.yaml")
-        let logits: [Float] = [-0.3, -0.9, -2.0, -1.4, -2.9, 2.4], labels: [Float] = [1, 0, 1, 0, 0, 1]
-        let fit = TemperatureFit.fit(.binary, logits: logits, labels: labels, width: 1)
-        #expect(abs(fit.temperature - 1.712) < 0.01 && fit.nllAfter < fit.nllBefore)
-        let split = EncodedSplit(name: "valid", rows: 6, file: "v.csv", sourceRows: Array(0..<6), inputs: [:],
-                                 targets: [labels], masks: [[Float](repeating: 1, count: 6)],
-                                 counts: [[Bool](repeating: true, count: 6)], present: [[Bool](repeating: true, count: 6)])
-        let outputs = SplitOutputs(split: split, logits: [logits], width: [1], losses: [[Float](repeating: .nan, count: 6)])
+        let rows = labels.count
+        let split = EncodedSplit(name: "valid", rows: rows, file: "v.csv", sourceRows: Array(0..<rows), inputs: [:],
+                                 targets: [labels], masks: [[Float](repeating: 1, count: rows)],
+                                 counts: [[Bool](repeating: true, count: rows)], present: [[Bool](repeating: true, count: rows)])
+        let outputs = SplitOutputs(split: split, logits: [logits], width: [1], losses: [[Float](repeating: .nan, count: rows)])
         let calibration = TemperatureScaling.calibrate(outputs, tasks: flow.tasks,
                                                        decoders: [TaskDecoder(output: TaskOutput(type: .binary, classCount: 1))],
                                                        split: "valid")
-        let entry = try #require(calibration.tasks.first?.entry)
+        return try #require(calibration.tasks.first?.entry)
+    }
+
+    /// Labels drawn from σ(z) itself: the model is calibrated, and the fitted T (a little off 1)
+    /// gains less likelihood than chance would (2·N·ΔNLL below 3.84), so T stays 1 with a note.
+    /// The same rows repeated 20 times give the same T with 20 times the evidence: kept.
+    @Test func keepsOneWhereTheGainIsNoMoreThanChance() throws {
+        var random = Random(seed: 7)
+        var logits: [Float] = [], labels: [Float] = []
+        for _ in 0..<2000 {
+            let z = 2 * random.normal()
+            logits.append(z)
+            labels.append(random.uniform() < 1 / (1 + exp(-z)) ? 1 : 0)
+        }
+        let fit = TemperatureFit.fit(.binary, logits: logits, labels: labels, width: 1)
+        let statistic = 2 * 2000 * (fit.nllBefore - fit.nllAfter)
+        try #require(fit.temperature != 1 && statistic < TemperatureScaling.likelihoodRatioThreshold,
+                     "T \(fit.temperature), statistic \(statistic)")
+        let calibrated = try Self.calibrateOne(logits: logits, labels: labels)
+        #expect(calibrated.temperature == 1 && calibrated.nllAfter == calibrated.nllBefore
+                && calibrated.eceAfter == calibrated.eceBefore)
+        #expect(calibrated.note?.hasPrefix(String(format: "T = %.4g lowered the NLL", Double(fit.temperature))) == true
+                && calibrated.note?.contains("by no more than chance would on 2000 rows (likelihood ratio") == true
+                && calibrated.note?.hasSuffix("< 3.84, χ² at 5%): the model reads as calibrated, T stays 1") == true,
+                "\(calibrated.note ?? "")")
+        let repeated = (0..<20).flatMap { _ in logits }, repeatedLabels = (0..<20).flatMap { _ in labels }
+        let refit = TemperatureFit.fit(.binary, logits: repeated, labels: repeatedLabels, width: 1)
+        try #require(20 * statistic >= TemperatureScaling.likelihoodRatioThreshold && abs(refit.temperature / fit.temperature - 1) < 1e-4)
+        let kept = try Self.calibrateOne(logits: repeated, labels: repeatedLabels)
+        #expect(kept.temperature == refit.temperature && kept.note == nil, "\(kept)")
+    }
+
+    /// Six rows where the likelihood's temperature (about 1.71) makes the binned error worse
+    /// (0.346 → 0.390), repeated 100 times so that the gain is no chance: the fit is refused, T
+    /// stays 1, and the note says why.
+    @Test func keepsOneWhereTheFitWouldRaiseTheCalibrationError() throws {
+        let block: [Float] = [-0.3, -0.9, -2.0, -1.4, -2.9, 2.4], blockLabels: [Float] = [1, 0, 1, 0, 0, 1]
+        let logits = (0..<100).flatMap { _ in block }, labels = (0..<100).flatMap { _ in blockLabels }
+        let fit = TemperatureFit.fit(.binary, logits: logits, labels: labels, width: 1)
+        #expect(abs(fit.temperature - 1.712) < 0.01 && fit.nllAfter < fit.nllBefore)
+        #expect(2 * 600 * (fit.nllBefore - fit.nllAfter) > TemperatureScaling.likelihoodRatioThreshold)
+        let entry = try Self.calibrateOne(logits: logits, labels: labels)
         #expect(entry.temperature == 1 && entry.nllAfter == entry.nllBefore && entry.eceAfter == entry.eceBefore)
         #expect(abs(entry.eceBefore! - 0.3462387) < 1e-6)
         #expect(entry.note?.hasPrefix("T = 1.713 lowered the NLL") == true && entry.note?.hasSuffix("on these rows: T stays 1") == true,

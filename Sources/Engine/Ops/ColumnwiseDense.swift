@@ -1,10 +1,10 @@
-// A dense layer per column of a numeric input: column j's F features (its piecewise-linear or
-// periodic encoding) map to D values by weights of its own. PyTorch's layout per column:
+// A dense layer per column of a numeric input: column j's F features (its periodic encoding)
+// map to D values by weights of its own. PyTorch's layout per column:
 // weight (C, D, F), bias (C, D). Each column is one sgemm with strided rows, so the (N, C, F)
 // features are read and the (N, C·D) result written in place, without gathering copies.
 
-/// The per-column dense maps of a numeric encoding (not an op of its own: the encoding ops own
-/// one and call it between their own steps).
+/// The per-column dense maps of the periodic encoding (not an op of its own: the encoding op
+/// owns one and calls it between its own steps).
 struct ColumnwiseDense {
     let columns: Int, features: Int, units: Int
     /// (C, D, F).

@@ -4,10 +4,11 @@
 //     r_t = (x − e_t) / (e_{t+1} − e_t), clamped below at 0 when t > 0 and above at 1 when t < m − 1,
 // and slots t ≥ m are 0 (a column with fewer distinct edges than bins). Below the first edge
 // only slot 0 moves (negative), above the last only slot m − 1 (past 1): the encoding stays
-// one-to-one outside the training range. Optionally each column's T values go through a dense
-// map of its own to D values. Trailing indicator columns (`missing: mean`) pass through.
+// one-to-one outside the training range. Trailing indicator columns (`missing: mean`) pass
+// through. With a dense map per column after it, PiecewiseLinearEmbeddingOp computes both
+// without writing the slots.
 //
-// Input (N, C + I), output (N, C·T + I), or (N, C·D + I) with the map.
+// Input (N, C + I), output (N, C·T + I).
 
 /// The encoding of one column's value into `bins` slots, and the slots' derivatives, written as
 /// the formula reads: the reference the op's tables reproduce and the tests compare with.
@@ -46,19 +47,11 @@ final class PiecewiseLinearEncodingOp: Op {
     /// (C, T) each: the slot tables.
     let low: UnsafeMutablePointer<Float>, width: UnsafeMutablePointer<Float>
     let floor: UnsafeMutablePointer<Float>, ceiling: UnsafeMutablePointer<Float>
-    let map: ColumnwiseDense?
-    /// (N, C, T) encodings when a map follows (else they are written into the output), and
-    /// their gradient when the input has one.
-    let encoded: UnsafeMutablePointer<Float>?, dEncoded: UnsafeMutablePointer<Float>?
 
-    init(input: Tensor, output: Tensor, bins: [PiecewiseLinearBins], slots: Int, tables: UnsafeMutablePointer<Float>,
-         map: ColumnwiseDense?, encoded: UnsafeMutablePointer<Float>?, dEncoded: UnsafeMutablePointer<Float>?) {
+    init(input: Tensor, output: Tensor, bins: [PiecewiseLinearBins], slots: Int, tables: UnsafeMutablePointer<Float>) {
         self.input = input
         self.output = output
         self.slots = slots
-        self.map = map
-        self.encoded = encoded
-        self.dEncoded = dEncoded
         columns = bins.count
         passThrough = input.sampleSize - columns
         let size = columns * slots
@@ -78,23 +71,15 @@ final class PiecewiseLinearEncodingOp: Op {
 
     func forward(batch: Int, mode: PassMode) {
         let (c, t, inWidth, outWidth) = (columns, slots, input.sampleSize, output.sampleSize)
-        // Without a map the slots go straight into the output rows.
-        let target = encoded ?? output.data, stride = encoded == nil ? outWidth : c * t
         for n in 0..<batch {
-            let x = input.data + n * inWidth, row = target + n * stride
+            let x = input.data + n * inWidth, row = output.data + n * outWidth
             for j in 0..<c {
                 let value = x[j], base = j * t
                 for s in base..<(base + t) {
                     row[s] = min(max((value - low[s]) / width[s], floor[s]), ceiling[s])
                 }
             }
-        }
-        if let map, let encoded {
-            map.forward(batch: batch, x: encoded, out: output.data, outStride: outWidth, relu: false)
-        }
-        let values = outWidth - passThrough
-        for n in 0..<batch {
-            (output.data + n * outWidth + values).update(from: input.data + n * inWidth + c, count: passThrough)
+            (row + c * t).update(from: x + c, count: passThrough)
         }
     }
 
@@ -102,16 +87,9 @@ final class PiecewiseLinearEncodingOp: Op {
     /// indicators' gradients pass through.
     func backward(batch: Int) {
         let (c, t, inWidth, outWidth) = (columns, slots, input.sampleSize, output.sampleSize)
-        guard let dout = output.grad else { return }
-        if let map, let encoded {
-            map.backward(batch: batch, x: encoded, out: output.data, dout: dout, outStride: outWidth, relu: false,
-                         dx: input.grad == nil ? nil : dEncoded)
-        }
-        guard let dx = input.grad else { return }
-        let dslots = dEncoded ?? dout, stride = dEncoded == nil ? outWidth : c * t
-        let values = outWidth - passThrough
+        guard let dout = output.grad, let dx = input.grad else { return }
         for n in 0..<batch {
-            let x = input.data + n * inWidth, d = dslots + n * stride, dxRow = dx + n * inWidth
+            let x = input.data + n * inWidth, d = dout + n * outWidth, dxRow = dx + n * inWidth
             for j in 0..<c {
                 var sum: Float = 0
                 for s in (j * t)..<((j + 1) * t) {
@@ -120,11 +98,9 @@ final class PiecewiseLinearEncodingOp: Op {
                 }
                 dxRow[j] += sum
             }
-            for i in 0..<passThrough { dxRow[c + i] += dout[n * outWidth + values + i] }
+            for i in 0..<passThrough { dxRow[c + i] += d[c * t + i] }
         }
     }
-
-    func flops(batch: Int) -> Double { map?.flops(batch: batch, featureGradient: dEncoded != nil) ?? 0 }
 }
 
 extension PlanBuilder {
@@ -135,14 +111,21 @@ extension PlanBuilder {
                                         initialization: WeightScheme, name: String) -> Tensor {
         precondition(input.shape.count == 1 && bins.count <= input.sampleSize && bins.allSatisfy { $0.count <= slots })
         let columns = bins.count, passThrough = input.sampleSize - columns
-        let map = dimension.map {
-            columnwiseDense(columns: columns, features: slots, units: $0, initialization: initialization, name: name)
+        guard let units = dimension else {
+            let output = tensor([columns * slots + passThrough])
+            add(PiecewiseLinearEncodingOp(input: input, output: output, bins: bins, slots: slots,
+                                          tables: scratch(4 * columns * slots)))
+            return output
         }
-        let output = tensor([columns * (dimension ?? slots) + passThrough])
-        let encoded = map == nil ? nil : scratch(maxBatch * columns * slots)
-        let dEncoded = map == nil || input.grad == nil ? nil : scratch(maxBatch * columns * slots)
-        add(PiecewiseLinearEncodingOp(input: input, output: output, bins: bins, slots: slots,
-                                      tables: scratch(4 * columns * slots), map: map, encoded: encoded, dEncoded: dEncoded))
+        // PyTorch's layout and initialisation of a dense layer per column, as ColumnwiseDense.
+        let weight = parameter("\(name).weight", [columns, units, slots],
+                               initialization.weight(fanIn: slots, fanOut: units))
+        let bias = parameter("\(name).bias", [columns, units], initialization.bias(fanIn: slots))
+        let output = tensor([columns * units + passThrough])
+        add(PiecewiseLinearEmbeddingOp(input: input, output: output, bins: bins, slots: slots, units: units,
+                                       weight: weight, bias: bias, tables: scratch(2 * columns * slots),
+                                       perBin: scratch(4 * columns * slots * units),
+                                       perValue: scratch(2 * maxBatch * columns), maxBatch: maxBatch))
         return output
     }
 }

@@ -1,0 +1,166 @@
+// The piecewise-linear encoding of numeric columns through a dense map per column, computed
+// without the encoding. Column j's slots for x in bin k are 1 before k, r = (x − e_k) / w_k at
+// k and 0 after (PiecewiseLinearBins), so its map is a prefix sum of weight columns:
+//     out[n, j, d] = P[j, k, d] + r · W[j, d, k],   P[j, k, d] = b[j, d] + Σ_{t<k} W[j, d, t].
+// A row costs 2·D per column instead of the 2·T·D of encoding, then multiplying (T = 48 bins
+// by default). The gradients turn around the same way, with sums over the rows in each bin:
+//     dW[j, d, t] += Σ_{n: kₙ = t} rₙ · dout[n, j, d] + Σ_{n: kₙ > t} dout[n, j, d]
+//     dx[n, j]    += Σ_d dout[n, j, d] · W[j, d, kₙ] / w_k   (inside the slot's clamps, else 0)
+// The reference is the encoding (PiecewiseLinearBins.encode) followed by the dense map; the
+// tests compare both.
+//
+// Input (N, C + I), output (N, C·D + I): trailing indicator columns pass through.
+
+final class PiecewiseLinearEmbeddingOp: Op {
+    let input: Tensor, output: Tensor
+    var inputs: [Tensor] { [input] }
+    let columns: Int, slots: Int, units: Int, passThrough: Int
+    /// (C) bins per column (m ≤ slots); a column without a range has none and maps to its bias.
+    let binCounts: UnsafeMutablePointer<Int>
+    /// (C, T) each: bin k of column j starts at low[j·T + k] and is width[j·T + k] wide.
+    let low: UnsafeMutablePointer<Float>, width: UnsafeMutablePointer<Float>
+    /// (C, D, T) weights, as PyTorch lays out a dense layer per column, and (C, D) biases.
+    let weight: Parameter, bias: Parameter
+    /// (C, T, D) each: the prefix sums P (from the bias) and the weights transposed, rebuilt
+    /// every forward pass from the current weights.
+    let prefix: UnsafeMutablePointer<Float>, transposed: UnsafeMutablePointer<Float>
+    /// (N, C) each: every value's bin and its fraction r, saved by forward for backward.
+    let bin: UnsafeMutablePointer<Int32>, fraction: UnsafeMutablePointer<Float>
+    /// (C, T, D) each: backward's per-bin sums of dout and of r · dout.
+    let binSum: UnsafeMutablePointer<Float>, weightedBinSum: UnsafeMutablePointer<Float>
+
+    init(input: Tensor, output: Tensor, bins: [PiecewiseLinearBins], slots: Int, units: Int, weight: Parameter,
+         bias: Parameter, tables: UnsafeMutablePointer<Float>, perBin: UnsafeMutablePointer<Float>,
+         perValue: UnsafeMutablePointer<Float>, maxBatch: Int) {
+        self.input = input
+        self.output = output
+        self.slots = slots
+        self.units = units
+        self.weight = weight
+        self.bias = bias
+        columns = bins.count
+        passThrough = input.sampleSize - columns
+        binCounts = .allocate(capacity: max(columns, 1))
+        for (j, column) in bins.enumerated() { binCounts[j] = column.count }
+        let size = columns * slots, binned = size * units
+        (low, width) = (tables, tables + size)
+        (prefix, transposed, binSum, weightedBinSum) = (perBin, perBin + binned, perBin + 2 * binned, perBin + 3 * binned)
+        // Both per-value arrays are 4-byte elements in one float block.
+        bin = UnsafeMutableRawPointer(perValue).bindMemory(to: Int32.self, capacity: maxBatch * columns)
+        fraction = perValue + maxBatch * columns
+        for (j, column) in bins.enumerated() {
+            for t in 0..<slots {
+                let used = t < column.count
+                low[j * slots + t] = used ? column.edges[t] : 0
+                width[j * slots + t] = used ? column.edges[t + 1] - column.edges[t] : 1
+            }
+        }
+    }
+
+    deinit { binCounts.deallocate() }
+
+    /// The bin of x in column j: the last k < m with k = 0 or e_k ≤ x. A binary search whose
+    /// steps are selects, not branches: values fall in random bins, so branches would mispredict.
+    @inline(__always)
+    func binIndex(of x: Float, column j: Int) -> Int {
+        let edges = low + j * slots
+        var (base, count) = (0, binCounts[j])
+        while count > 1 {
+            let half = count / 2
+            base = edges[base + half] <= x ? base + half : base
+            count -= half
+        }
+        return base
+    }
+
+    func forward(batch: Int, mode: PassMode) {
+        let (c, t, d, inWidth, outWidth) = (columns, slots, units, input.sampleSize, output.sampleSize)
+        let w: UnsafeMutablePointer<Float> = weight.value, biases: UnsafeMutablePointer<Float> = bias.value
+        // The bias starts each prefix sum: a value then costs one multiply-add per unit.
+        for j in 0..<c {
+            for unit in 0..<d { prefix[j * t * d + unit] = biases[j * d + unit] }
+            for k in 0..<t {
+                let row = (j * t + k) * d
+                for unit in 0..<d { transposed[row + unit] = w[(j * d + unit) * t + k] }
+                if k + 1 < t {
+                    for unit in 0..<d { prefix[row + d + unit] = prefix[row + unit] + transposed[row + unit] }
+                }
+            }
+        }
+        for n in 0..<batch {
+            let x = input.data + n * inWidth, out = output.data + n * outWidth
+            for j in 0..<c {
+                let y = out + j * d
+                guard binCounts[j] > 0 else {
+                    y.update(from: biases + j * d, count: d)
+                    bin[n * c + j] = -1
+                    continue
+                }
+                let k = binIndex(of: x[j], column: j), s = j * t + k
+                let r = (x[j] - low[s]) / width[s]
+                bin[n * c + j] = Int32(k)
+                fraction[n * c + j] = r
+                let p = prefix + s * d, v = transposed + s * d
+                for unit in 0..<d { y[unit] = p[unit] + r * v[unit] }
+            }
+            (out + c * d).update(from: x + c, count: passThrough)
+        }
+    }
+
+    func backward(batch: Int) {
+        let (c, t, d, inWidth, outWidth) = (columns, slots, units, input.sampleSize, output.sampleSize)
+        guard let dout = output.grad else { return }
+        if !bias.frozen {
+            for n in 0..<batch {
+                let row = dout + n * outWidth, grad: UnsafeMutablePointer<Float> = bias.grad
+                for v in 0..<(c * d) { grad[v] += row[v] }
+            }
+        }
+        if !weight.frozen {
+            binSum.update(repeating: 0, count: c * t * d)
+            weightedBinSum.update(repeating: 0, count: c * t * d)
+            for n in 0..<batch {
+                for j in 0..<c where bin[n * c + j] >= 0 {
+                    let s = (j * t + Int(bin[n * c + j])) * d, r = fraction[n * c + j], g = dout + n * outWidth + j * d
+                    for unit in 0..<d {
+                        binSum[s + unit] += g[unit]
+                        weightedBinSum[s + unit] += r * g[unit]
+                    }
+                }
+            }
+            // Slot t of a row is 1 for every bin after t: a suffix sum of the bins' sums.
+            let grad: UnsafeMutablePointer<Float> = weight.grad
+            for j in 0..<c where binCounts[j] > 0 {
+                for k in stride(from: binCounts[j] - 1, through: 0, by: -1) {
+                    let s = (j * t + k) * d
+                    for unit in 0..<d {
+                        let later: Float = k + 1 < binCounts[j] ? binSum[s + d + unit] : 0
+                        grad[(j * d + unit) * t + k] += weightedBinSum[s + unit] + later
+                        binSum[s + unit] += later
+                    }
+                }
+            }
+        }
+        if let dx = input.grad {
+            for n in 0..<batch {
+                let g = dout + n * outWidth, dxRow = dx + n * inWidth
+                for j in 0..<c where bin[n * c + j] >= 0 {
+                    let k = Int(bin[n * c + j]), s = j * t + k, r = fraction[n * c + j]
+                    // The same clamps as the encoding: a slot held at 0 or 1 passes no gradient.
+                    guard k == 0 || r > 0, k == binCounts[j] - 1 || r < 1 else { continue }
+                    let v = transposed + s * d, gj = g + j * d
+                    var sum: Float = 0
+                    for unit in 0..<d { sum += gj[unit] * v[unit] }
+                    dxRow[j] += sum / width[s]
+                }
+                for i in 0..<passThrough { dxRow[c + i] += g[c * d + i] }
+            }
+        }
+    }
+
+    /// Per value and unit a multiply-add forward, two sums for the weights, one for the input.
+    func flops(batch: Int) -> Double {
+        let passes = 1 + (weight.frozen ? 0 : 2) + (input.grad == nil ? 0 : 1)
+        return 2 * Double(batch * columns * units * passes)
+    }
+}
