@@ -103,6 +103,9 @@ public struct SplitEncoder: Sendable {
                 break
             }
         }
+        var problems = DataProblems()
+        for problem in ConditionClasses.unknown(in: flow, classes: statistics.facts.classes) { problems.add(DataError(problem)) }
+        try problems.check()
     }
 
     /// What one block of training rows holds: per category input and classification task (inputs

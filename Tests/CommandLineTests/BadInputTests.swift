@@ -79,6 +79,38 @@ struct BadInputTests {
         #expect(lines.last == "… 21 problems in all; the first 10 are shown")
     }
 
+    /// A class in `when:` that the training split does not have would gate its task off on
+    /// every row: it is an error at the class in the flow, once the data has given the classes.
+    @Test func aClassInWhenThatTheTrainingSplitLacksIsLocatedInTheFlow() throws {
+        let directory = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try write("""
+            name: kinds
+            data: {train: train.csv}
+            inputs:
+              x: {type: numeric, columns: [f1]}
+            flow:
+              kind: {type: classification}
+              door: {type: binary, when: kind == cars}
+              big:
+                when: "kind in [bus, lorry]"
+                flow:
+                  wheels: {type: regression}
+            """, "flow.yaml", in: directory)
+        try write("f1,kind,door,big.wheels\n1,car,1,\n2,bus,0,6\n3,car,1,\n", "train.csv", in: directory)
+        let flow = directory.appendingPathComponent("flow.yaml").path
+        // `check` cannot know the classes: they come from the data.
+        #expect(try run(["check", flow]).status == 0)
+        let result = try run(["train", flow, "--run-dir", directory.appendingPathComponent("run").path])
+        #expect(result.status == 2)
+        #expect(result.stderr == """
+            \(flow):7:38: task 'door': 'kind' has no class 'cars'; the training split's classes are bus, car (did you mean 'car'?)
+            \(flow):9:26: flow 'big': 'kind' has no class 'lorry'; the training split's classes are bus, car
+
+            """)
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("run").path))
+    }
+
     @Test func aMissingDataFileExitsTwoWithItsPath() throws {
         let directory = try scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
