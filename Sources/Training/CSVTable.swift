@@ -72,6 +72,10 @@ public struct CSVTable: Sendable {
             var header: [String] = []
             var fieldStart = Int(first.rowStarts[0])
             for end in first.ends.array {
+                let name = UnsafeBufferPointer(rebasing: buffer[fieldStart..<Int(end)])
+                if let problem = UTF8Field.problem(name) {
+                    throw CSVError(file: file, line: 1, field: header.count + 1, message: "the column name \(problem)")
+                }
                 header.append(Self.text(buffer, from: fieldStart, to: Int(end)))
                 fieldStart = Int(end) + 1
             }

@@ -111,6 +111,42 @@ struct BadInputTests {
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("run").path))
     }
 
+    /// Bytes that are not UTF-8 would each decode to U+FFFD and merge distinct categories and
+    /// classes: every field read as text is checked, and so is the header.
+    @Test func bytesThatAreNotUTF8AreLocated() throws {
+        let directory = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try write("""
+            name: text
+            data: {train: train.csv}
+            inputs:
+              city: {type: category}
+            flow:
+              kind: {type: classification}
+              tags: {type: multilabel}
+            """, "flow.yaml", in: directory)
+        let latin1 = [UInt8]("city,kind,tags\ncaf".utf8) + [0xE9] + [UInt8](",a,x\ncaf".utf8) + [0xE8]
+            + [UInt8](",b,y|x\ntea,caf".utf8) + [0xE9] + [UInt8](",x|caf".utf8) + [0xE9] + [UInt8]("\n".utf8)
+        try Data(latin1).write(to: directory.appendingPathComponent("train.csv"))
+        let flow = directory.appendingPathComponent("flow.yaml").path
+        let result = try run(["train", flow, "--run-dir", directory.appendingPathComponent("run").path])
+        let csv = directory.appendingPathComponent("train.csv").path
+        #expect(result.status == 2)
+        #expect(result.stderr == """
+            \(csv):2:1: column 'city': 'caf\\xE9' is not UTF-8 text; save the file as UTF-8
+            \(csv):3:1: column 'city': 'caf\\xE8' is not UTF-8 text; save the file as UTF-8
+            \(csv):4:2: column 'kind': 'caf\\xE9' is not UTF-8 text; save the file as UTF-8
+            \(csv):4:3: column 'tags': 'x|caf\\xE9' is not UTF-8 text; save the file as UTF-8
+
+            """)
+
+        try Data([UInt8]("ci".utf8) + [0xFF] + [UInt8]("ty,kind,tags\ntea,a,x\n".utf8))
+            .write(to: directory.appendingPathComponent("train.csv"))
+        let header = try run(["train", flow, "--run-dir", directory.appendingPathComponent("run").path])
+        #expect(header.status == 2)
+        #expect(header.stderr == "\(csv):1:1: the column name 'ci\\xFFty' is not UTF-8 text; save the file as UTF-8\n")
+    }
+
     @Test func aMissingDataFileExitsTwoWithItsPath() throws {
         let directory = try scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
