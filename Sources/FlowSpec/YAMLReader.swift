@@ -136,8 +136,7 @@ private struct Builder {
                 case "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
                      "tag:yaml.org,2002:null", "!": break
                 default:
-                    throw Diagnostic("YAML tag '\(tag)' is not supported in a flow file", at: at,
-                                     hint: "a value starting with '!' must be quoted; in when: write 'not'")
+                    throw unsupported(tag, at: at, hint: "a value starting with '!' must be quoted; in when: write 'not'")
                 }
             }
             let end = location(event.end_mark)
@@ -154,9 +153,13 @@ private struct Builder {
             }
             try add(node, anchor: nil)
         case YAML_SEQUENCE_START_EVENT:
-            try push(.sequence([], at, anchor: event.data.sequence_start.anchor.map { String(cString: $0) }), at: at)
+            let start = event.data.sequence_start
+            try checkCollectionTag(start.tag, standard: "tag:yaml.org,2002:seq", at: at)
+            try push(.sequence([], at, anchor: start.anchor.map { String(cString: $0) }), at: at)
         case YAML_MAPPING_START_EVENT:
-            try push(.mapping([], at, anchor: event.data.mapping_start.anchor.map { String(cString: $0) }), at: at)
+            let start = event.data.mapping_start
+            try checkCollectionTag(start.tag, standard: "tag:yaml.org,2002:map", at: at)
+            try push(.mapping([], at, anchor: start.anchor.map { String(cString: $0) }), at: at)
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
             guard let open = stack.popLast() else { break }
             switch open {
@@ -172,6 +175,21 @@ private struct Builder {
             break
         }
         return false
+    }
+
+    /// A list or mapping may carry only its own standard tag (`!!seq`, `!!map`) or `!`: any
+    /// other (`!!set`, `!!python/object:…`) asks for a type a flow has no use for.
+    func checkCollectionTag(_ tag: UnsafeMutablePointer<yaml_char_t>?, standard: String,
+                            at: SourceLocation) throws(Diagnostic) {
+        guard let tag = tag.map({ String(cString: $0) }), tag != standard, tag != "!" else { return }
+        throw unsupported(tag, at: at, hint: nil)
+    }
+
+    /// The error for a tag a flow file does not accept, written as the user wrote it (`!!set`).
+    func unsupported(_ tag: String, at: SourceLocation, hint: String?) -> Diagnostic {
+        let core = "tag:yaml.org,2002:"
+        let shown = tag.hasPrefix(core) ? "!!" + tag.dropFirst(core.count) : tag
+        return Diagnostic("YAML tag '\(shown)' is not supported in a flow file", at: at, hint: hint)
     }
 
     mutating func push(_ open: Open, at: SourceLocation) throws(Diagnostic) {
