@@ -107,6 +107,16 @@ public struct CSVTable: Sendable {
         self.lines = lines
     }
 
+    /// `semicolons` or `tabs` when the header is one field holding them (whichever there are
+    /// more of): a file written with that separator, which this reader, taking commas only, sees
+    /// as one column.
+    public var apparentSeparator: String? {
+        guard header.count == 1 else { return nil }
+        let semicolons = header[0].count { $0 == ";" }, tabs = header[0].count { $0 == "\t" }
+        guard semicolons + tabs > 0 else { return nil }
+        return semicolons >= tabs ? "semicolons" : "tabs"
+    }
+
     /// The index of the column named `name`, if the header has it.
     public func column(_ name: String) -> Int? { header.firstIndex(of: name) }
 

@@ -189,10 +189,19 @@ public struct SplitEncoder: Sendable {
 
     private func columnIndex(_ table: CSVTable, _ name: String) throws(DataError) -> Int {
         guard let index = table.column(name) else {
-            throw DataError(file: table.file, line: 1, message: "has no column '\(name)'"
-                            + (Suggestion.hint(for: name, among: table.header).map { " (\($0))" } ?? ""))
+            throw Self.missingColumn(table, "has no column '\(name)'", hint: Suggestion.hint(for: name, among: table.header))
         }
         return index
+    }
+
+    /// The error for a column the header lacks. A header of one field holding semicolons or
+    /// tabs is a file written with another separator, which is said rather than the hint.
+    private static func missingColumn(_ table: CSVTable, _ message: String, hint: String?) -> DataError {
+        if let separator = table.apparentSeparator {
+            return DataError(file: table.file, line: 1, message: message + "; the header is one field that looks "
+                             + "separated by \(separator) (flowtrain reads comma-separated files: save it with commas)")
+        }
+        return DataError(file: table.file, line: 1, message: message + (hint.map { " (\($0))" } ?? ""))
     }
 
     /// The columns a numeric input reads: its list, or those of the header its glob matches.
@@ -203,7 +212,7 @@ public struct SplitEncoder: Sendable {
         case .pattern(let glob):
             let columns = train.header.filter { fnmatch(glob, $0, 0) == 0 }
             guard !columns.isEmpty else {
-                throw DataError(file: train.file, line: 1, message: "has no column matching '\(glob)' (input '\(input.name)')")
+                throw missingColumn(train, "has no column matching '\(glob)'", hint: "input '\(input.name)'")
             }
             return columns
         }

@@ -44,6 +44,12 @@ struct BadInputTests {
          "train.csv:2:5: column 'tags': label 'z' is not among the labels"),
         ("a binary label that is no accepted spelling", "f1,f2,open,kind,tags\n1,2,maybe,c1,a\n", good,
          "train.csv:2:3: column 'open': 'maybe' is not a binary label; write 1/0, true/false or yes/no"),
+        ("a semicolon-separated file", "f1;f2;open;kind;tags\n1;2;1;c1;a\n", good,
+         "train.csv:1: has no column 'f1'; the header is one field that looks separated by semicolons "
+            + "(flowtrain reads comma-separated files: save it with commas)"),
+        ("a tab-separated file", "f1\tf2\topen\tkind\ttags\n1\t2\t1\tc1\ta\n", good,
+         "train.csv:1: has no column 'f1'; the header is one field that looks separated by tabs "
+            + "(flowtrain reads comma-separated files: save it with commas)"),
     ]
 
     @Test(arguments: cases.indices)
