@@ -28,12 +28,14 @@ test: deps
 	$(SWIFT) build $(TEST_FLAGS) --build-tests
 	$(SWIFT) test $(TEST_FLAGS) --skip-build --disable-xctest
 
-# The demo: check every shipped flow, write the security scenes once, train on them.
+# The demo: write the demo data once (check looks for it), check every shipped flow, train the
+# security flow for a few epochs, calibrate, tune and evaluate it.
 DEMO_EPOCHS ?= 5
 
 demo: build
-	@for flow in $(FLOWS); do echo "== flowtrain check $$flow"; $(FLOWTRAIN) check $$flow > /dev/null || exit 1; done
 	@[ -f datasets/security/train.csv ] || $(FLOWTRAIN) datasets security
+	@[ -f datasets/orders/train.csv ] || $(FLOWTRAIN) datasets orders
+	@for flow in $(FLOWS); do echo "== flowtrain check $$flow"; $(FLOWTRAIN) check $$flow > /dev/null || exit 1; done
 	@run=$$($(FLOWTRAIN) train flows/security.yaml --epochs $(DEMO_EPOCHS)) && \
 	  $(FLOWTRAIN) calibrate $$run && $(FLOWTRAIN) tune-thresholds $$run && $(FLOWTRAIN) eval $$run && \
 	  $(FLOWTRAIN) explain $$run --limit 1 && \
