@@ -2,7 +2,7 @@ import FlowSpec
 import Foundation
 import Tasks
 
-/// The tree explanation of CONTRACT.md §6: per sample, each task's decision, activation and
+/// The tree explanation (docs/commands/explain.md): per sample, each task's decision, activation and
 /// logits, hung under the task its own `when` names (or under its nested flow, or the root),
 /// with every task and flow whose precondition fails on the decoded predictions left out
 /// together with everything under it.

@@ -6,7 +6,7 @@ import Training
 /// `flowtrain calibrate`: for each binary, multilabel and classification task, the temperature
 /// that minimises its mean negative log-likelihood on exactly the rows where its label is
 /// present and its precondition holds on the labels — the rows its metrics and its loss count
-/// (CONTRACT.md §4). A task gated on `door_open` is calibrated on open doors only, which is
+/// (docs/semantics.md). A task gated on `door_open` is calibrated on open doors only, which is
 /// where its scores are read in deployment.
 ///
 /// A fitted temperature is kept only when it also leaves the task's expected calibration error
