@@ -178,10 +178,10 @@ func run(_ arguments: [String], in directory: URL = repositoryRoot) throws -> Co
                          stderr: String(decoding: stderr, as: UTF8.self))
 }
 
-/// `text` written as `flows/flow.yaml` in a new scratch directory, with an empty file at each
-/// relative CSV path its `data:` names: `check` looks for a flow's data files.
-func flowWithData(_ text: String) throws -> String {
-    let flows = try scratchDirectory().appendingPathComponent("flows")
+/// `text` written as `flows/NAME` under `root` (default: a new scratch directory), with an empty
+/// file at each relative CSV path its `data:` names: `check` looks for a flow's data files.
+func flowWithData(_ text: String, named name: String = "flow.yaml", under root: URL? = nil) throws -> String {
+    let flows = try (root ?? scratchDirectory()).appendingPathComponent("flows")
     try FileManager.default.createDirectory(at: flows, withIntermediateDirectories: true)
     let paths = try Regex(#"(?:train|valid|test|file): *([^\s,{}/][^\s,{}]*\.csv)"#)
     for match in text.matches(of: paths) {
@@ -190,13 +190,17 @@ func flowWithData(_ text: String) throws -> String {
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: file.path, contents: nil)
     }
-    let flow = flows.appendingPathComponent("flow.yaml")
+    let flow = flows.appendingPathComponent(name)
     try text.write(to: flow, atomically: true, encoding: .utf8)
     return flow.path
 }
 
+/// One scratch directory for the copies of the shipped flows, whichever tests ask for them.
+private let shippedFlowCopies = FileManager.default.temporaryDirectory.appendingPathComponent("flowtrain-shipped-\(UUID().uuidString)")
+
 /// A shipped flow (`flows/…`) as `flowWithData` writes it: checkable whether or not the demo
 /// data has been written.
 func shippedFlow(_ path: String) throws -> String {
-    try flowWithData(try String(contentsOf: repositoryRoot.appendingPathComponent(path), encoding: .utf8))
+    try flowWithData(try String(contentsOf: repositoryRoot.appendingPathComponent(path), encoding: .utf8),
+                     named: URL(fileURLWithPath: path).lastPathComponent, under: shippedFlowCopies)
 }
