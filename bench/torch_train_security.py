@@ -38,7 +38,7 @@ SCALE = 64
 
 
 def load(path):
-    """Images (N, 3, 64, 64) in [0, 1], and per task its labels and masks per CONTRACT §4."""
+    """Images (N, 3, 64, 64) in [0, 1], and per task its labels and masks per docs/semantics.md."""
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
     base = os.path.dirname(path)

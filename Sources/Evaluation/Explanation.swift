@@ -2,7 +2,7 @@ import FlowSpec
 import Foundation
 import Tasks
 
-/// The tree explanation of CONTRACT.md §6: per sample, each task's decision, activation and
+/// The tree explanation (docs/commands/explain.md): per sample, each task's decision, activation and
 /// logits, hung under the task its own `when` names (or under its nested flow, or the root),
 /// with every task and flow whose precondition fails on the decoded predictions left out
 /// together with everything under it.
@@ -27,14 +27,15 @@ public struct Explanation {
         public var children: [Node]
     }
 
-    /// A decision as JSON carries it: a boolean, a class name, a list of label names or a number.
+    /// A decision as JSON carries it: 1 or 0 (a binary task's, spelt as in `predictions.csv`),
+    /// a class name, a list of label names or a number.
     public enum Decoded: Encodable, Sendable, Equatable {
         case flag(Bool), name(String), names([String]), number(Double)
 
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.singleValueContainer()
             switch self {
-            case .flag(let value): try container.encode(value)
+            case .flag(let value): try container.encode(value ? 1 : 0)
             case .name(let value): try container.encode(value)
             case .names(let value): try container.encode(value)
             case .number(let value): try container.encode(value)
@@ -142,7 +143,7 @@ public struct Explanation {
     // MARK: Rendering
 
     /// The trees as text, one sample after another:
-    /// `├── row 0` / `│   └── camera_blocked | decoded: False, activated: 0.0001, logits: -9.21`.
+    /// `├── row 0` / `│   └── camera_blocked | decoded: 0, activated: 0.0001, logits: -9.21`.
     public static func text(_ samples: [Sample]) -> String {
         var out = ""
         for (i, sample) in samples.enumerated() {
@@ -166,7 +167,7 @@ public struct Explanation {
         let value: String
         var shownActivated = activated, shownLogits = logits
         switch decoded {
-        case .flag(let yes): value = yes ? "True" : "False"
+        case .flag(let yes): value = yes ? "1" : "0"
         case .name(let name):
             value = name
             // A class: the probability and logit of the class decided.

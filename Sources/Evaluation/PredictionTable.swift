@@ -2,7 +2,7 @@ import FlowSpec
 import Tasks
 import Training
 
-/// `predictions.csv` (CONTRACT.md §5): a row per data row — `row`, the 0-based data row in its
+/// `predictions.csv` (docs/run-directory.md): a row per data row — `row`, the 0-based data row in its
 /// CSV file — then per task, in the flow's order, `<path>.decoded` and `<path>.activated`,
 /// blank where the task was not reached, and `<path>.logits`, always filled (the head's raw
 /// output, from which any metric can be recomputed under either precondition view). Lists

@@ -4,7 +4,7 @@ import Training
 
 /// What the model decides on every row of a split, and where each task is reached: its
 /// composed precondition holds on the model's own decisions for the tasks it depends on (the
-/// deployment view; an atom about a task that was not reached is unknown, CONTRACT.md §4).
+/// deployment view; an atom about a task that was not reached is unknown, docs/semantics.md).
 public struct SplitPredictions {
     public let outputs: SplitOutputs
     public let decoders: [TaskDecoder]

@@ -3,7 +3,7 @@ import Training
 
 /// `flowtrain tune-thresholds`: for each binary task and each multilabel label, the threshold
 /// that maximises the objective on exactly the rows where its label is present and its
-/// ground-truth precondition holds (the rows its metrics count, CONTRACT.md §4), on the scores
+/// ground-truth precondition holds (the rows its metrics count, docs/semantics.md), on the scores
 /// as the run's decoders activate them (calibrated when `calibration.yaml` exists).
 public enum ThresholdTuning {
     /// One decision that was tuned, with the scores and labels it was tuned on (for the

@@ -7,7 +7,7 @@ import Training
 /// A run directory read back: the flow as run, `state.json` (statistics, where the data is),
 /// the thresholds when tuned, the temperatures when calibrated, and the best weights.
 /// Everything `eval`, `tune-thresholds`, `calibrate`, `explain` and `predict` need comes from
-/// here (CONTRACT.md §1).
+/// here (docs/run-directory.md).
 public struct TrainedRun {
     public let directory: RunDirectory
     public let flow: ResolvedFlow

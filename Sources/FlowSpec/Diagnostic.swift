@@ -60,7 +60,10 @@ final class DiagnosticSink {
     var count: Int { diagnostics.count }
 
     func error(_ message: String, at location: SourceLocation?, hint: String? = nil) {
-        let diagnostic = Diagnostic(message, at: location, hint: hint)
+        report(Diagnostic(message, at: location, hint: hint))
+    }
+
+    func report(_ diagnostic: Diagnostic) {
         guard seen.insert(diagnostic).inserted else { return }
         diagnostics.append(diagnostic)
     }

@@ -32,6 +32,13 @@ public struct DataSource: Sendable {
     public var split: Split?
     /// Cell values that mean "label missing".
     public var missingMarkers: [String]
+    /// Where each path was written, by key (`train`, `valid`, `test`, `file`).
+    public var pathLocations: [String: SourceLocation] = [:]
+
+    /// Each file the flow names, with its key, in the order `train`, `valid`, `test`, `file`.
+    public var paths: [(key: String, path: String)] {
+        [("train", train), ("valid", valid), ("test", test), ("file", file)].compactMap { key, path in path.map { (key, $0) } }
+    }
 
     public static let defaultMissingMarkers = ["", "NA", "NaN", "null"]
 }

@@ -32,6 +32,10 @@ struct FlowDecoder {
     private func decodeData(_ node: YAMLNode) -> DataSource? {
         guard var m = MappingReader(node, context: "data", sink: sink) else { return nil }
         var data = DataSource(missingMarkers: DataSource.defaultMissingMarkers)
+        for key in ["train", "valid", "test", "file"] {
+            guard let value = m.value(key) else { continue }
+            data.pathLocations[key] = value.location
+        }
         data.train = m.value("train")?.string("data.train", sink)
         data.valid = m.value("valid")?.string("data.valid", sink)
         data.test = m.value("test")?.string("data.test", sink)

@@ -126,11 +126,8 @@ struct PreconditionResolver {
         case .classification:
             guard let classes = spec.classes?.value else { return }  // classes come from the data
             for value in values where !classes.contains(value.value) {
-                let listed = classes.count <= 12 ? classes.joined(separator: ", ")
-                    : classes.prefix(10).joined(separator: ", ") + ", … (\(classes.count) in all)"
-                sink.error("\(context): '\(name.value)' has no class '\(value.value)'; its classes are "
-                           + listed, at: value.location,
-                           hint: Suggestion.hint(for: value.value, among: classes))
+                sink.report(ConditionClasses.unknown(value, task: name.value, classes: classes, context: context,
+                                                     source: "its classes"))
             }
         case .binary:
             sink.error("\(context): comparing with a class needs a classification task; '\(name.value)' "

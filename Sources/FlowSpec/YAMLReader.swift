@@ -3,12 +3,13 @@ import CYAML
 /// Reads YAML text into `YAMLNode`s with libyaml's event API, keeping every node's line and column.
 ///
 /// Supports anchors, aliases and `<<` merge keys. Refuses, with one located error each:
-/// binary or non-UTF-8 content, syntax errors, several documents, keys that are
-/// not scalars, nesting deeper than `maxDepth`, and aliases that expand beyond `maxNodes`.
+/// binary or non-UTF-8 content, syntax errors, several documents, tags other than the standard
+/// ones, keys that are not scalars, nesting deeper than `maxDepth`, and more than `maxNodes`
+/// nodes, as written or as aliases expand them.
 public struct YAMLReader {
     /// Deepest nesting of lists and mappings accepted; flows are a few levels deep.
     public var maxDepth = 64
-    /// Most nodes a document may expand to with its aliases; flows have a few hundred.
+    /// Most nodes a document may have, aliases expanded; flows have a few hundred.
     public var maxNodes = 100_000
 
     public init() {}
@@ -102,6 +103,9 @@ private struct Builder {
     var anchors: [String: YAMLNode] = [:]
     var root: YAMLNode?
     var documents = 0
+    /// Nodes written in the text so far (an alias counts once here, and in `size` as often as
+    /// it is used): which of the two passed `maxNodes` decides what the error says.
+    var written = 0
 
     init(file: String, maxDepth: Int, maxNodes: Int) {
         self.file = file
@@ -126,6 +130,7 @@ private struct Builder {
                                  hint: "remove the '---' or split the file")
             }
         case YAML_SCALAR_EVENT:
+            written += 1
             let data = event.data.scalar
             let text = String(decoding: UnsafeBufferPointer(start: data.value, count: data.length),
                               as: UTF8.self)
@@ -136,8 +141,7 @@ private struct Builder {
                 case "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
                      "tag:yaml.org,2002:null", "!": break
                 default:
-                    throw Diagnostic("YAML tag '\(tag)' is not supported in a flow file", at: at,
-                                     hint: "a value starting with '!' must be quoted; in when: write 'not'")
+                    throw unsupported(tag, at: at, hint: "a value starting with '!' must be quoted; in when: write 'not'")
                 }
             }
             let end = location(event.end_mark)
@@ -154,9 +158,15 @@ private struct Builder {
             }
             try add(node, anchor: nil)
         case YAML_SEQUENCE_START_EVENT:
-            try push(.sequence([], at, anchor: event.data.sequence_start.anchor.map { String(cString: $0) }), at: at)
+            written += 1
+            let start = event.data.sequence_start
+            try checkCollectionTag(start.tag, standard: "tag:yaml.org,2002:seq", at: at)
+            try push(.sequence([], at, anchor: start.anchor.map { String(cString: $0) }), at: at)
         case YAML_MAPPING_START_EVENT:
-            try push(.mapping([], at, anchor: event.data.mapping_start.anchor.map { String(cString: $0) }), at: at)
+            written += 1
+            let start = event.data.mapping_start
+            try checkCollectionTag(start.tag, standard: "tag:yaml.org,2002:map", at: at)
+            try push(.mapping([], at, anchor: start.anchor.map { String(cString: $0) }), at: at)
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
             guard let open = stack.popLast() else { break }
             switch open {
@@ -174,6 +184,21 @@ private struct Builder {
         return false
     }
 
+    /// A list or mapping may carry only its own standard tag (`!!seq`, `!!map`) or `!`: any
+    /// other (`!!set`, `!!python/object:…`) asks for a type a flow has no use for.
+    func checkCollectionTag(_ tag: UnsafeMutablePointer<yaml_char_t>?, standard: String,
+                            at: SourceLocation) throws(Diagnostic) {
+        guard let tag = tag.map({ String(cString: $0) }), tag != standard, tag != "!" else { return }
+        throw unsupported(tag, at: at, hint: nil)
+    }
+
+    /// The error for a tag a flow file does not accept, written as the user wrote it (`!!set`).
+    func unsupported(_ tag: String, at: SourceLocation, hint: String?) -> Diagnostic {
+        let core = "tag:yaml.org,2002:"
+        let shown = tag.hasPrefix(core) ? "!!" + tag.dropFirst(core.count) : tag
+        return Diagnostic("YAML tag '\(shown)' is not supported in a flow file", at: at, hint: hint)
+    }
+
     mutating func push(_ open: Open, at: SourceLocation) throws(Diagnostic) {
         if stack.count >= maxDepth {
             throw Diagnostic("lists and mappings are nested more than \(maxDepth) levels deep", at: at)
@@ -183,8 +208,14 @@ private struct Builder {
 
     mutating func add(_ node: YAMLNode, anchor: String?) throws(Diagnostic) {
         if node.size > maxNodes {
-            throw Diagnostic("this document has more than \(SymbolicCount.grouped(maxNodes)) nodes, counting each "
-                             + "alias as often as it is used (an alias bomb?)", at: node.location)
+            guard written > maxNodes else {
+                throw Diagnostic("this document has more than \(SymbolicCount.grouped(maxNodes)) nodes, counting each "
+                                 + "alias as often as it is used (an alias bomb?)", at: node.location)
+            }
+            throw Diagnostic("this flow has more than \(SymbolicCount.grouped(maxNodes)) YAML nodes (keys, values, "
+                             + "lists and mappings), the most a flow file may have", at: node.location,
+                             hint: "a task written 't: {type: binary}' is 4 nodes, so about "
+                                 + "\(SymbolicCount.grouped(maxNodes / 4)) such tasks fit")
         }
         // Aliases can nest a node deeper than the text does; every later pass recurses on depth.
         if stack.count + node.depth > maxDepth + 1 {

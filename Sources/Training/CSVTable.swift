@@ -72,6 +72,10 @@ public struct CSVTable: Sendable {
             var header: [String] = []
             var fieldStart = Int(first.rowStarts[0])
             for end in first.ends.array {
+                let name = UnsafeBufferPointer(rebasing: buffer[fieldStart..<Int(end)])
+                if let problem = UTF8Field.problem(name) {
+                    throw CSVError(file: file, line: 1, field: header.count + 1, message: "the column name \(problem)")
+                }
                 header.append(Self.text(buffer, from: fieldStart, to: Int(end)))
                 fieldStart = Int(end) + 1
             }
@@ -101,6 +105,16 @@ public struct CSVTable: Sendable {
         self.rowStarts = rowStarts
         self.fieldEnds = fieldEnds
         self.lines = lines
+    }
+
+    /// `semicolons` or `tabs` when the header is one field holding them (whichever there are
+    /// more of): a file written with that separator, which this reader, taking commas only, sees
+    /// as one column.
+    public var apparentSeparator: String? {
+        guard header.count == 1 else { return nil }
+        let semicolons = header[0].count { $0 == ";" }, tabs = header[0].count { $0 == "\t" }
+        guard semicolons + tabs > 0 else { return nil }
+        return semicolons >= tabs ? "semicolons" : "tabs"
     }
 
     /// The index of the column named `name`, if the header has it.

@@ -1,10 +1,12 @@
+import FlowSpec
+
 /// A problem in the data, located at its file, line and field (`train.csv:12:3: column 'age':
 /// 'abc' is not a finite number`), with the further problems found in the same pass.
 public struct DataError: Error, Sendable, CustomStringConvertible {
     public var file: String
     /// 1-based line of the file where the row starts.
     public var line: Int?
-    /// 1-based field of the row (the header's column index + 1).
+    /// 1-based field of the row (the header's column index + 1); in a YAML file, the column.
     public var field: Int?
     /// The column's name.
     public var column: String?
@@ -26,6 +28,12 @@ public struct DataError: Error, Sendable, CustomStringConvertible {
     public init(_ table: CSVTable, row: Int, column: Int, message: String) {
         self.init(file: table.file, line: table.line(ofRow: row), field: column + 1, column: table.header[column],
                   message: message)
+    }
+
+    /// A problem in the flow file that only the data reveals, at its line and column there.
+    public init(_ diagnostic: Diagnostic) {
+        self.init(file: diagnostic.location?.file ?? "", line: diagnostic.location?.line,
+                  field: diagnostic.location?.column, message: diagnostic.message + (diagnostic.hint.map { " (\($0))" } ?? ""))
     }
 
     /// The problem alone, located as compilers do, so that editors and terminals jump to it.

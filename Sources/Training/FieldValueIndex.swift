@@ -93,26 +93,35 @@ struct FieldValueIndex {
 /// Finds a field among known values (a vocabulary, a task's classes) and gives its position:
 /// by its bytes, and when they match none, by String equality, which also equates canonically
 /// equal spellings of the same text. Each value that is not found by its bytes is looked up as a
-/// String once, however many cells hold it.
+/// String once, however many cells hold it; bytes that are not UTF-8 are told apart then, as
+/// they would decode to U+FFFD and equal other such values.
 struct ValueLookup {
+    /// What a field is among the known values.
+    enum Match: Equatable {
+        case at(Int)
+        case absent
+        /// Bytes that are not UTF-8, and why (`UTF8Field.problem`).
+        case notUTF8(String)
+    }
+
     private let index: FieldValueIndex
     private let byName: [String: Int]
     private var misses = FieldValueIndex()
-    private var missPositions: [Int?] = []
+    private var missMatches: [Match] = []
 
     init(_ values: [String]) {
         index = FieldValueIndex(values)
         byName = Dictionary(values.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    mutating func index(_ table: CSVTable, row: Int, column: Int) -> Int? {
-        table.withBytes(row: row, column: column) { index($0) }
-    }
-
-    mutating func index(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-        if let found = index.find(bytes) { return found }
+    mutating func match(_ bytes: UnsafeBufferPointer<UInt8>) -> Match {
+        // The known values are Strings, so bytes equal to one are UTF-8.
+        if let found = index.find(bytes) { return .at(found) }
         let miss = misses.insert(bytes)
-        if miss == missPositions.count { missPositions.append(byName[String(decoding: bytes, as: UTF8.self)]) }
-        return missPositions[miss]
+        if miss == missMatches.count {
+            missMatches.append(UTF8Field.problem(bytes).map { .notUTF8($0) }
+                               ?? byName[String(decoding: bytes, as: UTF8.self)].map { .at($0) } ?? .absent)
+        }
+        return missMatches[miss]
     }
 }

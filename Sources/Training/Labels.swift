@@ -1,8 +1,8 @@
 import FlowSpec
 
-/// How label cells read, per CONTRACT.md §3: binary `1/0`, `true/false`, `yes/no` (any case);
-/// classification any string; multilabel names joined by `|`, `none` for the empty set;
-/// regressions numbers. A cell equal to a missing-label marker is missing.
+/// How label cells read (docs/flow-format.md, "Label cells"): binary `1/0`, `true/false`,
+/// `yes/no` (any case); classification any string; multilabel names joined by `|`, `none` for
+/// the empty set; regressions numbers. A cell equal to a missing-label marker is missing.
 enum Labels {
     static func binary(_ text: String) -> Float? {
         switch text.lowercased() {

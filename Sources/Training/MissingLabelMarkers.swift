@@ -1,4 +1,4 @@
-/// The cells that mean "no label here" (`data.missing`, CONTRACT.md §3), matched as bytes.
+/// The cells that mean "no label here" (`data.missing`, docs/flow-format.md), matched as bytes.
 struct MissingLabelMarkers: Sendable {
     /// Every marker's bytes one after the other, and where each ends.
     private let storage: [UInt8]

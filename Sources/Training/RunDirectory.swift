@@ -1,6 +1,6 @@
 import Foundation
 
-/// A training run's directory (CONTRACT.md §5): created once, then written file by file, each
+/// A training run's directory (docs/run-directory.md): created once, then written file by file, each
 /// file replaced atomically so that a run killed at any moment leaves complete files.
 public struct RunDirectory: Sendable {
     public let url: URL

@@ -103,6 +103,9 @@ public struct SplitEncoder: Sendable {
                 break
             }
         }
+        var problems = DataProblems()
+        for problem in ConditionClasses.unknown(in: flow, classes: statistics.facts.classes) { problems.add(DataError(problem)) }
+        try problems.check()
     }
 
     /// What one block of training rows holds: per category input and classification task (inputs
@@ -186,10 +189,19 @@ public struct SplitEncoder: Sendable {
 
     private func columnIndex(_ table: CSVTable, _ name: String) throws(DataError) -> Int {
         guard let index = table.column(name) else {
-            throw DataError(file: table.file, line: 1, message: "has no column '\(name)'"
-                            + (Suggestion.hint(for: name, among: table.header).map { " (\($0))" } ?? ""))
+            throw Self.missingColumn(table, "has no column '\(name)'", hint: Suggestion.hint(for: name, among: table.header))
         }
         return index
+    }
+
+    /// The error for a column the header lacks. A header of one field holding semicolons or
+    /// tabs is a file written with another separator, which is said rather than the hint.
+    private static func missingColumn(_ table: CSVTable, _ message: String, hint: String?) -> DataError {
+        if let separator = table.apparentSeparator {
+            return DataError(file: table.file, line: 1, message: message + "; the header is one field that looks "
+                             + "separated by \(separator) (flowtrain reads comma-separated files: save it with commas)")
+        }
+        return DataError(file: table.file, line: 1, message: message + (hint.map { " (\($0))" } ?? ""))
     }
 
     /// The columns a numeric input reads: its list, or those of the header its glob matches.
@@ -200,7 +212,7 @@ public struct SplitEncoder: Sendable {
         case .pattern(let glob):
             let columns = train.header.filter { fnmatch(glob, $0, 0) == 0 }
             guard !columns.isEmpty else {
-                throw DataError(file: train.file, line: 1, message: "has no column matching '\(glob)' (input '\(input.name)')")
+                throw missingColumn(train, "has no column matching '\(glob)'", hint: "input '\(input.name)'")
             }
             return columns
         }
@@ -417,7 +429,17 @@ public struct SplitEncoder: Sendable {
             let vocabulary = statistics.vocabularies[input.name]!
             var lookup = ValueLookup(vocabulary)
             let ids = table.withReader { reader in
-                rows.map { row in reader.withField(row: row, column: column) { lookup.index($0) } ?? 0 }
+                rows.map { row in
+                    reader.withField(row: row, column: column) { field in
+                        switch lookup.match(field) {
+                        case .at(let id): return id
+                        case .absent: return 0
+                        case .notUTF8(let problem):
+                            problems.add(DataError(table, row: row, column: column, message: problem))
+                            return 0
+                        }
+                    }
+                }
             }
             switch encoding {
             case .embedding: return .floats(ids.map(Float.init), sampleSize: 1)
@@ -429,6 +451,10 @@ public struct SplitEncoder: Sendable {
             let index = Dictionary(vocabulary.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
             var values = [Float](repeating: 0, count: rows.count * maxLength)
             for (r, row) in rows.enumerated() {
+                if let problem = table.withBytes(row: row, column: column, UTF8Field.problem) {
+                    problems.add(DataError(table, row: row, column: column, message: problem))
+                    continue
+                }
                 let tokens = table.string(row: row, column: column).split(whereSeparator: \.isWhitespace).prefix(maxLength)
                 for (t, token) in tokens.enumerated() { values[r * maxLength + t] = Float(index[String(token)] ?? 1) }
             }
@@ -489,7 +515,7 @@ public struct SplitEncoder: Sendable {
         var lookup = ValueLookup(classes)
         // Multilabel cells hold few distinct combinations: each is decoded once.
         var combinations = FieldValueIndex()
-        var decodedCombinations: [(labels: [Int], unknown: String?)] = []
+        var decodedCombinations: [(labels: [Int], problem: String?)] = []
         let type = task.spec.type
         let standard = statistics.regression[path]
         if type == .tokenClassification,
@@ -513,34 +539,36 @@ public struct SplitEncoder: Sendable {
                         values[r] = value
                         targets[r] = value
                     case .classification:
-                        guard let index = lookup.index(field) else {
+                        switch lookup.match(field) {
+                        case .at(let index):
+                            values[r] = Float(index)
+                            targets[r] = Float(index)
+                        case .absent:
                             let text = table.string(row: row, column: column)
                             let hint = Suggestion.hint(for: text, among: classes).map { " (\($0))" } ?? ""
                             return "class '\(text)' is not among "
                                 + "\(task.spec.classes == nil ? "the training split's" : "the listed") classes" + hint
+                        case .notUTF8(let problem):
+                            return problem
                         }
-                        values[r] = Float(index)
-                        targets[r] = Float(index)
                     case .multilabel:
                         // Names joined by `|`, `none` for the empty set (Labels.multilabel); few
                         // distinct cells, each decoded once.
                         let combination = combinations.insert(field)
                         if combination == decodedCombinations.count {
-                            var labels: [Int] = [], unknown: String?
-                            for name in Labels.multilabel(String(decoding: field, as: UTF8.self)) where unknown == nil {
-                                if let index = Array(name.utf8).withUnsafeBufferPointer({ lookup.index($0) }) {
+                            var labels: [Int] = [], problem = UTF8Field.problem(field)
+                            for name in Labels.multilabel(String(decoding: field, as: UTF8.self)) where problem == nil {
+                                if case .at(let index) = Array(name.utf8).withUnsafeBufferPointer({ lookup.match($0) }) {
                                     labels.append(index)
                                 } else {
-                                    unknown = name
+                                    let hint = Suggestion.hint(for: name, among: classes).map { " (\($0))" } ?? ""
+                                    problem = "label '\(name)' is not among the labels" + hint
                                 }
                             }
-                            decodedCombinations.append((labels, unknown))
+                            decodedCombinations.append((labels, problem))
                         }
-                        let (labels, unknown) = decodedCombinations[combination]
-                        if let unknown {
-                            let hint = Suggestion.hint(for: unknown, among: classes).map { " (\($0))" } ?? ""
-                            return "label '\(unknown)' is not among the labels" + hint
-                        }
+                        let (labels, problem) = decodedCombinations[combination]
+                        if let problem { return problem }
                         for index in labels { targets[r * width + index] = 1 }
                         values[r] = 1
                     case .boundedRegression, .regression:

@@ -23,7 +23,8 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var options: FlowOptions
 
-    @Option(help: "Comma-separated batch sizes.", transform: BenchCommand.parseBatches)
+    // The default is in the help text: an option read through a transform shows none.
+    @Option(help: "Comma-separated batch sizes (default: 32,256,1024).", transform: BenchCommand.parseBatches)
     var batch: [Int] = [32, 256, 1024]
 
     @Option(help: "Timed training steps per repetition.")
@@ -32,8 +33,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Repetitions; the median is reported.")
     var repeats: Int = 5
 
-    @Option(help: "Threads for matrix products (default: the machine's cores).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threadOptions: ThreadOptions
 
     @Flag(help: "Also print the time of each op's forward and backward, slowest first.")
     var profile = false
@@ -59,15 +59,13 @@ struct BenchCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard (1...EngineThreads.maximum).contains(threads) else {
-            throw ValidationError("--threads must be 1 to \(EngineThreads.maximum)")
-        }
         guard steps >= 1, repeats >= 1 else { throw ValidationError("--steps and --repeats must be at least 1") }
         guard dataEpochs >= 0 else { throw ValidationError("--data-epochs must be 0 or more") }
     }
 
     func run() throws {
         let flow = try options.load()
+        let threads = threadOptions.count
         EngineThreads.configure(threads)
         let peak = SgemmPeak.measure(threads: threads)
         print("flow \(flow.flow.name), \(threads) thread\(threads == 1 ? "" : "s"), "

@@ -9,8 +9,9 @@ struct CheckCommand: ParsableCommand {
         discussion: """
             Prints every input, each trunk layer with its output shape and parameter count, and \
             each task with its path, type, composed precondition, input and head. Counts that \
-            depend on the data (classes not listed, column globs) are shown as formulas. \
-            Exits 0 when the flow is valid and 2, with every problem located, when it is not.
+            depend on the data (classes not listed, column globs) are shown as formulas. The \
+            data files are looked for but not read. Exits 0 when the flow is valid and its data \
+            files are there, and 2, with every problem located, when not.
             """)
 
     /// The output formats of `check`.
@@ -24,7 +25,7 @@ struct CheckCommand: ParsableCommand {
     var format: Format = .text
 
     func run() throws {
-        let flow = try options.load()
+        let flow = try options.load(checkingDataFiles: true)
         switch format {
         case .text: print(FlowReport(flow).text, terminator: "")
         case .json: print(FlowReport(flow).json)

@@ -35,8 +35,9 @@ struct Flowtrain: ParsableCommand {
     }
 }
 
-/// The exit codes of CONTRACT.md §1; a training stopped by a signal, with a checkpoint, exits
-/// 128 + the signal's number (`Interruption.exitStatus`).
+/// The exit codes (docs/commands/README.md): 0 success, 1 a run that failed, 2 bad input; a
+/// training stopped by a signal, with a checkpoint, exits 128 + the signal's number
+/// (`Interruption.exitStatus`).
 enum ExitStatus {
     static let runFailed: Int32 = 1
     static let badInput: Int32 = 2

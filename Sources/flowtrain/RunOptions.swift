@@ -9,19 +9,12 @@ struct RunOptions: ParsableArguments {
     @Argument(help: "The run directory written by `flowtrain train`.", completion: .directory)
     var runDir: String
 
-    @Option(help: "Threads (default: the machine's cores).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
-
-    func validate() throws {
-        guard (1...EngineThreads.maximum).contains(threads) else {
-            throw ValidationError("--threads must be 1 to \(EngineThreads.maximum)")
-        }
-    }
+    @OptionGroup var threads: ThreadOptions
 
     /// Opens the run (flow, state and, unless told otherwise, thresholds and calibration) and
     /// sets up the engine's threads.
     func open(thresholds: Bool = true, calibration: Bool = true) throws(DataError) -> TrainedRun {
-        EngineThreads.configure(threads)
+        EngineThreads.configure(threads.count)
         return try TrainedRun.open(RunDirectory(url: URL(fileURLWithPath: runDir)), thresholds: thresholds,
                                    calibration: calibration)
     }

@@ -35,17 +35,13 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seed of the weights and the shuffling, instead of the flow's.")
     var seed: Int?
 
-    @Option(help: "Threads (default: the machine's cores).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threads: ThreadOptions
 
     @Flag(help: "Continue the run in --run-dir from its last checkpoint (after Ctrl-C, a kill or a crash).")
     var resume = false
 
     func validate() throws {
         if let epochs, !(1...100_000).contains(epochs) { throw ValidationError("--epochs must be 1 to 100000") }
-        guard (1...EngineThreads.maximum).contains(threads) else {
-            throw ValidationError("--threads must be 1 to \(EngineThreads.maximum)")
-        }
         if resume, runDir == nil { throw ValidationError("--resume needs --run-dir: the run directory to continue") }
         // An unset shell variable (`--run-dir "$RUN"`) would otherwise mean the current directory.
         if let runDir, runDir.allSatisfy(\.isWhitespace) {
@@ -56,7 +52,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let flow = try options.load()
-        EngineThreads.configure(threads)
+        EngineThreads.configure(threads.count)
         let trainer: Trainer
         do {
             trainer = try prepare(flow)

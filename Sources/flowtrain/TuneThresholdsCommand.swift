@@ -39,7 +39,12 @@ struct TuneThresholdsCommand: ParsableCommand {
         guard let objective = ThresholdTuner.Objective(metric) else { return }
         do throws(DataError) {
             let trained = try runOptions.open(thresholds: false)
-            let data = try trained.split(split.rawValue)
+            let data: EncodedSplit
+            do throws(DataError) { data = try trained.split(split.rawValue) } catch {
+                var problem = error
+                if split == .valid { problem.message += " (tune on another with --split train)" }
+                throw problem
+            }
             // Tuning starts from 0.5 everywhere: the scores do not depend on the thresholds (they
             // do on calibration.yaml's temperatures, which the decoders carry).
             let (model, outputs) = try trained.outputs(data)

@@ -44,6 +44,12 @@ struct BadInputTests {
          "train.csv:2:5: column 'tags': label 'z' is not among the labels"),
         ("a binary label that is no accepted spelling", "f1,f2,open,kind,tags\n1,2,maybe,c1,a\n", good,
          "train.csv:2:3: column 'open': 'maybe' is not a binary label; write 1/0, true/false or yes/no"),
+        ("a semicolon-separated file", "f1;f2;open;kind;tags\n1;2;1;c1;a\n", good,
+         "train.csv:1: has no column 'f1'; the header is one field that looks separated by semicolons "
+            + "(flowtrain reads comma-separated files: save it with commas)"),
+        ("a tab-separated file", "f1\tf2\topen\tkind\ttags\n1\t2\t1\tc1\ta\n", good,
+         "train.csv:1: has no column 'f1'; the header is one field that looks separated by tabs "
+            + "(flowtrain reads comma-separated files: save it with commas)"),
     ]
 
     @Test(arguments: cases.indices)
@@ -77,6 +83,74 @@ struct BadInputTests {
         #expect(lines[1] == "\(directory.path)/train.csv:2:3: column 'open': 'maybe' is not a binary label; write 1/0, true/false or yes/no")
         #expect(lines[2] == "\(directory.path)/train.csv:3:1: column 'f1': 'x1' is not a finite number")
         #expect(lines.last == "… 21 problems in all; the first 10 are shown")
+    }
+
+    /// A class in `when:` that the training split does not have would gate its task off on
+    /// every row: it is an error at the class in the flow, once the data has given the classes.
+    @Test func aClassInWhenThatTheTrainingSplitLacksIsLocatedInTheFlow() throws {
+        let directory = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try write("""
+            name: kinds
+            data: {train: train.csv}
+            inputs:
+              x: {type: numeric, columns: [f1]}
+            flow:
+              kind: {type: classification}
+              door: {type: binary, when: kind == cars}
+              big:
+                when: "kind in [bus, lorry]"
+                flow:
+                  wheels: {type: regression}
+            """, "flow.yaml", in: directory)
+        try write("f1,kind,door,big.wheels\n1,car,1,\n2,bus,0,6\n3,car,1,\n", "train.csv", in: directory)
+        let flow = directory.appendingPathComponent("flow.yaml").path
+        // `check` cannot know the classes: they come from the data.
+        #expect(try run(["check", flow]).status == 0)
+        let result = try run(["train", flow, "--run-dir", directory.appendingPathComponent("run").path])
+        #expect(result.status == 2)
+        #expect(result.stderr == """
+            \(flow):7:38: task 'door': 'kind' has no class 'cars'; the training split's classes are bus, car (did you mean 'car'?)
+            \(flow):9:26: flow 'big': 'kind' has no class 'lorry'; the training split's classes are bus, car
+
+            """)
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("run").path))
+    }
+
+    /// Bytes that are not UTF-8 would each decode to U+FFFD and merge distinct categories and
+    /// classes: every field read as text is checked, and so is the header.
+    @Test func bytesThatAreNotUTF8AreLocated() throws {
+        let directory = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try write("""
+            name: text
+            data: {train: train.csv}
+            inputs:
+              city: {type: category}
+            flow:
+              kind: {type: classification}
+              tags: {type: multilabel}
+            """, "flow.yaml", in: directory)
+        let latin1 = [UInt8]("city,kind,tags\ncaf".utf8) + [0xE9] + [UInt8](",a,x\ncaf".utf8) + [0xE8]
+            + [UInt8](",b,y|x\ntea,caf".utf8) + [0xE9] + [UInt8](",x|caf".utf8) + [0xE9] + [UInt8]("\n".utf8)
+        try Data(latin1).write(to: directory.appendingPathComponent("train.csv"))
+        let flow = directory.appendingPathComponent("flow.yaml").path
+        let result = try run(["train", flow, "--run-dir", directory.appendingPathComponent("run").path])
+        let csv = directory.appendingPathComponent("train.csv").path
+        #expect(result.status == 2)
+        #expect(result.stderr == """
+            \(csv):2:1: column 'city': 'caf\\xE9' is not UTF-8 text; save the file as UTF-8
+            \(csv):3:1: column 'city': 'caf\\xE8' is not UTF-8 text; save the file as UTF-8
+            \(csv):4:2: column 'kind': 'caf\\xE9' is not UTF-8 text; save the file as UTF-8
+            \(csv):4:3: column 'tags': 'x|caf\\xE9' is not UTF-8 text; save the file as UTF-8
+
+            """)
+
+        try Data([UInt8]("ci".utf8) + [0xFF] + [UInt8]("ty,kind,tags\ntea,a,x\n".utf8))
+            .write(to: directory.appendingPathComponent("train.csv"))
+        let header = try run(["train", flow, "--run-dir", directory.appendingPathComponent("run").path])
+        #expect(header.status == 2)
+        #expect(header.stderr == "\(csv):1:1: the column name 'ci\\xFFty' is not UTF-8 text; save the file as UTF-8\n")
     }
 
     @Test func aMissingDataFileExitsTwoWithItsPath() throws {

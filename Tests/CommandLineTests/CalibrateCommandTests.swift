@@ -157,6 +157,9 @@ struct CalibrateCommandTests {
         let missing = try run(["calibrate", noValid.path])
         #expect(missing.status == 2 && missing.stderr.contains("has no valid split (calibrate on another with --split train)"),
                 "\(missing.stderr)")
+        let untuned = try run(["tune-thresholds", noValid.path])
+        #expect(untuned.status == 2 && untuned.stderr.contains("has no valid split (tune on another with --split train)"),
+                "\(untuned.stderr)")
         #expect(try run(["calibrate", noValid.path, "--split", "train"]).status == 0)
         #expect(try String(contentsOf: noValid.appendingPathComponent("calibration.yaml"), encoding: .utf8).contains("split: \"train\""))
     }

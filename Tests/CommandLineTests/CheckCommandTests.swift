@@ -5,14 +5,14 @@ import Testing
 struct CheckCommandTests {
     @Test(arguments: ["flows/security.yaml", "flows/security-augmented.yaml", "flows/security-frozen.yaml", "flows/orders.yaml"])
     func shippedFlowsAreValid(_ flow: String) throws {
-        let result = try run(["check", flow])
+        let result = try run(["check", try shippedFlow(flow)])
         #expect(result.status == 0)
         #expect(result.stderr.isEmpty)
         #expect(result.stdout.contains("parameters: "))
     }
 
     @Test func textShowsComposedPreconditionsShapesAndParameters() throws {
-        let result = try run(["check", "flows/security.yaml"])
+        let result = try run(["check", try shippedFlow("flows/security.yaml")])
         let lines = result.stdout.split(separator: "\n").map { String($0) }
         func line(containing text: String) -> String? { lines.first { $0.contains(text) } }
         #expect(line(containing: "when   not door_open") != nil)
@@ -24,37 +24,37 @@ struct CheckCommandTests {
     }
 
     @Test func textShowsAnImageInputsAugmentation() throws {
-        let result = try run(["check", "flows/security-augmented.yaml"])
+        let result = try run(["check", try shippedFlow("flows/security-augmented.yaml")])
         let lines = result.stdout.split(separator: "\n").map { String($0) }
         let input = try #require(lines.firstIndex { $0.hasPrefix("  image: image, column 'image'") })
         #expect(lines[input + 1] == "    augment: flip horizontal, brightness ±0.1, contrast ±0.1; "
                 + "boxes: face_x1 face_y1 face_w face_h, body_x1 body_y1 body_w body_h")
         let text = try String(contentsOf: repositoryRoot.appendingPathComponent("flows/security-augmented.yaml"), encoding: .utf8)
             .replacingOccurrences(of: "      flip_horizontal: true\n", with: "      flip_horizontal: true\n      crop: 0.85\n")
-        let cropped = try run(["check", try temporaryFlow(text)]).stdout
+        let cropped = try run(["check", try flowWithData(text)]).stdout
         #expect(cropped.contains("    augment: flip horizontal, crop 0.85–1, brightness ±0.1, contrast ±0.1; "), "\(cropped)")
-        #expect(try run(["check", "flows/security.yaml"]).stdout.contains("augment") == false)
+        #expect(try run(["check", try shippedFlow("flows/security.yaml")]).stdout.contains("augment") == false)
     }
 
     @Test func textShowsTheTrainingSettingsWithTheBalancer() throws {
-        let frozen = try run(["check", "flows/security-frozen.yaml"]).stdout.split(separator: "\n").map { String($0) }
+        let frozen = try run(["check", try shippedFlow("flows/security-frozen.yaml")]).stdout.split(separator: "\n").map { String($0) }
         #expect(frozen.contains("train: 20 epochs, batch 64, adam lr 0.001, loss weighting gradnorm (alpha 1.5, lr 0.025, "
                                 + "on branch 'common'), sampling shuffle, init torch"), "\(frozen.suffix(4))")
-        let orders = try run(["check", "flows/orders.yaml"]).stdout
+        let orders = try run(["check", try shippedFlow("flows/orders.yaml")]).stdout
         #expect(orders.contains("train: 10 epochs, batch 512, adamw lr 0.002, loss weighting dwa (temperature 2), sampling shuffle, "
                                 + "init torch"))
     }
 
     /// A numeric input's encoding is shown under it, with its shape and learned values.
     @Test func textShowsNumericEncodings() throws {
-        let lines = try run(["check", "flows/orders.yaml"]).stdout.split(separator: "\n").map { String($0) }
+        let lines = try run(["check", try shippedFlow("flows/orders.yaml")]).stdout.split(separator: "\n").map { String($0) }
         let basket = try #require(lines.firstIndex { $0.hasPrefix("  basket: numeric") })
         #expect(lines[basket].contains("[80 + indicators(basket)]") && lines[basket].hasSuffix("3,920"), "\(lines[basket])")
         #expect(lines[basket + 1] == "    encoding: piecewise_linear, 48 bins, dense 16 per column")
     }
 
     @Test func jsonCarriesTheSameFacts() throws {
-        let result = try run(["check", "flows/security.yaml", "--format", "json"])
+        let result = try run(["check", try shippedFlow("flows/security.yaml"), "--format", "json"])
         #expect(result.status == 0)
         let document = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let tasks = try #require(document["tasks"] as? [[String: Any]])
@@ -68,7 +68,7 @@ struct CheckCommandTests {
     }
 
     @Test func badFlowExitsTwoWithLocatedErrorsOnStandardError() throws {
-        let path = try temporaryFlow("""
+        let path = try flowWithData("""
             name: t
             data: {train: train.csv}
             inputs:
@@ -82,6 +82,32 @@ struct CheckCommandTests {
         #expect(result.stdout.isEmpty)
         #expect(result.stderr == "\(path):7:41: task 'door_locked': precondition refers to unknown task 'door_opn' "
                 + "(did you mean 'door_open'?)\n")
+    }
+
+    /// `check` is run first: a data file that is not there is an error at its path in `data:`.
+    @Test func missingDataFilesExitTwoLocatedInTheFlow() throws {
+        let path = try flowWithData("""
+            name: t
+            data: {train: train.csv, valid: elsewhere/valid.csv, test: /no/such/test.csv}
+            inputs:
+              x: {type: numeric, columns: [a]}
+            flow:
+              open: {type: binary}
+            """)
+        let flows = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.removeItem(at: flows.appendingPathComponent("train.csv"))
+        try FileManager.default.removeItem(at: flows.appendingPathComponent("elsewhere/valid.csv"))
+        try FileManager.default.createDirectory(at: flows.appendingPathComponent("elsewhere/valid.csv"),
+                                                withIntermediateDirectories: false)
+        let result = try run(["check", path])
+        #expect(result.status == 2)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr == """
+            \(path):2:15: data.train: '\(flows.path)/train.csv' does not exist (paths in data: are relative to the flow file)
+            \(path):2:33: data.valid: '\(flows.path)/elsewhere/valid.csv' is a directory, not a CSV file (paths in data: are relative to the flow file)
+            \(path):2:60: data.test: '/no/such/test.csv' does not exist
+
+            """)
     }
 
     @Test func missingFileAndBadArgumentsExitTwo() throws {
@@ -152,8 +178,29 @@ func run(_ arguments: [String], in directory: URL = repositoryRoot) throws -> Co
                          stderr: String(decoding: stderr, as: UTF8.self))
 }
 
-func temporaryFlow(_ text: String) throws -> String {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowtrain-\(UUID().uuidString).yaml")
-    try text.write(to: url, atomically: true, encoding: .utf8)
-    return url.path
+/// `text` written as `flows/NAME` under `root` (default: a new scratch directory), with an empty
+/// file at each relative CSV path its `data:` names: `check` looks for a flow's data files.
+func flowWithData(_ text: String, named name: String = "flow.yaml", under root: URL? = nil) throws -> String {
+    let flows = try (root ?? scratchDirectory()).appendingPathComponent("flows")
+    try FileManager.default.createDirectory(at: flows, withIntermediateDirectories: true)
+    let paths = try Regex(#"(?:train|valid|test|file): *([^\s,{}/][^\s,{}]*\.csv)"#)
+    for match in text.matches(of: paths) {
+        guard let path = match.output[1].substring else { continue }
+        let file = flows.appendingPathComponent(String(path)).standardizedFileURL
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: file.path, contents: nil)
+    }
+    let flow = flows.appendingPathComponent(name)
+    try text.write(to: flow, atomically: true, encoding: .utf8)
+    return flow.path
+}
+
+/// One scratch directory for the copies of the shipped flows, whichever tests ask for them.
+private let shippedFlowCopies = FileManager.default.temporaryDirectory.appendingPathComponent("flowtrain-shipped-\(UUID().uuidString)")
+
+/// A shipped flow (`flows/…`) as `flowWithData` writes it: checkable whether or not the demo
+/// data has been written.
+func shippedFlow(_ path: String) throws -> String {
+    try flowWithData(try String(contentsOf: repositoryRoot.appendingPathComponent(path), encoding: .utf8),
+                     named: URL(fileURLWithPath: path).lastPathComponent, under: shippedFlowCopies)
 }

@@ -103,19 +103,21 @@ struct ExplanationTests {
         let text = Explanation.text([Explanation(predictions, tree: flow.tree).sample(2)])
         #expect(text == """
             └── row 12
-                └── a | decoded: True, activated: 0.9526, logits: 3
-                    └── b | decoded: True, activated: 0.7311, logits: 1
+                └── a | decoded: 1, activated: 0.9526, logits: 3
+                    └── b | decoded: 1, activated: 0.7311, logits: 1
                         └── n
-                            ├── e | decoded: False, activated: 0.04743, logits: -3
+                            ├── e | decoded: 0, activated: 0.04743, logits: -3
                             │   └── m
                             │       └── h | decoded: [q], activated: [0.1192, 0.9526], logits: [-2, 3]
-                            └── k | decoded: True, activated: 0.7311, logits: 1
+                            └── k | decoded: 1, activated: 0.7311, logits: 1
 
             """)
         let row1 = Explanation.text([Explanation(predictions, tree: flow.tree).sample(1)])
         #expect(row1.contains("    └── c | decoded: red, activated: 0.8438, logits: 3\n"))
         let json = Explanation.json([Explanation(predictions, tree: flow.tree).sample(2)])
         #expect(json.contains("\"decoded\" : [\n") && json.contains("\"q\""))
+        // Binary decisions are 1 and 0, as in predictions.csv, in both forms.
+        #expect(json.contains("\"decoded\" : 1,\n") && json.contains("\"decoded\" : 0,\n") && !json.contains("true"))
     }
 
     /// A diverged model's infinite logits still give every sample in JSON (as strings).

@@ -34,6 +34,25 @@ struct FileLevelErrorTests {
         #expect(diagnostics([]) == ["1:1: the flow file is empty; a flow needs at least name, data, inputs and flow"])
     }
 
+    /// A list or mapping may carry its own standard tag or `!`; other tags are refused
+    /// (BadFlows/tag-*.yaml).
+    @Test func standardTagsOnListsAndMappingsAreAccepted() throws {
+        let flow = try load("""
+            name: t
+            data: !!map {train: train.csv}
+            inputs:
+              x: ! {type: numeric, columns: !!seq [f1, f2]}
+            flow:
+              a: {type: binary}
+            """)
+        #expect(flow.flow.data.train == "train.csv")
+        guard case .numeric(.names(let columns), _, _)? = flow.inputs.first?.input.kind else {
+            Issue.record("x is not a numeric input with listed columns")
+            return
+        }
+        #expect(columns == ["f1", "f2"])
+    }
+
     @Test func binaryFileIsOneError() {
         let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13]
         #expect(diagnostics(png) == ["1:1: this is not a text file (byte 0 is not UTF-8 text); a flow is a YAML text file"])

@@ -39,6 +39,19 @@ struct PathologicalFlowTests {
         #expect(result.first?.contains("nested more than 64 levels deep (counting what aliases repeat)") == true)
     }
 
+    /// A flow that is large as written is not called an alias bomb: the error says what the
+    /// limit counts and what fits.
+    @Test func thirtyThousandTasksAreRefusedForTheirSize() {
+        var text = header + "flow:\n"
+        for i in 0..<30_000 { text += "  t\(i): {type: binary}\n" }
+        #expect(diagnostics(text) == ["6:3: this flow has more than 100,000 YAML nodes (keys, values, lists and mappings), "
+                                      + "the most a flow file may have (a task written 't: {type: binary}' is 4 nodes, "
+                                      + "so about 25,000 such tasks fit)"])
+        var fits = header + "flow:\n"
+        for i in 0..<24_000 { fits += "  t\(i): {type: binary}\n" }
+        #expect(throws: Never.self) { try YAMLReader().read(Array(fits.utf8), file: "f.yaml") }
+    }
+
     @Test func longPreconditionChainsResolveInLinearTime() throws {
         var text = header + "flow:\n"
         let count = 6_000

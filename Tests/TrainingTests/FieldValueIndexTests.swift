@@ -23,6 +23,14 @@ struct FieldValueIndexTests {
     @Test func lookupFallsBackToStringEquality() throws {
         var lookup = ValueLookup(["<unknown>", "caf\u{E9}", "tea"])
         let table = try CSVTable.parse(Array("drink\ntea\ncafe\u{301}\nwater\n".utf8), file: "t.csv")
-        #expect((0..<3).map { lookup.index(table, row: $0, column: 0) } == [2, 1, nil])
+        #expect((0..<3).map { row in table.withBytes(row: row, column: 0) { lookup.match($0) } } == [.at(2), .at(1), .absent])
+    }
+
+    /// Bytes that are not UTF-8 are never equal to a value that holds U+FFFD, which is what they
+    /// would decode to.
+    @Test func lookupTellsBytesThatAreNotUTF8Apart() throws {
+        var lookup = ValueLookup(["caf\u{FFFD}", "caf\u{E9}"])
+        let table = try CSVTable.parse([UInt8]("drink\ncaf".utf8) + [0xE9] + [UInt8]("\ncaf\u{E9}\n".utf8), file: "t.csv")
+        #expect((0..<2).map { row in table.withBytes(row: row, column: 0) { lookup.match($0) } } == [.notUTF8("'caf\\xE9' is not UTF-8 text; save the file as UTF-8"), .at(1)])
     }
 }

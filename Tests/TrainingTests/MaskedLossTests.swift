@@ -4,7 +4,7 @@ import Foundation
 import Testing
 @testable import Training
 
-/// The masks of CONTRACT.md §4 on a hand-made batch, end to end: a CSV is encoded, the plan's
+/// The masks of docs/semantics.md on a hand-made batch, end to end: a CSV is encoded, the plan's
 /// loss and gradients are compared with values computed by hand from the rows that count.
 ///
 /// Every head reads the one numeric input x directly, so with its weight set to 1 and bias 0 a

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 @testable import Training
 
-/// Tabular inputs as the encoder turns them into numbers (CONTRACT.md §2): category
+/// Tabular inputs as the encoder turns them into numbers (docs/flow-format.md): category
 /// vocabularies with `min_count` and the unknown slot, and numeric columns with holes under
 /// `missing: mean`, `zero` and `error`. Every expected value is written out by hand from the
 /// CSV rows in the test; the values are chosen so that each is exact in float.

@@ -1,5 +1,5 @@
-/// One metric of one task on the rows it counts on: the name CONTRACT.md §5 uses (dnn_cool's
-/// where it has one), its value, and how many rows (or labels) it was computed on.
+/// One metric of one task on the rows it counts on: the name `metrics.csv` uses
+/// (docs/run-directory.md; dnn_cool's where it has one), its value, and how many rows (or labels) it was computed on.
 public struct Metric: Equatable, Sendable {
     public var name: String
     public var value: Double
