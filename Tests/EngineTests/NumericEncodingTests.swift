@@ -108,6 +108,44 @@ struct NumericEncodingTests {
         }
     }
 
+    /// The map's weight and bias gradients on data (no input gradient, as in training), with
+    /// values on the edges themselves (integer columns put many rows there) and beyond both
+    /// ends: dW[j, d, t] = Σₙ dout[n, j, d] · slot_t(xₙ), dB[j, d] = Σₙ dout[n, j, d], computed
+    /// from the reference encoding in double precision (float32 sums of 69 terms: 1e-5).
+    @Test func piecewiseLinearMapGradientsEqualTheReference() {
+        let bins = [PiecewiseLinearBins(edges: [-1, -0.25, 0, 0.5, 2]), PiecewiseLinearBins(edges: [0, 1]),
+                    PiecewiseLinearBins(edges: [])]
+        let values: [Float] = (0..<64).map { Float($0) * 0.125 - 4 } + [-0.25, 0, 0.5, 2, 1]
+        let (slots, units, rows) = (5, 3, values.count)
+        let b = PlanBuilder(maxBatch: rows)
+        let x = b.input([3])
+        let out = b.piecewiseLinearEncoding(x, bins: bins, slots: slots, dimension: units, initialization: .torch,
+                                            name: "p")
+        let probe = ProjectionLoss(out, seed: 5)
+        b.add(probe)
+        let plan = b.build(seed: 1)
+        for (n, v) in values.enumerated() { for j in 0..<3 { x.data[n * 3 + j] = v } }
+        plan.forward(batch: rows, mode: .training)
+        plan.backward(batch: rows)
+        let weight = plan.parameters.first { $0.name == "p.weight" }!, bias = plan.parameters.first { $0.name == "p.bias" }!
+        for (j, column) in bins.enumerated() {
+            for d in 0..<units {
+                var dBias = 0.0, dWeight = [Double](repeating: 0, count: slots)
+                for (n, v) in values.enumerated() {
+                    let g = Double(probe.r[n * 3 * units + j * units + d])
+                    dBias += g
+                    for (t, slot) in column.encode(v, slots: slots).enumerated() { dWeight[t] += g * Double(slot) }
+                }
+                #expect(abs(Double(bias.grad[j * units + d]) - dBias) <= 1e-5, "bias [\(j), \(d)]")
+                for t in 0..<slots {
+                    let observed = Double(weight.grad[(j * units + d) * slots + t])
+                    #expect(abs(observed - dWeight[t]) <= 1e-5 * max(1, abs(dWeight[t])),
+                            "weight [\(j), \(d), \(t)]: \(observed) vs \(dWeight[t])")
+                }
+            }
+        }
+    }
+
     /// v = 2π c x; features [sin v, cos v]; out = relu(w_sin sin v + w_cos cos v + b).
     @Test func periodicByHand() {
         let b = PlanBuilder(maxBatch: 2)

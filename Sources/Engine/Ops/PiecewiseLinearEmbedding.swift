@@ -16,7 +16,7 @@ final class PiecewiseLinearEmbeddingOp: Op {
     var inputs: [Tensor] { [input] }
     let columns: Int, slots: Int, units: Int, passThrough: Int
     /// (C) bins per column (m ≤ slots); a column without a range has none and maps to its bias.
-    let binCounts: UnsafeMutablePointer<Int>
+    let binCounts: UnsafeMutablePointer<Int32>
     /// (C, T) each: bin k of column j starts at low[j·T + k] and is width[j·T + k] wide.
     let low: UnsafeMutablePointer<Float>, width: UnsafeMutablePointer<Float>
     /// (C, D, T) weights, as PyTorch lays out a dense layer per column, and (C, D) biases.
@@ -31,7 +31,7 @@ final class PiecewiseLinearEmbeddingOp: Op {
 
     init(input: Tensor, output: Tensor, bins: [PiecewiseLinearBins], slots: Int, units: Int, weight: Parameter,
          bias: Parameter, tables: UnsafeMutablePointer<Float>, perBin: UnsafeMutablePointer<Float>,
-         perValue: UnsafeMutablePointer<Float>, maxBatch: Int) {
+         fraction: UnsafeMutablePointer<Float>, bin: UnsafeMutablePointer<Int32>, binCounts: UnsafeMutablePointer<Int32>) {
         self.input = input
         self.output = output
         self.slots = slots
@@ -40,14 +40,12 @@ final class PiecewiseLinearEmbeddingOp: Op {
         self.bias = bias
         columns = bins.count
         passThrough = input.sampleSize - columns
-        binCounts = .allocate(capacity: max(columns, 1))
-        for (j, column) in bins.enumerated() { binCounts[j] = column.count }
+        self.binCounts = binCounts
+        for (j, column) in bins.enumerated() { binCounts[j] = Int32(column.count) }
         let size = columns * slots, binned = size * units
         (low, width) = (tables, tables + size)
         (prefix, transposed, binSum, weightedBinSum) = (perBin, perBin + binned, perBin + 2 * binned, perBin + 3 * binned)
-        // Both per-value arrays are 4-byte elements in one float block.
-        bin = UnsafeMutableRawPointer(perValue).bindMemory(to: Int32.self, capacity: maxBatch * columns)
-        fraction = perValue + maxBatch * columns
+        (self.bin, self.fraction) = (bin, fraction)
         for (j, column) in bins.enumerated() {
             for t in 0..<slots {
                 let used = t < column.count
@@ -57,14 +55,12 @@ final class PiecewiseLinearEmbeddingOp: Op {
         }
     }
 
-    deinit { binCounts.deallocate() }
-
     /// The bin of x in column j: the last k < m with k = 0 or e_k ≤ x. A binary search whose
     /// steps are selects, not branches: values fall in random bins, so branches would mispredict.
     @inline(__always)
     func binIndex(of x: Float, column j: Int) -> Int {
         let edges = low + j * slots
-        var (base, count) = (0, binCounts[j])
+        var (base, count) = (0, Int(binCounts[j]))
         while count > 1 {
             let half = count / 2
             base = edges[base + half] <= x ? base + half : base
@@ -131,10 +127,10 @@ final class PiecewiseLinearEmbeddingOp: Op {
             // Slot t of a row is 1 for every bin after t: a suffix sum of the bins' sums.
             let grad: UnsafeMutablePointer<Float> = weight.grad
             for j in 0..<c where binCounts[j] > 0 {
-                for k in stride(from: binCounts[j] - 1, through: 0, by: -1) {
+                for k in stride(from: Int(binCounts[j]) - 1, through: 0, by: -1) {
                     let s = (j * t + k) * d
                     for unit in 0..<d {
-                        let later: Float = k + 1 < binCounts[j] ? binSum[s + d + unit] : 0
+                        let later: Float = k + 1 < Int(binCounts[j]) ? binSum[s + d + unit] : 0
                         grad[(j * d + unit) * t + k] += weightedBinSum[s + unit] + later
                         binSum[s + unit] += later
                     }
@@ -147,7 +143,7 @@ final class PiecewiseLinearEmbeddingOp: Op {
                 for j in 0..<c where bin[n * c + j] >= 0 {
                     let k = Int(bin[n * c + j]), s = j * t + k, r = fraction[n * c + j]
                     // The same clamps as the encoding: a slot held at 0 or 1 passes no gradient.
-                    guard k == 0 || r > 0, k == binCounts[j] - 1 || r < 1 else { continue }
+                    guard k == 0 || r > 0, k == Int(binCounts[j]) - 1 || r < 1 else { continue }
                     let v = transposed + s * d, gj = g + j * d
                     var sum: Float = 0
                     for unit in 0..<d { sum += gj[unit] * v[unit] }

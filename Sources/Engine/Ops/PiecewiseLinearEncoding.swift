@@ -124,8 +124,8 @@ extension PlanBuilder {
         let output = tensor([columns * units + passThrough])
         add(PiecewiseLinearEmbeddingOp(input: input, output: output, bins: bins, slots: slots, units: units,
                                        weight: weight, bias: bias, tables: scratch(2 * columns * slots),
-                                       perBin: scratch(4 * columns * slots * units),
-                                       perValue: scratch(2 * maxBatch * columns), maxBatch: maxBatch))
+                                       perBin: scratch(4 * columns * slots * units), fraction: scratch(maxBatch * columns),
+                                       bin: arena.int32s(maxBatch * columns), binCounts: arena.int32s(columns)))
         return output
     }
 }
