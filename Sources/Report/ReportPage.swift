@@ -151,29 +151,30 @@ public enum ReportPage {
         return html + "</table>\n"
     }
 
-    /// Every SVG in plots/, grouped by kind, inline.
+    /// The plot kinds (file-name prefixes) in the page's order, with their headings.
+    static let plotSections = [
+        ("learning-loss", "Learning curves: loss"), ("learning-metric", "Learning curves: metric"),
+        ("confusion", "Confusion matrices (ground-truth preconditions)"),
+        ("roc", "ROC curves (ground-truth preconditions)"),
+        ("pr", "Precision–recall curves (ground-truth preconditions)"),
+        ("threshold", "Metric by threshold"),
+        ("reliability", "Reliability diagrams (ground-truth preconditions)"),
+    ]
+
+    /// Every SVG in plots/, grouped by kind, inline, each group in the flow's order.
     static func plots(_ run: RunDirectory, flow: ResolvedFlow) -> String {
         let directory = run.path(RunPlots.directory)
-        // In the flow's order: by the task whose (file-safe) path the name holds, longest first.
-        let paths = PredictionTable.fileOrder(flow.tree).map { Interpretation.safeName(flow.tasks[$0].path.description) }
-        func rank(_ file: String) -> Int {
-            let name = String(file.dropLast(4))
-            return paths.indices.filter { name.hasSuffix("-" + paths[$0]) || name.contains("-" + paths[$0] + "-") }
-                .max { paths[$0].count < paths[$1].count } ?? paths.count
-        }
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".svg") }
-            .sorted { (rank($0), $0) < (rank($1), $1) }
+        let order = PlotOrder(flow)
         var html = ""
-        for (kind, title) in [("learning-loss", "Learning curves: loss"), ("learning-metric", "Learning curves: metric"),
-                              ("confusion", "Confusion matrices (ground-truth preconditions)"),
-                              ("roc", "ROC curves (ground-truth preconditions)"),
-                              ("pr", "Precision–recall curves (ground-truth preconditions)"),
-                              ("threshold", "Metric by threshold"),
-                              ("reliability", "Reliability diagrams (ground-truth preconditions)")] {
-            let group = files.filter { $0.hasPrefix(kind + "-") }
+        for (kind, title) in plotSections {
+            let group = files.compactMap { file -> (rank: Int, file: String)? in
+                guard file.hasPrefix(kind + "-") else { return nil }
+                return (order.rank(String(file.dropFirst(kind.count + 1).dropLast(4))), file)
+            }.sorted { ($0.rank, $0.file) < ($1.rank, $1.file) }
             guard !group.isEmpty else { continue }
             html += "<h2>\(title)</h2>\n<div class=\"plots\">\n"
-            for file in group {
+            for (_, file) in group {
                 guard let data = FileManager.default.contents(atPath: directory + "/" + file) else { continue }
                 var svg = String(decoding: data, as: UTF8.self)
                 if svg.hasPrefix("<?xml"), let end = svg.range(of: "?>") { svg = String(svg[end.upperBound...]) }

@@ -110,7 +110,8 @@ public enum RunPlots {
     public static func writeThresholds(_ tuned: [ThresholdTuning.Tuned], objective: ThresholdTuner.Objective,
                                        split: String, run: RunDirectory) throws(DataError) {
         removePlots(["threshold"], run)
-        for (index, item) in tuned.enumerated() {
+        var labelsSeen: [String: Int] = [:]
+        for item in tuned {
             let curve = BinaryCurves.metricByThreshold(scores: item.scores, labels: item.labels, objective: objective)
             let name = item.label.map { "\(item.path) [\($0)]" } ?? item.path
             let chart = LineChart(
@@ -121,7 +122,8 @@ public enum RunPlots {
                 marker: LineChart.Marker(x: Double(item.entry.threshold),
                                          label: String(format: "%.3f → %.4f", item.entry.threshold, item.entry.after)))
             // Labels are any text: the label's position keeps file names apart once made safe.
-            let labelIndex = tuned[..<index].filter { $0.path == item.path }.count
+            let labelIndex = labelsSeen[item.path, default: 0]
+            labelsSeen[item.path] = labelIndex + 1
             try write(chart.svg(), run, "threshold", item.path + (item.label.map { "-\(labelIndex)-\($0)" } ?? ""))
         }
     }
@@ -151,9 +153,14 @@ public enum RunPlots {
     }
 }
 
-/// `metrics.csv` read back: values by task, metric and split, in epoch order.
+/// `metrics.csv` read back: values by task, metric and split, in epoch order, indexed so that
+/// looking up one task's curve does not scan every task's rows.
 struct MetricsTable {
-    var rows: [(epoch: Int, split: String, path: String, metric: String, value: Double)] = []
+    private var curves: [Key: [(x: Double, y: Double)]] = [:]
+
+    private struct Key: Hashable {
+        var path: String, metric: String, split: String
+    }
 
     static func read(path: String) -> MetricsTable {
         guard let table = try? CSVTable.read(path: path),
@@ -163,13 +170,14 @@ struct MetricsTable {
         for r in 0..<table.rowCount {
             guard let e = Int(table.string(row: r, column: epoch)), let v = Double(table.string(row: r, column: value))
             else { continue }
-            result.rows.append((e, table.string(row: r, column: split), table.string(row: r, column: task),
-                                table.string(row: r, column: metric), v))
+            let key = Key(path: table.string(row: r, column: task), metric: table.string(row: r, column: metric),
+                          split: table.string(row: r, column: split))
+            result.curves[key, default: []].append((Double(e), v))
         }
         return result
     }
 
     func values(path: String, metric: String, split: String) -> [(x: Double, y: Double)] {
-        rows.filter { $0.path == path && $0.metric == metric && $0.split == split }.map { (Double($0.epoch), $0.value) }
+        curves[Key(path: path, metric: metric, split: split)] ?? []
     }
 }
