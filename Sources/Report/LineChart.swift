@@ -16,13 +16,16 @@ public struct LineChart: Sendable {
         }
     }
 
-    /// A vertical line at `x` with a label, such as the chosen decision threshold.
+    /// A vertical line at `x` with a label, such as the chosen decision threshold, and a dot
+    /// at (`x`, `y`) when the chosen point's value is given.
     public struct Marker: Sendable {
         public var x: Double
+        public var y: Double?
         public var label: String
 
-        public init(x: Double, label: String) {
+        public init(x: Double, y: Double? = nil, label: String) {
             self.x = x
+            self.y = y
             self.label = label
         }
     }
@@ -199,7 +202,7 @@ public struct LineChart: Sendable {
         }
     }
 
-    /// The diagonal and the series, inside a nested `<svg>` that clips them to the plot (plus
+    /// The diagonal, the series and the marker's dot, inside a nested `<svg>` that clips them to the plot (plus
     /// a few pixels, so a line along an edge is not cut in half). Clipping this way needs no
     /// `id`, which could clash between charts inlined in one page.
     private func drawData(_ axes: Axes, on canvas: inout SVGCanvas, frame: PlotFrame) {
@@ -236,6 +239,11 @@ public struct LineChart: Sendable {
                 }
             }
             canvas.close()
+        }
+        if let marker, let y = marker.y, marker.x.isFinite, y.isFinite {
+            let dot = axes.pixel((marker.x, y), in: frame)
+            canvas.add("circle", ["cx": SVGCanvas.number(dot.x), "cy": SVGCanvas.number(dot.y), "r": "3.5",
+                                  "fill": "#333333", "stroke": "none"], tooltip: marker.label)
         }
         canvas.close()
         canvas.close()

@@ -106,7 +106,8 @@ public enum RunPlots {
         }
     }
 
-    /// The objective against the threshold for each tuned decision, the chosen one marked.
+    /// The objective against the threshold for each tuned decision, as steps, the chosen
+    /// threshold marked on the curve.
     public static func writeThresholds(_ tuned: [ThresholdTuning.Tuned], objective: ThresholdTuner.Objective,
                                        split: String, run: RunDirectory) throws(DataError) {
         removePlots(["threshold"], run)
@@ -117,9 +118,10 @@ public enum RunPlots {
             let chart = LineChart(
                 title: "\(name): \(objective.name) by threshold (\(split), \(item.entry.rows) rows)",
                 xLabel: "threshold", yLabel: objective.name,
-                series: [LineChart.Series(name: objective.name, points: curve.map { (Double($0.threshold), $0.y) })],
+                series: [LineChart.Series(name: objective.name,
+                                          points: ThresholdSteps.points(curve, scores: item.scores, lower: 0, upper: 1))],
                 xRange: 0...1,
-                marker: LineChart.Marker(x: Double(item.entry.threshold),
+                marker: LineChart.Marker(x: Double(item.entry.threshold), y: item.entry.after,
                                          label: String(format: "%.3f → %.4f", item.entry.threshold, item.entry.after)))
             // Labels are any text: the label's position keeps file names apart once made safe.
             let labelIndex = labelsSeen[item.path, default: 0]
