@@ -110,6 +110,22 @@ struct ChartTests {
         #expect(drawn.first?.x == 0 && drawn.last?.y == 0)
     }
 
+    @Test func longTitlesAreCutAtTheStartSoThatTheLabelStaysVisible() throws {
+        let path = "person_regression.face_regression.facial_characteristics"
+        for label in ["hat", "glasses"] {
+            let title = "\(path) [\(label)]: f1_score by threshold (valid, 1234 rows)"
+            let chart = LineChart(title: title, xLabel: "threshold", yLabel: "f1_score",
+                                  series: [LineChart.Series(name: "f1_score", points: [(0, 0.5), (1, 0)])], xRange: 0...1)
+            let document = try #require(SVGDocument.parse(chart.svg()))
+            let heading = try #require(document.named("text").first { $0.attributes["font-weight"] == "bold" })
+            // 464 pixels at 13 pixels × 0.6 per character: 59 characters.
+            #expect(heading.text.hasPrefix("…") && heading.text.count == 59, "\(heading.text)")
+            #expect(title.hasSuffix(heading.text.dropFirst()) && heading.text.contains("[\(label)]"))
+            // The whole title stays the chart's name for screen readers and tooltips.
+            #expect(document.named("title").first?.text == title)
+        }
+    }
+
     @Test func ticksAreOneTwoOrFiveTimesAPowerOfTen() {
         let rates = AxisTicks(within: 0...1, count: 5)
         #expect(rates.values.map(rates.label) == ["0", "0.2", "0.4", "0.6", "0.8", "1"])
