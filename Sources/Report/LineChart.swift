@@ -74,8 +74,8 @@ public struct LineChart: Sendable {
             return canvas.finished()
         }
         drawGrid(axes, on: &canvas, frame: frame)
-        drawData(axes, on: &canvas, frame: frame)
         canvas.add("rect", frame.rectAttributes)
+        drawData(axes, on: &canvas, frame: frame)
         drawMarker(axes, on: &canvas, frame: frame)
         return canvas.finished()
     }
@@ -95,13 +95,19 @@ public struct LineChart: Sendable {
         }
     }
 
+    /// How far inside the frame the axes' ends are drawn, in pixels: a curve along an end (the
+    /// ROC or precision–recall curve of a perfect classifier) would otherwise lie on the frame
+    /// and vanish.
+    static let dataInset = 4.0
+
     /// Both axes' ticks, and the mapping from data to pixels relative to the plot's corner.
     private struct Axes {
         var x: AxisTicks, y: AxisTicks
 
         func pixel(_ point: (x: Double, y: Double), in frame: PlotFrame) -> (x: Double, y: Double) {
-            ((point.x - x.lower) / (x.upper - x.lower) * frame.width,
-             frame.height - (point.y - y.lower) / (y.upper - y.lower) * frame.height)
+            let inset = LineChart.dataInset
+            return (inset + (point.x - x.lower) / (x.upper - x.lower) * (frame.width - 2 * inset),
+                    frame.height - inset - (point.y - y.lower) / (y.upper - y.lower) * (frame.height - 2 * inset))
         }
     }
 
