@@ -157,6 +157,7 @@ public enum ReportPage {
         ("confusion", "Confusion matrices (ground-truth preconditions)"),
         ("roc", "ROC curves (ground-truth preconditions)"),
         ("pr", "Precision–recall curves (ground-truth preconditions)"),
+        ("predicted-actual", "Predicted against actual (ground-truth preconditions)"),
         ("threshold", "Metric by threshold"),
         ("reliability", "Reliability diagrams (ground-truth preconditions)"),
     ]

@@ -5,8 +5,8 @@ import Tasks
 import Training
 
 /// The SVG plots of a run, in `plots/`: learning curves per task (from `metrics.csv`, written by
-/// `train`), confusion matrices and ROC and precision–recall curves on the evaluated split
-/// (written by `eval`), and the metric against the threshold for every tuned decision (written
+/// `train`), confusion matrices, ROC and precision–recall curves and predicted against actual
+/// on the evaluated split (written by `eval`), and the metric against the threshold for every tuned decision (written
 /// by `tune-thresholds`). File names start with the plot's kind and hold the task path.
 public enum RunPlots {
     static let directory = "plots"
@@ -29,10 +29,10 @@ public enum RunPlots {
     }
 
     /// Confusion matrices for classification tasks, ROC and precision–recall curves for binary
-    /// tasks, on the rows each task counts on with ground-truth preconditions (the titles give
-    /// their number).
+    /// tasks, predicted against actual for regression tasks, on the rows each task counts on
+    /// with ground-truth preconditions (the titles give their number).
     public static func writeEvaluation(_ predictions: SplitPredictions, split: String, run: RunDirectory) throws(DataError) {
-        removePlots(["confusion", "roc", "pr"], run)  // an earlier eval's would mix with this one's
+        removePlots(["confusion", "roc", "pr", "predicted-actual"], run)  // an earlier eval's would mix with this one's
         let data = predictions.outputs.split
         for (t, task) in predictions.tasks.enumerated() {
             let path = task.path.description
@@ -69,6 +69,13 @@ public enum RunPlots {
                                           xRange: 0...1, yRange: 0...1)
                     try write(chart.svg(), run, "pr", path)
                 }
+            case .regression, .boundedRegression:
+                let decoder = predictions.decoders[t]
+                let pairs = rows.compactMap { r -> (actual: Double, predicted: Double)? in
+                    guard case .number(let predicted) = predictions.decoded[t][r].value else { return nil }
+                    return (decoder.labelNumber(data.targets[t][r]), predicted)
+                }
+                try write(PredictedActualChart(title: "\(path) (\(where_))", pairs: pairs).svg(), run, "predicted-actual", path)
             default:
                 continue
             }

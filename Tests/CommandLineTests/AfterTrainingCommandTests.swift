@@ -47,7 +47,7 @@ struct AfterTrainingCommandTests {
         // Every plot is well-formed XML; each kind is there.
         let plots = runDirectory.appendingPathComponent("plots")
         let svgs = try FileManager.default.contentsOfDirectory(atPath: plots.path).filter { $0.hasSuffix(".svg") }
-        for kind in ["learning-loss-", "learning-metric-", "confusion-", "roc-", "pr-", "threshold-"] {
+        for kind in ["learning-loss-", "learning-metric-", "confusion-", "roc-", "pr-", "predicted-actual-", "threshold-"] {
             #expect(svgs.contains { $0.hasPrefix(kind) }, "no \(kind) plot")
         }
         for file in svgs {
