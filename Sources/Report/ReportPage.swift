@@ -49,6 +49,7 @@ public enum ReportPage {
             th { background: #f4f4f4; }
             .plots { display: flex; flex-wrap: wrap; gap: 1em; }
             .plots figure { margin: 0; }
+            .sheets figure { margin: 0 0 1em 0; } .sheets img { max-width: 100%; height: auto; }
             .empty { color: #888; font-style: italic; }
             tr.flagged td { background: #fff4e5; } .flag { color: #a04000; }
             </style>
@@ -238,13 +239,25 @@ public enum ReportPage {
         return flags
     }
 
-    /// Links to the interpretation files (the contact sheets stay files of their own).
+    /// The best and worst samples: each task's table linked, and its contact sheets (image
+    /// inputs) shown in the page from their files, worst first, by relative paths that hold
+    /// wherever the run directory is moved.
     static func interpretation(_ run: RunDirectory) -> String {
         let directory = run.path(Interpretation.directory)
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
-        guard !files.isEmpty else { return "" }
-        return "<h2>Best and worst samples</h2>\n<p>Per task, by its own loss, in <code>interpretation/</code>: "
-            + files.map { "<a href=\"interpretation/\(e($0))\">\(e($0))</a>" }.joined(separator: " · ") + "</p>\n"
+        let files = Set((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+        let tables = files.filter { $0.hasSuffix(".csv") }.sorted()
+        guard !tables.isEmpty else { return "" }
+        var html = "<h2>Best and worst samples</h2>\n<p>Per task, by its own loss, in <code>interpretation/</code>: "
+            + tables.map { "<a href=\"interpretation/\(e($0))\">\(e($0))</a>" }.joined(separator: " · ") + "</p>\n"
+        let sheets = tables.flatMap { table in
+            ["worst", "best"].map { "\(table.dropLast(4))-\($0).png" }.filter(files.contains)
+        }
+        guard !sheets.isEmpty else { return html }
+        html += "<div class=\"sheets\">\n"
+        for sheet in sheets {
+            html += "<figure><img src=\"interpretation/\(e(sheet))\" alt=\"\(e(sheet))\"></figure>\n"
+        }
+        return html + "</div>\n"
     }
 
     private static func e(_ text: String) -> String { XMLText.escape(text) }

@@ -56,7 +56,11 @@ struct AfterTrainingCommandTests {
         }
         let report = try String(contentsOf: runDirectory.appendingPathComponent("report.html"), encoding: .utf8)
         #expect(report.contains("<ul class=\"tree\">") && report.contains("<th>ground truth</th>"))
-        #expect(report.components(separatedBy: "<figure>").count - 1 == svgs.count)
+        #expect(report.components(separatedBy: "<figure><svg").count - 1 == svgs.count)
+        // The contact sheets are in the page, by paths relative to it.
+        for sheet in interpretation where sheet.hasSuffix(".png") {
+            #expect(report.contains("<img src=\"interpretation/\(sheet)\""), "\(sheet) not shown")
+        }
         // Self-contained: nothing is fetched.
         #expect(!report.contains("src=\"http") && !report.contains("href=\"http") && !report.contains("<link"))
 

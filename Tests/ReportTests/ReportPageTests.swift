@@ -54,4 +54,19 @@ struct ReportPageTests {
             .map { String($0.prefix { $0 != "<" }) }
         #expect(shown == expected)
     }
+
+    @Test func contactSheetsAreShownInThePageAndTablesLinked() throws {
+        let run = try temporaryRun()
+        defer { try? FileManager.default.removeItem(at: run.url) }
+        #expect(ReportPage.interpretation(run).isEmpty)
+        for file in ["b.csv", "a.b.csv", "a.b-best.png", "a.b-worst.png"] {
+            try run.write("interpretation/\(file)", Data(), createDirectory: true)
+        }
+        let html = ReportPage.interpretation(run)
+        #expect(html.contains("<a href=\"interpretation/a.b.csv\">a.b.csv</a> · <a href=\"interpretation/b.csv\">b.csv</a>"))
+        // Images by relative path, worst first; a task without an image input (b) has none.
+        let images = html.components(separatedBy: "<img src=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+        #expect(images == ["interpretation/a.b-worst.png", "interpretation/a.b-best.png"])
+        #expect(!html.contains("href=\"interpretation/a.b-worst.png\""))
+    }
 }
