@@ -16,13 +16,16 @@ public struct LineChart: Sendable {
         }
     }
 
-    /// A vertical line at `x` with a label, such as the chosen decision threshold.
+    /// A vertical line at `x` with a label, such as the chosen decision threshold, and a dot
+    /// at (`x`, `y`) when the chosen point's value is given.
     public struct Marker: Sendable {
         public var x: Double
+        public var y: Double?
         public var label: String
 
-        public init(x: Double, label: String) {
+        public init(x: Double, y: Double? = nil, label: String) {
             self.x = x
+            self.y = y
             self.label = label
         }
     }
@@ -71,8 +74,8 @@ public struct LineChart: Sendable {
             return canvas.finished()
         }
         drawGrid(axes, on: &canvas, frame: frame)
-        drawData(axes, on: &canvas, frame: frame)
         canvas.add("rect", frame.rectAttributes)
+        drawData(axes, on: &canvas, frame: frame)
         drawMarker(axes, on: &canvas, frame: frame)
         return canvas.finished()
     }
@@ -92,13 +95,19 @@ public struct LineChart: Sendable {
         }
     }
 
+    /// How far inside the frame the axes' ends are drawn, in pixels: a curve along an end (the
+    /// ROC or precision–recall curve of a perfect classifier) would otherwise lie on the frame
+    /// and vanish.
+    static let dataInset = 4.0
+
     /// Both axes' ticks, and the mapping from data to pixels relative to the plot's corner.
     private struct Axes {
         var x: AxisTicks, y: AxisTicks
 
         func pixel(_ point: (x: Double, y: Double), in frame: PlotFrame) -> (x: Double, y: Double) {
-            ((point.x - x.lower) / (x.upper - x.lower) * frame.width,
-             frame.height - (point.y - y.lower) / (y.upper - y.lower) * frame.height)
+            let inset = LineChart.dataInset
+            return (inset + (point.x - x.lower) / (x.upper - x.lower) * (frame.width - 2 * inset),
+                    frame.height - inset - (point.y - y.lower) / (y.upper - y.lower) * (frame.height - 2 * inset))
         }
     }
 
@@ -199,7 +208,7 @@ public struct LineChart: Sendable {
         }
     }
 
-    /// The diagonal and the series, inside a nested `<svg>` that clips them to the plot (plus
+    /// The diagonal, the series and the marker's dot, inside a nested `<svg>` that clips them to the plot (plus
     /// a few pixels, so a line along an edge is not cut in half). Clipping this way needs no
     /// `id`, which could clash between charts inlined in one page.
     private func drawData(_ axes: Axes, on canvas: inout SVGCanvas, frame: PlotFrame) {
@@ -236,6 +245,11 @@ public struct LineChart: Sendable {
                 }
             }
             canvas.close()
+        }
+        if let marker, let y = marker.y, marker.x.isFinite, y.isFinite {
+            let dot = axes.pixel((marker.x, y), in: frame)
+            canvas.add("circle", ["cx": SVGCanvas.number(dot.x), "cy": SVGCanvas.number(dot.y), "r": "3.5",
+                                  "fill": "#333333", "stroke": "none"], tooltip: marker.label)
         }
         canvas.close()
         canvas.close()

@@ -49,6 +49,7 @@ public enum ReportPage {
             th { background: #f4f4f4; }
             .plots { display: flex; flex-wrap: wrap; gap: 1em; }
             .plots figure { margin: 0; }
+            .sheets figure { margin: 0 0 1em 0; } .sheets img { max-width: 100%; height: auto; }
             .empty { color: #888; font-style: italic; }
             tr.flagged td { background: #fff4e5; } .flag { color: #a04000; }
             </style>
@@ -151,29 +152,31 @@ public enum ReportPage {
         return html + "</table>\n"
     }
 
-    /// Every SVG in plots/, grouped by kind, inline.
+    /// The plot kinds (file-name prefixes) in the page's order, with their headings.
+    static let plotSections = [
+        ("learning-loss", "Learning curves: loss"), ("learning-metric", "Learning curves: metric"),
+        ("confusion", "Confusion matrices (ground-truth preconditions)"),
+        ("roc", "ROC curves (ground-truth preconditions)"),
+        ("pr", "Precision–recall curves (ground-truth preconditions)"),
+        ("predicted-actual", "Predicted against actual (ground-truth preconditions)"),
+        ("threshold", "Metric by threshold"),
+        ("reliability", "Reliability diagrams (ground-truth preconditions)"),
+    ]
+
+    /// Every SVG in plots/, grouped by kind, inline, each group in the flow's order.
     static func plots(_ run: RunDirectory, flow: ResolvedFlow) -> String {
         let directory = run.path(RunPlots.directory)
-        // In the flow's order: by the task whose (file-safe) path the name holds, longest first.
-        let paths = PredictionTable.fileOrder(flow.tree).map { Interpretation.safeName(flow.tasks[$0].path.description) }
-        func rank(_ file: String) -> Int {
-            let name = String(file.dropLast(4))
-            return paths.indices.filter { name.hasSuffix("-" + paths[$0]) || name.contains("-" + paths[$0] + "-") }
-                .max { paths[$0].count < paths[$1].count } ?? paths.count
-        }
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".svg") }
-            .sorted { (rank($0), $0) < (rank($1), $1) }
+        let order = PlotOrder(flow)
         var html = ""
-        for (kind, title) in [("learning-loss", "Learning curves: loss"), ("learning-metric", "Learning curves: metric"),
-                              ("confusion", "Confusion matrices (ground-truth preconditions)"),
-                              ("roc", "ROC curves (ground-truth preconditions)"),
-                              ("pr", "Precision–recall curves (ground-truth preconditions)"),
-                              ("threshold", "Metric by threshold"),
-                              ("reliability", "Reliability diagrams (ground-truth preconditions)")] {
-            let group = files.filter { $0.hasPrefix(kind + "-") }
+        for (kind, title) in plotSections {
+            let group = files.compactMap { file -> (rank: Int, file: String)? in
+                guard file.hasPrefix(kind + "-") else { return nil }
+                return (order.rank(String(file.dropFirst(kind.count + 1).dropLast(4))), file)
+            }.sorted { ($0.rank, $0.file) < ($1.rank, $1.file) }
             guard !group.isEmpty else { continue }
             html += "<h2>\(title)</h2>\n<div class=\"plots\">\n"
-            for file in group {
+            for (_, file) in group {
                 guard let data = FileManager.default.contents(atPath: directory + "/" + file) else { continue }
                 var svg = String(decoding: data, as: UTF8.self)
                 if svg.hasPrefix("<?xml"), let end = svg.range(of: "?>") { svg = String(svg[end.upperBound...]) }
@@ -236,13 +239,25 @@ public enum ReportPage {
         return flags
     }
 
-    /// Links to the interpretation files (the contact sheets stay files of their own).
+    /// The best and worst samples: each task's table linked, and its contact sheets (image
+    /// inputs) shown in the page from their files, worst first, by relative paths that hold
+    /// wherever the run directory is moved.
     static func interpretation(_ run: RunDirectory) -> String {
         let directory = run.path(Interpretation.directory)
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
-        guard !files.isEmpty else { return "" }
-        return "<h2>Best and worst samples</h2>\n<p>Per task, by its own loss, in <code>interpretation/</code>: "
-            + files.map { "<a href=\"interpretation/\(e($0))\">\(e($0))</a>" }.joined(separator: " · ") + "</p>\n"
+        let files = Set((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+        let tables = files.filter { $0.hasSuffix(".csv") }.sorted()
+        guard !tables.isEmpty else { return "" }
+        var html = "<h2>Best and worst samples</h2>\n<p>Per task, by its own loss, in <code>interpretation/</code>: "
+            + tables.map { "<a href=\"interpretation/\(e($0))\">\(e($0))</a>" }.joined(separator: " · ") + "</p>\n"
+        let sheets = tables.flatMap { table in
+            ["worst", "best"].map { "\(table.dropLast(4))-\($0).png" }.filter(files.contains)
+        }
+        guard !sheets.isEmpty else { return html }
+        html += "<div class=\"sheets\">\n"
+        for sheet in sheets {
+            html += "<figure><img src=\"interpretation/\(e(sheet))\" alt=\"\(e(sheet))\"></figure>\n"
+        }
+        return html + "</div>\n"
     }
 
     private static func e(_ text: String) -> String { XMLText.escape(text) }

@@ -5,8 +5,8 @@ import Tasks
 import Training
 
 /// The SVG plots of a run, in `plots/`: learning curves per task (from `metrics.csv`, written by
-/// `train`), confusion matrices and ROC and precision–recall curves on the evaluated split
-/// (written by `eval`), and the metric against the threshold for every tuned decision (written
+/// `train`), confusion matrices, ROC and precision–recall curves and predicted against actual
+/// on the evaluated split (written by `eval`), and the metric against the threshold for every tuned decision (written
 /// by `tune-thresholds`). File names start with the plot's kind and hold the task path.
 public enum RunPlots {
     static let directory = "plots"
@@ -29,10 +29,10 @@ public enum RunPlots {
     }
 
     /// Confusion matrices for classification tasks, ROC and precision–recall curves for binary
-    /// tasks, on the rows each task counts on with ground-truth preconditions (the titles give
-    /// their number).
+    /// tasks, predicted against actual for regression tasks, on the rows each task counts on
+    /// with ground-truth preconditions (the titles give their number).
     public static func writeEvaluation(_ predictions: SplitPredictions, split: String, run: RunDirectory) throws(DataError) {
-        removePlots(["confusion", "roc", "pr"], run)  // an earlier eval's would mix with this one's
+        removePlots(["confusion", "roc", "pr", "predicted-actual"], run)  // an earlier eval's would mix with this one's
         let data = predictions.outputs.split
         for (t, task) in predictions.tasks.enumerated() {
             let path = task.path.description
@@ -69,6 +69,13 @@ public enum RunPlots {
                                           xRange: 0...1, yRange: 0...1)
                     try write(chart.svg(), run, "pr", path)
                 }
+            case .regression, .boundedRegression:
+                let decoder = predictions.decoders[t]
+                let pairs = rows.compactMap { r -> (actual: Double, predicted: Double)? in
+                    guard case .number(let predicted) = predictions.decoded[t][r].value else { return nil }
+                    return (decoder.labelNumber(data.targets[t][r]), predicted)
+                }
+                try write(PredictedActualChart(title: "\(path) (\(where_))", pairs: pairs).svg(), run, "predicted-actual", path)
             default:
                 continue
             }
@@ -106,22 +113,26 @@ public enum RunPlots {
         }
     }
 
-    /// The objective against the threshold for each tuned decision, the chosen one marked.
+    /// The objective against the threshold for each tuned decision, as steps, the chosen
+    /// threshold marked on the curve.
     public static func writeThresholds(_ tuned: [ThresholdTuning.Tuned], objective: ThresholdTuner.Objective,
                                        split: String, run: RunDirectory) throws(DataError) {
         removePlots(["threshold"], run)
-        for (index, item) in tuned.enumerated() {
+        var labelsSeen: [String: Int] = [:]
+        for item in tuned {
             let curve = BinaryCurves.metricByThreshold(scores: item.scores, labels: item.labels, objective: objective)
             let name = item.label.map { "\(item.path) [\($0)]" } ?? item.path
             let chart = LineChart(
                 title: "\(name): \(objective.name) by threshold (\(split), \(item.entry.rows) rows)",
                 xLabel: "threshold", yLabel: objective.name,
-                series: [LineChart.Series(name: objective.name, points: curve.map { (Double($0.threshold), $0.y) })],
+                series: [LineChart.Series(name: objective.name,
+                                          points: ThresholdSteps.points(curve, scores: item.scores, lower: 0, upper: 1))],
                 xRange: 0...1,
-                marker: LineChart.Marker(x: Double(item.entry.threshold),
+                marker: LineChart.Marker(x: Double(item.entry.threshold), y: item.entry.after,
                                          label: String(format: "%.3f → %.4f", item.entry.threshold, item.entry.after)))
             // Labels are any text: the label's position keeps file names apart once made safe.
-            let labelIndex = tuned[..<index].filter { $0.path == item.path }.count
+            let labelIndex = labelsSeen[item.path, default: 0]
+            labelsSeen[item.path] = labelIndex + 1
             try write(chart.svg(), run, "threshold", item.path + (item.label.map { "-\(labelIndex)-\($0)" } ?? ""))
         }
     }
@@ -151,9 +162,14 @@ public enum RunPlots {
     }
 }
 
-/// `metrics.csv` read back: values by task, metric and split, in epoch order.
+/// `metrics.csv` read back: values by task, metric and split, in epoch order, indexed so that
+/// looking up one task's curve does not scan every task's rows.
 struct MetricsTable {
-    var rows: [(epoch: Int, split: String, path: String, metric: String, value: Double)] = []
+    private var curves: [Key: [(x: Double, y: Double)]] = [:]
+
+    private struct Key: Hashable {
+        var path: String, metric: String, split: String
+    }
 
     static func read(path: String) -> MetricsTable {
         guard let table = try? CSVTable.read(path: path),
@@ -163,13 +179,14 @@ struct MetricsTable {
         for r in 0..<table.rowCount {
             guard let e = Int(table.string(row: r, column: epoch)), let v = Double(table.string(row: r, column: value))
             else { continue }
-            result.rows.append((e, table.string(row: r, column: split), table.string(row: r, column: task),
-                                table.string(row: r, column: metric), v))
+            let key = Key(path: table.string(row: r, column: task), metric: table.string(row: r, column: metric),
+                          split: table.string(row: r, column: split))
+            result.curves[key, default: []].append((Double(e), v))
         }
         return result
     }
 
     func values(path: String, metric: String, split: String) -> [(x: Double, y: Double)] {
-        rows.filter { $0.path == path && $0.metric == metric && $0.split == split }.map { (Double($0.epoch), $0.value) }
+        curves[Key(path: path, metric: metric, split: split)] ?? []
     }
 }

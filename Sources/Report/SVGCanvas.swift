@@ -8,14 +8,15 @@ struct SVGCanvas {
     private var markup: String
     private var openElements: [String] = []
 
-    /// A `width` × `height` pixel drawing on white with `title` as its heading, cut to the
-    /// width; the full title is what screen readers and tooltips show for the whole chart.
+    /// A `width` × `height` pixel drawing on white with `title` as its heading, cut at its
+    /// start to the width; the full title is what screen readers and tooltips show for the
+    /// whole chart.
     init(width: Int, height: Int, title: String) {
         markup = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\""
             + " viewBox=\"0 0 \(width) \(height)\" font-family=\"sans-serif\" font-size=\"11\">"
         markup += "<title>\(XMLText.escape(title))</title>"
         add("rect", ["width": "\(width)", "height": "\(height)", "fill": "#ffffff"])
-        let heading = TextFit.truncated(title, to: TextFit.characters(fitting: Double(width) - 16, fontSize: 13))
+        let heading = TextFit.truncatedAtStart(title, to: TextFit.characters(fitting: Double(width) - 16, fontSize: 13))
         add("text", ["x": Self.number(Double(width) / 2), "y": "19", "text-anchor": "middle",
                      "font-size": "13", "font-weight": "bold"], text: heading)
     }

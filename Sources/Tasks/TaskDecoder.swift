@@ -85,9 +85,13 @@ public struct TaskDecoder: Sendable {
         case .binary: return text(.flag(y[0] >= 0.5))
         case .classification, .tokenClassification: return text(.classIndex(Int(y[0])))
         case .multilabel: return text(.labels(y.map { $0 >= 0.5 }))
-        case .boundedRegression: return text(.number(Double(y[0]) * scale))
-        case .regression: return text(.number(Double(y[0]) * deviation + mean))
+        case .boundedRegression, .regression: return text(.number(labelNumber(y[0])))
         }
+    }
+
+    /// A regression target as the task's tensors hold it, back in the label's own units.
+    public func labelNumber(_ target: Float) -> Double {
+        output.type == .boundedRegression ? Double(target) * scale : Double(target) * deviation + mean
     }
 
     private func name(_ index: Int) -> String { index < names.count ? names[index] : "\(index)" }

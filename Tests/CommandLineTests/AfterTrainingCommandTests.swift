@@ -47,7 +47,7 @@ struct AfterTrainingCommandTests {
         // Every plot is well-formed XML; each kind is there.
         let plots = runDirectory.appendingPathComponent("plots")
         let svgs = try FileManager.default.contentsOfDirectory(atPath: plots.path).filter { $0.hasSuffix(".svg") }
-        for kind in ["learning-loss-", "learning-metric-", "confusion-", "roc-", "pr-", "threshold-"] {
+        for kind in ["learning-loss-", "learning-metric-", "confusion-", "roc-", "pr-", "predicted-actual-", "threshold-"] {
             #expect(svgs.contains { $0.hasPrefix(kind) }, "no \(kind) plot")
         }
         for file in svgs {
@@ -56,7 +56,11 @@ struct AfterTrainingCommandTests {
         }
         let report = try String(contentsOf: runDirectory.appendingPathComponent("report.html"), encoding: .utf8)
         #expect(report.contains("<ul class=\"tree\">") && report.contains("<th>ground truth</th>"))
-        #expect(report.components(separatedBy: "<figure>").count - 1 == svgs.count)
+        #expect(report.components(separatedBy: "<figure><svg").count - 1 == svgs.count)
+        // The contact sheets are in the page, by paths relative to it.
+        for sheet in interpretation where sheet.hasSuffix(".png") {
+            #expect(report.contains("<img src=\"interpretation/\(sheet)\""), "\(sheet) not shown")
+        }
         // Self-contained: nothing is fetched.
         #expect(!report.contains("src=\"http") && !report.contains("href=\"http") && !report.contains("<link"))
 

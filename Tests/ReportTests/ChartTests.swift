@@ -72,10 +72,11 @@ struct ChartTests {
         let document = try #require(SVGDocument.parse(chart.svg()))
         #expect(document.xTickLabels == ["0", "0.2", "0.4", "0.6", "0.8", "1"])
         #expect(document.yTickLabels == ["0", "0.2", "0.4", "0.6", "0.8", "1"])
-        // The diagonal runs from the plot's bottom-left to its top-right corner (plot coordinates).
+        // The diagonal runs from the plot's bottom-left to its top-right corner (plot coordinates,
+        // the axes' ends inset from the frame).
         let diagonal = try #require(document.named("line").first { $0.attributes["stroke-dasharray"] == "4 4" })
         let (x1, y1, x2, y2) = try diagonal.line()
-        #expect(x1 == 0 && y1 > 100 && x2 > 100 && y2 == 0)
+        #expect(x1 == LineChart.dataInset && y1 > 100 && x2 > 100 && y2 == LineChart.dataInset)
         let marker = try #require(document.named("line").first { $0.attributes["stroke-dasharray"] == "3 3" })
         let (mx1, _, mx2, _) = try marker.line()
         #expect(mx1 == mx2)
@@ -84,6 +85,25 @@ struct ChartTests {
         #expect(document.texts.contains("validation") && document.texts.contains("train"))
         #expect(document.named("line").contains { $0.attributes["stroke-dasharray"] == "6 4" })
         document.expectFiniteGeometry()
+    }
+
+    @Test func perfectCurvesStayVisibleInsideTheFrame() throws {
+        // A perfect classifier: the ROC curve runs up the left edge and along the top, the
+        // precision–recall curve along the top and down the right edge.
+        for points in [[(0.0, 0.0), (0.0, 1.0), (1.0, 1.0)], [(0.0, 1.0), (1.0, 1.0), (1.0, 0.0)]] {
+            let chart = LineChart(title: "perfect", xLabel: "x", yLabel: "y",
+                                  series: [LineChart.Series(name: "curve", points: points.map { (x: $0.0, y: $0.1) })],
+                                  xRange: 0...1, yRange: 0...1)
+            let document = try #require(SVGDocument.parse(chart.svg()))
+            let frame = try #require(document.named("rect").first { $0.attributes["stroke"] == "#888888" })
+            let curve = try #require(document.named("polyline").first)
+            // Drawn over the frame, and a few pixels inside it (plot coordinates start at the frame's corner).
+            #expect(frame.index < curve.index)
+            let (width, height) = (try frame.number("width"), try frame.number("height"))
+            for point in try curve.points() {
+                #expect(min(point.x, width - point.x) >= 3 && min(point.y, height - point.y) >= 3, "\(point)")
+            }
+        }
     }
 
     @Test func oneSeriesHasNoLegend() throws {
@@ -107,7 +127,23 @@ struct ChartTests {
         // The plot is about 400 × 230 pixels: a monotone curve needs at most one point per half pixel of travel.
         #expect(drawn.count > 100 && drawn.count < 2_000, "\(drawn.count) points")
         // Inside the plot, (0, 0) is the bottom-left corner and (1, 1) the top-right one.
-        #expect(drawn.first?.x == 0 && drawn.last?.y == 0)
+        #expect(drawn.first?.x == LineChart.dataInset && drawn.last?.y == LineChart.dataInset)
+    }
+
+    @Test func longTitlesAreCutAtTheStartSoThatTheLabelStaysVisible() throws {
+        let path = "person_regression.face_regression.facial_characteristics"
+        for label in ["hat", "glasses"] {
+            let title = "\(path) [\(label)]: f1_score by threshold (valid, 1234 rows)"
+            let chart = LineChart(title: title, xLabel: "threshold", yLabel: "f1_score",
+                                  series: [LineChart.Series(name: "f1_score", points: [(0, 0.5), (1, 0)])], xRange: 0...1)
+            let document = try #require(SVGDocument.parse(chart.svg()))
+            let heading = try #require(document.named("text").first { $0.attributes["font-weight"] == "bold" })
+            // 464 pixels at 13 pixels × 0.6 per character: 59 characters.
+            #expect(heading.text.hasPrefix("…") && heading.text.count == 59, "\(heading.text)")
+            #expect(title.hasSuffix(heading.text.dropFirst()) && heading.text.contains("[\(label)]"))
+            // The whole title stays the chart's name for screen readers and tooltips.
+            #expect(document.named("title").first?.text == title)
+        }
     }
 
     @Test func ticksAreOneTwoOrFiveTimesAPowerOfTen() {
