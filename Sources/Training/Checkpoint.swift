@@ -30,9 +30,13 @@ public struct Checkpoint {
     var metrics: FilePrefix
     /// The flow as run (`flow.yaml`): a resumed run must train the same flow.
     public var flow: String
-    init(epoch: Int, step: Int, epochs: Int, seed: Int, bestEpoch: Int, bestLoss: Double, metrics: FilePrefix, flow: String) {
+    /// `DataStatistics.fingerprints` of the training split the run started on: a resumed run
+    /// must train on the same data.
+    var statistics: [String: UInt32]
+    init(epoch: Int, step: Int, epochs: Int, seed: Int, bestEpoch: Int, bestLoss: Double, metrics: FilePrefix, flow: String,
+         statistics: [String: UInt32]) {
         (self.epoch, self.step, self.epochs, self.seed) = (epoch, step, epochs, seed)
-        (self.bestEpoch, self.bestLoss, self.metrics, self.flow) = (bestEpoch, bestLoss, metrics, flow)
+        (self.bestEpoch, self.bestLoss, self.metrics, self.flow, self.statistics) = (bestEpoch, bestLoss, metrics, flow, statistics)
     }
 
     /// Within an epoch: Σ loss × rows and rows seen, each task's Σ loss × count and count, and
@@ -73,11 +77,14 @@ public struct Checkpoint {
         if !sampleLosses.isEmpty {
             tensors.append(.init(name: "epoch.sample_losses", shape: [sampleLosses.count], values: sampleLosses))
         }
+        let sortedKeys = JSONEncoder()
+        sortedKeys.outputFormatting = .sortedKeys  // the same statistics, the same bytes
         var metadata: [String: String] = [
             "format": Self.format, "epoch": String(epoch), "step": String(step), "epochs": String(epochs),
             "seed": String(seed), "optimizer_steps": String(optimizer.steps),
             "generators": plan.generatorStates.map { $0.map(String.init).joined(separator: ",") }.joined(separator: ";"),
             "best_epoch": String(bestEpoch), "best_loss": Self.bits(bestLoss), "metrics": metrics.metadata, "flow": flow,
+            "statistics": String(decoding: (try? sortedKeys.encode(statistics)) ?? Data(), as: UTF8.self),
             "train_loss": Self.bits(trainLoss), "seen": String(seen),
             "task_losses": taskLosses.map { "\(Self.bits($0.loss)):\($0.count)" }.joined(separator: ";"),
         ]
@@ -115,9 +122,12 @@ public struct Checkpoint {
             return prefix
         }
         guard let metrics = try prefix("metrics") else { throw fail("has no 'metrics'") }
+        guard let statistics = meta["statistics"].flatMap({ try? JSONDecoder().decode([String: UInt32].self, from: Data($0.utf8)) })
+        else { throw fail("has no 'statistics'") }
         var checkpoint = Checkpoint(epoch: try integer("epoch"), step: try integer("step"), epochs: try integer("epochs"),
                                     seed: try integer("seed"), bestEpoch: try integer("best_epoch"),
-                                    bestLoss: try double(meta["best_loss"]), metrics: metrics, flow: meta["flow"] ?? "")
+                                    bestLoss: try double(meta["best_loss"]), metrics: metrics, flow: meta["flow"] ?? "",
+                                    statistics: statistics)
         checkpoint.trainLoss = try double(meta["train_loss"])
         checkpoint.seen = try integer("seen")
         for entry in (meta["task_losses"] ?? "").split(separator: ";") {

@@ -79,6 +79,7 @@ public struct Trainer {
             try log.open()
         }
         var unrankedTasks: [String] = []
+        let statistics = data.statistics.fingerprints
 
         for epoch in resumeAt.epoch...epochs {
             let started = Date()
@@ -133,7 +134,8 @@ public struct Trainer {
                     try log.flush()
                     try diagnostics?.write()
                     var checkpoint = Checkpoint(epoch: epoch - 1, step: s + 1, epochs: epochs, seed: seed,
-                                                bestEpoch: best.epoch, bestLoss: best.loss, metrics: log.recorded, flow: flowText)
+                                                bestEpoch: best.epoch, bestLoss: best.loss, metrics: log.recorded, flow: flowText,
+                                                statistics: statistics)
                     (checkpoint.trainLoss, checkpoint.seen, checkpoint.taskLosses) = (trainLoss, seen, taskLosses)
                     for (t, p) in predictions.enumerated() { checkpoint.predictions[t] = p.collected }
                     diagnostics?.save(into: &checkpoint)
@@ -180,7 +182,7 @@ public struct Trainer {
             try log.flush()
             try diagnostics?.write()
             var checkpoint = Checkpoint(epoch: epoch, step: 0, epochs: epochs, seed: seed, bestEpoch: best.epoch,
-                                        bestLoss: best.loss, metrics: log.recorded, flow: flowText)
+                                        bestLoss: best.loss, metrics: log.recorded, flow: flowText, statistics: statistics)
             diagnostics?.save(into: &checkpoint)
             try checkpoint.save(plan: model.plan, optimizer: optimizer, in: run)
             try writeState(epochsDone: epoch, bestEpoch: best.epoch, steps: optimizer.steps)

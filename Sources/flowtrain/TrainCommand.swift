@@ -126,6 +126,7 @@ struct TrainCommand: ParsableCommand {
                 if let seed, seed != checkpoint.seed {
                     throw DataError(file: run.url.path, message: "was started with seed \(checkpoint.seed); a resumed run keeps it")
                 }
+                try checkpoint.checkSameStatistics(data, run: run)
             }
         } else if run.holdsRun {
             throw DataError(file: run.url.path, message: "holds a run already; add --resume to continue it, "

@@ -2,8 +2,8 @@ import Foundation
 import Testing
 
 /// The checkpoint stays the same size however many epochs a run has trained, and `--resume`
-/// refuses what it cannot continue exactly: run files that no longer hold what the checkpoint
-/// recorded.
+/// refuses what it cannot continue exactly: training data that changed since the run started,
+/// and run files that no longer hold what the checkpoint recorded.
 struct CheckpointTests {
     static let diagnostics = "diagnostics: {layers: true, worst_samples: 5}"
 
@@ -25,6 +25,20 @@ struct CheckpointTests {
             sizes.append(try #require(attributes[.size] as? Int))
         }
         #expect(abs(sizes[1] - sizes[0]) <= 64, "checkpoint sizes after 2 and 12 epochs: \(sizes)")
+    }
+
+    @Test func resumeRefusesTrainingDataThatChanged() throws {
+        let (directory, flow, runDirectory) = try stoppedRun()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let train = directory.appendingPathComponent("train.csv")
+        let text = try String(contentsOf: train, encoding: .utf8)
+        #expect(text.hasPrefix("a,b,kind,open,colour,size\n0.0,-3.0,red,"))
+        try text.replacingOccurrences(of: "\n0.0,-3.0,red,", with: "\n0.5,-3.0,red,").write(to: train, atomically: true, encoding: .utf8)
+        let resumed = try run(["train", flow.path, "--run-dir", runDirectory.path, "--resume"], deadline: 60)
+        #expect(resumed.status == 2)
+        #expect(resumed.stderr == "\(train.path): the training split's statistics differ from those the run in "
+                + "\(runDirectory.path) started with (numeric input 'x'); a run resumes on the data it started with: "
+                + "restore the data, or train a new run with another --run-dir\n")
     }
 
     @Test func resumeRefusesAMetricsFileThatLostRows() throws {
