@@ -94,6 +94,8 @@ struct TrainCommand: ParsableCommand {
         let reading = Date()
         let data = try TrainingData.load(flow)
         let readSeconds = Date().timeIntervalSince(reading)
+        // Before the run directory is made, so that a model too large for the machine leaves nothing.
+        try ModelMemory.check(flow, facts: data.statistics.facts, batch: min(flow.flow.training.batchSize, data.train.rows))
         let run = try RunDirectory.create(flowName: flow.flow.name, explicit: runDir)
         // Checked before the lock, so that a refused directory is left as it was.
         if !resume, !run.holdsRun, !run.isEmpty {
