@@ -11,16 +11,14 @@ import Foundation
 /// run inside the dense layer before it, a flatten is a view), the activations' gradients and
 /// the ops' scratch.
 public struct ModelMemory {
-    public private(set) var parameters = 0.0
-    public private(set) var valuesPerSample = 0.0
-    public let batch: Int
+    private(set) var parameters = 0.0
+    private(set) var valuesPerSample = 0.0
     /// Bytes in all.
-    public private(set) var bytes = 0.0
+    private(set) var bytes = 0.0
     /// Where the bytes of the layer (or input) that holds the most are declared.
     private(set) var largest: (location: SourceLocation, bytes: Double)?
 
-    public init(_ flow: ResolvedFlow, facts: DataFacts, batch: Int) {
-        self.batch = batch
+    init(_ flow: ResolvedFlow, facts: DataFacts, batch: Int) {
         let training = flow.flow.training
         let optimizerBuffers = switch training.optimizer.name {
         case .adam, .adamw: 2.0
@@ -78,7 +76,7 @@ public struct ModelMemory {
 
     /// A count once the data has given its symbols their values (`columns(f*)`, `classes(kind)`),
     /// in floating point so that no product of a huge flow overflows.
-    static func value(of count: SymbolicCount, facts: DataFacts, flow: ResolvedFlow) -> Double {
+    private static func value(of count: SymbolicCount, facts: DataFacts, flow: ResolvedFlow) -> Double {
         count.terms.reduce(Double(count.fixed)) { total, term in
             total + Double(term.coefficient) * term.symbol.split(separator: "×").reduce(1.0) { product, symbol in
                 product * Double(value(of: String(symbol), facts: facts, flow: flow))
@@ -111,7 +109,7 @@ public struct ModelMemory {
     }
 
     /// `8.0 TB`, `15.6 GB`: decimal units, as disks and memory sticks are sold.
-    static func bytesText(_ bytes: Double) -> String {
+    private static func bytesText(_ bytes: Double) -> String {
         let units = ["bytes", "kB", "MB", "GB", "TB", "PB", "EB"]
         var value = bytes, unit = 0
         while value >= 1000, unit < units.count - 1 { (value, unit) = (value / 1000, unit + 1) }
