@@ -46,7 +46,9 @@ extension RunState {
         case let .keyNotFound(missing, context):
             return located(context.codingPath, "has no '\(missing.stringValue)'")
         case let .dataCorrupted(context):
-            return located(context.codingPath, context.codingPath.isEmpty ? "is not valid JSON" : context.debugDescription)
+            // Foundation reports a number a Float cannot hold as invalid JSON, without a path.
+            return located(context.codingPath, context.codingPath.isEmpty
+                           ? "is not valid JSON, or holds a number beyond float32's range (±3.4e38)" : context.debugDescription)
         @unknown default:
             return "cannot be read: \(error.localizedDescription)"
         }
@@ -75,12 +77,14 @@ extension DataStatistics {
                 guard let vocabulary = vocabularies[input.name] else {
                     throw StateProblem(key: "statistics.vocabularies", message: "has no entry for input '\(input.name)'")
                 }
+                let key = "statistics.vocabularies.\(input.name)"
                 let reserved = if case .tokens = input.kind { 2 } else { 1 }
                 guard vocabulary.count >= reserved else {
-                    throw StateProblem(key: "statistics.vocabularies.\(input.name)",
-                                       message: "has \(counted(vocabulary.count, "value")); its first "
-                                           + (reserved == 2 ? "two are padding and the unknown value" : "is the unknown value"))
+                    throw StateProblem(key: key, message: "has \(counted(vocabulary.count, "value")); "
+                                       + (reserved == 2 ? "the first two are padding and the unknown value"
+                                                        : "the first is the unknown value"))
                 }
+                try checkUnique(vocabulary, key: key)
             case .image:
                 break
             }
@@ -93,6 +97,7 @@ extension DataStatistics {
                     throw StateProblem(key: "statistics.classes", message: "has no entry for task '\(path)'")
                 }
                 guard !names.isEmpty else { throw StateProblem(key: "statistics.classes.\(path)", message: "is empty") }
+                try checkUnique(names, key: "statistics.classes.\(path)")
             case .regression:
                 guard let standardization = regression[path] else {
                     throw StateProblem(key: "statistics.regression", message: "has no entry for task '\(path)'")
@@ -156,6 +161,14 @@ extension NumericStatistics {
                                    + "\(shown(Double(previous)))")
             }
         }
+    }
+}
+
+/// Two entries of one name would be one value or class with two indices.
+private func checkUnique(_ names: [String], key: String) throws(StateProblem) {
+    var seen = Set<String>()
+    if let repeated = names.first(where: { !seen.insert($0).inserted }) {
+        throw StateProblem(key: key, message: "holds '\(repeated)' twice")
     }
 }
 

@@ -32,6 +32,10 @@ struct StateFileTests {
          "statistics.vocabularies: has no entry for input 'kind'"),
         ("no classes for a classification task", ["statistics", "classes", "colour"], .absent,
          "statistics.classes: has no entry for task 'colour'"),
+        ("a class twice", ["statistics", "classes", "colour"], .texts(["c1", "c1"]),
+         "statistics.classes.colour: holds 'c1' twice"),
+        ("a bin edge beyond float32", ["statistics", "numeric", "x", "binEdges"], .lists([[0, 1e39], [0, 1]]),
+         "is not valid JSON, or holds a number beyond float32's range (±3.4e38)"),
         ("a zero deviation", ["statistics", "regression", "size", "deviation"], .number(0),
          "statistics.regression.size.deviation: must be a finite number above 0, not 0"),
     ]
@@ -62,10 +66,10 @@ struct StateFileTests {
         #expect(result.stderr == "\(state.path): \(error)\(Self.hint)", "\(name)")
     }
 
-    /// A value written into state.json: a number, a list of them, a list of lists, text, or none
-    /// (the key removed).
+    /// A value written into state.json: a number, a list of them, a list of lists, text, a list
+    /// of texts, or none (the key removed).
     enum JSONValue: Sendable {
-        case number(Double), numbers([Double]), lists([[Double]]), text(String), absent
+        case number(Double), numbers([Double]), lists([[Double]]), text(String), texts([String]), absent
 
         var object: Any? {
             switch self {
@@ -73,6 +77,7 @@ struct StateFileTests {
             case .numbers(let values): values
             case .lists(let lists): lists
             case .text(let text): text
+            case .texts(let texts): texts
             case .absent: nil
             }
         }
