@@ -24,17 +24,14 @@ public struct TrainedRun {
         guard FileManager.default.fileExists(atPath: directory.url.path) else {
             throw DataError(file: directory.url.path, message: "does not exist")
         }
-        guard let stateData = FileManager.default.contents(atPath: directory.path("state.json")) else {
+        guard FileManager.default.fileExists(atPath: directory.path("state.json")) else {
             throw DataError(file: directory.url.path, message: "is not a flowtrain run: it has no state.json")
-        }
-        let state: RunState
-        do { state = try JSONDecoder().decode(RunState.self, from: stateData) } catch {
-            throw DataError(file: directory.path("state.json"), message: "cannot be read: \(error.localizedDescription)")
         }
         let flow: ResolvedFlow
         do { flow = try FlowLoader.load(path: directory.path("flow.yaml")) } catch {
             throw DataError(file: directory.path("flow.yaml"), message: error.description)
         }
+        let state = try RunState.read(path: directory.path("state.json"), for: flow)
         var decisions: Thresholds.Decisions = [:]
         for task in flow.tasks {
             switch task.spec.type {

@@ -59,7 +59,7 @@ public enum Interpretation {
     }
 
     /// A task path as a file name on any file system.
-    static func safeName(_ name: String) -> String {
+    public static func safeName(_ name: String) -> String {
         String(name.unicodeScalars.map { scalar -> Character in
             let ok = ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
                 || scalar == "." || scalar == "-" || scalar == "_"

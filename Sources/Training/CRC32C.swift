@@ -13,9 +13,10 @@ enum CRC32C {
         return crc
     }
 
-    /// The CRC-32C of `bytes`.
-    static func checksum(_ bytes: some Sequence<UInt8>) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
+    /// The CRC-32C of `bytes`; with `previous`, of the bytes whose CRC it is followed by
+    /// `bytes`, so that a growing text is checksummed a piece at a time.
+    static func checksum(_ bytes: some Sequence<UInt8>, continuing previous: UInt32 = 0) -> UInt32 {
+        var crc: UInt32 = ~previous
         for byte in bytes {
             crc = table[Int(UInt8(truncatingIfNeeded: crc) ^ byte)] ^ (crc >> 8)
         }

@@ -24,6 +24,9 @@ public struct CSVTable: Sendable {
 
     /// Reads and splits `path`; throws the first problem with its line and field number.
     public static func read(path: String) throws(CSVError) -> CSVTable {
+        if let problem = RegularFile.problem(at: path) {
+            throw CSVError(file: path, line: nil, field: nil, message: problem)
+        }
         guard let bytes = readFile(path) else {
             throw CSVError(file: path, line: nil, field: nil,
                            message: FileManager.default.fileExists(atPath: path) ? "the file cannot be read" : "no such file")
@@ -33,7 +36,8 @@ public struct CSVTable: Sendable {
 
     /// The file's bytes, read straight into the array that keeps them (no intermediate copy).
     private static func readFile(_ path: String) -> [UInt8]? {
-        let descriptor = open(path, O_RDONLY)
+        // Non-blocking, should a named pipe have replaced the file since it was checked.
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
         var status = stat()

@@ -5,6 +5,8 @@ import Foundation
 public struct CSVWriter {
     /// Everything appended so far.
     public private(set) var text = ""
+    /// The CRC-32C of `text`, kept up with each line: a checkpoint records it (`FilePrefix`).
+    private(set) var checksum: UInt32 = 0
 
     public init(header: [String]) {
         append(header)
@@ -13,11 +15,13 @@ public struct CSVWriter {
     /// Continues `text` written by a writer before (a resumed run's `metrics.csv`).
     public init(continuing text: String) {
         self.text = text
+        checksum = CRC32C.checksum(text.utf8)
     }
 
     public mutating func append(_ fields: [String]) {
-        text += fields.map(Self.escape).joined(separator: ",")
-        text += "\n"
+        let line = fields.map(Self.escape).joined(separator: ",") + "\n"
+        text += line
+        checksum = CRC32C.checksum(line.utf8, continuing: checksum)
     }
 
     /// Writes everything to `path` atomically (a temporary file renamed into place).

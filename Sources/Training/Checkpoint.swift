@@ -9,13 +9,14 @@ import Tasks
 /// velocity, laid out like the block), `state.<name>` (running statistics) and, for a
 /// checkpoint taken within an epoch (Ctrl-C), `epoch.<task>.scores|labels|counted`: the
 /// training predictions collected so far, and `epoch.sample_losses` (with diagnostics' worst
-/// samples on). Metadata: the counters, the generators' states, the best epoch and
-/// `metrics.csv` as written so far (`diagnostics.csv` and `worst_samples.csv` too, when on). Doubles are kept as their bit patterns.
-/// Written after the epoch's weights files and before `metrics.csv` and `state.json`, which a
-/// resumed run rewrites from it.
+/// samples on). Metadata: the counters, the generators' states, the best epoch, and the length
+/// and checksum of `metrics.csv` as written so far (`diagnostics.csv` and `worst_samples.csv`
+/// too, when on): a resumed run continues from those first bytes of each file, so the
+/// checkpoint does not grow with the epochs. Doubles are kept as their bit patterns.
+/// Written after the epoch's weights files and the files it records, before `state.json`.
 public struct Checkpoint {
     static let fileName = "checkpoint.safetensors"
-    static let format = "flowtrain-checkpoint-1"
+    static let format = "flowtrain-checkpoint-2"
 
     /// Epochs finished.
     public var epoch: Int
@@ -25,13 +26,17 @@ public struct Checkpoint {
     public var seed: Int
     public var bestEpoch: Int
     public var bestLoss: Double
-    /// `metrics.csv` as it stood.
-    public var metrics: String
+    /// How long `metrics.csv` was, and its checksum.
+    var metrics: FilePrefix
     /// The flow as run (`flow.yaml`): a resumed run must train the same flow.
     public var flow: String
-    init(epoch: Int, step: Int, epochs: Int, seed: Int, bestEpoch: Int, bestLoss: Double, metrics: String, flow: String) {
+    /// `DataStatistics.fingerprints` of the training split the run started on: a resumed run
+    /// must train on the same data.
+    var statistics: [String: UInt32]
+    init(epoch: Int, step: Int, epochs: Int, seed: Int, bestEpoch: Int, bestLoss: Double, metrics: FilePrefix, flow: String,
+         statistics: [String: UInt32]) {
         (self.epoch, self.step, self.epochs, self.seed) = (epoch, step, epochs, seed)
-        (self.bestEpoch, self.bestLoss, self.metrics, self.flow) = (bestEpoch, bestLoss, metrics, flow)
+        (self.bestEpoch, self.bestLoss, self.metrics, self.flow, self.statistics) = (bestEpoch, bestLoss, metrics, flow, statistics)
     }
 
     /// Within an epoch: Σ loss × rows and rows seen, each task's Σ loss × count and count, and
@@ -42,7 +47,11 @@ public struct Checkpoint {
 
     /// `train.diagnostics`: `diagnostics.csv` and `worst_samples.csv` as they stood, and within
     /// an epoch each training row's loss per task so far (`SampleLosses.values`).
-    var diagnostics = "", worstSamples = ""
+    var diagnostics: FilePrefix?, worstSamples: FilePrefix?
+
+    /// Read back for a run with epochs left: the files recorded, cut to their recorded length
+    /// (checked when the checkpoint is read, so that a file changed since is bad input).
+    var metricsText = "", diagnosticsText: String?, worstSamplesText: String?
     var sampleLosses: [Float] = []
 
     /// Writes the checkpoint with the plan's and optimiser's current state, durably
@@ -68,16 +77,19 @@ public struct Checkpoint {
         if !sampleLosses.isEmpty {
             tensors.append(.init(name: "epoch.sample_losses", shape: [sampleLosses.count], values: sampleLosses))
         }
+        let sortedKeys = JSONEncoder()
+        sortedKeys.outputFormatting = .sortedKeys  // the same statistics, the same bytes
         var metadata: [String: String] = [
             "format": Self.format, "epoch": String(epoch), "step": String(step), "epochs": String(epochs),
             "seed": String(seed), "optimizer_steps": String(optimizer.steps),
             "generators": plan.generatorStates.map { $0.map(String.init).joined(separator: ",") }.joined(separator: ";"),
-            "best_epoch": String(bestEpoch), "best_loss": Self.bits(bestLoss), "metrics": metrics, "flow": flow,
+            "best_epoch": String(bestEpoch), "best_loss": Self.bits(bestLoss), "metrics": metrics.metadata, "flow": flow,
+            "statistics": String(decoding: (try? sortedKeys.encode(statistics)) ?? Data(), as: UTF8.self),
             "train_loss": Self.bits(trainLoss), "seen": String(seen),
             "task_losses": taskLosses.map { "\(Self.bits($0.loss)):\($0.count)" }.joined(separator: ";"),
         ]
-        if !diagnostics.isEmpty { metadata["diagnostics"] = diagnostics }
-        if !worstSamples.isEmpty { metadata["worst_samples"] = worstSamples }
+        if let diagnostics { metadata["diagnostics"] = diagnostics.metadata }
+        if let worstSamples { metadata["worst_samples"] = worstSamples.metadata }
         let path = run.path(Self.fileName)
         do { try SafetensorsWriter.write(tensors, metadata: metadata, to: path) } catch {
             throw DataError(file: path, message: error.message)
@@ -104,10 +116,18 @@ public struct Checkpoint {
             guard let bits = text.flatMap({ UInt64($0, radix: 16) }) else { throw fail("has a malformed number") }
             return Double(bitPattern: bits)
         }
+        func prefix(_ key: String) throws(DataError) -> FilePrefix? {
+            guard let text = meta[key] else { return nil }
+            guard let prefix = FilePrefix(metadata: text) else { throw fail("has a malformed '\(key)'") }
+            return prefix
+        }
+        guard let metrics = try prefix("metrics") else { throw fail("has no 'metrics'") }
+        guard let statistics = meta["statistics"].flatMap({ try? JSONDecoder().decode([String: UInt32].self, from: Data($0.utf8)) })
+        else { throw fail("has no 'statistics'") }
         var checkpoint = Checkpoint(epoch: try integer("epoch"), step: try integer("step"), epochs: try integer("epochs"),
                                     seed: try integer("seed"), bestEpoch: try integer("best_epoch"),
-                                    bestLoss: try double(meta["best_loss"]), metrics: meta["metrics"] ?? "",
-                                    flow: meta["flow"] ?? "")
+                                    bestLoss: try double(meta["best_loss"]), metrics: metrics, flow: meta["flow"] ?? "",
+                                    statistics: statistics)
         checkpoint.trainLoss = try double(meta["train_loss"])
         checkpoint.seen = try integer("seen")
         for entry in (meta["task_losses"] ?? "").split(separator: ";") {
@@ -120,8 +140,13 @@ public struct Checkpoint {
             checkpoint.predictions[t] = (scores.values, file.tensors["epoch.\(t).labels"]?.values ?? [],
                                          file.tensors["epoch.\(t).counted"]?.values.map { $0 != 0 } ?? [])
         }
-        checkpoint.diagnostics = meta["diagnostics"] ?? ""
-        checkpoint.worstSamples = meta["worst_samples"] ?? ""
+        checkpoint.diagnostics = try prefix("diagnostics")
+        checkpoint.worstSamples = try prefix("worst_samples")
+        if checkpoint.epoch < checkpoint.epochs {
+            checkpoint.metricsText = try metrics.text(of: MetricsLog.fileName, in: run)
+            checkpoint.diagnosticsText = try checkpoint.diagnostics?.text(of: LayerStatistics.fileName, in: run)
+            checkpoint.worstSamplesText = try checkpoint.worstSamples?.text(of: WorstSamplesLog.fileName, in: run)
+        }
         checkpoint.sampleLosses = file.tensors["epoch.sample_losses"]?.values ?? []
         checkpoint.file = file
         checkpoint.optimizerSteps = try integer("optimizer_steps")

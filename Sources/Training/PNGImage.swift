@@ -47,6 +47,9 @@ public struct PNGImage: Sendable, Equatable {
             throw PNGError(path: path, kind: .unsupportedChannels,
                            message: "cannot be read as \(channels) channels; use 1 (gray), 3 (RGB) or 4 (RGBA)")
         }
+        if let problem = RegularFile.problem(at: path) {
+            throw PNGError(path: path, kind: .cannotOpen, message: problem)
+        }
         guard let file = fopen(path, "rb") else {
             throw PNGError(path: path, kind: .cannotOpen, message: "cannot be opened: \(systemMessage(errno))")
         }

@@ -70,7 +70,7 @@ public struct Trainer {
         var resumeAt = (epoch: 1, step: 0)
         if let checkpoint {
             try checkpoint.restore(plan: model.plan, optimizer: optimizer)
-            try log.open(continuing: checkpoint.metrics)
+            try log.open(continuing: checkpoint.metricsText)
             try diagnostics?.resume(from: checkpoint, events: log.events)
             best = (checkpoint.bestEpoch, checkpoint.bestLoss)
             resumeAt = (checkpoint.epoch + 1, checkpoint.step)
@@ -79,6 +79,7 @@ public struct Trainer {
             try log.open()
         }
         var unrankedTasks: [String] = []
+        let statistics = data.statistics.fingerprints
 
         for epoch in resumeAt.epoch...epochs {
             let started = Date()
@@ -128,8 +129,13 @@ public struct Trainer {
                 }
                 timings.metrics += Double(DispatchTime.now().uptimeNanoseconds - metricsStarted) / 1e9
                 if s + 1 < stepsPerEpoch, shouldStop() {
+                    // The files the checkpoint records are on disk as recorded (in the first
+                    // epoch they are not yet written at all).
+                    try log.flush()
+                    try diagnostics?.write()
                     var checkpoint = Checkpoint(epoch: epoch - 1, step: s + 1, epochs: epochs, seed: seed,
-                                                bestEpoch: best.epoch, bestLoss: best.loss, metrics: log.text, flow: flowText)
+                                                bestEpoch: best.epoch, bestLoss: best.loss, metrics: log.recorded, flow: flowText,
+                                                statistics: statistics)
                     (checkpoint.trainLoss, checkpoint.seen, checkpoint.taskLosses) = (trainLoss, seen, taskLosses)
                     for (t, p) in predictions.enumerated() { checkpoint.predictions[t] = p.collected }
                     diagnostics?.save(into: &checkpoint)
@@ -159,9 +165,10 @@ public struct Trainer {
             timings.time(\.diagnostics) { diagnostics?.endEpoch(epoch, events: log.events) }
             let savingStarted = DispatchTime.now().uptimeNanoseconds
             let selectionLoss = zip(model.tasks, selection.losses).reduce(0.0) { $0 + $1.0.task.spec.weight * $1.1.loss }
-            // The weights first, then the checkpoint that refers to them; metrics.csv, the event
-            // file, the diagnostics files and state.json after it, since a resumed run rewrites
-            // them from the checkpoint.
+            // The weights and the growing files (metrics.csv, the event file, the diagnostics
+            // files) first, then the checkpoint that refers to them, then state.json: a resumed
+            // run continues from the files' first bytes as the checkpoint recorded them, so rows
+            // written before a kill that came before the checkpoint are dropped.
             try save(model.plan, "model-last.safetensors", epoch: epoch)
             // A loss that is not finite ranks no epoch; the first epoch's weights are kept all
             // the same, so that a run always has a model.safetensors.
@@ -172,12 +179,12 @@ public struct Trainer {
             }
             unrankedTasks = zip(model.tasks, selection.losses).filter { !$0.1.loss.isFinite }
                 .map { "'\($0.0.task.path)' is \($0.1.loss)" }
-            var checkpoint = Checkpoint(epoch: epoch, step: 0, epochs: epochs, seed: seed, bestEpoch: best.epoch,
-                                        bestLoss: best.loss, metrics: log.text, flow: flowText)
-            diagnostics?.save(into: &checkpoint)
-            try checkpoint.save(plan: model.plan, optimizer: optimizer, in: run)
             try log.flush()
             try diagnostics?.write()
+            var checkpoint = Checkpoint(epoch: epoch, step: 0, epochs: epochs, seed: seed, bestEpoch: best.epoch,
+                                        bestLoss: best.loss, metrics: log.recorded, flow: flowText, statistics: statistics)
+            diagnostics?.save(into: &checkpoint)
+            try checkpoint.save(plan: model.plan, optimizer: optimizer, in: run)
             try writeState(epochsDone: epoch, bestEpoch: best.epoch, steps: optimizer.steps)
             timings.saving += Double(DispatchTime.now().uptimeNanoseconds - savingStarted) / 1e9
             let seconds = Date().timeIntervalSince(started)
@@ -262,6 +269,7 @@ public struct Trainer {
 
 /// `metrics.csv` and the TensorBoard event file, written together after every epoch.
 struct MetricsLog {
+    static let fileName = "metrics.csv"
     static let header = ["epoch", "split", "task_path", "metric_name", "value", "num_samples"]
     let run: RunDirectory
     private var csv = CSVWriter(header: MetricsLog.header)
@@ -269,23 +277,23 @@ struct MetricsLog {
 
     init(run: RunDirectory) { self.run = run }
 
-    /// `metrics.csv` as it stands.
-    var text: String { csv.text }
+    /// What a checkpoint records of `metrics.csv` as it stands.
+    var recorded: FilePrefix { FilePrefix(of: csv) }
 
     mutating func open() throws(DataError) {
         try startEvents()
     }
 
-    /// Continues from `metrics.csv` as a checkpoint saved it: rows written after the checkpoint
-    /// are dropped, and the event file is written anew from these rows, so that every epoch
-    /// appears once in both.
+    /// Continues from `metrics.csv` as a checkpoint recorded it: rows written after the
+    /// checkpoint are dropped, and the event file is written anew from these rows, so that every
+    /// epoch appears once in both.
     mutating func open(continuing text: String) throws(DataError) {
         csv = CSVWriter(continuing: text)
         let files = (try? FileManager.default.contentsOfDirectory(atPath: run.url.path)) ?? []
         for name in files where name.hasPrefix("events.out.tfevents.") { try? FileManager.default.removeItem(atPath: run.path(name)) }
         try startEvents()
         let table: CSVTable
-        do { table = try CSVTable.parse(Array(text.utf8), file: run.path("checkpoint.safetensors")) } catch {
+        do { table = try CSVTable.parse(Array(text.utf8), file: run.path(Self.fileName)) } catch {
             throw DataError(file: error.file, message: "its metrics cannot be read: \(error.message)")
         }
         events?.replay(table, epochColumn: 0, valueColumn: 4) { row in
@@ -313,7 +321,7 @@ struct MetricsLog {
     }
 
     func flush() throws(DataError) {
-        try run.write("metrics.csv", Data(csv.text.utf8))
+        try run.write(Self.fileName, Data(csv.text.utf8))
         do { try events?.flush() } catch { throw DataError(file: run.url.path, message: "\(error)") }
     }
 }

@@ -7,9 +7,9 @@ import Foundation
 /// worst training samples per task (`worst_samples.csv`). The trainer calls it at a few fixed
 /// points; a step that is not an epoch's last costs only the per-sample losses.
 ///
-/// Resuming: both CSV texts ride in the checkpoint, as `metrics.csv` does, and a checkpoint
-/// within an epoch keeps the epoch's per-sample losses, so the files end as an uninterrupted
-/// run's. The event file, written anew on resume, gets the earlier epochs' scalars back from
+/// Resuming: the checkpoint records how long both CSV files were, as it does `metrics.csv`, and
+/// a checkpoint within an epoch keeps the epoch's per-sample losses, so the files end as an
+/// uninterrupted run's. The event file, written anew on resume, gets the earlier epochs' scalars back from
 /// `diagnostics.csv`; their histograms are not kept.
 final class TrainingDiagnostics {
     let model: CompiledModel
@@ -36,21 +36,21 @@ final class TrainingDiagnostics {
         }
     }
 
-    /// Continues from a checkpoint: the CSV texts, the epochs' scalars in the new event file,
-    /// and within an epoch the per-sample losses so far.
+    /// Continues from a checkpoint: the CSV files as it recorded them, the epochs' scalars in
+    /// the new event file, and within an epoch the per-sample losses so far.
     func resume(from checkpoint: Checkpoint, events: TensorBoardEventWriter?) throws(DataError) {
-        func fail(_ what: String) -> DataError {
-            DataError(file: run.path(Checkpoint.fileName), message: "its \(what) do not belong to this flow's training split")
+        func fail(_ file: String, _ what: String) -> DataError {
+            DataError(file: run.path(file), message: "its \(what) do not belong to this flow's training split")
         }
-        if var log = worst {
-            guard log.restore(checkpoint.worstSamples) else { throw fail("worst samples") }
+        if var log = worst, let text = checkpoint.worstSamplesText {
+            guard log.restore(text) else { throw fail(WorstSamplesLog.fileName, "rows") }
             worst = log
         }
-        if let losses, checkpoint.step > 0, !losses.restore(checkpoint.sampleLosses) { throw fail("per-sample losses") }
-        guard !checkpoint.diagnostics.isEmpty else { return }
-        csv = CSVWriter(continuing: checkpoint.diagnostics)
-        guard let table = try? CSVTable.parse(Array(checkpoint.diagnostics.utf8), file: LayerStatistics.fileName) else {
-            throw fail("layer statistics")
+        if let losses, checkpoint.step > 0, !losses.restore(checkpoint.sampleLosses) { throw fail(Checkpoint.fileName, "per-sample losses") }
+        guard monitor != nil, let text = checkpoint.diagnosticsText else { return }
+        csv = CSVWriter(continuing: text)
+        guard let table = try? CSVTable.parse(Array(text.utf8), file: LayerStatistics.fileName) else {
+            throw fail(LayerStatistics.fileName, "rows")
         }
         events?.replay(table, epochColumn: 0, valueColumn: 3) { row in
             "diagnostics/\(table.string(row: row, column: 1))/\(table.string(row: row, column: 2))"
@@ -95,10 +95,11 @@ final class TrainingDiagnostics {
         measured = []
     }
 
-    /// What a checkpoint keeps: both CSV texts and, within an epoch, the per-sample losses.
+    /// What a checkpoint keeps: how long both CSV files are and, within an epoch, the
+    /// per-sample losses.
     func save(into checkpoint: inout Checkpoint) {
-        if monitor != nil { checkpoint.diagnostics = csv.text }
-        if let worst { checkpoint.worstSamples = worst.csv.text }
+        if monitor != nil { checkpoint.diagnostics = FilePrefix(of: csv) }
+        if let worst { checkpoint.worstSamples = FilePrefix(of: worst.csv) }
         if let losses, checkpoint.step > 0 { checkpoint.sampleLosses = losses.values }
     }
 

@@ -71,6 +71,7 @@ struct BenchCommand: ParsableCommand {
         print("flow \(flow.flow.name), \(threads) thread\(threads == 1 ? "" : "s"), "
               + "sgemm peak \(format(peak.gflops)) GFLOP/s")
         let facts = DataFacts.synthetic(for: flow)
+        do { try ModelMemory.check(flow, facts: facts, batch: batch.max() ?? 1) } catch { CommandOutput.badInput(error) }
         for size in batch {
             let model = ModelCompiler.compile(flow, facts: facts, maxBatch: size, seed: UInt64(flow.flow.training.seed))
             SyntheticBatch.fill(model, batch: size, facts: facts, seed: 1)

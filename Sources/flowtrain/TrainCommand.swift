@@ -90,6 +90,8 @@ struct TrainCommand: ParsableCommand {
         let reading = Date()
         let data = try TrainingData.load(flow)
         let readSeconds = Date().timeIntervalSince(reading)
+        // Before the run directory is made, so that a model too large for the machine leaves nothing.
+        try ModelMemory.check(flow, facts: data.statistics.facts, batch: min(flow.flow.training.batchSize, data.train.rows))
         let run = try RunDirectory.create(flowName: flow.flow.name, explicit: runDir)
         // Checked before the lock, so that a refused directory is left as it was.
         if !resume, !run.holdsRun, !run.isEmpty {
@@ -122,6 +124,7 @@ struct TrainCommand: ParsableCommand {
                 if let seed, seed != checkpoint.seed {
                     throw DataError(file: run.url.path, message: "was started with seed \(checkpoint.seed); a resumed run keeps it")
                 }
+                try checkpoint.checkSameStatistics(data, run: run)
             }
         } else if run.holdsRun {
             throw DataError(file: run.url.path, message: "holds a run already; add --resume to continue it, "
