@@ -10,6 +10,7 @@ struct ThreadTests {
         let b = PlanBuilder(maxBatch: 16, pool: ThreadPool(threads: threads))
         let image = b.input([16, 16, 8]), label = b.input([1]), mask = b.input([1])
         var h = b.relu(b.batchNorm(b.conv2d(image, filters: 16, kernel: 3, padding: .same, name: "c1"), name: "bn"))
+        h = b.layerNorm(h, name: "ln")
         h = b.avgPool(b.maxPool(h, size: 2, stride: 2), size: 2, stride: 1)
         h = b.globalAvgPool(b.gelu(b.conv2d(h, filters: 8, kernel: 3, stride: 2, padding: .zeros(1), name: "c2")))
         _ = b.softmaxCrossEntropy(logits: b.dense(h, units: 3, name: "out"), targets: label, mask: mask)
@@ -33,9 +34,31 @@ struct ThreadTests {
         #expect(one == two)
     }
 
+    /// A numeric input's piecewise-linear map, on enough rows that its row and column loops
+    /// split: outputs and weight gradients equal at one and at two threads.
+    @Test func piecewiseLinearMapGivesTheSameNumbersAtTwoThreads() {
+        func run(threads: Int) -> [Float] {
+            let rows = 512
+            let b = PlanBuilder(maxBatch: rows, pool: ThreadPool(threads: threads))
+            let x = b.input([5])
+            let bins = (0..<4).map { j in PiecewiseLinearBins(edges: (0...(6 + j)).map { Float($0) - 3 }) }
+            let out = b.piecewiseLinearEncoding(x, bins: bins, slots: 10, dimension: 8, initialization: .torch, name: "p")
+            b.project(out)
+            let plan = b.build(seed: 2)
+            var random = Random(seed: 3)
+            for i in 0..<(rows * 5) { x.data[i] = 3 * random.normal() }
+            plan.forward(batch: rows, mode: .training)
+            plan.backward(batch: rows)
+            return Array(out.values(batch: rows)) + plan.parameters.flatMap { p in (0..<p.count).map { p.grad[$0] } }
+        }
+        let one = run(threads: 1), two = run(threads: 2)
+        #expect(one == two)
+    }
+
     @Test func gradientsAreRightWithTwoThreads() {
         let report = checkGradients(batch: 8, pool: ThreadPool(threads: 2), inputs: [[12, 12, 4]]) { b, x in
-            let h = b.batchNorm(b.conv2d(x[0], filters: 6, kernel: 3, padding: .same, name: "c"), name: "bn")
+            let h = b.layerNorm(b.batchNorm(b.conv2d(x[0], filters: 6, kernel: 3, padding: .same, name: "c"), name: "bn"),
+                                name: "ln")
             b.project(b.globalAvgPool(b.avgPool(b.tanh(h), size: 2, stride: 2)))
         }
         #expect(report.worst < OpGradientTests.tolerance, "\(report)")

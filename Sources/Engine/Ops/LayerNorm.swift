@@ -2,12 +2,13 @@ import Foundation
 
 // Layer normalisation over the last axis (llm.c's layernorm_forward / layernorm_backward).
 
-/// out = (inp − mean) · rstd · weight + bias per row of C; saves mean and rstd per row.
+/// out = (inp − mean) · rstd · weight + bias for each row of C in `rows`; saves mean and rstd
+/// per row.
 func layerNormForward(_ out: UnsafeMutablePointer<Float>, _ mean: UnsafeMutablePointer<Float>,
                       _ rstd: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
-                      _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ rows: Int, _ c: Int,
+                      _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ rows: Range<Int>, _ c: Int,
                       _ epsilon: Float) {
-    for r in 0..<rows {
+    for r in rows {
         let x = inp + r * c, y = out + r * c
         var m: Float = 0
         for i in 0..<c { m += x[i] }
@@ -22,43 +23,57 @@ func layerNormForward(_ out: UnsafeMutablePointer<Float>, _ mean: UnsafeMutableP
     }
 }
 
-/// dinp += rstd · (g − mean(g) − x̂ · mean(g · x̂)) with g = dout · weight;
-/// dweight += Σ dout · x̂; dbias += Σ dout.
-func layerNormBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?,
-                       _ dbias: UnsafeMutablePointer<Float>?, _ dout: UnsafePointer<Float>,
-                       _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ mean: UnsafePointer<Float>,
-                       _ rstd: UnsafePointer<Float>, _ rows: Int, _ c: Int) {
-    for r in 0..<rows {
-        let x = inp + r * c, d = dout + r * c
+/// dinp += rstd · (g − mean(g) − x̂ · mean(g · x̂)) with g = dout · weight, for each row in
+/// `rows`.
+func layerNormBackwardInput(_ dinp: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>,
+                            _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ mean: UnsafePointer<Float>,
+                            _ rstd: UnsafePointer<Float>, _ rows: Range<Int>, _ c: Int) {
+    for r in rows {
+        let x = inp + r * c, d = dout + r * c, dx = dinp + r * c
         let m = mean[r], s = rstd[r]
         var gMean: Float = 0, gxMean: Float = 0
         for i in 0..<c {
-            let xhat = (x[i] - m) * s
             let g = d[i] * weight[i]
             gMean += g
-            gxMean += g * xhat
+            gxMean += g * (x[i] - m) * s
         }
         gMean /= Float(c)
         gxMean /= Float(c)
-        for i in 0..<c {
-            let xhat = (x[i] - m) * s
-            dweight?[i] += d[i] * xhat
-            dbias?[i] += d[i]
-            if let dinp { dinp[r * c + i] += (d[i] * weight[i] - gMean - xhat * gxMean) * s }
+        for i in 0..<c { dx[i] += (d[i] * weight[i] - gMean - (x[i] - m) * s * gxMean) * s }
+    }
+}
+
+/// dweight += Σ_rows dout · x̂ and dbias += Σ_rows dout, for the columns in `columns`: each
+/// column's sums are its own, so columns split between threads without sharing a sum.
+func layerNormBackwardParameters(_ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>,
+                                 _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>,
+                                 _ mean: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>, _ rows: Int,
+                                 _ c: Int, _ columns: Range<Int>) {
+    for r in 0..<rows {
+        let x = inp + r * c, d = dout + r * c
+        let m = mean[r], s = rstd[r]
+        for i in columns {
+            dweight[i] += d[i] * (x[i] - m) * s
+            dbias[i] += d[i]
         }
     }
 }
 
-final class LayerNormOp: Op {
+/// Rows split between threads for the forward pass and the input's gradient; columns for the
+/// weight and bias gradients.
+final class LayerNormOp: Op, ParallelLoop {
     let input: Tensor, output: Tensor
     var inputs: [Tensor] { [input] }
     let weight: Parameter, bias: Parameter
     let mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>
     let features: Int, positions: Int
     let epsilon: Float
+    let pool: ThreadPool
+    /// Rows of the pass under way (batch × positions), for `run`.
+    private var rows = 0
 
     init(input: Tensor, output: Tensor, weight: Parameter, bias: Parameter, mean: UnsafeMutablePointer<Float>,
-         rstd: UnsafeMutablePointer<Float>, epsilon: Float) {
+         rstd: UnsafeMutablePointer<Float>, epsilon: Float, pool: ThreadPool) {
         self.input = input
         self.output = output
         self.weight = weight
@@ -66,18 +81,37 @@ final class LayerNormOp: Op {
         self.mean = mean
         self.rstd = rstd
         self.epsilon = epsilon
+        self.pool = pool
         features = input.shape.last!
         positions = input.sampleSize / features
     }
 
     func forward(batch: Int, mode: PassMode) {
-        layerNormForward(output.data, mean, rstd, input.data, weight.value, bias.value, batch * positions, features,
-                         epsilon)
+        rows = batch * positions
+        pool.parallelFor(rows, costPerItem: 6 * features, self, part: 0)
     }
 
     func backward(batch: Int) {
-        layerNormBackward(input.grad, weight.frozen ? nil : weight.grad, bias.frozen ? nil : bias.grad, output.grad!,
-                          input.data, weight.value, mean, rstd, batch * positions, features)
+        guard output.grad != nil else { return }
+        rows = batch * positions
+        if input.grad != nil { pool.parallelFor(rows, costPerItem: 8 * features, self, part: 1) }
+        // Both are trainable or both frozen: freezing goes by layer.
+        if !weight.frozen { pool.parallelFor(features, costPerItem: 4 * rows, self, part: 2) }
+    }
+
+    /// Part 0: forward over rows; 1: the input's gradient over rows; 2: the weight and bias
+    /// gradients over columns.
+    func run(_ items: Range<Int>, part: Int, worker: Int) {
+        switch (part, input.grad, output.grad) {
+        case (0, _, _):
+            layerNormForward(output.data, mean, rstd, input.data, weight.value, bias.value, items, features, epsilon)
+        case (1, let dinp?, let dout?):
+            layerNormBackwardInput(dinp, dout, input.data, weight.value, mean, rstd, items, features)
+        case (2, _, let dout?):
+            layerNormBackwardParameters(weight.grad, bias.grad, dout, input.data, mean, rstd, rows, features, items)
+        default:
+            break
+        }
     }
 }
 
@@ -89,7 +123,7 @@ extension PlanBuilder {
         let output = tensor(input.shape)
         let rows = maxBatch * input.sampleSize / c
         add(LayerNormOp(input: input, output: output, weight: weight, bias: bias, mean: scratch(rows),
-                        rstd: scratch(rows), epsilon: epsilon))
+                        rstd: scratch(rows), epsilon: epsilon, pool: pool))
         return output
     }
 }

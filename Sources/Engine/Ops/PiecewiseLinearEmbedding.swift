@@ -11,7 +11,9 @@
 //
 // Input (N, C + I), output (N, C·D + I): trailing indicator columns pass through.
 
-final class PiecewiseLinearEmbeddingOp: Op {
+/// Rows split between threads for the forward pass and the input's gradient; columns for the
+/// weight and bias gradients.
+final class PiecewiseLinearEmbeddingOp: Op, ParallelLoop {
     let input: Tensor, output: Tensor
     var inputs: [Tensor] { [input] }
     let columns: Int, slots: Int, units: Int, passThrough: Int
@@ -28,10 +30,15 @@ final class PiecewiseLinearEmbeddingOp: Op {
     let bin: UnsafeMutablePointer<Int32>, fraction: UnsafeMutablePointer<Float>
     /// (C, T, D) each: backward's per-bin sums of dout and of r · dout.
     let binSum: UnsafeMutablePointer<Float>, weightedBinSum: UnsafeMutablePointer<Float>
+    let pool: ThreadPool
+    /// Rows of the pass under way, for `run`.
+    private var rows = 0
 
     init(input: Tensor, output: Tensor, bins: [PiecewiseLinearBins], slots: Int, units: Int, weight: Parameter,
          bias: Parameter, tables: UnsafeMutablePointer<Float>, perBin: UnsafeMutablePointer<Float>,
-         fraction: UnsafeMutablePointer<Float>, bin: UnsafeMutablePointer<Int32>, binCounts: UnsafeMutablePointer<Int32>) {
+         fraction: UnsafeMutablePointer<Float>, bin: UnsafeMutablePointer<Int32>, binCounts: UnsafeMutablePointer<Int32>,
+         pool: ThreadPool) {
+        self.pool = pool
         self.input = input
         self.output = output
         self.slots = slots
@@ -70,7 +77,7 @@ final class PiecewiseLinearEmbeddingOp: Op {
     }
 
     func forward(batch: Int, mode: PassMode) {
-        let (c, t, d, inWidth, outWidth) = (columns, slots, units, input.sampleSize, output.sampleSize)
+        let (c, t, d) = (columns, slots, units)
         let w: UnsafeMutablePointer<Float> = weight.value, biases: UnsafeMutablePointer<Float> = bias.value
         // The bias starts each prefix sum: a value then costs one multiply-add per unit.
         for j in 0..<c {
@@ -83,7 +90,32 @@ final class PiecewiseLinearEmbeddingOp: Op {
                 }
             }
         }
-        for n in 0..<batch {
+        rows = batch
+        pool.parallelFor(batch, costPerItem: 4 * c * d, self, part: 0)
+    }
+
+    func backward(batch: Int) {
+        guard output.grad != nil else { return }
+        rows = batch
+        // Weight and bias are one layer's: both trainable or both frozen.
+        if !weight.frozen { pool.parallelFor(columns, costPerItem: 4 * batch * units, self, part: 1) }
+        if input.grad != nil { pool.parallelFor(batch, costPerItem: 4 * columns * units, self, part: 2) }
+    }
+
+    /// Part 0: forward over rows; 1: the weight and bias gradients over columns (a column's
+    /// sums are its own); 2: the input's gradient over rows.
+    func run(_ items: Range<Int>, part: Int, worker: Int) {
+        switch part {
+        case 0: forwardRows(items)
+        case 1: parameterGradients(columns: items)
+        default: inputGradient(rows: items)
+        }
+    }
+
+    private func forwardRows(_ items: Range<Int>) {
+        let (c, t, d, inWidth, outWidth) = (columns, slots, units, input.sampleSize, output.sampleSize)
+        let biases: UnsafeMutablePointer<Float> = bias.value
+        for n in items {
             let x = input.data + n * inWidth, out = output.data + n * outWidth
             for j in 0..<c {
                 let y = out + j * d
@@ -103,54 +135,53 @@ final class PiecewiseLinearEmbeddingOp: Op {
         }
     }
 
-    func backward(batch: Int) {
-        let (c, t, d, inWidth, outWidth) = (columns, slots, units, input.sampleSize, output.sampleSize)
+    private func parameterGradients(columns items: Range<Int>) {
+        let (c, t, d, outWidth) = (columns, slots, units, output.sampleSize)
         guard let dout = output.grad else { return }
-        if !bias.frozen {
-            for n in 0..<batch {
-                let row = dout + n * outWidth, grad: UnsafeMutablePointer<Float> = bias.grad
-                for v in 0..<(c * d) { grad[v] += row[v] }
+        let weightGrad: UnsafeMutablePointer<Float> = weight.grad, biasGrad: UnsafeMutablePointer<Float> = bias.grad
+        for j in items {
+            let m = Int(binCounts[j])
+            for n in 0..<rows {
+                let g = dout + n * outWidth + j * d
+                for unit in 0..<d { biasGrad[j * d + unit] += g[unit] }
             }
-        }
-        if !weight.frozen {
-            binSum.update(repeating: 0, count: c * t * d)
-            weightedBinSum.update(repeating: 0, count: c * t * d)
-            for n in 0..<batch {
-                for j in 0..<c where bin[n * c + j] >= 0 {
-                    let s = (j * t + Int(bin[n * c + j])) * d, r = fraction[n * c + j], g = dout + n * outWidth + j * d
-                    for unit in 0..<d {
-                        binSum[s + unit] += g[unit]
-                        weightedBinSum[s + unit] += r * g[unit]
-                    }
+            guard m > 0 else { continue }
+            let sums = binSum + j * t * d, weighted = weightedBinSum + j * t * d
+            sums.update(repeating: 0, count: m * d)
+            weighted.update(repeating: 0, count: m * d)
+            for n in 0..<rows {
+                let k = Int(bin[n * c + j]), r = fraction[n * c + j], g = dout + n * outWidth + j * d
+                for unit in 0..<d {
+                    sums[k * d + unit] += g[unit]
+                    weighted[k * d + unit] += r * g[unit]
                 }
             }
             // Slot t of a row is 1 for every bin after t: a suffix sum of the bins' sums.
-            let grad: UnsafeMutablePointer<Float> = weight.grad
-            for j in 0..<c where binCounts[j] > 0 {
-                for k in stride(from: Int(binCounts[j]) - 1, through: 0, by: -1) {
-                    let s = (j * t + k) * d
-                    for unit in 0..<d {
-                        let later: Float = k + 1 < Int(binCounts[j]) ? binSum[s + d + unit] : 0
-                        grad[(j * d + unit) * t + k] += weightedBinSum[s + unit] + later
-                        binSum[s + unit] += later
-                    }
+            for k in stride(from: m - 1, through: 0, by: -1) {
+                for unit in 0..<d {
+                    let later: Float = k + 1 < m ? sums[(k + 1) * d + unit] : 0
+                    weightGrad[(j * d + unit) * t + k] += weighted[k * d + unit] + later
+                    sums[k * d + unit] += later
                 }
             }
         }
-        if let dx = input.grad {
-            for n in 0..<batch {
-                let g = dout + n * outWidth, dxRow = dx + n * inWidth
-                for j in 0..<c where bin[n * c + j] >= 0 {
-                    let k = Int(bin[n * c + j]), s = j * t + k, r = fraction[n * c + j]
-                    // The same clamps as the encoding: a slot held at 0 or 1 passes no gradient.
-                    guard k == 0 || r > 0, k == Int(binCounts[j]) - 1 || r < 1 else { continue }
-                    let v = transposed + s * d, gj = g + j * d
-                    var sum: Float = 0
-                    for unit in 0..<d { sum += gj[unit] * v[unit] }
-                    dxRow[j] += sum / width[s]
-                }
-                for i in 0..<passThrough { dxRow[c + i] += g[c * d + i] }
+    }
+
+    private func inputGradient(rows items: Range<Int>) {
+        let (c, t, d, inWidth, outWidth) = (columns, slots, units, input.sampleSize, output.sampleSize)
+        guard let dout = output.grad, let dx = input.grad else { return }
+        for n in items {
+            let g = dout + n * outWidth, dxRow = dx + n * inWidth
+            for j in 0..<c where bin[n * c + j] >= 0 {
+                let k = Int(bin[n * c + j]), s = j * t + k, r = fraction[n * c + j]
+                // The same clamps as the encoding: a slot held at 0 or 1 passes no gradient.
+                guard k == 0 || r > 0, k == Int(binCounts[j]) - 1 || r < 1 else { continue }
+                let v = transposed + s * d, gj = g + j * d
+                var sum: Float = 0
+                for unit in 0..<d { sum += gj[unit] * v[unit] }
+                dxRow[j] += sum / width[s]
             }
+            for i in 0..<passThrough { dxRow[c + i] += g[c * d + i] }
         }
     }
 

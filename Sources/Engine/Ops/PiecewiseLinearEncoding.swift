@@ -125,7 +125,8 @@ extension PlanBuilder {
         add(PiecewiseLinearEmbeddingOp(input: input, output: output, bins: bins, slots: slots, units: units,
                                        weight: weight, bias: bias, tables: scratch(2 * columns * slots),
                                        perBin: scratch(4 * columns * slots * units), fraction: scratch(maxBatch * columns),
-                                       bin: arena.int32s(maxBatch * columns), binCounts: arena.int32s(columns)))
+                                       bin: arena.int32s(maxBatch * columns), binCounts: arena.int32s(columns),
+                                       pool: pool))
         return output
     }
 }
