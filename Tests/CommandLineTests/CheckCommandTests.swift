@@ -49,8 +49,9 @@ struct CheckCommandTests {
     @Test func textShowsNumericEncodings() throws {
         let lines = try run(["check", try shippedFlow("flows/orders.yaml")]).stdout.split(separator: "\n").map { String($0) }
         let basket = try #require(lines.firstIndex { $0.hasPrefix("  basket: numeric") })
-        #expect(lines[basket].contains("[80 + indicators(basket)]") && lines[basket].hasSuffix("3,920"), "\(lines[basket])")
-        #expect(lines[basket + 1] == "    encoding: piecewise_linear, 48 bins, dense 16 per column")
+        // Five columns, each a map from 255 slots to 16 values with 16 biases: 5 · (255 · 16 + 16).
+        #expect(lines[basket].contains("[80 + indicators(basket)]") && lines[basket].hasSuffix("20,480"), "\(lines[basket])")
+        #expect(lines[basket + 1] == "    encoding: piecewise_linear, 255 bins, dense 16 per column")
     }
 
     @Test func jsonCarriesTheSameFacts() throws {

@@ -63,15 +63,16 @@ final class PiecewiseLinearEmbeddingOp: Op, ParallelLoop {
     }
 
     /// The bin of x in column j: the last k < m with k = 0 or e_k ≤ x. A binary search whose
-    /// steps are selects, not branches: values fall in random bins, so branches would mispredict.
+    /// steps add a comparison's 0 or 1 instead of branching: values fall in random bins, so
+    /// branches would mispredict about every other step.
     @inline(__always)
     func binIndex(of x: Float, column j: Int) -> Int {
-        let edges = low + j * slots
+        let edges = low + j &* slots
         var (base, count) = (0, Int(binCounts[j]))
         while count > 1 {
-            let half = count / 2
-            base = edges[base + half] <= x ? base + half : base
-            count -= half
+            let half = count &>> 1
+            base &+= half &* Int(unsafeBitCast(edges[base &+ half] <= x, to: UInt8.self))
+            count &-= half
         }
         return base
     }
@@ -80,13 +81,15 @@ final class PiecewiseLinearEmbeddingOp: Op, ParallelLoop {
         let (c, t, d) = (columns, slots, units)
         let w: UnsafeMutablePointer<Float> = weight.value, biases: UnsafeMutablePointer<Float> = bias.value
         // The bias starts each prefix sum: a value then costs one multiply-add per unit.
+        // Each weight row (j, unit) is read in order; the tables are written 64 bytes apart.
         for j in 0..<c {
-            for unit in 0..<d { prefix[j * t * d + unit] = biases[j * d + unit] }
-            for k in 0..<t {
-                let row = (j * t + k) * d
-                for unit in 0..<d { transposed[row + unit] = w[(j * d + unit) * t + k] }
-                if k + 1 < t {
-                    for unit in 0..<d { prefix[row + d + unit] = prefix[row + unit] + transposed[row + unit] }
+            for unit in 0..<d {
+                let weights = w + (j * d + unit) * t, table = j * t * d + unit
+                var sum = biases[j * d + unit]
+                for k in 0..<Int(binCounts[j]) {
+                    prefix[table + k * d] = sum
+                    transposed[table + k * d] = weights[k]
+                    sum += weights[k]
                 }
             }
         }
@@ -157,11 +160,12 @@ final class PiecewiseLinearEmbeddingOp: Op, ParallelLoop {
                 }
             }
             // Slot t of a row is 1 for every bin after t: a suffix sum of the bins' sums.
-            for k in stride(from: m - 1, through: 0, by: -1) {
-                for unit in 0..<d {
-                    let later: Float = k + 1 < m ? sums[(k + 1) * d + unit] : 0
-                    weightGrad[(j * d + unit) * t + k] += weighted[k * d + unit] + later
-                    sums[k * d + unit] += later
+            for unit in 0..<d {
+                let grad = weightGrad + (j * d + unit) * t
+                var later: Float = 0
+                for k in stride(from: m - 1, through: 0, by: -1) {
+                    grad[k] += weighted[k * d + unit] + later
+                    later += sums[k * d + unit]
                 }
             }
         }
