@@ -8,7 +8,7 @@ struct FlowDecoder {
         guard var top = MappingReader(root, context: "flow file", sink: sink,
                                       expecting: "a mapping with keys name, data, inputs, trunk, flow, train")
         else { return nil }
-        let name = top.required("name")?.identifier("name", sink)
+        let name = top.required("name")?.flowName("name", sink)
         let data = top.required("data", what: "the CSV files to train on").flatMap(decodeData)
             ?? DataSource(missingMarkers: DataSource.defaultMissingMarkers)
         let inputs = top.required("inputs").map(decodeInputs) ?? []

@@ -137,6 +137,23 @@ extension YAMLNode {
         return text
     }
 
+    /// The flow's own name: it only names the folder its runs go to (`runs/<name>/…`) and
+    /// never appears in a `when:`, so it may also hold '-' and '.', but not start with '.' or
+    /// '-' (a hidden folder, an option) nor hold a path separator.
+    func flowName(_ what: String, _ sink: DiagnosticSink) -> String? {
+        guard let text = string(what, sink) else { return nil }
+        let isNameCharacter = { (c: Unicode.Scalar) in
+            c == "_" || c == "-" || c == "." || ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c)
+        }
+        guard let first = text.unicodeScalars.first, first != ".", first != "-",
+              text.unicodeScalars.allSatisfy(isNameCharacter) else {
+            sink.error("\(what): '\(text)' is not a valid flow name; use ASCII letters, digits, '_', '-' and '.', "
+                       + "starting with a letter, a digit or '_' (it names the folder of the flow's runs)", at: location)
+            return nil
+        }
+        return text
+    }
+
     func int(_ what: String, in range: ClosedRange<Int>, _ sink: DiagnosticSink) -> Int? {
         guard case .scalar(let text, true) = content, let value = Int(text.replacingOccurrences(of: "_", with: "")) else {
             let digits = scalar?.drop { $0 == "-" || $0 == "+" } ?? ""

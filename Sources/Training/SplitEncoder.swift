@@ -546,8 +546,14 @@ public struct SplitEncoder: Sendable {
                         case .absent:
                             let text = table.string(row: row, column: column)
                             let hint = Suggestion.hint(for: text, among: classes).map { " (\($0))" } ?? ""
-                            return "class '\(text)' is not among "
-                                + "\(task.spec.classes == nil ? "the training split's" : "the listed") classes" + hint
+                            // Training never saw it, so the model has no output for it:
+                            // a typo here would otherwise skew the metrics silently.
+                            return task.spec.classes == nil
+                                ? "class '\(text)' is not among the training split's classes" + hint
+                                    + "; if it is a class too rare to be in training, list every class under "
+                                    + "'classes:' for task '\(task.path)' in the flow"
+                                : "class '\(text)' is not among the listed classes" + hint
+                                    + "; if it is a class, add it to 'classes:' for task '\(task.path)' in the flow"
                         case .notUTF8(let problem):
                             return problem
                         }

@@ -39,7 +39,8 @@ struct BadInputTests {
         ("an empty file", "", good, "train.csv: the file is empty; a header row is required"),
         ("a header and no rows", "f1,f2,open,kind,tags\n", good, "train.csv: has no rows to train on"),
         ("a class training never saw", good, "f1,f2,open,kind,tags\n1,2,1,c3,a\n", 
-         "valid.csv:2:4: column 'kind': class 'c3' is not among the training split's classes (did you mean 'c1'?)"),
+         "valid.csv:2:4: column 'kind': class 'c3' is not among the training split's classes (did you mean 'c1'?); "
+            + "if it is a class too rare to be in training, list every class under 'classes:' for task 'kind' in the flow"),
         ("a multilabel name not in labels", "f1,f2,open,kind,tags\n1,2,1,c1,a|z\n", good,
          "train.csv:2:5: column 'tags': label 'z' is not among the labels"),
         ("a binary label that is no accepted spelling", "f1,f2,open,kind,tags\n1,2,maybe,c1,a\n", good,

@@ -34,6 +34,19 @@ struct FileLevelErrorTests {
         #expect(diagnostics([]) == ["1:1: the flow file is empty; a flow needs at least name, data, inputs and flow"])
     }
 
+    /// The flow's own name only names a folder, so '-' and '.' are allowed in it; a name that
+    /// would be a hidden folder, an option or a path is not.
+    @Test func flowNamesAllowDashesAndDots() throws {
+        let body = "data: {train: train.csv}\ninputs:\n  x: {type: numeric, columns: [f1]}\nflow:\n  t: {type: binary}\n"
+        #expect(try load("name: heldout-security.v2\n" + body).flow.name == "heldout-security.v2")
+        #expect(try load("name: 2026_orders\n" + body).flow.name == "2026_orders")
+        let rule = "use ASCII letters, digits, '_', '-' and '.', starting with a letter, a digit or '_' "
+            + "(it names the folder of the flow's runs)"
+        for bad in [".hidden", "-v", "../runs", "a/b", "naïve"] {
+            #expect(diagnostics("name: \"\(bad)\"\n" + body) == ["1:7: name: '\(bad)' is not a valid flow name; \(rule)"])
+        }
+    }
+
     /// A list or mapping may carry its own standard tag or `!`; other tags are refused
     /// (BadFlows/tag-*.yaml).
     @Test func standardTagsOnListsAndMappingsAreAccepted() throws {
