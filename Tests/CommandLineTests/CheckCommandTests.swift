@@ -163,7 +163,10 @@ let flowtrainBinary: URL = {
         .first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[2]
 }()
 
-func run(_ arguments: [String], in directory: URL = repositoryRoot) throws -> CommandResult {
+/// Runs flowtrain and collects its output. With `deadline`, a command still running after that
+/// many seconds is killed and the test fails, so that a command that hangs (or trains on when it
+/// should refuse) cannot stop the suite; the output is read as it comes either way.
+func run(_ arguments: [String], in directory: URL = repositoryRoot, deadline seconds: Double? = nil) throws -> CommandResult {
     let process = Process()
     process.executableURL = flowtrainBinary
     process.arguments = arguments
@@ -172,9 +175,18 @@ func run(_ arguments: [String], in directory: URL = repositoryRoot) throws -> Co
     process.standardOutput = out
     process.standardError = err
     try process.run()
+    if let seconds {
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+    }
     let stdout = out.fileHandleForReading.readDataToEndOfFile()
     let stderr = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
+    if let seconds {
+        let killed = process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL
+        #expect(!killed, "flowtrain \(arguments.joined(separator: " ")) was still running after \(seconds) s")
+    }
     return CommandResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
                          stderr: String(decoding: stderr, as: UTF8.self))
 }
