@@ -1,6 +1,5 @@
 import FlowSpec
 import Tasks
-import Training
 
 /// What the model decides on every row of a split, and where each task is reached: its
 /// composed precondition holds on the model's own decisions for the tasks it depends on (the

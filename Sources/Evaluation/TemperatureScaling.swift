@@ -1,7 +1,6 @@
 import FlowSpec
 import Foundation
 import Tasks
-import Training
 
 /// `flowtrain calibrate`: for each binary, multilabel and classification task, the temperature
 /// that minimises its mean negative log-likelihood on exactly the rows where its label is

@@ -45,8 +45,16 @@ public struct Batcher {
 
     static func gather(_ values: [Float], rows: ArraySlice<Int>, size: Int, into destination: UnsafeMutablePointer<Float>) {
         values.withUnsafeBufferPointer { source in
-            for (b, row) in rows.enumerated() {
-                (destination + b * size).update(from: source.baseAddress! + row * size, count: size)
+            guard let base = source.baseAddress else { return }
+            // Most of a tabular batch's tensors hold a value or a few per row (a target, a mask,
+            // a category's index): a call to memmove per row would cost more than the copy.
+            if size <= 16 {
+                for (b, row) in rows.enumerated() {
+                    let from = base + row * size, to = destination + b * size
+                    for i in 0..<size { to[i] = from[i] }
+                }
+            } else {
+                for (b, row) in rows.enumerated() { (destination + b * size).update(from: base + row * size, count: size) }
             }
         }
     }

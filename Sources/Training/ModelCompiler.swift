@@ -102,7 +102,7 @@ public struct ModelCompiler {
             let first = fused[index]
             let hidden = task.spec.head.isEmpty ? input
                 : apply(task.spec.head, to: first ?? input, prefix: prefix, from: first == nil ? 0 : 1)
-            let output = taskOutput(task, positions: hidden.shape.first ?? 1)
+            let output = TaskOutput(task, facts: facts, positions: hidden.shape.first ?? 1)
             var logits: Tensor
             if task.spec.head.isEmpty, let first {
                 logits = first
@@ -160,12 +160,6 @@ public struct ModelCompiler {
         }
     }
 
-    private func taskOutput(_ task: ResolvedTask, positions: Int) -> TaskOutput {
-        let classes = facts.classes[task.path]?.count ?? task.spec.classes?.value.count ?? 1
-        return TaskOutput(type: task.spec.type, classCount: classes,
-                          positions: task.spec.type == .tokenClassification ? positions : 1)
-    }
-
     /// Heads on the same branch start with dense layers reading the same vector: the output
     /// layer of a head without hidden layers, or a head's first hidden layer. Those of each
     /// branch run as one product (`denseGroup`), under the names they would have alone; tasks with
@@ -182,7 +176,7 @@ public struct ModelCompiler {
                 guard case let .dense(units, true, initialization) = first.kind else { continue }
                 layer = (units, scheme(initialization), "\(prefix).0.dense")
             } else {
-                layer = (taskOutput(task, positions: 1).units, scheme(nil), "\(prefix).out")
+                layer = (TaskOutput(task, facts: facts).units, scheme(nil), "\(prefix).out")
             }
             if groups[task.inputName] == nil { order.append(task.inputName) }
             groups[task.inputName, default: []].append((index, layer.0, layer.1, layer.2))

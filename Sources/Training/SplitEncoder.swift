@@ -1,6 +1,7 @@
 import Dispatch
 import FlowSpec
 import Foundation
+import Tasks
 
 /// Learns `DataStatistics` from the training rows, then encodes any split with them: inputs
 /// normalised or indexed, labels parsed, and masks from the flow's preconditions on the labels.
@@ -364,9 +365,10 @@ public struct SplitEncoder: Sendable {
             values.append(taskValues)
             targets.append(taskTargets)
         }
-        let counts = PreconditionMask(tasks: flow.tasks, classes: statistics.facts.classes).counts(values: values)
+        let facts = statistics.facts
+        let counts = PreconditionMask(tasks: flow.tasks, classes: facts.classes).counts(values: values)
         let masks = zip(flow.tasks, counts).map { task, counted -> [Float] in
-            let width = task.spec.type == .multilabel ? statistics.classes[task.path.description]?.count ?? 1 : 1
+            let width = TaskOutput(task, facts: facts).maskShape.reduce(1, *)
             return [Float](unsafeUninitializedCapacity: counted.count * width) { mask, initialized in
                 for (r, counts) in counted.enumerated() {
                     for j in 0..<width { mask[r * width + j] = counts ? 1 : 0 }

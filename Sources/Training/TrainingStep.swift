@@ -1,22 +1,38 @@
 import Engine
 
-/// One optimisation step on the batch already in the model's input tensors: forward,
-/// backward, then the seam where data-parallel training will all-reduce gradients, then
-/// clipping and the optimiser. Allocates nothing.
+/// Where data-parallel training combines the gradients its processes computed on their parts
+/// of a batch: between backward and the optimiser, on the plan's one contiguous gradient block.
+public protocol GradientReduction {
+    func reduce(_ plan: Plan)
+}
+
+/// One process has the whole batch: its gradients are already the batch's.
+public struct OneProcess: GradientReduction {
+    public init() {}
+    public func reduce(_ plan: Plan) {}
+}
+
+/// One optimisation step on the batch already in the model's input tensors, as llm.c's loop
+/// reads: forward, backward, reduce the gradients across processes, clip, update. Allocates
+/// nothing.
 public struct TrainingStep {
     public let model: CompiledModel
     public let optimizer: any Optimizer
     public let clipNorm: Float?
+    public let reduction: any GradientReduction
 
-    public init(model: CompiledModel, optimizer: any Optimizer, clipNorm: Float?) {
+    public init(model: CompiledModel, optimizer: any Optimizer, clipNorm: Float?,
+                reduction: any GradientReduction = OneProcess()) {
         self.model = model
         self.optimizer = optimizer
         self.clipNorm = clipNorm
+        self.reduction = reduction
     }
 
     public func run(batch: Int, learningRate: Float) {
         model.plan.forward(batch: batch, mode: .training)
         model.plan.backward(batch: batch)
+        reduction.reduce(model.plan)
         if let clipNorm { GradientClipping.clip(model.plan, maxNorm: clipNorm) }
         optimizer.step(learningRate: learningRate)
     }

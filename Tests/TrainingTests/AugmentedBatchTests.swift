@@ -121,7 +121,7 @@ struct AugmentedBatchTests {
         let split = Self.split(plain)
         func evaluate(_ flow: ResolvedFlow) -> [Double] {
             let model = ModelCompiler.compile(flow, facts: DataFacts.synthetic(for: flow), maxBatch: 8, seed: 1)
-            return SplitEvaluation.run(model, split, statistics: DataStatistics(), batchSize: 8).losses.map(\.loss)
+            return SplitMetrics.measure(model, split, statistics: DataStatistics(), batchSize: 8).losses.map(\.loss)
         }
         let losses = evaluate(augmented)
         #expect(losses == evaluate(plain))

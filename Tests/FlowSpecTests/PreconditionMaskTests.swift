@@ -1,6 +1,5 @@
-import FlowSpec
+@testable import FlowSpec
 import Testing
-@testable import Training
 
 /// Masks on hand-made batches, against docs/semantics.md.
 struct PreconditionMaskTests {

@@ -2,14 +2,17 @@ import Engine
 import FlowSpec
 import Tasks
 
-/// One pass over a split in evaluation mode: every task's masked loss and metrics.
-struct SplitEvaluation {
-    /// Per task, in the model's order: (loss, rows counted), then the task's metrics.
+/// Every task's masked loss and metrics on a split: what `metrics.csv` records per epoch for
+/// the training split (from the steps' own outputs, `EpochProgress`) and the validation split
+/// (one pass in evaluation mode, `measure`).
+struct SplitMetrics {
+    /// Per task, in the model's order: (mean loss, rows counted), then the task's metrics.
     var losses: [(loss: Double, count: Int)]
     var metrics: [[Metric]]
 
-    static func run(_ model: CompiledModel, _ split: EncodedSplit, statistics: DataStatistics, batchSize: Int,
-                    mode: PassMode = .evaluation) -> SplitEvaluation {
+    /// One pass over `split` in `mode` (evaluation: dropout off, running statistics used).
+    static func measure(_ model: CompiledModel, _ split: EncodedSplit, statistics: DataStatistics, batchSize: Int,
+                        mode: PassMode = .evaluation) -> SplitMetrics {
         let batcher = Batcher(model: model)
         var predictions = model.tasks.map { TaskPredictions($0.decoder(statistics)) }
         var sums = [(loss: Double, count: Int)](repeating: (0, 0), count: model.tasks.count)
@@ -28,7 +31,12 @@ struct SplitEvaluation {
             }
             start = end
         }
-        return SplitEvaluation(losses: sums.map { ($0.count == 0 ? 0 : $0.loss / Double($0.count), $0.count) },
-                               metrics: predictions.map { $0.metrics() })
+        return SplitMetrics(sums: sums, predictions: predictions)
+    }
+
+    /// From each task's summed loss and rows, and its collected predictions.
+    init(sums: [(loss: Double, count: Int)], predictions: [TaskPredictions]) {
+        losses = sums.map { ($0.count == 0 ? 0 : $0.loss / Double($0.count), $0.count) }
+        metrics = predictions.map { $0.metrics() }
     }
 }

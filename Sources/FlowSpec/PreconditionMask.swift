@@ -1,5 +1,3 @@
-import FlowSpec
-
 /// Which rows each task counts on, by the semantics of docs/semantics.md: a task counts on a
 /// row when its value there is known and its effective precondition is true in three-valued
 /// logic, where an atom about a task that does not count on the row is unknown.
