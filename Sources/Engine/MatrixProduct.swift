@@ -47,7 +47,7 @@ final class MatrixProduct: ParallelLoop {
         self.bias = nil
     }
 
-    func run(_ items: Range<Int>, part: Int, worker: Int) {
+    func run(_ items: Range<Int>, part: OnlyPart, worker: Int) {
         guard var a, var b, var c else { return }
         let whole = byRows ? m : n
         let start = items.lowerBound * Self.band, end = min(items.upperBound * Self.band, whole)

@@ -171,7 +171,7 @@ final class GradientZeroing: ParallelLoop {
         buffers = tensors.map { ($0.grad!, $0.sampleSize) }
     }
 
-    func run(_ items: Range<Int>, part: Int, worker: Int) {
+    func run(_ items: Range<Int>, part: OnlyPart, worker: Int) {
         let parts = pool.threads
         func clear(_ buffer: UnsafeMutablePointer<Float>, _ count: Int) {
             for slice in items {

@@ -21,7 +21,24 @@ public enum EngineThreads {
 /// closure into one the workers can call allocates, and the training step must not. `worker`
 /// (0 for the calling thread, up to the pool's threads − 1) picks per-worker scratch memory.
 public protocol ParallelLoop: AnyObject {
-    func run(_ items: Range<Int>, part: Int, worker: Int)
+    /// The loops the type hands the pool, by name.
+    associatedtype Part: RawRepresentable<Int> = OnlyPart
+    func run(_ items: Range<Int>, part: Part, worker: Int)
+}
+
+/// The part of a type with one loop.
+public enum OnlyPart: Int { case only }
+
+/// The parts of an op whose forward and backward passes are one loop each.
+public enum ForwardOrBackward: Int { case forward, backward }
+
+extension ParallelLoop {
+    /// What a worker calls: the pool keeps the part as its raw value, since it holds loops of
+    /// every type.
+    fileprivate func run(_ items: Range<Int>, rawPart: Int, worker: Int) {
+        guard let part = Part(rawValue: rawPart) else { return }
+        run(items, part: part, worker: worker)
+    }
 }
 
 /// Persistent worker threads for the engine's loops (matrix products, im2col, pooling,
@@ -104,13 +121,13 @@ public final class ThreadPool: @unchecked Sendable {
     /// Runs `loop.run(_, part:, worker:)` over `0..<count` split into one chunk per thread;
     /// serially when the work is too small to pay for handing it out (`count × costPerItem`
     /// under about 32k operations).
-    public func parallelFor(_ count: Int, costPerItem: Int = 1, _ loop: any ParallelLoop, part: Int = 0) {
+    public func parallelFor<Loop: ParallelLoop>(_ count: Int, costPerItem: Int = 1, _ loop: Loop, part: Loop.Part) {
         guard threads > 1, count > 1, count * costPerItem >= 32_768, pthread_mutex_trylock(&callerLock) == 0 else {
             loop.run(0..<count, part: part, worker: 0)
             return
         }
         self.loop = loop
-        self.part = part
+        self.part = part.rawValue
         self.count = count
         pending.store(threads - 1, ordering: .relaxed)
         pthread_mutex_lock(&mutex)  // a worker about to sleep sees the new generation or the broadcast
@@ -125,6 +142,12 @@ public final class ThreadPool: @unchecked Sendable {
         }
         self.loop = nil
         pthread_mutex_unlock(&callerLock)
+    }
+
+    /// `parallelFor` of a loop with one part.
+    public func parallelFor<Loop: ParallelLoop>(_ count: Int, costPerItem: Int = 1, _ loop: Loop)
+        where Loop.Part == OnlyPart {
+        parallelFor(count, costPerItem: costPerItem, loop, part: .only)
     }
 
     /// The part of `0..<count` chunk `index` covers.
@@ -145,7 +168,7 @@ public final class ThreadPool: @unchecked Sendable {
             }
             if stopping.load(ordering: .relaxed) { return }
             seen = generation.load(ordering: .acquiring)
-            if let loop { loop.run(chunk(index, of: count), part: part, worker: index) }
+            if let loop { loop.run(chunk(index, of: count), rawPart: part, worker: index) }
             if pending.subtract(1, ordering: .releasing).newValue == 0 {
                 pthread_mutex_lock(&mutex)  // the caller may be asleep: wake it under the lock
                 pthread_cond_signal(&finished)

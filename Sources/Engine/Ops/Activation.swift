@@ -55,16 +55,16 @@ final class ActivationOp: GradientAssigning, ParallelLoop {
     }
 
     func forward(batch: Int, mode: PassMode) {
-        pool.parallelFor(batch * input.sampleSize, costPerItem: 4, self, part: 0)
+        pool.parallelFor(batch * input.sampleSize, costPerItem: 4, self, part: .forward)
     }
 
     func backward(batch: Int) {
         guard input.grad != nil else { return }
-        pool.parallelFor(batch * input.sampleSize, costPerItem: 4, self, part: 1)
+        pool.parallelFor(batch * input.sampleSize, costPerItem: 4, self, part: .backward)
     }
 
-    /// Part 0 is forward, part 1 backward, over a range of elements.
-    func run(_ items: Range<Int>, part: Int, worker: Int) {
+    /// Forward or backward over a range of elements.
+    func run(_ items: Range<Int>, part: ForwardOrBackward, worker: Int) {
         switch function {
         case .relu: run(ReLU(), items, part)
         case .leakyReLU(let slope): run(LeakyReLU(slope: slope), items, part)
@@ -75,9 +75,9 @@ final class ActivationOp: GradientAssigning, ParallelLoop {
     }
 
     @inline(__always)
-    private func run<A: Activation>(_ f: A, _ items: Range<Int>, _ part: Int) {
+    private func run<A: Activation>(_ f: A, _ items: Range<Int>, _ part: ForwardOrBackward) {
         let start = items.lowerBound
-        if part == 0 {
+        if part == .forward {
             activationForward(f, output.data + start, input.data + start, items.count)
         } else {
             activationBackward(f, input.grad! + start, output.grad! + start, input.data + start,

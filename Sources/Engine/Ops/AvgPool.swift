@@ -18,23 +18,23 @@ final class AvgPoolOp: Op, ParallelLoop {
     }
 
     func forward(batch: Int, mode: PassMode) {
-        pool.parallelFor(batch, costPerItem: input.sampleSize, self, part: 0)
+        pool.parallelFor(batch, costPerItem: input.sampleSize, self, part: .forward)
     }
 
     func backward(batch: Int) {
         guard input.grad != nil else { return }
-        pool.parallelFor(batch, costPerItem: input.sampleSize, self, part: 1)
+        pool.parallelFor(batch, costPerItem: input.sampleSize, self, part: .backward)
     }
 
-    /// Part 0 is forward, part 1 backward, over a range of samples.
-    func run(_ samples: Range<Int>, part: Int, worker: Int) {
+    /// Forward or backward over a range of samples.
+    func run(_ samples: Range<Int>, part: ForwardOrBackward, worker: Int) {
         let scale = 1 / Float(size * size)
         let (inSize, outSize, c, w, oh, ow, size, stride) = (input.sampleSize, output.sampleSize, c, w, oh, ow, size, stride)
         for n in samples {
             for oy in 0..<oh {
                 for ox in 0..<ow {
                     let o = (oy * ow + ox) * c
-                    if part == 0 {
+                    if part == .forward {
                         let inp = input.data + n * inSize, out = output.data + n * outSize + o
                         for ch in 0..<c { out[ch] = 0 }
                         for ky in 0..<size {

@@ -53,9 +53,9 @@ final class BatchNormOp: Op, ParallelLoop {
         let mean = self.mean, rstd = self.rstd, squares = sumA
         self.rows = rows
         if mode == .training {
-            blockSums(part: 3, into: mean, nil)
+            blockSums(.sumOfInputs, into: mean, nil)
             for j in 0..<c { mean[j] /= Float(rows) }
-            blockSums(part: 4, into: squares, nil)
+            blockSums(.sumOfSquaredDeviations, into: squares, nil)
             for j in 0..<c {
                 let variance = squares[j] / Float(rows)
                 let unbiased = rows > 1 ? squares[j] / Float(rows - 1) : variance
@@ -75,7 +75,7 @@ final class BatchNormOp: Op, ParallelLoop {
             scale[j] = rstd[j] * w[j]
             shift[j] = b[j] - mean[j] * scale[j]
         }
-        pool.parallelFor(rows, costPerItem: c, self, part: 0)
+        pool.parallelFor(rows, costPerItem: c, self, part: .normalize)
     }
 
     func backward(batch: Int) {
@@ -84,7 +84,7 @@ final class BatchNormOp: Op, ParallelLoop {
         // sums the input gradient needs.
         let sumD = sumA, sumDX = sumB
         self.rows = rows
-        blockSums(part: 5, into: sumD, sumDX)
+        blockSums(.sumsOfOutputGradient, into: sumD, sumDX)
         if !weight.frozen {
             let dw = weight.grad!, db = bias.grad!
             for j in 0..<c {
@@ -100,15 +100,24 @@ final class BatchNormOp: Op, ParallelLoop {
                 sumD[j] /= n
                 sumDX[j] /= n
             }
-            pool.parallelFor(rows, costPerItem: c, self, part: 1)
+            pool.parallelFor(rows, costPerItem: c, self, part: .trainingInputGradient)
         } else {
-            pool.parallelFor(rows, costPerItem: c, self, part: 2)
+            pool.parallelFor(rows, costPerItem: c, self, part: .evaluationInputGradient)
         }
     }
 
-    /// Per-channel sums over all rows (part 3: Σx; 4: Σ(x − mean)²; 5: Σdout and Σdout·x̂),
-    /// block by block in parallel, then the blocks added in order.
-    private func blockSums(part: Int, into first: UnsafeMutablePointer<Float>, _ second: UnsafeMutablePointer<Float>?) {
+    /// The loops the op hands the pool: over rows, forward's normalisation and the input's
+    /// gradient in training mode (batch statistics) or evaluation mode (running statistics);
+    /// over blocks of rows, each block's partial per-channel sums.
+    enum Part: Int {
+        case normalize, trainingInputGradient, evaluationInputGradient
+        /// Σx, Σ(x − mean)², and Σdout with Σdout·x̂.
+        case sumOfInputs, sumOfSquaredDeviations, sumsOfOutputGradient
+    }
+
+    /// Per-channel sums over all rows (`part` says which), block by block in parallel, then
+    /// the blocks added in order.
+    private func blockSums(_ part: Part, into first: UnsafeMutablePointer<Float>, _ second: UnsafeMutablePointer<Float>?) {
         let c = channels, blocks = (rows + Self.blockRows - 1) / Self.blockRows
         pool.parallelFor(blocks, costPerItem: Self.blockRows * c, self, part: part)
         first.update(repeating: 0, count: c)
@@ -120,23 +129,23 @@ final class BatchNormOp: Op, ParallelLoop {
         }
     }
 
-    /// Over a range of rows: part 0 normalises (forward), part 1 is the training backward,
-    /// part 2 the evaluation backward; `sumA`/`sumB` hold what the part needs per channel.
-    /// Parts 3 to 5 take a range of blocks and write each block's partial sums.
-    func run(_ rows: Range<Int>, part: Int, worker: Int) {
+    /// Over a range of rows (`sumA`/`sumB` hold what the part needs per channel), or of blocks
+    /// for the sums, each block writing its partial sums.
+    func run(_ rows: Range<Int>, part: Part, worker: Int) {
         let c = channels, x = input.data, mean = self.mean, rstd = self.rstd, a = sumA, b = sumB
-        if part >= 3 {
+        switch part {
+        case .sumOfInputs, .sumOfSquaredDeviations, .sumsOfOutputGradient:
             for block in rows {
                 let slot = partials + block * 2 * c, other = slot + c
                 for j in 0..<(2 * c) { slot[j] = 0 }
                 let start = block * Self.blockRows, end = min(start + Self.blockRows, self.rows)
                 switch part {
-                case 3:
+                case .sumOfInputs:
                     for r in start..<end {
                         let row = x + r * c
                         for j in 0..<c { slot[j] += row[j] }
                     }
-                case 4:
+                case .sumOfSquaredDeviations:
                     for r in start..<end {
                         let row = x + r * c
                         for j in 0..<c {
@@ -155,16 +164,13 @@ final class BatchNormOp: Op, ParallelLoop {
                     }
                 }
             }
-            return
-        }
-        switch part {
-        case 0:
+        case .normalize:
             let y = output.data
             for r in rows {
                 let row = x + r * c, out = y + r * c
                 for j in 0..<c { out[j] = row[j] * a[j] + b[j] }
             }
-        case 1:
+        case .trainingInputGradient:
             let dout = output.grad!, dinp = input.grad!, w = weight.value!
             for r in rows {
                 let row = x + r * c, d = dout + r * c, di = dinp + r * c
@@ -173,7 +179,7 @@ final class BatchNormOp: Op, ParallelLoop {
                     di[j] += w[j] * rstd[j] * (d[j] - a[j] - xhat * b[j])
                 }
             }
-        default:
+        case .evaluationInputGradient:
             let dout = output.grad!, dinp = input.grad!, w = weight.value!
             for r in rows {
                 let d = dout + r * c, di = dinp + r * c

@@ -27,7 +27,7 @@ final class BiasGradient: ParallelLoop {
         (output, gradient, self.bias) = (nil, nil, nil)
     }
 
-    func run(_ items: Range<Int>, part: Int, worker: Int) {
+    func run(_ items: Range<Int>, part: OnlyPart, worker: Int) {
         guard let y = output, let dy = gradient else { return }
         let start = items.lowerBound * Self.band, end = min(items.upperBound * Self.band, columns)
         guard start < end else { return }

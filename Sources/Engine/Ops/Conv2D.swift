@@ -129,22 +129,25 @@ final class Conv2DOp: Op, ParallelLoop {
 
     func forward(batch: Int, mode: PassMode) {
         self.batch = batch
-        pool.parallelFor(groups(batch), costPerItem: groupCost, self, part: 0)
+        pool.parallelFor(groups(batch), costPerItem: groupCost, self, part: .forward)
     }
 
     func backward(batch: Int) {
         self.batch = batch
-        pool.parallelFor(groups(batch), costPerItem: 2 * groupCost, self, part: 1)
+        pool.parallelFor(groups(batch), costPerItem: 2 * groupCost, self, part: .backward)
         guard !weight.frozen else { return }
-        pool.parallelFor(partialSize, costPerItem: groups(batch), self, part: 2)
+        pool.parallelFor(partialSize, costPerItem: groups(batch), self, part: .parameterGradients)
     }
 
-    /// Part 0: forward over groups; part 1: backward over groups; part 2: the weight and bias
-    /// gradients summed over groups, over a range of their elements.
-    func run(_ items: Range<Int>, part: Int, worker: Int) {
+    /// The loops the op hands the pool: forward and backward over groups of samples (backward
+    /// leaves each group's weight and bias gradients in its partials), then those partials
+    /// summed over groups, over a range of their elements.
+    enum Part: Int { case forward, backward, parameterGradients }
+
+    func run(_ items: Range<Int>, part: Part, worker: Int) {
         let g = geometry, window = g.window, f = filters
         let cols = columns + worker * groupSamples * rowsPerSample * window
-        if part == 2 {
+        if part == .parameterGradients {
             let groupCount = groups(batch), weightSize = f * window
             for e in items {
                 var sum: Float = 0
@@ -157,7 +160,7 @@ final class Conv2DOp: Op, ParallelLoop {
             let samples = (group * groupSamples)..<min((group + 1) * groupSamples, batch)
             let rows = samples.count * rowsPerSample, first = samples.lowerBound * rowsPerSample
             let out = output.data + first * f
-            if part == 0 {
+            if part == .forward {
                 im2col(cols - first * window, input.data, g, samples)
                 for r in 0..<rows { (out + r * f).update(from: bias.value, count: f) }
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(f), Int32(window),

@@ -15,20 +15,20 @@ final class GlobalAvgPoolOp: Op, ParallelLoop {
     }
 
     func forward(batch: Int, mode: PassMode) {
-        pool.parallelFor(batch, costPerItem: input.sampleSize, self, part: 0)
+        pool.parallelFor(batch, costPerItem: input.sampleSize, self, part: .forward)
     }
 
     func backward(batch: Int) {
         guard input.grad != nil else { return }
-        pool.parallelFor(batch, costPerItem: input.sampleSize, self, part: 1)
+        pool.parallelFor(batch, costPerItem: input.sampleSize, self, part: .backward)
     }
 
-    /// Part 0 is forward, part 1 backward, over a range of samples.
-    func run(_ samples: Range<Int>, part: Int, worker: Int) {
+    /// Forward or backward over a range of samples.
+    func run(_ samples: Range<Int>, part: ForwardOrBackward, worker: Int) {
         let scale = 1 / Float(positions)
         let (size, channels, positions) = (input.sampleSize, channels, positions)
         for n in samples {
-            if part == 0 {
+            if part == .forward {
                 let inp = input.data + n * size, out = output.data + n * channels
                 for ch in 0..<channels { out[ch] = 0 }
                 for p in 0..<positions {

@@ -88,26 +88,28 @@ final class LayerNormOp: Op, ParallelLoop {
 
     func forward(batch: Int, mode: PassMode) {
         rows = batch * positions
-        pool.parallelFor(rows, costPerItem: 6 * features, self, part: 0)
+        pool.parallelFor(rows, costPerItem: 6 * features, self, part: .forward)
     }
 
     func backward(batch: Int) {
         guard output.grad != nil else { return }
         rows = batch * positions
-        if input.grad != nil { pool.parallelFor(rows, costPerItem: 8 * features, self, part: 1) }
+        if input.grad != nil { pool.parallelFor(rows, costPerItem: 8 * features, self, part: .inputGradient) }
         // Both are trainable or both frozen: freezing goes by layer.
-        if !weight.frozen { pool.parallelFor(features, costPerItem: 4 * rows, self, part: 2) }
+        if !weight.frozen { pool.parallelFor(features, costPerItem: 4 * rows, self, part: .parameterGradients) }
     }
 
-    /// Part 0: forward over rows; 1: the input's gradient over rows; 2: the weight and bias
-    /// gradients over columns.
-    func run(_ items: Range<Int>, part: Int, worker: Int) {
+    /// The loops the op hands the pool: forward and the input's gradient over rows, the weight
+    /// and bias gradients over columns.
+    enum Part: Int { case forward, inputGradient, parameterGradients }
+
+    func run(_ items: Range<Int>, part: Part, worker: Int) {
         switch (part, input.grad, output.grad) {
-        case (0, _, _):
+        case (.forward, _, _):
             layerNormForward(output.data, mean, rstd, input.data, weight.value, bias.value, items, features, epsilon)
-        case (1, let dinp?, let dout?):
+        case (.inputGradient, let dinp?, let dout?):
             layerNormBackwardInput(dinp, dout, input.data, weight.value, mean, rstd, items, features)
-        case (2, _, let dout?):
+        case (.parameterGradients, _, let dout?):
             layerNormBackwardParameters(weight.grad, bias.grad, dout, input.data, mean, rstd, rows, features, items)
         default:
             break

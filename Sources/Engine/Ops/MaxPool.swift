@@ -23,27 +23,27 @@ final class MaxPoolOp: Op, ParallelLoop {
     }
 
     func forward(batch: Int, mode: PassMode) {
-        pool.parallelFor(batch, costPerItem: input.sampleSize, self, part: 0)
+        pool.parallelFor(batch, costPerItem: input.sampleSize, self, part: .forward)
     }
 
     func backward(batch: Int) {
         guard input.grad != nil else { return }
-        pool.parallelFor(batch, costPerItem: input.sampleSize, self, part: 1)
+        pool.parallelFor(batch, costPerItem: input.sampleSize, self, part: .backward)
     }
 
-    /// Part 0 is forward, part 1 backward, over a range of samples. Channels are innermost and
+    /// Forward or backward over a range of samples. Channels are innermost and
     /// only the loop variable indexes them, so every inner loop vectorises.
-    func run(_ samples: Range<Int>, part: Int, worker: Int) {
+    func run(_ samples: Range<Int>, part: ForwardOrBackward, worker: Int) {
         let (inSize, outSize) = (input.sampleSize, output.sampleSize)
         let (c, w, oh, ow, size, stride) = (c, w, oh, ow, size, stride)
         let done = found + worker * c
-        let dinp = part == 1 ? input.grad : nil, dout = part == 1 ? output.grad : nil
+        let dinp = part == .backward ? input.grad : nil, dout = part == .backward ? output.grad : nil
         for n in samples {
             let inp = input.data + n * inSize, out = output.data + n * outSize
             for oy in 0..<oh {
                 for ox in 0..<ow {
                     let best = out + (oy * ow + ox) * c
-                    if part == 0 {
+                    if part == .forward {
                         let seed = inp + (oy * stride * w + ox * stride) * c
                         for ch in 0..<c { best[ch] = seed[ch] }
                         for ky in 0..<size {

@@ -94,24 +94,26 @@ final class PiecewiseLinearEmbeddingOp: Op, ParallelLoop {
             }
         }
         rows = batch
-        pool.parallelFor(batch, costPerItem: 4 * c * d, self, part: 0)
+        pool.parallelFor(batch, costPerItem: 4 * c * d, self, part: .forward)
     }
 
     func backward(batch: Int) {
         guard output.grad != nil else { return }
         rows = batch
         // Weight and bias are one layer's: both trainable or both frozen.
-        if !weight.frozen { pool.parallelFor(columns, costPerItem: 4 * batch * units, self, part: 1) }
-        if input.grad != nil { pool.parallelFor(batch, costPerItem: 4 * columns * units, self, part: 2) }
+        if !weight.frozen { pool.parallelFor(columns, costPerItem: 4 * batch * units, self, part: .parameterGradients) }
+        if input.grad != nil { pool.parallelFor(batch, costPerItem: 4 * columns * units, self, part: .inputGradient) }
     }
 
-    /// Part 0: forward over rows; 1: the weight and bias gradients over columns (a column's
-    /// sums are its own); 2: the input's gradient over rows.
-    func run(_ items: Range<Int>, part: Int, worker: Int) {
+    /// The loops the op hands the pool: forward and the input's gradient over rows, the weight
+    /// and bias gradients over columns (a column's sums are its own).
+    enum Part: Int { case forward, parameterGradients, inputGradient }
+
+    func run(_ items: Range<Int>, part: Part, worker: Int) {
         switch part {
-        case 0: forwardRows(items)
-        case 1: parameterGradients(columns: items)
-        default: inputGradient(rows: items)
+        case .forward: forwardRows(items)
+        case .parameterGradients: parameterGradients(columns: items)
+        case .inputGradient: inputGradient(rows: items)
         }
     }
 

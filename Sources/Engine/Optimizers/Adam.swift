@@ -50,7 +50,7 @@ public final class Adam: Optimizer, ParallelLoop {
     }
 
     /// The update over a range of blocks of the parameter block, parameter by parameter.
-    public func run(_ items: Range<Int>, part: Int, worker: Int) {
+    public func run(_ items: Range<Int>, part: OnlyPart, worker: Int) {
         let start = items.lowerBound * Self.block, end = min(items.upperBound * Self.block, plan.trainableCount)
         for parameter in plan.parameters where !parameter.frozen {
             let from = max(start, parameter.offset), to = min(end, parameter.offset + parameter.count)
