@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Training
+@testable import FileFormats
 
 /// The safetensors writer against hand-written bytes, the reader against the writer, against
 /// headers as other writers lay them out, and against corrupt files.
