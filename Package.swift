@@ -3,10 +3,11 @@
 //
 // Modules depend one way only:
 //   CBridges (CYAML, CBLAS, CPNG) → FileFormats → FlowSpec → Engine → Tasks → Training → Evaluation → Report → flowtrain
-// FileFormats reads and writes files (CSV, PNG, safetensors, TensorBoard events) and knows
-// nothing of flows or tensors; FlowSpec knows YAML and the flow language; Engine knows tensors
-// and nothing of flows; Evaluation reads a trained run back (decode, eval, thresholds, explain,
-// predict); Report draws it (SVG plots, PNG contact sheets, report.html).
+// FileFormats reads and writes files (CSV, PNG, safetensors, TensorBoard events; durable
+// replacement) and knows nothing of flows or tensors; FlowSpec knows YAML and the flow
+// language; Engine knows tensors and nothing of flows; Evaluation reads a trained run back
+// (decode, eval, thresholds, explain, predict); Report draws it (SVG plots, PNG contact sheets,
+// report.html).
 import PackageDescription
 
 let package = Package(
