@@ -2,16 +2,19 @@
 // flowtrain: a multi-task neural-network trainer driven by declarative flow files.
 //
 // Modules depend one way only:
-//   CBridges (CYAML, CBLAS, CPNG) → FlowSpec → Engine → Tasks → Training → Evaluation → Report → flowtrain
-// FlowSpec knows YAML and the flow language; Engine knows tensors and nothing of flows;
-// Evaluation reads a trained run back (decode, eval, thresholds, explain, predict); Report draws
-// it (SVG plots, PNG contact sheets, report.html).
+//   CBridges (CYAML, CBLAS, CPNG) → FileFormats → FlowSpec → Engine → Tasks → Training → Evaluation → Report → flowtrain
+// FileFormats reads and writes files (CSV, PNG, safetensors, TensorBoard events; durable
+// replacement) and knows nothing of flows or tensors; FlowSpec knows YAML and the flow
+// language; Engine knows tensors and nothing of flows; Evaluation reads a trained run back
+// (decode, eval, thresholds, explain, predict); Report draws it (SVG plots, PNG contact sheets,
+// report.html).
 import PackageDescription
 
 let package = Package(
     name: "flowtrain",
     products: [
         .executable(name: "flowtrain", targets: ["flowtrain"]),
+        .library(name: "FileFormats", targets: ["FileFormats"]),
         .library(name: "FlowSpec", targets: ["FlowSpec"]),
         .library(name: "Training", targets: ["Training"]),
     ],
@@ -25,28 +28,33 @@ let package = Package(
                        pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CBridges/CPNG",
                        pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .target(name: "FileFormats", dependencies: ["CPNG"]),
         .target(name: "FlowSpec", dependencies: ["CYAML"]),
         // -fno-math-errno: without it, sqrt goes through a libm call that may set errno, and no
         // loop with a square root (Adam, norms) is vectorised.
         .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: [.unsafeFlags(["-Xcc", "-fno-math-errno"])]),
         .target(name: "Tasks", dependencies: ["FlowSpec", "Engine"]),
-        .target(name: "Training", dependencies: ["FlowSpec", "Engine", "Tasks", "CPNG"]),
-        .target(name: "Evaluation", dependencies: ["FlowSpec", "Engine", "Tasks", "Training"]),
-        .target(name: "Report", dependencies: ["FlowSpec", "Tasks", "Training", "Evaluation"]),
+        .target(name: "Training", dependencies: ["FileFormats", "FlowSpec", "Engine", "Tasks"]),
+        .target(name: "Evaluation", dependencies: ["FileFormats", "FlowSpec", "Engine", "Tasks", "Training"]),
+        .target(name: "Report", dependencies: ["FileFormats", "FlowSpec", "Tasks", "Training", "Evaluation"]),
         .executableTarget(
             name: "flowtrain",
             dependencies: [
-                "FlowSpec", "Engine", "Tasks", "Training", "Evaluation", "Report",
+                "FileFormats", "FlowSpec", "Engine", "Tasks", "Training", "Evaluation", "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // PNG files written byte by byte, for the tests of the PNG reader and of image inputs.
+        .target(name: "HandMadePNG", path: "Tests/HandMadePNG"),
+        .testTarget(name: "FileFormatsTests", dependencies: ["FileFormats", "HandMadePNG"]),
         .testTarget(name: "FlowSpecTests", dependencies: ["FlowSpec"], exclude: ["BadFlows"]),
         // Interposes malloc in the test executable to count allocations per thread.
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "AllocationCounter"]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "FlowSpec", "Engine", "AllocationCounter"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Training", "Tasks", "FlowSpec"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Evaluation", "Training"]),
+        .testTarget(name: "TrainingTests",
+                    dependencies: ["Training", "FileFormats", "FlowSpec", "Engine", "AllocationCounter", "HandMadePNG"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Training", "Tasks", "FlowSpec", "FileFormats"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Evaluation", "Training", "FileFormats"]),
         .testTarget(name: "CommandLineTests", dependencies: ["flowtrain"]),
     ]
 )

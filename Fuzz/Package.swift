@@ -11,9 +11,9 @@ let package = Package(
     ],
     targets: [
         .executableTarget(name: "FuzzFlow", dependencies: ["FuzzSupport", .product(name: "FlowSpec", package: "flowtrain")]),
-        .executableTarget(name: "FuzzCSV", dependencies: ["FuzzSupport", .product(name: "Training", package: "flowtrain")]),
-        .executableTarget(name: "FuzzPNG", dependencies: ["FuzzSupport", .product(name: "Training", package: "flowtrain")]),
-        .executableTarget(name: "FuzzSafetensors", dependencies: ["FuzzSupport", .product(name: "Training", package: "flowtrain")]),
+        .executableTarget(name: "FuzzCSV", dependencies: ["FuzzSupport", .product(name: "FileFormats", package: "flowtrain")]),
+        .executableTarget(name: "FuzzPNG", dependencies: ["FuzzSupport", .product(name: "FileFormats", package: "flowtrain")]),
+        .executableTarget(name: "FuzzSafetensors", dependencies: ["FuzzSupport", .product(name: "FileFormats", package: "flowtrain")]),
         // Scratch files for readers that only take a path; FUZZ_VERBOSE reporting.
         .target(name: "FuzzSupport"),
     ]

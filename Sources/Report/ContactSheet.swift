@@ -1,3 +1,4 @@
+import FileFormats
 import Training
 
 /// A grid of image thumbnails, each with up to three caption lines under it (for example the

@@ -1,4 +1,5 @@
 import Evaluation
+import FileFormats
 import FlowSpec
 import Foundation
 import Tasks

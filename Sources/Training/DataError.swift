@@ -1,3 +1,4 @@
+import FileFormats
 import FlowSpec
 
 /// A problem in the data, located at its file, line and field (`train.csv:12:3: column 'age':

@@ -1,3 +1,4 @@
+import FileFormats
 import Foundation
 
 /// A checksum of each entry of what the training split taught, kept in the checkpoint: a run

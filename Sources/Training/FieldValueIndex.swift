@@ -1,3 +1,4 @@
+import FileFormats
 import Foundation
 
 /// Distinct field values, as bytes, numbered in the order they were first inserted and found

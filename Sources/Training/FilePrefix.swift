@@ -1,3 +1,4 @@
+import FileFormats
 import Foundation
 
 /// What a checkpoint records of a run file that only grows (`metrics.csv`, `diagnostics.csv`,

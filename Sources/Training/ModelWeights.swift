@@ -1,4 +1,5 @@
 import Engine
+import FileFormats
 
 /// A plan's parameters and running statistics as safetensors tensors, by name.
 public enum ModelWeights {

@@ -1,3 +1,4 @@
+import FileFormats
 import Foundation
 
 /// A training run's directory (docs/run-directory.md): created once, then written file by file, each
@@ -50,10 +51,9 @@ public struct RunDirectory: Sendable {
 
     public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
 
-    /// Writes `data` to `name` durably: a temporary file, fsync, rename over the target, fsync
-    /// of the directory, so that a run killed at any moment (or a machine losing power) leaves
-    /// the old file or the new one, never a part. With `createDirectory`, the directories in
-    /// `name` (`plots/…`) are made first.
+    /// Writes `data` to `name` durably (`DurableFile`), so that a run killed at any moment (or a
+    /// machine losing power) leaves the old file or the new one, never a part. With
+    /// `createDirectory`, the directories in `name` (`plots/…`) are made first.
     public func write(_ name: String, _ data: Data, createDirectory: Bool = false) throws(DataError) {
         let target = url.appendingPathComponent(name)
         if createDirectory {
@@ -64,38 +64,16 @@ public struct RunDirectory: Sendable {
                 throw DataError(file: path(name), message: "cannot be written: \(error.localizedDescription)")
             }
         }
-        let directory = target.deletingLastPathComponent().path
-        let temporary = "\(directory)/.\(target.lastPathComponent).\(String(UInt64.random(in: .min ... .max), radix: 16)).tmp"
-        func fail(_ what: String) -> DataError {
-            DataError(file: target.path, message: "cannot be written (\(what): \(String(cString: strerror(errno))))")
-        }
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw fail("creating a temporary file") }
-        let written = data.withUnsafeBytes { bytes -> Bool in
-            var done = 0
-            while done < bytes.count {
-                let n = Foundation.write(fd, bytes.baseAddress! + done, bytes.count - done)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return false }
-                done += n
+        do { try DurableFile.write(data, to: target.path) } catch {
+            let what = switch error.step {
+            case .createTemporaryFile: "creating a temporary file"
+            case .writeTemporaryFile, .syncTemporaryFile: "writing"
+            case .closeTemporaryFile, .rename: "renaming into place"
+            case .openDirectory: "opening the directory to sync it"
+            case .syncDirectory: "syncing the directory"
             }
-            return true
+            throw DataError(file: target.path, message: "cannot be written (\(what): \(error.reason))")
         }
-        guard written, fsync(fd) == 0 else {
-            let error = fail("writing")
-            close(fd)
-            unlink(temporary)
-            throw error
-        }
-        guard close(fd) == 0, rename(temporary, target.path) == 0 else {
-            let error = fail("renaming into place")
-            unlink(temporary)
-            throw error
-        }
-        let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard directoryFD >= 0 else { throw fail("opening the directory to sync it") }
-        defer { close(directoryFD) }
-        guard fsync(directoryFD) == 0 else { throw fail("syncing the directory") }
     }
 
     /// Whether the directory holds a run already: its `flow.yaml`, and the `.lock` a training
@@ -117,7 +95,7 @@ public struct RunDirectory: Sendable {
         }
         for directory in [url] + subdirectories.map({ url.appendingPathComponent($0) }) {
             for name in (try? manager.contentsOfDirectory(atPath: directory.path)) ?? []
-            where name.hasPrefix(".") && name.hasSuffix(".tmp") {
+            where DurableFile.isTemporaryFileName(name) {
                 try? manager.removeItem(at: directory.appendingPathComponent(name))
             }
         }

@@ -1,4 +1,5 @@
 import Engine
+import FileFormats
 import FlowSpec
 import Foundation
 

@@ -1,4 +1,5 @@
 import Engine
+import FileFormats
 import Foundation
 
 /// Each training row's own loss per task over one epoch: the loss of the last step that trained

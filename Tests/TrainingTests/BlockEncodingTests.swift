@@ -1,3 +1,4 @@
+import FileFormats
 import FlowSpec
 import Foundation
 import Testing

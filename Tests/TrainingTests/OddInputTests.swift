@@ -1,6 +1,7 @@
 import Engine
 import FlowSpec
 import Foundation
+import HandMadePNG
 import Testing
 @testable import Training
 

@@ -1,8 +1,8 @@
 // libFuzzer target: CSV splitting, then every field read back as text, as a number and by
 // comparison, so that a field range pointing outside the file shows up as a trap or a
 // sanitizer report. A `CSVError` is the expected answer to bad input.
+import FileFormats
 import FuzzSupport
-import Training
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {

@@ -2,8 +2,8 @@
 // gray, RGB or RGBA (chosen by the input's length, so that every seed stays a plain PNG), then
 // a bilinear resize of whatever decoded. A `PNGError` is the expected answer to bad input; a
 // trap, a crash, a sanitizer report, a timeout or running out of memory is a finding.
+import FileFormats
 import FuzzSupport
-import Training
 
 let scratch = ScratchFile()
 

@@ -3,8 +3,8 @@
 // trap, a crash or a sanitizer report is a finding. So is a file that reads but does not come
 // back bit for bit after a round trip through SafetensorsWriter (names and metadata with any
 // JSON escapes in them must be written so that they read back the same).
+import FileFormats
 import FuzzSupport
-import Training
 
 let input = ScratchFile()
 let directory = ScratchDirectory()

@@ -1,3 +1,4 @@
+import FileFormats
 import Foundation
 
 /// The demo data sets `flowtrain datasets` writes.

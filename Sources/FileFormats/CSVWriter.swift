@@ -5,8 +5,9 @@ import Foundation
 public struct CSVWriter {
     /// Everything appended so far.
     public private(set) var text = ""
-    /// The CRC-32C of `text`, kept up with each line: a checkpoint records it (`FilePrefix`).
-    private(set) var checksum: UInt32 = 0
+    /// The CRC-32C of `text`, kept up with each line, so that a checkpoint records it without
+    /// reading the text again.
+    public private(set) var checksum: UInt32 = 0
 
     public init(header: [String]) {
         append(header)

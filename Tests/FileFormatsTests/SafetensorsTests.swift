@@ -1,19 +1,10 @@
 import Foundation
 import Testing
-@testable import Training
+@testable import FileFormats
 
 /// The safetensors writer against hand-written bytes, the reader against the writer, against
 /// headers as other writers lay them out, and against corrupt files.
 struct SafetensorsTests {
-    /// Runs `body` with a fresh directory, removed afterwards; tests run in parallel.
-    func withDirectory(_ body: (String) throws -> Void) throws {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("flowtrain-safetensors-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try body(directory)
-    }
-
     /// An 8-byte little-endian header length, the header as given (no padding added) and the data.
     static func file(header: String, data: [UInt8]) -> [UInt8] {
         let json = Array(header.utf8)
@@ -29,7 +20,7 @@ struct SafetensorsTests {
         + [0x00, 0x00, 0x00, 0xC0]  // -2.0 = 0xC0000000
 
     @Test func writesTheExactBytesOfTheSpec() throws {
-        try withDirectory { directory in
+        try withScratchDirectory("safetensors") { directory in
             let path = directory + "/tiny.safetensors"
             try SafetensorsWriter.write([.init(name: "a", shape: [2], values: [1, -2])], metadata: ["format": "pt"], to: path)
             let bytes = try #require(FileManager.default.contents(atPath: path))
@@ -54,7 +45,7 @@ struct SafetensorsTests {
         let oddName = "quote\" back\\slash\nnewline\tü😀"
         let metadata = ["format": "pt", "flowtrain": "1", "note": "line\nbreak \"quoted\""]
 
-        try withDirectory { directory in
+        try withScratchDirectory("safetensors") { directory in
             let path = directory + "/weights.safetensors"
             try bias.withUnsafeBufferPointer { biasBuffer in
                 try SafetensorsWriter.write([
@@ -86,7 +77,7 @@ struct SafetensorsTests {
     }
 
     @Test func replacesAnExistingFileAndLeavesNoTemporaryFile() throws {
-        try withDirectory { directory in
+        try withScratchDirectory("safetensors") { directory in
             let path = directory + "/w.safetensors"
             try SafetensorsWriter.write([.init(name: "old", shape: [3], values: [1, 2, 3])], to: path)
             try SafetensorsWriter.write([.init(name: "new", shape: [1], values: [4])], to: path)
@@ -106,7 +97,7 @@ struct SafetensorsTests {
               "b": {"shape": [2], "dtype": "F32", "data_offsets": [0, 8], "extra": [true, null]} }
             """
         let data: [UInt8] = [0x00, 0x00, 0x40, 0x40, 0x00, 0x00, 0x80, 0x40, 0x00, 0x00, 0xA0, 0x40]  // 3, 4, 5
-        try withDirectory { directory in
+        try withScratchDirectory("safetensors") { directory in
             let path = directory + "/other.safetensors"
             try Data(Self.file(header: header, data: data)).write(to: URL(fileURLWithPath: path))
             let file = try SafetensorsReader.read(path: path)
@@ -191,7 +182,7 @@ struct SafetensorsTests {
 
     @Test(arguments: corruptFiles)
     func refusesACorruptFile(_ corrupt: CorruptFile) throws {
-        try withDirectory { directory in
+        try withScratchDirectory("safetensors") { directory in
             let path = directory + "/corrupt.safetensors"
             try Data(corrupt.bytes).write(to: URL(fileURLWithPath: path))
             let error = #expect(throws: SafetensorsError.self) { try SafetensorsReader.read(path: path) }
@@ -202,7 +193,7 @@ struct SafetensorsTests {
     }
 
     @Test func refusesAMissingFileOrADirectory() throws {
-        try withDirectory { directory in
+        try withScratchDirectory("safetensors") { directory in
             let missing = #expect(throws: SafetensorsError.self) { try SafetensorsReader.read(path: directory + "/none") }
             #expect(missing?.kind == .unreadable)
             #expect(missing?.description == "\(directory)/none: cannot open the file: No such file or directory")
@@ -221,7 +212,7 @@ struct SafetensorsTests {
             ("reserved name", [.init(name: "__metadata__", shape: [], values: [1])], "'__metadata__' is reserved"),
         ]
         for (name, tensors, phrase) in invalid {
-            try withDirectory { directory in
+            try withScratchDirectory("safetensors") { directory in
                 let path = directory + "/w.safetensors"
                 let error = #expect(throws: SafetensorsError.self, "\(name)") { try SafetensorsWriter.write(tensors, to: path) }
                 #expect(error?.kind == .invalidTensor)
@@ -233,7 +224,7 @@ struct SafetensorsTests {
     }
 
     @Test func reportsAnUnwritableDirectory() throws {
-        try withDirectory { directory in
+        try withScratchDirectory("safetensors") { directory in
             let path = directory + "/missing/w.safetensors"
             let error = #expect(throws: SafetensorsError.self) {
                 try SafetensorsWriter.write([.init(name: "a", shape: [], values: [1])], to: path)

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Training
+@testable import FileFormats
 
 /// CRC-32C vectors, the bytes of one event against a hand encoding, and a file written then read
 /// back by an independent TFRecord and protobuf reader.

@@ -13,12 +13,13 @@ public struct CSVTable: Sendable {
     /// The size of the file in bytes.
     public var byteCount: Int { bytes.count }
 
-    private let bytes: [UInt8]
+    // Usable from inlinable code: the loops over every cell inline `withReader` and its reader.
+    @usableFromInline let bytes: [UInt8]
     /// Per data row: the offset of its first byte.
-    private let rowStarts: [UInt32]
+    @usableFromInline let rowStarts: [UInt32]
     /// Per field, row-major: the offset of the byte that ends it (comma, line end, end of file).
     /// A field starts one byte after the previous field's end, or at its row's start.
-    private let fieldEnds: OffsetBuffer
+    @usableFromInline let fieldEnds: OffsetBuffer
     /// The 1-based line each data row starts on, for error locations.
     private let lines: [Int32]
 
@@ -147,7 +148,7 @@ public struct CSVTable: Sendable {
 
     /// Calls `body` with the field's bytes (quotes removed, doubled quotes undone), without
     /// making a String.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func withBytes<Result>(row: Int, column: Int,
                                   _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
         precondition(row >= 0 && row < rowCount && column >= 0 && column < header.count, "no field at row \(row), column \(column)")
@@ -156,8 +157,8 @@ public struct CSVTable: Sendable {
 
     /// Calls `body` with a reader of the fields that checks no bounds and retains nothing: what
     /// the loops over every cell of a large file use. The reader is valid only inside `body`.
-    @inline(__always)
-    func withReader<Result>(_ body: (Reader) throws -> Result) rethrows -> Result {
+    @inlinable @inline(__always)
+    public func withReader<Result>(_ body: (Reader) throws -> Result) rethrows -> Result {
         try bytes.withUnsafeBufferPointer { bytes in
             try rowStarts.withUnsafeBufferPointer { rowStarts in
                 try body(Reader(table: self, bytes: bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!,
@@ -168,17 +169,22 @@ public struct CSVTable: Sendable {
     }
 
     /// Fields by row and column, straight from the file's bytes.
-    struct Reader {
-        let table: CSVTable
-        let bytes: UnsafePointer<UInt8>
-        let rowStarts: UnsafePointer<UInt32>
-        let fieldEnds: UnsafePointer<UInt32>
+    public struct Reader {
+        @usableFromInline let table: CSVTable
+        @usableFromInline let bytes: UnsafePointer<UInt8>
+        @usableFromInline let rowStarts: UnsafePointer<UInt32>
+        @usableFromInline let fieldEnds: UnsafePointer<UInt32>
+
+        @usableFromInline
+        init(table: CSVTable, bytes: UnsafePointer<UInt8>, rowStarts: UnsafePointer<UInt32>, fieldEnds: UnsafePointer<UInt32>) {
+            (self.table, self.bytes, self.rowStarts, self.fieldEnds) = (table, bytes, rowStarts, fieldEnds)
+        }
 
         /// Calls `body` with the field's bytes: inside the quotes of a quoted field, with
         /// doubled quotes undone (only then is a copy made).
-        @inline(__always)
-        func withField<Result>(row: Int, column: Int,
-                               _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+        @inlinable @inline(__always)
+        public func withField<Result>(row: Int, column: Int,
+                                      _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
             let i = row * table.header.count + column
             var start = column == 0 ? Int(rowStarts[row]) : Int(fieldEnds[i - 1]) + 1
             var end = Int(fieldEnds[i])
@@ -193,8 +199,8 @@ public struct CSVTable: Sendable {
         }
 
         /// The field as a decimal number (`CSVTable.number`).
-        @inline(__always)
-        func number(row: Int, column: Int) -> Double? {
+        @inlinable @inline(__always)
+        public func number(row: Int, column: Int) -> Double? {
             withField(row: row, column: column) { DecimalParser.parse($0) }
         }
     }
@@ -212,6 +218,7 @@ public struct CSVTable: Sendable {
 
     /// The field as a decimal number, parsed straight from its bytes; nil when it is not one
     /// (empty, text, `NaN`, `inf` and other non-finite spellings included).
+    @inlinable
     public func number(row: Int, column: Int) -> Double? {
         withBytes(row: row, column: column) { DecimalParser.parse($0) }
     }
@@ -368,8 +375,9 @@ public struct CSVTable: Sendable {
 }
 
 /// Offsets in memory of their own, appended to without the checks of an Array's append.
+@usableFromInline
 final class OffsetBuffer: @unchecked Sendable {
-    private(set) var base: UnsafeMutablePointer<UInt32>
+    @usableFromInline private(set) var base: UnsafeMutablePointer<UInt32>
     private(set) var capacity: Int
     var count = 0
 
@@ -415,89 +423,5 @@ private final class PieceResults: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return parts
-    }
-}
-
-/// A problem in a CSV file, at its line and 1-based field number when known.
-public struct CSVError: Error, Sendable, CustomStringConvertible {
-    public var file: String
-    public var line: Int?
-    public var field: Int?
-    public var message: String
-
-    public var description: String {
-        var text = file
-        if let line { text += ":\(line)" }
-        if let field { text += ":\(field)" }
-        return text + ": " + message
-    }
-}
-
-/// Decimal numbers from bytes, without making a String: optional sign, digits, optional
-/// fraction, optional exponent, surrounding spaces allowed; correctly rounded.
-enum DecimalParser {
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Double? {
-        guard let base = bytes.baseAddress else { return nil }
-        var i = 0, end = bytes.count
-        while i < end, base[i] == 0x20 { i += 1 }
-        while end > i, base[end - 1] == 0x20 { end -= 1 }
-        guard i < end else { return nil }
-        let start = i
-        let negative = base[i] == 0x2D
-        if negative || base[i] == 0x2B { i += 1 }
-        // Every digit goes into the mantissa; more than 19 of them (rare) take the slow path.
-        var mantissa: UInt64 = 0
-        let integerStart = i
-        while i < end {
-            let digit = base[i] &- 0x30
-            guard digit < 10 else { break }
-            mantissa = mantissa &* 10 &+ UInt64(digit)
-            i += 1
-        }
-        var digits = i - integerStart, exponent = 0
-        if i < end, base[i] == 0x2E {
-            i += 1
-            let fractionStart = i
-            while i < end {
-                let digit = base[i] &- 0x30
-                guard digit < 10 else { break }
-                mantissa = mantissa &* 10 &+ UInt64(digit)
-                i += 1
-            }
-            digits += i - fractionStart
-            exponent = fractionStart - i
-        }
-        guard digits > 0 else { return nil }
-        if i < end, base[i] == 0x65 || base[i] == 0x45 {
-            i += 1
-            var exponentNegative = false
-            if i < end, base[i] == 0x2D || base[i] == 0x2B {
-                exponentNegative = base[i] == 0x2D
-                i += 1
-            }
-            var value = 0, exponentDigits = 0
-            while i < end {
-                let digit = base[i] &- 0x30
-                guard digit < 10 else { break }
-                value = min(value * 10 + Int(digit), 100_000)
-                exponentDigits += 1
-                i += 1
-            }
-            guard exponentDigits > 0 else { return nil }
-            exponent += exponentNegative ? -value : value
-        }
-        guard i == end else { return nil }
-        guard digits <= 19, mantissa <= 1 << 53, exponent >= -22, exponent <= 22 else {
-            // Rare long or extreme numbers: the standard library's correctly rounded parser.
-            guard let value = Double(String(decoding: UnsafeBufferPointer(start: base + start, count: end - start), as: UTF8.self))
-            else { return nil }
-            return value.isFinite ? value : nil
-        }
-        // Both operands exact (10^22 is the largest power of ten a Double holds exactly), one
-        // correctly rounded operation: the correctly rounded value.
-        var power = 1.0
-        for _ in 0..<abs(exponent) { power *= 10 }
-        let magnitude = exponent < 0 ? Double(mantissa) / power : Double(mantissa) * power
-        return negative ? -magnitude : magnitude
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Training
+@testable import FileFormats
 
 struct CSVTableTests {
     func table(_ text: String) throws(CSVError) -> CSVTable {

@@ -13,9 +13,8 @@ import Foundation
 /// Offsets count from the start of the data section. The JSON is compact, with the metadata
 /// first and its keys sorted, so the same tensors always give the same bytes.
 ///
-/// The write is atomic: the file is written under a temporary name in the target's directory,
-/// synced, renamed over the target and the directory synced, so that a crash leaves either the
-/// old file or the new one, never a torn file.
+/// The write is durable (`DurableFile`): a crash leaves either the old file or the new one,
+/// never a torn file.
 public enum SafetensorsWriter {
     /// One named tensor to write. Its values are an array, or a buffer the caller keeps valid
     /// until `write` returns (a view into a plan's parameter block, written without a copy).
@@ -63,51 +62,31 @@ public enum SafetensorsWriter {
         try validate(tensors, file: path)
         let header = header(tensors, metadata: metadata)
 
-        let (directory, name) = split(path)
-        // A random suffix and O_EXCL: two writers of the same target never share a temporary
-        // file. The leading dot keeps it out of plain directory listings.
-        let temporary = "\(directory)/.\(name).\(String(UInt64.random(in: .min ... .max), radix: 16)).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-        guard fd >= 0 else { throw .system(.unwritable, file: path, "cannot create the temporary file '\(temporary)'") }
-        do throws(SafetensorsError) {
-            try header.withUnsafeBufferPointer { (bytes) throws(SafetensorsError) in try writeAll(fd, bytes, file: path) }
-            // Converted to little-endian a chunk at a time, so a large tensor needs no copy.
-            var chunk = [UInt32](repeating: 0, count: 16_384)
-            for tensor in tensors {
-                try tensor.withValues { (values) throws(SafetensorsError) in
-                    var start = 0
-                    while start < values.count {
-                        let n = min(chunk.count, values.count - start)
-                        for i in 0..<n { chunk[i] = values[start + i].bitPattern.littleEndian }
-                        try chunk[0..<n].withUnsafeBufferPointer { (words) throws(SafetensorsError) in
-                            try writeAll(fd, words, file: path)
-                        }
-                        start += n
-                    }
+        do throws(DurableFileError) {
+            try DurableFile.write(to: path) { (output) throws(DurableFileError) in
+                try append(header: header, tensors, to: output)
+            }
+        } catch {
+            throw SafetensorsError(.unwritable, file: path, error.message)
+        }
+    }
+
+    /// The header, then each tensor's values, converted to little-endian a chunk at a time so
+    /// that a large tensor needs no copy.
+    static func append(header: [UInt8], _ tensors: [Tensor], to output: DurableFile.Output) throws(DurableFileError) {
+        try header.withUnsafeBufferPointer { (bytes) throws(DurableFileError) in try output.append(bytes) }
+        var chunk = [UInt32](repeating: 0, count: 16_384)
+        for tensor in tensors {
+            try tensor.withValues { (values) throws(DurableFileError) in
+                var start = 0
+                while start < values.count {
+                    let n = min(chunk.count, values.count - start)
+                    for i in 0..<n { chunk[i] = values[start + i].bitPattern.littleEndian }
+                    try chunk[0..<n].withUnsafeBufferPointer { (words) throws(DurableFileError) in try output.append(words) }
+                    start += n
                 }
             }
-            guard fsync(fd) == 0 else { throw .system(.unwritable, file: path, "cannot sync the temporary file") }
-        } catch {
-            close(fd)
-            unlink(temporary)
-            throw error
         }
-        // close can report a write error deferred by the file system (NFS, quotas).
-        guard close(fd) == 0 else {
-            let error = SafetensorsError.system(.unwritable, file: path, "cannot close the temporary file")
-            unlink(temporary)
-            throw error
-        }
-        guard rename(temporary, path) == 0 else {
-            let error = SafetensorsError.system(.unwritable, file: path, "cannot rename the temporary file over the target")
-            unlink(temporary)
-            throw error
-        }
-        // The rename is durable only once the directory entry is on disk.
-        let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard directoryFD >= 0 else { throw .system(.unwritable, file: path, "cannot open the directory to sync it") }
-        defer { close(directoryFD) }
-        guard fsync(directoryFD) == 0 else { throw .system(.unwritable, file: path, "cannot sync the directory") }
     }
 
     /// Names must be unique and not the metadata key; each shape's element count must be the
@@ -170,27 +149,5 @@ public enum SafetensorsWriter {
             }
         }
         return result + "\""
-    }
-
-    /// The directory of `path` (`.` when it has none) and its last component.
-    static func split(_ path: String) -> (directory: String, name: String) {
-        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
-        let directory = slash == path.startIndex ? "/" : String(path[..<slash])
-        return (directory, String(path[path.index(after: slash)...]))
-    }
-
-}
-
-/// Writes all of `buffer`'s bytes, resuming after partial writes and interrupted calls.
-/// Outside `SafetensorsWriter`, whose own `write` would hide the system's.
-private func writeAll<T>(_ fd: Int32, _ buffer: UnsafeBufferPointer<T>, file: String) throws(SafetensorsError) {
-    let bytes = UnsafeRawBufferPointer(buffer)
-    guard let base = bytes.baseAddress else { return }  // nothing to write
-    var done = 0
-    while done < bytes.count {
-        let n = write(fd, base + done, bytes.count - done)
-        if n < 0 && errno == EINTR { continue }
-        if n < 0 { throw .system(.unwritable, file: file, "cannot write the temporary file") }
-        done += n
     }
 }
