@@ -1,5 +1,4 @@
 import Engine
-import FileFormats
 import FlowSpec
 import Foundation
 import Tasks
