@@ -1,21 +1,41 @@
 import Engine
 
-/// Copies rows of an encoded split into a compiled model's input, target and mask tensors.
-/// Allocates nothing: it runs once per step (`BatchPrefetcher` runs the same copies into its
-/// staging buffers on a background thread).
-public struct Batcher {
+/// Copies rows of an encoded split into a compiled model's input, target and mask tensors, the
+/// rows split between the pool's threads. Allocates nothing: it runs once per step.
+public final class Batcher: ParallelLoop {
     public let model: CompiledModel
+    /// The split and rows of the fill under way, for `run`.
+    private var split: EncodedSplit?
+    private var rows: ArraySlice<Int> = []
+    /// Values copied per row, plus a few for each tensor's loop: what `fill` tells the pool.
+    private let costPerRow: Int
 
-    public init(model: CompiledModel) { self.model = model }
+    public init(model: CompiledModel) {
+        self.model = model
+        let tensors = Array(model.inputs.values) + model.tasks.flatMap { [$0.targets, $0.mask] }
+        costPerRow = tensors.reduce(0) { $0 + $1.sampleSize + 16 }
+    }
 
     public func fill(_ split: EncodedSplit, rows: ArraySlice<Int>) {
+        self.split = split
+        self.rows = rows
+        model.plan.pool.parallelFor(rows.count, costPerItem: costPerRow, self)
+        self.split = nil
+    }
+
+    /// Batch rows `items` of the fill under way.
+    public func run(_ items: Range<Int>, part: OnlyPart, worker: Int) {
+        guard let split else { return }
+        let rows = self.rows[(self.rows.startIndex + items.lowerBound)..<(self.rows.startIndex + items.upperBound)]
+        let first = items.lowerBound
         for (name, tensor) in model.inputs {
             guard let input = split.inputs[name] else { continue }
-            Self.gather(input, rows: rows, size: tensor.sampleSize, into: tensor.data)
+            Self.gather(input, rows: rows, size: tensor.sampleSize, into: tensor.data + first * tensor.sampleSize)
         }
         for (t, task) in model.tasks.enumerated() {
-            Self.gather(split.targets[t], rows: rows, size: task.targets.sampleSize, into: task.targets.data)
-            Self.gather(split.masks[t], rows: rows, size: task.mask.sampleSize, into: task.mask.data)
+            let (targets, mask) = (task.targets, task.mask)
+            Self.gather(split.targets[t], rows: rows, size: targets.sampleSize, into: targets.data + first * targets.sampleSize)
+            Self.gather(split.masks[t], rows: rows, size: mask.sampleSize, into: mask.data + first * mask.sampleSize)
         }
     }
 

@@ -5,7 +5,7 @@ import Dispatch
 public struct EpochTimings: Sendable {
     /// Forward, backward and optimiser steps.
     public var steps = 0.0
-    /// Waiting for the next batch (the prefetcher gathers it while a step runs).
+    /// Loading each batch: its rows gathered, its images augmented.
     public var batches = 0.0
     /// Training metrics from each step's outputs, and the epoch's metrics from them.
     public var metrics = 0.0

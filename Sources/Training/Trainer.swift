@@ -54,7 +54,7 @@ public struct Trainer {
         let optimizer: any Optimizer
         let step: TrainingStep
         let schedule: LearningRateSchedule
-        let prefetcher: BatchPrefetcher
+        let loader: BatchLoader
         let diagnostics: TrainingDiagnostics?
         let batchSize: Int
         /// Full batches only: the last, partial one rejoins the shuffle next epoch.
@@ -71,7 +71,6 @@ public struct Trainer {
             return try ranked((checkpoint.bestEpoch, checkpoint.bestLoss), unrankedTasks: [])
         }
         var session = try start()
-        defer { session.prefetcher.stop() }
         let resumeAt = checkpoint.map { (epoch: $0.epoch + 1, step: $0.step) } ?? (epoch: 1, step: 0)
         var unrankedTasks: [String] = []
         for epoch in resumeAt.epoch...epochs {
@@ -100,7 +99,7 @@ public struct Trainer {
             model: model, optimizer: optimizer,
             step: TrainingStep(model: model, optimizer: optimizer, clipNorm: settings.optimizer.clipNorm.map(Float.init)),
             schedule: OptimizerFactory.schedule(for: settings, epochs: epochs),
-            prefetcher: BatchPrefetcher(model: model, split: data.train, inputs: flow.inputs, seed: seed),
+            loader: BatchLoader(model: model, split: data.train, inputs: flow.inputs, seed: seed),
             diagnostics: TrainingDiagnostics(settings.diagnostics, model: model, split: data.train, run: run),
             batchSize: batchSize, stepsPerEpoch: max(1, data.train.rows / batchSize), log: MetricsLog(run: run),
             best: (epoch: 0, loss: .infinity))
@@ -124,11 +123,9 @@ public struct Trainer {
         let order = Self.order(of: data.train, epoch: epoch, seed: seed, sampling: flow.flow.training.sampling)
         func batchRows(_ s: Int) -> ArraySlice<Int> { order[(s * batchSize)..<min((s + 1) * batchSize, order.count)] }
         if firstStep == 0 { session.diagnostics?.beginEpoch() }
-        session.prefetcher.start(batchRows(firstStep), epoch: epoch, step: firstStep)
         for s in firstStep..<stepsPerEpoch {
             let rows = batchRows(s), last = s + 1 == stepsPerEpoch
-            _ = timings.time(\.batches) { session.prefetcher.install() }
-            if !last { session.prefetcher.start(batchRows(s + 1), epoch: epoch, step: s + 1) }  // prepared while this step runs
+            timings.time(\.batches) { session.loader.load(rows, epoch: epoch, step: s) }
             timings.time(\.diagnostics) { session.diagnostics?.beforeStep(last: last) }
             let rate = session.schedule.rate(epoch: epoch - 1, step: s, stepsPerEpoch: stepsPerEpoch)
             timings.time(\.steps) { session.step.run(batch: rows.count, learningRate: rate) }

@@ -5,7 +5,7 @@ import Foundation
 import Testing
 @testable import Training
 
-/// Training batches with `augment:`: transformed in the background prefetcher, drawn from a
+/// Training batches with `augment:`: transformed as the loader puts them in the model, drawn from a
 /// generator that depends on the run's seed and the batch's place in the run only; validation
 /// passes see the data as it is.
 struct AugmentedBatchTests {
@@ -47,9 +47,9 @@ struct AugmentedBatchTests {
         var targets: [[Float]]
     }
 
-    func prepare(_ model: CompiledModel, _ prefetcher: BatchPrefetcher, rows: ArraySlice<Int>, epoch: Int, step: Int) -> Prepared {
-        prefetcher.start(rows, epoch: epoch, step: step)
-        let count = prefetcher.install()
+    func prepare(_ model: CompiledModel, _ loader: BatchLoader, rows: ArraySlice<Int>, epoch: Int, step: Int) -> Prepared {
+        loader.load(rows, epoch: epoch, step: step)
+        let count = rows.count
         return Prepared(images: Array(model.inputs["image"]!.values(batch: count)),
                         targets: model.tasks.map { Array($0.targets.values(batch: count)) })
     }
@@ -59,22 +59,19 @@ struct AugmentedBatchTests {
         let model = ModelCompiler.compile(flow, facts: DataFacts.synthetic(for: flow), maxBatch: 8, seed: 1)
         let split = Self.split(flow)
         let rows = Array(0..<8)[...]
-        let first = BatchPrefetcher(model: model, split: split, inputs: flow.inputs, seed: 1)
-        defer { first.stop() }
+        let first = BatchLoader(model: model, split: split, inputs: flow.inputs, seed: 1)
         let batch = prepare(model, first, rows: rows, epoch: 1, step: 0)
         _ = prepare(model, first, rows: rows, epoch: 1, step: 1)
         let later = prepare(model, first, rows: rows, epoch: 3, step: 2)
 
-        // A fresh prefetcher, as a resumed run has, prepares the same batches.
-        let second = BatchPrefetcher(model: model, split: split, inputs: flow.inputs, seed: 1)
-        defer { second.stop() }
+        // A fresh loader, as a resumed run has, prepares the same batches.
+        let second = BatchLoader(model: model, split: split, inputs: flow.inputs, seed: 1)
         #expect(prepare(model, second, rows: rows, epoch: 3, step: 2) == later)
         #expect(prepare(model, second, rows: rows, epoch: 1, step: 0) == batch)
         // Another epoch, step or seed draws other transforms.
         #expect(prepare(model, second, rows: rows, epoch: 2, step: 0) != batch)
         #expect(prepare(model, second, rows: rows, epoch: 1, step: 1) != batch)
-        let other = BatchPrefetcher(model: model, split: split, inputs: flow.inputs, seed: 2)
-        defer { other.stop() }
+        let other = BatchLoader(model: model, split: split, inputs: flow.inputs, seed: 2)
         #expect(prepare(model, other, rows: rows, epoch: 1, step: 0) != batch)
 
         // The augmented batch is not the plain one, and the box moved with the image.
@@ -86,18 +83,17 @@ struct AugmentedBatchTests {
         #expect(batch.targets[x] != plain.targets[x])
     }
 
-    @Test func withoutAugmentThePrefetcherGathersThePlainBatch() throws {
+    @Test func withoutAugmentTheLoaderGathersThePlainBatch() throws {
         let flow = try Self.flow(augment: "")
         let model = ModelCompiler.compile(flow, facts: DataFacts.synthetic(for: flow), maxBatch: 8, seed: 1)
         let split = Self.split(flow)
-        let prefetcher = BatchPrefetcher(model: model, split: split, inputs: flow.inputs, seed: 1)
-        defer { prefetcher.stop() }
-        let prepared = prepare(model, prefetcher, rows: Array(4..<12)[...], epoch: 1, step: 0)
+        let loader = BatchLoader(model: model, split: split, inputs: flow.inputs, seed: 1)
+        let prepared = prepare(model, loader, rows: Array(4..<12)[...], epoch: 1, step: 0)
         Batcher(model: model).fill(split, rows: Array(4..<12)[...])
         #expect(prepared.images == Array(model.inputs["image"]!.values(batch: 8)))
     }
 
-    /// Every transform on, boxes moved and masked: the background thread allocates nothing per batch.
+    /// Every transform on, boxes moved and masked: augmenting a batch allocates nothing.
     @Test func augmentingABatchAllocatesNothing() {
         let batch = CoordinateTransformTests.Batch(rows: 32, box: Box(x: 0.7, y: 0.7, width: 0.25, height: 0.25))
         var settings = Augmentation(location: FlowSpec.SourceLocation(file: "f", line: 1, column: 1))
@@ -114,6 +110,31 @@ struct AugmentedBatchTests {
         #expect(after - before == 0, "\(after - before) allocations in 10 batches")
         let probe = [Int](repeating: 1, count: 100)  // the counter does count
         #expect(allocation_count_this_thread() > after && probe.count == 100)
+    }
+
+    /// The draws are made in sample order and each thread transforms its samples with its own
+    /// scratch: two threads give the batch one gives, to the bit.
+    @Test func augmentingOnTwoThreadsGivesWhatOneGives() {
+        var settings = Augmentation(location: FlowSpec.SourceLocation(file: "f", line: 1, column: 1))
+        (settings.flipHorizontal, settings.flipVertical, settings.rot90) = (true, true, true)
+        settings.crop = 0.5...1
+        settings.blur = Blur(sigma: 0.5...2, probability: 0.5)
+        (settings.brightness, settings.contrast) = (0.2, 0.2)
+        func augmented(threads: Int) -> (images: [Float], boxes: [Box], masks: [[Float]]) {
+            // Enough pixels for the pool to split the batch (it keeps small loops on one thread).
+            let batch = CoordinateTransformTests.Batch(rows: 256, box: Box(x: 0.6, y: 0.6, width: 0.3, height: 0.3))
+            for i in 0..<(batch.rows * 16) { batch.images[i] = Float((i * 37) % 101) / 100 }
+            let augmenter = batch.augmenter(settings, pool: ThreadPool(threads: threads))
+            var random = Random(seed: 7)
+            augmenter.apply(batch: batch.rows, random: &random)
+            return (Array(UnsafeBufferPointer(start: batch.images, count: batch.rows * 16)),
+                    (0..<batch.rows).map(batch.box), (0..<batch.rows).map(batch.mask))
+        }
+        let one = augmented(threads: 1), two = augmented(threads: 2)
+        #expect(one.images == two.images)
+        #expect(one.boxes == two.boxes)
+        #expect(one.masks == two.masks)
+        #expect(one.masks.contains { $0 == [0, 0, 0, 0] }, "some crop loses the box, so the masking is exercised")
     }
 
     @Test func validationPassesAreNotAugmented() throws {

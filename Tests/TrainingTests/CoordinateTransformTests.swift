@@ -92,9 +92,10 @@ struct CoordinateTransformTests {
             (targets + masks).forEach { $0.deallocate() }
         }
 
-        func augmenter(_ settings: Augmentation) -> BatchAugmenter {
+        func augmenter(_ settings: Augmentation, pool: ThreadPool = ThreadPool(threads: 1)) -> BatchAugmenter {
             BatchAugmenter(settings: settings, size: ImageSize(height: 4, width: 4, channels: 1), images: images,
-                           boxes: [(0..<4).map { BatchAugmenter.Slot(targets: targets[$0], mask: masks[$0]) }], points: [])
+                           boxes: [(0..<4).map { BatchAugmenter.Slot(targets: targets[$0], mask: masks[$0]) }], points: [],
+                           pool: pool)
         }
 
         func box(_ row: Int) -> Box { Box(x: targets[0][row], y: targets[1][row], width: targets[2][row], height: targets[3][row]) }
