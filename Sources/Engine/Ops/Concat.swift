@@ -1,33 +1,43 @@
 /// Concatenation along the feature axis: each sample of the output is the samples of the
 /// inputs one after the other (each input flattened). Backward hands each input its slice.
-final class ConcatOp: Op {
+/// Rows are split between threads; each input's few values a row are copied by a plain loop
+/// (a memmove call per row and input cost more than the copy).
+final class ConcatOp: Op, ParallelLoop {
     let inputs: [Tensor]
     let output: Tensor
+    let pool: ThreadPool
 
-    init(inputs: [Tensor], output: Tensor) {
+    init(inputs: [Tensor], output: Tensor, pool: ThreadPool) {
         self.inputs = inputs
         self.output = output
+        self.pool = pool
     }
 
     func forward(batch: Int, mode: PassMode) {
+        pool.parallelFor(batch, costPerItem: 2 * output.sampleSize, self, part: .forward)
+    }
+
+    func backward(batch: Int) {
+        pool.parallelFor(batch, costPerItem: 2 * output.sampleSize, self, part: .backward)
+    }
+
+    func run(_ rows: Range<Int>, part: ForwardOrBackward, worker: Int) {
         let width = output.sampleSize
         var offset = 0
         for input in inputs {
             let size = input.sampleSize
-            for b in 0..<batch { (output.data + b * width + offset).update(from: input.data + b * size, count: size) }
-            offset += size
-        }
-    }
-
-    func backward(batch: Int) {
-        let width = output.sampleSize, dout = output.grad!
-        var offset = 0
-        for input in inputs {
-            let size = input.sampleSize
-            if let dinp = input.grad {
-                for b in 0..<batch {
-                    let src = dout + b * width + offset, dst = dinp + b * size
-                    for j in 0..<size { dst[j] += src[j] }
+            switch part {
+            case .forward:
+                for b in rows {
+                    let src = input.data + b * size, dst = output.data + b * width + offset
+                    for j in 0..<size { dst[j] = src[j] }
+                }
+            case .backward:
+                if let dinp = input.grad, let dout = output.grad {
+                    for b in rows {
+                        let src = dout + b * width + offset, dst = dinp + b * size
+                        for j in 0..<size { dst[j] += src[j] }
+                    }
                 }
             }
             offset += size
@@ -38,7 +48,7 @@ final class ConcatOp: Op {
 extension PlanBuilder {
     public func concat(_ inputs: [Tensor]) -> Tensor {
         let output = tensor([inputs.reduce(0) { $0 + $1.sampleSize }])
-        add(ConcatOp(inputs: inputs, output: output))
+        add(ConcatOp(inputs: inputs, output: output, pool: pool))
         return output
     }
 

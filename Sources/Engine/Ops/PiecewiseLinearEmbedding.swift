@@ -78,11 +78,18 @@ final class PiecewiseLinearEmbeddingOp: Op, ParallelLoop {
     }
 
     func forward(batch: Int, mode: PassMode) {
-        let (c, t, d) = (columns, slots, units)
+        pool.parallelFor(columns, costPerItem: 2 * slots * units, self, part: .tables)
+        rows = batch
+        pool.parallelFor(batch, costPerItem: 4 * columns * units, self, part: .forward)
+    }
+
+    /// The prefix sums P and the transposed weights of columns `items`, from the current weights.
+    /// The bias starts each prefix sum: a value then costs one multiply-add per unit. Each
+    /// weight row (j, unit) is read in order; the tables are written 64 bytes apart.
+    private func tables(columns items: Range<Int>) {
+        let (t, d) = (slots, units)
         let w: UnsafeMutablePointer<Float> = weight.value, biases: UnsafeMutablePointer<Float> = bias.value
-        // The bias starts each prefix sum: a value then costs one multiply-add per unit.
-        // Each weight row (j, unit) is read in order; the tables are written 64 bytes apart.
-        for j in 0..<c {
+        for j in items {
             for unit in 0..<d {
                 let weights = w + (j * d + unit) * t, table = j * t * d + unit
                 var sum = biases[j * d + unit]
@@ -93,8 +100,6 @@ final class PiecewiseLinearEmbeddingOp: Op, ParallelLoop {
                 }
             }
         }
-        rows = batch
-        pool.parallelFor(batch, costPerItem: 4 * c * d, self, part: .forward)
     }
 
     func backward(batch: Int) {
@@ -105,12 +110,14 @@ final class PiecewiseLinearEmbeddingOp: Op, ParallelLoop {
         if input.grad != nil { pool.parallelFor(batch, costPerItem: 4 * columns * units, self, part: .inputGradient) }
     }
 
-    /// The loops the op hands the pool: forward and the input's gradient over rows, the weight
-    /// and bias gradients over columns (a column's sums are its own).
-    enum Part: Int { case forward, parameterGradients, inputGradient }
+    /// The loops the op hands the pool: forward and the input's gradient over rows; the tables
+    /// forward reads, and the weight and bias gradients, over columns (a column's sums are its
+    /// own).
+    enum Part: Int { case tables, forward, parameterGradients, inputGradient }
 
     func run(_ items: Range<Int>, part: Part, worker: Int) {
         switch part {
+        case .tables: tables(columns: items)
         case .forward: forwardRows(items)
         case .parameterGradients: parameterGradients(columns: items)
         case .inputGradient: inputGradient(rows: items)
