@@ -65,9 +65,7 @@ struct TrainCommand: ParsableCommand {
             Interruption.catchFirstSignal()
             outcome = try trainer.train()
             if case .finished = outcome {
-                try RunPlots.writeLearningCurves(trainer.run, tasks: flow.tasks)
-                try WorstSamplesChart.write(trainer.run)
-                try ReportPage.write(trainer.run, flow: flow)
+                try RunReport.refresh(trainer.run, flow: flow, after: .training)
             }
         } catch {
             let kept = (try? Checkpoint.read(from: trainer.run)).flatMap { $0 }
