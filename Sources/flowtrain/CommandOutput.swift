@@ -26,4 +26,16 @@ enum CommandOutput {
                 .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
         }
     }
+
+    /// Training's progress on standard error: epoch lines as they come, and on a terminal the
+    /// live line within an epoch, redrawn in place.
+    static func progress(_ line: String, live: Bool) {
+        if live {
+            if isTerminal { FileHandle.standardError.write(Data(("\r" + line + "\u{1B}[K").utf8)) }
+        } else {
+            FileHandle.standardError.write(Data(((isTerminal ? "\r\u{1B}[K" : "") + line + "\n").utf8))
+        }
+    }
+
+    private static let isTerminal = isatty(FileHandle.standardError.fileDescriptor) == 1
 }
