@@ -62,7 +62,7 @@ struct CalibrateCommand: ParsableCommand {
                                     + "\(runOptions.runDir) again")
             }
         } catch {
-            CommandOutput.badInput(error)
+            throw CommandFailure.badInput(error)
         }
     }
 }

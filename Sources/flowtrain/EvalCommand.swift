@@ -38,7 +38,7 @@ struct EvalCommand: ParsableCommand {
                  $0.preconditions, $0.split]
             })
         } catch {
-            CommandOutput.badInput(error)
+            throw CommandFailure.badInput(error)
         }
     }
 }

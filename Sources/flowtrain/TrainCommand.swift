@@ -1,6 +1,5 @@
 import ArgumentParser
 import Engine
-import Foundation
 import Report
 import Training
 
@@ -58,30 +57,27 @@ struct TrainCommand: ParsableCommand {
                                                    resume: resume),
                                        shouldStop: { Interruption.wasRequested }, report: CommandOutput.progress)
         } catch {
-            CommandOutput.error(error.description)
-            Foundation.exit(ExitStatus.badInput)
+            throw CommandFailure.badInput(error)
         }
         CommandOutput.error(prepared.summary)
         let trainer = prepared.trainer
         let outcome: Trainer.Outcome
-        do {
+        do throws(DataError) {
             Interruption.catchFirstSignal()
             outcome = try trainer.train()
-            if case .finished = outcome {
-                try RunReport.refresh(trainer.run, flow: flow, after: .training)
-            }
+            if case .finished = outcome { try RunReport.refresh(trainer.run, flow: flow, after: .training) }
         } catch {
             let kept = (try? Checkpoint.read(from: trainer.run)).flatMap { $0 }
-            CommandOutput.error(error.description + (kept.map { "\nthe last checkpoint (epoch \($0.epoch)) is kept" } ?? ""))
-            Foundation.exit(ExitStatus.runFailed)
+            throw CommandFailure(message: error.description + (kept.map { "\nthe last checkpoint (epoch \($0.epoch)) is kept" } ?? ""),
+                                 status: .runFailed)
         }
         switch outcome {
         case .finished:
             print(trainer.run.url.path)
         case let .interrupted(epoch, batches):
-            CommandOutput.error("stopped at epoch \(epoch), batch \(batches), with a checkpoint; continue with:\n"
-                                + "  flowtrain train \(options.flow) --run-dir \(trainer.run.url.path) --resume")
-            Foundation.exit(Interruption.exitStatus)
+            throw CommandFailure(message: "stopped at epoch \(epoch), batch \(batches), with a checkpoint; continue with:\n"
+                                 + "  flowtrain train \(options.flow) --run-dir \(trainer.run.url.path) --resume",
+                                 status: ExitCode(Interruption.exitStatus))
         }
     }
 }

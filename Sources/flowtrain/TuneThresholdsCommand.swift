@@ -62,7 +62,7 @@ struct TuneThresholdsCommand: ParsableCommand {
                 CommandOutput.error("\(item.path)\(item.label.map { " (\($0))" } ?? ""): left at 0.5, \(item.reason)")
             }
         } catch {
-            CommandOutput.badInput(error)
+            throw CommandFailure.badInput(error)
         }
     }
 }
