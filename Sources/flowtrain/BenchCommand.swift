@@ -55,7 +55,7 @@ struct BenchCommand: ParsableCommand {
         guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) >= 1 }) else {
             throw ValidationError("--batch takes positive sizes separated by commas, e.g. 32,256,1024")
         }
-        return sizes.map { $0! }
+        return sizes.compactMap { $0 }
     }
 
     func validate() throws {
@@ -67,115 +67,45 @@ struct BenchCommand: ParsableCommand {
         let flow = try options.load()
         let threads = threadOptions.count
         EngineThreads.configure(threads)
-        let peak = SgemmPeak.measure(threads: threads)
+        let bench = TrainingBenchmark(flow: flow, threads: threads, steps: steps, repeats: repeats)
         print("flow \(flow.flow.name), \(threads) thread\(threads == 1 ? "" : "s"), "
-              + "sgemm peak \(format(peak.gflops)) GFLOP/s")
-        let facts = DataFacts.synthetic(for: flow)
-        do { try ModelMemory.check(flow, facts: facts, batch: batch.max() ?? 1) } catch { CommandOutput.badInput(error) }
-        for size in batch {
-            let model = ModelCompiler.compile(flow, facts: facts, maxBatch: size, seed: UInt64(flow.flow.training.seed))
-            SyntheticBatch.fill(model, batch: size, facts: facts, seed: 1)
-            let settings = flow.flow.training.optimizer
-            let step = TrainingStep(model: model, optimizer: OptimizerFactory.optimizer(for: model.plan, settings: settings),
-                                    clipNorm: settings.clipNorm.map(Float.init))
-            let rate = Float(settings.learningRate)
-            for _ in 0..<3 { step.run(batch: size, learningRate: rate) }
-            var times: [Double] = [], shares: [Double] = [], averageShares: [Double] = [], peaks: [Double] = []
-            let flops = model.plan.flops(batch: size)
-            for _ in 0..<repeats {
-                let peakNow = SgemmPeak.measure(repeats: 3, threads: threads).gflops
-                var total = 0.0, fastest = Double.infinity
-                for _ in 0..<steps {
-                    let start = DispatchTime.now().uptimeNanoseconds
-                    step.run(batch: size, learningRate: rate)
-                    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                    total += seconds
-                    fastest = min(fastest, seconds)
-                }
-                times.append(total / Double(steps))
-                peaks.append(peakNow)
-                // The peak is the best of its runs; the step is compared at its best too, so that
-                // neither side counts what the rest of the machine took from it.
-                shares.append(flops / fastest / 1e9 / peakNow)
-                averageShares.append(flops / (total / Double(steps)) / 1e9 / peakNow)
-            }
-            let seconds = median(times)
-            let gflops = flops / seconds / 1e9
-            print("batch \(size): \(Int((Double(size) / seconds).rounded())) samples/s, \(format(gflops)) GFLOP/s, "
-                  + "\(percent(median(shares))) of sgemm peak (\(format(peaks.min()!))–\(format(peaks.max()!)) GFLOP/s; "
-                  + "\(percent(median(averageShares))) counting every step); plan buffers \(megabytes(model.plan.bufferBytes))")
-            if profile { printProfile(step, batch: size, stepTime: seconds) }
-        }
-        if data { try benchData(flow) }
-        print("peak resident memory \(megabytes(peakResidentBytes()))")
+              + "sgemm peak \(format(bench.machinePeak().gflops)) GFLOP/s")
+        do throws(DataError) { try bench.checkMemory(batch: batch.max() ?? 1) } catch { throw CommandFailure.badInput(error) }
+        for size in batch { show(bench.measureSteps(batch: size, profile: profile)) }
+        if data { show(try bench.measureData(epochs: dataEpochs)) }
+        print("peak resident memory \(megabytes(TrainingBenchmark.peakResidentBytes()))")
     }
 
-    /// Times reading the flow's data, phase by phase.
-    private func benchData(_ flow: ResolvedFlow) throws {
-        var runs: [LoadTimings] = []
-        var data: TrainingData?
-        for _ in 0..<repeats {
-            let loaded = try TrainingData.load(flow)
-            data = loaded
-            runs.append(loaded.timings)
+    private func show(_ step: TrainingBenchmark.StepFigures) {
+        print("batch \(step.batch): \(Int(step.samplesPerSecond.rounded())) samples/s, \(format(step.gflops)) GFLOP/s, "
+              + "\(percent(step.peakShare)) of sgemm peak (\(format(step.peaks.lowerBound))–\(format(step.peaks.upperBound)) GFLOP/s; "
+              + "\(percent(step.meanPeakShare)) counting every step); plan buffers \(megabytes(step.planBytes))")
+        guard let profile = step.profile else { return }
+        print("  a \(format(1000 * step.seconds)) ms step: ops \(format(1000 * profile.opsSeconds)) ms, "
+              + "optimiser \(format(1000 * profile.optimizerSeconds)) ms")
+        for op in profile.ops.prefix(12) {
+            print("  \(op.op): forward \(format(1e6 * op.forward)) µs, backward \(format(1e6 * op.backward)) µs")
         }
-        let bytes = runs[0].bytes
-        func phase(_ name: String, _ seconds: (LoadTimings) -> Double) -> String {
-            "\(name) \(format(1000 * median(runs.map(seconds)))) ms"
-        }
-        let total = median(runs.map(\.total))
-        print("data: \(megabytes(bytes)) read in \(format(1000 * total)) ms (\(String(format: "%.2f", total / (Double(bytes) / 104_857_600))) s per 100 MB): "
-              + [phase("split", \.split), phase("statistics", \.statistics), phase("encode", \.encode)].joined(separator: ", "))
-        if let data { benchEpochs(flow, data) }
     }
 
-    /// Trains `dataEpochs` epochs on the real data and prints each epoch's split.
-    private func benchEpochs(_ flow: ResolvedFlow, _ data: TrainingData) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flowtrain-bench-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        var trainer = Trainer(flow: flow, data: data, run: RunDirectory(url: directory), epochs: dataEpochs,
-                              seed: flow.flow.training.seed, flowText: "") { _, _ in }
-        trainer.timed = { epoch, t in
+    private func show(_ data: TrainingBenchmark.DataFigures) {
+        let phases = [("split", data.split), ("statistics", data.statistics), ("encode", data.encode)]
+        print("data: \(megabytes(data.bytes)) read in \(format(1000 * data.total)) ms "
+              + "(\(String(format: "%.2f", data.total / (Double(data.bytes) / 104_857_600))) s per 100 MB): "
+              + phases.map { "\($0.0) \(format(1000 * $0.1)) ms" }.joined(separator: ", "))
+        for (epoch, t) in data.epochs {
             let other = t.total - t.steps - t.batches - t.metrics - t.validation - t.diagnostics - t.saving
             let parts = [("steps", t.steps), ("waiting for batches", t.batches), ("metrics", t.metrics),
                          ("validation", t.validation), ("diagnostics", t.diagnostics), ("saving", t.saving), ("other", other)]
             print("epoch \(epoch): \(format(1000 * t.total)) ms, "
                   + parts.map { "\($0.0) \(format(1000 * $0.1)) ms (\(percent($0.1 / t.total)))" }.joined(separator: ", "))
         }
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            _ = try trainer.train()
-        } catch {
-            print("epochs not timed: \(error)")
-        }
+        if let failure = data.epochFailure { print("epochs not timed: \(failure)") }
     }
-
-    private func printProfile(_ step: TrainingStep, batch: Int, stepTime: Double) {
-        let rows = step.model.plan.profile(batch: batch, steps: steps)
-            .sorted { $0.forward + $0.backward > $1.forward + $1.backward }
-        let opsTime = rows.reduce(0) { $0 + $1.forward + $1.backward } / Double(steps)
-        let start = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<steps { step.optimizer.step(learningRate: 0) }
-        let optimizerTime = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(steps)
-        print("  a \(format(1000 * stepTime)) ms step: ops \(format(1000 * opsTime)) ms, "
-              + "optimiser \(format(1000 * optimizerTime)) ms")
-        for row in rows.prefix(12) {
-            print("  \(row.op): forward \(format(1e6 * row.forward / Double(steps))) µs, "
-                  + "backward \(format(1e6 * row.backward / Double(steps))) µs")
-        }
-    }
-
-    private func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
     private func percent(_ share: Double) -> String { "\(Int((100 * share).rounded()))%" }
 
     private func format(_ value: Double) -> String { String(format: "%.1f", value) }
 
     private func megabytes(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1_048_576) }
-
-    private func peakResidentBytes() -> Int {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return usage.ru_maxrss * 1024  // kilobytes on Linux
-    }
 }

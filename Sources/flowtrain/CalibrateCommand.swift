@@ -40,9 +40,9 @@ struct CalibrateCommand: ParsableCommand {
             let calibration = TemperatureScaling.calibrate(outputs, tasks: tasks, decoders: trained.decoders(model, calibration: nil),
                                                            split: split.rawValue)
             try trained.directory.write(Calibration.fileName, Data(calibration.yaml().utf8))
-            try RunPlots.writeReliability(outputs, tasks: tasks, decoders: trained.decoders(model, calibration: calibration),
-                                          split: split.rawValue, run: trained.directory)
-            try ReportPage.write(trained.directory, flow: trained.flow)
+            let decoders = trained.decoders(model, calibration: calibration)
+            try RunReport.refresh(trained.directory, flow: trained.flow,
+                                  after: .calibration(outputs, tasks: tasks, decoders: decoders, split: split.rawValue))
             func number(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "–" }
             var table = [["task_path", "temperature", "rows", "nll_before", "nll_after", "ece_before", "ece_after"]]
             for (path, entry) in calibration.tasks {
@@ -62,7 +62,7 @@ struct CalibrateCommand: ParsableCommand {
                                     + "\(runOptions.runDir) again")
             }
         } catch {
-            CommandOutput.badInput(error)
+            throw CommandFailure.badInput(error)
         }
     }
 }

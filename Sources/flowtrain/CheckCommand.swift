@@ -27,8 +27,8 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         let flow = try options.load(checkingDataFiles: true)
         switch format {
-        case .text: print(FlowReport(flow).text, terminator: "")
-        case .json: print(FlowReport(flow).json)
+        case .text: print(FlowSummary(flow).text, terminator: "")
+        case .json: print(FlowSummary(flow).json)
         }
     }
 }

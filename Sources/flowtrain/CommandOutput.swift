@@ -1,3 +1,4 @@
+import ArgumentParser
 import FlowSpec
 import Foundation
 
@@ -12,10 +13,24 @@ enum CommandOutput {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
-    /// Reports a problem with what the user gave (a run directory, a data file) and exits 2.
-    static func badInput(_ problem: some CustomStringConvertible) -> Never {
-        error(problem.description)
-        exit(ExitStatus.badInput)
+    /// The one place a failure is rendered: writes what `failure` says to standard error and
+    /// returns what argument-parser ends the process with — the exit code (2 for bad input:
+    /// flow files, arguments; 1 for a run that failed; a `CommandFailure`'s own), or, for
+    /// `--help` and `--version`, the request itself, which it prints to standard output with 0.
+    static func end(_ failure: any Error) -> any Error {
+        switch failure {
+        case let problems as DiagnosticList:
+            report(problems)
+            return ExitCode.badInput
+        case let failure as CommandFailure:
+            error(failure.message)
+            return failure.status
+        default:
+            let code = Flowtrain.exitCode(for: failure)
+            guard code != .success else { return failure }
+            error(Flowtrain.fullMessage(for: failure))
+            return code == .validationFailure ? ExitCode.badInput : ExitCode.runFailed
+        }
     }
 
     /// Writes `text` to standard output with its columns aligned (two spaces between them).
@@ -26,4 +41,16 @@ enum CommandOutput {
                 .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
         }
     }
+
+    /// Training's progress on standard error: epoch lines as they come, and on a terminal the
+    /// live line within an epoch, redrawn in place.
+    static func progress(_ line: String, live: Bool) {
+        if live {
+            if isTerminal { FileHandle.standardError.write(Data(("\r" + line + "\u{1B}[K").utf8)) }
+        } else {
+            FileHandle.standardError.write(Data(((isTerminal ? "\r\u{1B}[K" : "") + line + "\n").utf8))
+        }
+    }
+
+    private static let isTerminal = isatty(FileHandle.standardError.fileDescriptor) == 1
 }

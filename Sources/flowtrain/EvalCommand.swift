@@ -33,18 +33,13 @@ struct EvalCommand: ParsableCommand {
             let rows = RunEvaluation.rows(predictions, split: name)
             try write(RunEvaluation.csv(rows), to: trained.directory.path("evaluation.csv"))
             try write(PredictionTable.csv(predictions, tree: trained.flow.tree), to: trained.directory.path("predictions.csv"))
-            try RunPlots.writeLearningCurves(trained.directory, tasks: trained.flow.tasks)
-            try RunPlots.writeEvaluation(predictions, split: name, run: trained.directory)
-            try RunPlots.writeReliability(predictions.outputs, tasks: predictions.tasks, decoders: predictions.decoders,
-                                          split: name, run: trained.directory)
-            try Interpretation.write(predictions, flow: trained.flow, split: name, run: trained.directory)
-            try ReportPage.write(trained.directory, flow: trained.flow)
+            try RunReport.refresh(trained.directory, flow: trained.flow, after: .evaluation(predictions, split: name))
             CommandOutput.table([RunEvaluation.header] + rows.map {
                 [$0.taskPath, $0.metric.name, String(format: "%.4f", $0.metric.value), String($0.metric.count),
                  $0.preconditions, $0.split]
             })
         } catch {
-            CommandOutput.badInput(error)
+            throw CommandFailure.badInput(error)
         }
     }
 }

@@ -82,7 +82,7 @@ struct ExplainCommand: ParsableCommand {
             }
             try trained.directory.write(file, Data(content.utf8))  // after printing: a read-only run still explains
         } catch {
-            CommandOutput.badInput(error)
+            throw CommandFailure.badInput(error)
         }
     }
 }

@@ -37,7 +37,7 @@ struct PredictCommand: ParsableCommand {
                 CommandOutput.error("wrote \(predictions.outputs.split.rows) predictions to \(path)")
             }
         } catch {
-            CommandOutput.badInput(error)
+            throw CommandFailure.badInput(error)
         }
     }
 

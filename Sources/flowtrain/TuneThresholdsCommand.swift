@@ -52,8 +52,8 @@ struct TuneThresholdsCommand: ParsableCommand {
                                                         objective: objective)
             let thresholds = ThresholdTuning.thresholds(tuned, split: split.rawValue, objective: objective)
             try trained.directory.write("thresholds.yaml", Data(thresholds.yaml().utf8))
-            try RunPlots.writeThresholds(tuned, objective: objective, split: split.rawValue, run: trained.directory)
-            try ReportPage.write(trained.directory, flow: trained.flow)
+            try RunReport.refresh(trained.directory, flow: trained.flow,
+                                  after: .thresholds(tuned, objective: objective, split: split.rawValue))
             CommandOutput.table([["task_path", "label", "threshold", "metric", "before", "after", "rows"]] + tuned.map {
                 [$0.path, $0.label ?? "", String(format: "%.4f", $0.entry.threshold), $0.entry.metric,
                  String(format: "%.4f", $0.entry.before), String(format: "%.4f", $0.entry.after), String($0.entry.rows)]
@@ -62,7 +62,7 @@ struct TuneThresholdsCommand: ParsableCommand {
                 CommandOutput.error("\(item.path)\(item.label.map { " (\($0))" } ?? ""): left at 0.5, \(item.reason)")
             }
         } catch {
-            CommandOutput.badInput(error)
+            throw CommandFailure.badInput(error)
         }
     }
 }

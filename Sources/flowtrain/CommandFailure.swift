@@ -1,0 +1,22 @@
+import ArgumentParser
+
+/// A command's failure with its exit status decided, thrown out of `run()`: `Flowtrain.main`
+/// writes the message to standard error (`CommandOutput.end`) and exits with the status.
+struct CommandFailure: Error {
+    /// What standard error gets.
+    var message: String
+    var status: ExitCode
+
+    /// A problem with what the user gave (a run directory, a data file): exit 2.
+    static func badInput(_ problem: some CustomStringConvertible) -> CommandFailure {
+        CommandFailure(message: problem.description, status: .badInput)
+    }
+}
+
+/// The exit codes (docs/commands/README.md): 0 success, 1 a run that failed, 2 bad input; a
+/// training stopped by a signal, with a checkpoint, exits 128 + the signal's number
+/// (`Interruption.exitStatus`).
+extension ExitCode {
+    static let runFailed = ExitCode(1)
+    static let badInput = ExitCode(2)
+}
