@@ -95,7 +95,7 @@ struct BenchCommand: ParsableCommand {
               + phases.map { "\($0.0) \(format(1000 * $0.1)) ms" }.joined(separator: ", "))
         for (epoch, t) in data.epochs {
             let other = t.total - t.steps - t.batches - t.metrics - t.validation - t.diagnostics - t.saving
-            let parts = [("steps", t.steps), ("waiting for batches", t.batches), ("metrics", t.metrics),
+            let parts = [("steps", t.steps), ("loading batches", t.batches), ("metrics", t.metrics),
                          ("validation", t.validation), ("diagnostics", t.diagnostics), ("saving", t.saving), ("other", other)]
             print("epoch \(epoch): \(format(1000 * t.total)) ms, "
                   + parts.map { "\($0.0) \(format(1000 * $0.1)) ms (\(percent($0.1 / t.total)))" }.joined(separator: ", "))
