@@ -43,15 +43,36 @@ public struct TaskPredictions {
                              rows: ArraySlice<Int>, counts: [Bool], mask: UnsafeBufferPointer<Float>? = nil) {
         let width = output.units
         let maskWidth = output.targetShape.reduce(1, *)
-        for (r, row) in rows.enumerated() where counts[row] && (mask.map { $0[r * maskWidth] > 0 } ?? true) {
-            Self.appendActivation(output.type, UnsafeBufferPointer(rebasing: logits[(r * width)..<((r + 1) * width)]),
-                                  temperature: temperature, to: &scores)
+        guard let z = logits.baseAddress, let y = targets.baseAddress else { return }
+        // One pass per type, with the activation inline: this runs for every task after every
+        // training step, on the main thread between the pool's loops.
+        counts.withUnsafeBufferPointer { counts in
+            func included(_ r: Int, _ row: Int) -> Bool { counts[row] && (mask == nil || mask.unsafelyUnwrapped[r * maskWidth] > 0) }
             switch output.type {
+            case .binary, .boundedRegression:
+                for (r, row) in rows.enumerated() where included(r, row) {
+                    scores.append(1 / (1 + exp(-z[r] / temperature)))
+                    labels.append(y[r])
+                }
+            case .regression:
+                for (r, row) in rows.enumerated() where included(r, row) {
+                    scores.append(z[r])
+                    labels.append(y[r])
+                }
             case .multilabel:
-                labels += targets[(r * width)..<((r + 1) * width)]
-                for _ in 0..<width { counted.append(true) }
-            default:
-                labels.append(targets[r])
+                for (r, row) in rows.enumerated() where included(r, row) {
+                    for j in 0..<width {
+                        scores.append(1 / (1 + exp(-z[r * width + j] / temperature)))
+                        labels.append(y[r * width + j])
+                        counted.append(true)
+                    }
+                }
+            case .classification, .tokenClassification:
+                for (r, row) in rows.enumerated() where included(r, row) {
+                    Self.appendActivation(output.type, UnsafeBufferPointer(start: z + r * width, count: width),
+                                          temperature: temperature, to: &scores)
+                    labels.append(y[r])
+                }
             }
         }
     }
