@@ -44,11 +44,12 @@ func layerNormBackwardInput(_ dinp: UnsafeMutablePointer<Float>, _ dout: UnsafeP
 }
 
 /// dweight += Σ_rows dout · x̂ and dbias += Σ_rows dout, for the columns in `columns`: each
-/// column's sums are its own, so columns split between threads without sharing a sum.
-func layerNormBackwardParameters(_ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>,
-                                 _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>,
-                                 _ mean: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>, _ rows: Int,
-                                 _ c: Int, _ columns: Range<Int>) {
+/// column's sums are its own, so columns split between threads without sharing a sum. The
+/// plain loops, the reference for `layerNormBackwardParameters`.
+func layerNormBackwardParametersReference(_ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>,
+                                          _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>,
+                                          _ mean: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>, _ rows: Int,
+                                          _ c: Int, _ columns: Range<Int>) {
     for r in 0..<rows {
         let x = inp + r * c, d = dout + r * c
         let m = mean[r], s = rstd[r]
@@ -57,6 +58,32 @@ func layerNormBackwardParameters(_ dweight: UnsafeMutablePointer<Float>, _ dbias
             dbias[i] += d[i]
         }
     }
+}
+
+/// The same sums, eight columns at a time held in registers down the rows (the plain loop
+/// reloads and stores both sums for every element; it took a tenth of the orders flow's step).
+/// Each column still adds its rows in order onto its value before: the result is the
+/// reference's to the bit.
+func layerNormBackwardParameters(_ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>,
+                                 _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>,
+                                 _ mean: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>, _ rows: Int,
+                                 _ c: Int, _ columns: Range<Int>) {
+    typealias Lanes = SIMD8<Float>
+    var i = columns.lowerBound
+    while i + Lanes.scalarCount <= columns.upperBound {
+        var w = UnsafeRawPointer(dweight + i).loadUnaligned(as: Lanes.self)
+        var b = UnsafeRawPointer(dbias + i).loadUnaligned(as: Lanes.self)
+        for r in 0..<rows {
+            let d = UnsafeRawPointer(dout + r * c + i).loadUnaligned(as: Lanes.self)
+            let x = UnsafeRawPointer(inp + r * c + i).loadUnaligned(as: Lanes.self)
+            w += d * (x - mean[r]) * rstd[r]
+            b += d
+        }
+        UnsafeMutableRawPointer(dweight + i).storeBytes(of: w, as: Lanes.self)
+        UnsafeMutableRawPointer(dbias + i).storeBytes(of: b, as: Lanes.self)
+        i += Lanes.scalarCount
+    }
+    layerNormBackwardParametersReference(dweight, dbias, dout, inp, mean, rstd, rows, c, i..<columns.upperBound)
 }
 
 /// Rows split between threads for the forward pass and the input's gradient; columns for the
