@@ -1,4 +1,5 @@
 import Evaluation
+import FileFormats
 import FlowSpec
 import Tasks
 import Training
@@ -24,7 +25,7 @@ public enum RunReport {
     }
 
     /// Draws the plots of `addition` into `run`, then writes `report.html`.
-    public static func refresh(_ run: RunDirectory, flow: ResolvedFlow, after addition: Addition) throws(DataError) {
+    public static func refresh(_ run: RunDirectory, flow: ResolvedFlow, after addition: Addition) throws(Problem) {
         switch addition {
         case .training:
             try RunPlots.writeLearningCurves(run, tasks: flow.tasks)

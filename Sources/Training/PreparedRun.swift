@@ -1,3 +1,4 @@
+import FileFormats
 import FlowSpec
 import Foundation
 
@@ -32,7 +33,7 @@ public struct PreparedRun {
 
     /// `shouldStop` and `report` as `Trainer` takes them.
     public init(_ flow: ResolvedFlow, _ request: Request, shouldStop: @escaping () -> Bool,
-                report: @escaping (String, _ live: Bool) -> Void) throws(DataError) {
+                report: @escaping (String, _ live: Bool) -> Void) throws(Problem) {
         let reading = Date()
         let data = try TrainingData.load(flow)
         readSeconds = Date().timeIntervalSince(reading)

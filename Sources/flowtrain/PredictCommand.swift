@@ -1,5 +1,6 @@
 import ArgumentParser
 import Evaluation
+import FileFormats
 import Foundation
 import Report
 import Training
@@ -25,7 +26,7 @@ struct PredictCommand: ParsableCommand {
     var out: String?
 
     func run() throws {
-        do throws(DataError) {
+        do throws(Problem) {
             let trained = try runOptions.open()
             let (_, predictions) = try trained.predict(try trained.data(file: data, labels: .ignored))
             let csv = PredictionTable.csv(predictions, tree: trained.flow.tree)

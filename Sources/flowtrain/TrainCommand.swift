@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import FileFormats
 import Report
 import Training
 
@@ -52,7 +53,7 @@ struct TrainCommand: ParsableCommand {
         let flow = try options.load()
         EngineThreads.configure(threads.count)
         let prepared: PreparedRun
-        do throws(DataError) {
+        do throws(Problem) {
             prepared = try PreparedRun(flow, .init(flowFile: options.flow, runDirectory: runDir, epochs: epochs, seed: seed,
                                                    resume: resume),
                                        shouldStop: { Interruption.wasRequested }, report: CommandOutput.progress)
@@ -62,7 +63,7 @@ struct TrainCommand: ParsableCommand {
         CommandOutput.error(prepared.summary)
         let trainer = prepared.trainer
         let outcome: Trainer.Outcome
-        do throws(DataError) {
+        do throws(Problem) {
             Interruption.catchFirstSignal()
             outcome = try trainer.train()
             if case .finished = outcome { try RunReport.refresh(trainer.run, flow: flow, after: .training) }

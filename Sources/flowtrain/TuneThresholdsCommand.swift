@@ -1,5 +1,6 @@
 import ArgumentParser
 import Evaluation
+import FileFormats
 import Foundation
 import Report
 import Tasks
@@ -37,10 +38,10 @@ struct TuneThresholdsCommand: ParsableCommand {
 
     func run() throws {
         guard let objective = ThresholdTuner.Objective(metric) else { return }
-        do throws(DataError) {
+        do throws(Problem) {
             let trained = try runOptions.open(thresholds: false)
             let data: EncodedSplit
-            do throws(DataError) { data = try trained.split(split.rawValue) } catch {
+            do throws(Problem) { data = try trained.split(split.rawValue) } catch {
                 var problem = error
                 if split == .valid { problem.message += " (tune on another with --split train)" }
                 throw problem

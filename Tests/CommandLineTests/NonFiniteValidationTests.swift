@@ -38,7 +38,7 @@ struct NonFiniteValidationTests {
     }
 
     /// Labels float32 cannot hold, as they are or once standardised, are bad input, located.
-    @Test func regressionLabelsBeyondFloat32AreLocatedDataErrors() throws {
+    @Test func regressionLabelsBeyondFloat32AreLocatedProblems() throws {
         let directory = try scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         try write(Self.flow, "flow.yaml", in: directory)
