@@ -19,14 +19,15 @@ public struct TrainedRun {
     public let calibration: Calibration?
 
     /// Opens the run; `thresholds: false` leaves `thresholds.yaml` unread (`tune-thresholds`
-    /// replaces it, whatever it holds), `calibration: false` likewise `calibration.yaml`.
+    /// replaces it, whatever it holds), `calibration: false` likewise `calibration.yaml`. Throws
+    /// an `UnusableRunDirectory` when there is no run, or the `Problem` of a file of the run.
     public static func open(_ directory: RunDirectory, thresholds readThresholds: Bool = true,
-                            calibration readCalibration: Bool = true) throws(Problem) -> TrainedRun {
+                            calibration readCalibration: Bool = true) throws -> TrainedRun {
         guard FileManager.default.fileExists(atPath: directory.url.path) else {
-            throw Problem(file: directory.url.path, message: "does not exist")
+            throw UnusableRunDirectory.missing(directory: directory.url.path)
         }
         guard FileManager.default.fileExists(atPath: directory.path("state.json")) else {
-            throw Problem(file: directory.url.path, message: "is not a flowtrain run: it has no state.json")
+            throw UnusableRunDirectory.notARun(directory: directory.url.path)
         }
         let flow: ResolvedFlow
         do { flow = try FlowLoader.load(path: directory.path("flow.yaml")) } catch {

@@ -65,8 +65,9 @@ public struct Trainer {
     }
 
     /// Runs every epoch (from the checkpoint's position, when there is one): the steps, then the
-    /// epoch's metrics, validation, weights and checkpoint.
-    public func train() throws(Problem) -> Outcome {
+    /// epoch's metrics, validation, weights and checkpoint. Throws a `Problem` with a file of the
+    /// run, or a `TrainingDivergence`.
+    public func train() throws -> Outcome {
         // A finished run stays as it is: its event file, histograms and all, is not written anew.
         if let checkpoint, checkpoint.epoch >= epochs {
             return try ranked((checkpoint.bestEpoch, checkpoint.bestLoss), unrankedTasks: [])
@@ -119,7 +120,7 @@ public struct Trainer {
     /// Trains the batches of `epoch` from `firstStep` on; returns how many are done when
     /// `shouldStop` cut the epoch short (a checkpoint then holds them), nil when it ran to its end.
     private func trainSteps(_ epoch: Int, from firstStep: Int, _ session: inout Session, _ progress: inout EpochProgress,
-                            _ timings: inout EpochTimings, started: Date) throws(Problem) -> Int? {
+                            _ timings: inout EpochTimings, started: Date) throws -> Int? {
         let (model, batchSize, stepsPerEpoch) = (session.model, session.batchSize, session.stepsPerEpoch)
         let order = Self.order(of: data.train, epoch: epoch, seed: seed, sampling: flow.flow.training.sampling)
         func batchRows(_ s: Int) -> ArraySlice<Int> { order[(s * batchSize)..<min((s + 1) * batchSize, order.count)] }
@@ -131,7 +132,7 @@ public struct Trainer {
             let rate = session.schedule.rate(epoch: epoch - 1, step: s, stepsPerEpoch: stepsPerEpoch)
             timings.time(\.steps) { session.step.run(batch: rows.count, learningRate: rate) }
             if let problem = divergence(model, session.optimizer, loss: Double(model.plan.totalLoss)) {
-                throw Problem(file: run.url.path, message: "training diverged at epoch \(epoch), batch \(s + 1): \(problem)")
+                throw TrainingDivergence.atStep(run: run.url.path, epoch: epoch, batch: s + 1, cause: problem)
             }
             timings.time(\.diagnostics) { session.diagnostics?.afterStep(rows: rows, last: last) }
             let loss = timings.time(\.metrics) { progress.add(model, rows: rows, split: data.train) }
@@ -211,13 +212,10 @@ public struct Trainer {
 
     /// A finished run, unless no epoch had a finite selection loss: then its model.safetensors
     /// (the first epoch's) was never compared with anything, and the run fails.
-    private func ranked(_ best: (epoch: Int, loss: Double), unrankedTasks: [String]) throws(Problem) -> Outcome {
+    private func ranked(_ best: (epoch: Int, loss: Double), unrankedTasks: [String]) throws(TrainingDivergence) -> Outcome {
         guard !best.loss.isFinite else { return .finished }
         let split = data.valid.map { $0.rows > 0 } == true ? "validation" : "training"
-        throw Problem(file: run.url.path, message: "the \(split) loss was not finite in any epoch"
-                      + (unrankedTasks.isEmpty ? "" : " (the last epoch's loss of task \(unrankedTasks.joined(separator: ", task ")))")
-                      + ", so no epoch could be chosen as the best: model.safetensors holds epoch \(best.epoch)'s weights; "
-                      + "look for extreme values in the \(split) data")
+        throw .noFiniteEpoch(run: run.url.path, split: split, unrankedTasks: unrankedTasks, keptEpoch: best.epoch)
     }
 
     /// The training rows of `epoch` in the order they are drawn: a shuffle (or a balanced

@@ -26,7 +26,7 @@ struct CalibrateCommand: ParsableCommand {
     var split: DataOptions.Split = .valid
 
     func run() throws {
-        do throws(Problem) {
+        do {
             // The fit starts from the raw logits whatever calibration.yaml holds, and needs no
             // thresholds: neither file is read.
             let trained = try runOptions.open(thresholds: false, calibration: false)

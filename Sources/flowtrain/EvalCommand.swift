@@ -26,7 +26,7 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var source: DataOptions
 
     func run() throws {
-        do throws(Problem) {
+        do {
             let trained = try runOptions.open()
             let (split, name) = try source.load(trained, labels: .optional)
             let (_, predictions) = try trained.predict(split)

@@ -52,7 +52,7 @@ struct ExplainCommand: ParsableCommand {
     }
 
     func run() throws {
-        do throws(Problem) {
+        do {
             let trained = try runOptions.open()
             let (split, name) = try source.load(trained, labels: .ignored)
             // --rows name data rows (as predictions.csv does); find them in the split.

@@ -13,8 +13,8 @@ struct RunOptions: ParsableArguments {
     @OptionGroup var threads: ThreadOptions
 
     /// Opens the run (flow, state and, unless told otherwise, thresholds and calibration) and
-    /// sets up the engine's threads.
-    func open(thresholds: Bool = true, calibration: Bool = true) throws(Problem) -> TrainedRun {
+    /// sets up the engine's threads. Throws what `TrainedRun.open` does.
+    func open(thresholds: Bool = true, calibration: Bool = true) throws -> TrainedRun {
         EngineThreads.configure(threads.count)
         return try TrainedRun.open(RunDirectory(url: URL(fileURLWithPath: runDir)), thresholds: thresholds,
                                    calibration: calibration)

@@ -38,7 +38,7 @@ struct TuneThresholdsCommand: ParsableCommand {
 
     func run() throws {
         guard let objective = ThresholdTuner.Objective(metric) else { return }
-        do throws(Problem) {
+        do {
             let trained = try runOptions.open(thresholds: false)
             let data: EncodedSplit
             do throws(Problem) { data = try trained.split(split.rawValue) } catch {
