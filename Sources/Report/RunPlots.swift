@@ -116,7 +116,7 @@ public enum RunPlots {
 
     /// The objective against the threshold for each tuned decision, as steps, the chosen
     /// threshold marked on the curve.
-    public static func writeThresholds(_ tuned: [ThresholdTuning.Tuned], objective: ThresholdTuner.Objective,
+    public static func writeThresholds(_ tuned: [ThresholdTuning.Tuned], objective: BestThreshold.Objective,
                                        split: String, run: RunDirectory) throws(Problem) {
         removePlots(["threshold"], run)
         var labelsSeen: [String: Int] = [:]

@@ -21,7 +21,7 @@ public enum RunReport {
         /// (which the decoders carry).
         case calibration(SplitOutputs, tasks: [ResolvedTask], decoders: [TaskDecoder], split: String)
         /// `tune-thresholds` on `split`: the metric by threshold of every tuned decision.
-        case thresholds([ThresholdTuning.Tuned], objective: ThresholdTuner.Objective, split: String)
+        case thresholds([ThresholdTuning.Tuned], objective: BestThreshold.Objective, split: String)
     }
 
     /// Draws the plots of `addition` into `run`, then writes `report.html`.

@@ -30,14 +30,14 @@ struct TuneThresholdsCommand: ParsableCommand {
     var metric = "f1"
 
     func validate() throws {
-        guard ThresholdTuner.Objective(metric) != nil else {
+        guard BestThreshold.Objective(metric) != nil else {
             throw ValidationError("--metric must be f1, accuracy, youden, precision@R or recall@P with R, P in [0, 1]; "
-                                  + "got '\(metric)'")
+                                 + "got '\(metric)'")
         }
     }
 
     func run() throws {
-        guard let objective = ThresholdTuner.Objective(metric) else { return }
+        guard let objective = BestThreshold.Objective(metric) else { return }
         do {
             let trained = try runOptions.open(thresholds: false)
             let data: EncodedSplit
