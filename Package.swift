@@ -4,10 +4,11 @@
 // Modules depend one way only:
 //   CBridges (CYAML, CBLAS, CPNG) → FileFormats → FlowSpec → Engine → Tasks → Training → Evaluation → Report → flowtrain
 // FileFormats reads and writes files (CSV, PNG, safetensors, TensorBoard events; durable
-// replacement) and knows nothing of flows or tensors; FlowSpec knows YAML and the flow
-// language; Engine knows tensors and nothing of flows; Evaluation reads a trained run back
-// (decode, eval, thresholds, explain, predict); Report draws it (SVG plots, PNG contact sheets,
-// report.html).
+// replacement) and knows nothing of flows or tensors; it holds `Problem`, the one error type of
+// located problems, which is why FlowSpec, otherwise independent of it, imports it. FlowSpec
+// knows YAML and the flow language; Engine knows tensors and nothing of flows; Evaluation reads
+// a trained run back (decode, eval, thresholds, explain, predict); Report draws it (SVG plots,
+// PNG contact sheets, report.html).
 import PackageDescription
 
 let package = Package(
@@ -29,7 +30,7 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CBridges/CPNG",
                        pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .target(name: "FileFormats", dependencies: ["CPNG"]),
-        .target(name: "FlowSpec", dependencies: ["CYAML"]),
+        .target(name: "FlowSpec", dependencies: ["FileFormats", "CYAML"]),
         // -fno-math-errno: without it, sqrt goes through a libm call that may set errno, and no
         // loop with a square root (Adam, norms) is vectorised.
         .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: [.unsafeFlags(["-Xcc", "-fno-math-errno"])]),
@@ -46,7 +47,7 @@ let package = Package(
         // PNG files written byte by byte, for the tests of the PNG reader and of image inputs.
         .target(name: "HandMadePNG", path: "Tests/HandMadePNG"),
         .testTarget(name: "FileFormatsTests", dependencies: ["FileFormats", "HandMadePNG"]),
-        .testTarget(name: "FlowSpecTests", dependencies: ["FlowSpec"], exclude: ["BadFlows"]),
+        .testTarget(name: "FlowSpecTests", dependencies: ["FlowSpec", "FileFormats"], exclude: ["BadFlows"]),
         // Interposes malloc in the test executable to count allocations per thread.
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "AllocationCounter"]),

@@ -1,3 +1,4 @@
+import FileFormats
 import FlowSpec
 import Foundation
 import Tasks
@@ -82,20 +83,20 @@ public struct Calibration: Sendable, Equatable {
     /// and its type), each entry must name a binary, multilabel or classification task of the
     /// run and hold a finite temperature above 0: a misspelt or impossible entry is an error at
     /// its line and column, not a task silently left uncalibrated.
-    public static func read(path: String, tasks types: [String: TaskType]? = nil) throws(DataError) -> Calibration? {
+    public static func read(path: String, tasks types: [String: TaskType]? = nil) throws(Problem) -> Calibration? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         let root: YAMLNode?
         do { root = try YAMLReader().read(Array(data), file: path) } catch {
-            throw DataError(file: path, line: error.location?.line, field: error.location?.column, message: error.message)
+            throw Problem(file: path, line: error.location?.line, column: error.location?.column, message: error.message)
         }
-        func fail(_ node: YAMLNode, _ message: String) -> DataError {
-            DataError(file: path, line: node.location.line, field: node.location.column, message: message)
+        func fail(_ node: YAMLNode, _ message: String) -> Problem {
+            Problem(file: path, line: node.location.line, column: node.location.column, message: message)
         }
         func hint(_ name: String, _ names: [String]) -> String {
             Suggestion.hint(for: name, among: names).map { " (\($0))" } ?? ""
         }
         /// The pairs of a mapping whose keys are all among `keys` (any, when nil), each once.
-        func mapping(_ node: YAMLNode, _ what: String, keys: [String]? = nil) throws(DataError) -> [YAMLNode.Pair] {
+        func mapping(_ node: YAMLNode, _ what: String, keys: [String]? = nil) throws(Problem) -> [YAMLNode.Pair] {
             guard case .mapping(let pairs) = node.content else {
                 throw fail(node, "expected \(what), found \(node.kindDescription)")
             }
@@ -110,13 +111,13 @@ public struct Calibration: Sendable, Equatable {
         func byKey(_ pairs: [YAMLNode.Pair]) -> [String: YAMLNode] {
             Dictionary(pairs.map { ($0.key.scalar ?? "", $0.value) }, uniquingKeysWith: { a, _ in a })
         }
-        func number(_ node: YAMLNode, _ key: String) throws(DataError) -> Double {
+        func number(_ node: YAMLNode, _ key: String) throws(Problem) -> Double {
             guard case .scalar(let text, true) = node.content, let value = Double(text) else {
                 throw fail(node, "'\(key)' must be a number, found \(node.kindDescription)")
             }
             return value
         }
-        func entry(_ node: YAMLNode, _ taskPath: String) throws(DataError) -> Entry {
+        func entry(_ node: YAMLNode, _ taskPath: String) throws(Problem) -> Entry {
             let fields = byKey(try mapping(node, "a mapping with temperature:", keys: entryKeys))
             guard let temperatureNode = fields["temperature"] else {
                 throw fail(node, "'\(taskPath)' needs 'temperature:' with a number above 0")
@@ -133,7 +134,7 @@ public struct Calibration: Sendable, Equatable {
                 }
                 rows = count
             }
-            func optional(_ key: String) throws(DataError) -> Double? {
+            func optional(_ key: String) throws(Problem) -> Double? {
                 guard let node = fields[key] else { return nil }
                 return try number(node, key)
             }

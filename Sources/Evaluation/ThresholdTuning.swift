@@ -4,7 +4,8 @@ import Training
 /// `flowtrain tune-thresholds`: for each binary task and each multilabel label, the threshold
 /// that maximises the objective on exactly the rows where its label is present and its
 /// ground-truth precondition holds (the rows its metrics count, docs/semantics.md), on the scores
-/// as the run's decoders activate them (calibrated when `calibration.yaml` exists).
+/// as the run's decoders activate them (calibrated when `calibration.yaml` exists), each chosen
+/// by `BestThreshold`.
 public enum ThresholdTuning {
     /// One decision that was tuned, with the scores and labels it was tuned on (for the
     /// metric-versus-threshold plot).
@@ -25,7 +26,7 @@ public enum ThresholdTuning {
     }
 
     public static func tune(_ outputs: SplitOutputs, tasks: [CompiledTask], decoders: [TaskDecoder],
-                            objective: ThresholdTuner.Objective) -> (tuned: [Tuned], untuned: [Untuned]) {
+                            objective: BestThreshold.Objective) -> (tuned: [Tuned], untuned: [Untuned]) {
         let split = outputs.split
         var tuned: [Tuned] = [], untuned: [Untuned] = []
         for (t, task) in tasks.enumerated() where task.output.type == .binary || task.output.type == .multilabel {
@@ -40,13 +41,13 @@ public enum ThresholdTuning {
                                              temperature: decoders[t].temperature)[0]
                 }
                 let labels = rows.map { r in split.targets[t][r * width + unit] }
-                guard let choice = ThresholdTuner.tune(scores: scores, labels: labels, objective: objective) else {
+                guard let choice = BestThreshold.tune(scores: scores, labels: labels, objective: objective) else {
                     untuned.append(Untuned(path: path, label: label, reason: rows.isEmpty
                         ? "no rows with a label and a true precondition"
                         : "no threshold reaches \(objective.name)"))
                     continue
                 }
-                let before = ThresholdTuner.value(scores: scores, labels: labels, threshold: 0.5, objective: objective)
+                let before = BestThreshold.value(scores: scores, labels: labels, threshold: 0.5, objective: objective)
                 let entry = Thresholds.Entry(threshold: choice.threshold, metric: objective.name, before: before ?? .nan,
                                              after: choice.value, rows: rows.count)
                 tuned.append(Tuned(path: path, label: label, entry: entry, scores: scores, labels: labels))
@@ -56,7 +57,7 @@ public enum ThresholdTuning {
     }
 
     /// The thresholds file for `tuned`, grouped per task in the flow's order.
-    public static func thresholds(_ tuned: [Tuned], split: String, objective: ThresholdTuner.Objective) -> Thresholds {
+    public static func thresholds(_ tuned: [Tuned], split: String, objective: BestThreshold.Objective) -> Thresholds {
         var result = Thresholds(split: split, metric: objective.name, tasks: [])
         for item in tuned {
             if let label = item.label {

@@ -1,3 +1,4 @@
+import FileFormats
 import FlowSpec
 import Foundation
 import Training
@@ -112,16 +113,16 @@ public struct Thresholds: Sendable, Equatable {
     /// Reads `path`; nil when there is no such file. With `decisions`, every entry must name a
     /// binary task, or a label of a multilabel task, and hold a threshold in [0, 1]: a
     /// misspelt entry is an error with a did-you-mean, not a threshold silently left at 0.5.
-    public static func read(path: String, decisions: Decisions? = nil) throws(DataError) -> Thresholds? {
+    public static func read(path: String, decisions: Decisions? = nil) throws(Problem) -> Thresholds? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         let root: YAMLNode?
         do { root = try YAMLReader().read(Array(data), file: path) } catch {
-            throw DataError(file: path, line: error.location?.line, message: error.message)
+            throw Problem(file: path, line: error.location?.line, message: error.message)
         }
-        func fail(_ node: YAMLNode, _ message: String) -> DataError {
-            DataError(file: path, line: node.location.line, message: message)
+        func fail(_ node: YAMLNode, _ message: String) -> Problem {
+            Problem(file: path, line: node.location.line, message: message)
         }
-        func mapping(_ node: YAMLNode) throws(DataError) -> [(String, YAMLNode)] {
+        func mapping(_ node: YAMLNode) throws(Problem) -> [(String, YAMLNode)] {
             guard case .mapping(let pairs) = node.content else { throw fail(node, "expected a mapping, found \(node.kindDescription)") }
             var seen = Set<String>()
             for pair in pairs where !seen.insert(pair.key.scalar ?? "").inserted {
@@ -129,17 +130,17 @@ public struct Thresholds: Sendable, Equatable {
             }
             return pairs.map { ($0.key.scalar ?? "", $0.value) }
         }
-        func check(_ entry: Entry, _ node: YAMLNode) throws(DataError) -> Entry {
+        func check(_ entry: Entry, _ node: YAMLNode) throws(Problem) -> Entry {
             guard decisions == nil || (0...1).contains(entry.threshold) else {
                 throw fail(node, "threshold \(entry.threshold) is outside [0, 1], the range of an activated score")
             }
             return entry
         }
-        func known(_ name: String, among names: [String], _ node: YAMLNode, _ what: String) throws(DataError) {
+        func known(_ name: String, among names: [String], _ node: YAMLNode, _ what: String) throws(Problem) {
             guard !names.contains(name) else { return }
             throw fail(node, "'\(name)' is not \(what)" + (Suggestion.hint(for: name, among: names).map { " (\($0))" } ?? ""))
         }
-        func entry(_ node: YAMLNode) throws(DataError) -> Entry {
+        func entry(_ node: YAMLNode) throws(Problem) -> Entry {
             let fields = Dictionary(try mapping(node), uniquingKeysWith: { a, _ in a })
             guard let threshold = fields["threshold"]?.scalar.flatMap(Float.init), threshold.isFinite else {
                 throw fail(node, "needs 'threshold:' with a number")

@@ -1,4 +1,5 @@
 import Engine
+import FileFormats
 import FlowSpec
 import Foundation
 import Tasks
@@ -18,18 +19,19 @@ public struct TrainedRun {
     public let calibration: Calibration?
 
     /// Opens the run; `thresholds: false` leaves `thresholds.yaml` unread (`tune-thresholds`
-    /// replaces it, whatever it holds), `calibration: false` likewise `calibration.yaml`.
+    /// replaces it, whatever it holds), `calibration: false` likewise `calibration.yaml`. Throws
+    /// an `UnusableRunDirectory` when there is no run, or the `Problem` of a file of the run.
     public static func open(_ directory: RunDirectory, thresholds readThresholds: Bool = true,
-                            calibration readCalibration: Bool = true) throws(DataError) -> TrainedRun {
+                            calibration readCalibration: Bool = true) throws -> TrainedRun {
         guard FileManager.default.fileExists(atPath: directory.url.path) else {
-            throw DataError(file: directory.url.path, message: "does not exist")
+            throw UnusableRunDirectory.missing(directory: directory.url.path)
         }
         guard FileManager.default.fileExists(atPath: directory.path("state.json")) else {
-            throw DataError(file: directory.url.path, message: "is not a flowtrain run: it has no state.json")
+            throw UnusableRunDirectory.notARun(directory: directory.url.path)
         }
         let flow: ResolvedFlow
         do { flow = try FlowLoader.load(path: directory.path("flow.yaml")) } catch {
-            throw DataError(file: directory.path("flow.yaml"), message: error.description)
+            throw Problem(file: directory.path("flow.yaml"), message: error.description)
         }
         let state = try RunState.read(path: directory.path("state.json"), for: flow)
         var decisions: Thresholds.Decisions = [:]
@@ -48,24 +50,24 @@ public struct TrainedRun {
     }
 
     /// One split of the flow's data, encoded with the run's statistics.
-    public func split(_ name: String) throws(DataError) -> EncodedSplit {
+    public func split(_ name: String) throws(Problem) -> EncodedSplit {
         guard let split = try TrainingData.loadSplit(name, of: flow, flowDirectory: state.flowDirectory,
                                                      statistics: state.statistics), split.rows > 0 else {
-            throw DataError(file: directory.path("flow.yaml"), message: "the flow's data has no \(name) split")
+            throw Problem(file: directory.path("flow.yaml"), message: "the flow's data has no \(name) split")
         }
         return split
     }
 
     /// Any CSV with the flow's input columns; label columns are optional, or not read at all
     /// with `labels: .ignored`.
-    public func data(file: String, labels: SplitEncoder.LabelColumns = .optional) throws(DataError) -> EncodedSplit {
+    public func data(file: String, labels: SplitEncoder.LabelColumns = .optional) throws(Problem) -> EncodedSplit {
         let split = try TrainingData.loadFile(file, of: flow, statistics: state.statistics, labels: labels)
-        guard split.rows > 0 else { throw DataError(file: file, message: "has no data rows") }
+        guard split.rows > 0 else { throw Problem(file: file, message: "has no data rows") }
         return split
     }
 
     /// The model with the best epoch's weights, for batches of up to `maxBatch` rows.
-    public func model(maxBatch: Int) throws(DataError) -> CompiledModel {
+    public func model(maxBatch: Int) throws(Problem) -> CompiledModel {
         let model = ModelCompiler.compile(flow, facts: state.statistics.facts, maxBatch: max(1, maxBatch), seed: 0)
         try ModelWeights.load(model.plan, from: directory.path("model.safetensors"))
         return model
@@ -88,14 +90,14 @@ public struct TrainedRun {
     }
 
     /// The model and its raw outputs on every row of `split`, batch by batch.
-    public func outputs(_ split: EncodedSplit) throws(DataError) -> (model: CompiledModel, outputs: SplitOutputs) {
+    public func outputs(_ split: EncodedSplit) throws(Problem) -> (model: CompiledModel, outputs: SplitOutputs) {
         let batchSize = min(flow.flow.training.batchSize, split.rows)
         let model = try model(maxBatch: batchSize)
         return (model, SplitOutputs.infer(model, split, batchSize: batchSize))
     }
 
     /// The model's outputs and decisions on every row of `split`, batch by batch.
-    public func predict(_ split: EncodedSplit) throws(DataError) -> (model: CompiledModel, predictions: SplitPredictions) {
+    public func predict(_ split: EncodedSplit) throws(Problem) -> (model: CompiledModel, predictions: SplitPredictions) {
         let (model, outputs) = try outputs(split)
         let predictions = SplitPredictions(outputs, decoders: decoders(model), tasks: model.tasks.map(\.task),
                                            classes: state.statistics.facts.classes)

@@ -24,13 +24,12 @@ public struct CSVTable: Sendable {
     private let lines: [Int32]
 
     /// Reads and splits `path`; throws the first problem with its line and field number.
-    public static func read(path: String) throws(CSVError) -> CSVTable {
+    public static func read(path: String) throws(Problem) -> CSVTable {
         if let problem = RegularFile.problem(at: path) {
-            throw CSVError(file: path, line: nil, field: nil, message: problem)
+            throw Problem(file: path, message: problem)
         }
         guard let bytes = readFile(path) else {
-            throw CSVError(file: path, line: nil, field: nil,
-                           message: FileManager.default.fileExists(atPath: path) ? "the file cannot be read" : "no such file")
+            throw Problem(file: path, message: FileManager.default.fileExists(atPath: path) ? "the file cannot be read" : "no such file")
         }
         return try parse(bytes, file: path)
     }
@@ -62,24 +61,24 @@ public struct CSVTable: Sendable {
 
     /// Splits CSV text already in memory; `file` names it in errors. `pieces` (default: one per
     /// core for files of a few megabytes and more) is how many parts the rows are split in at once.
-    public static func parse(_ bytes: [UInt8], file: String, pieces: Int? = nil) throws(CSVError) -> CSVTable {
+    public static func parse(_ bytes: [UInt8], file: String, pieces: Int? = nil) throws(Problem) -> CSVTable {
         guard bytes.count < Int(UInt32.max) else {
-            throw CSVError(file: file, line: nil, field: nil, message: "the file is larger than 4 GiB; split it")
+            throw Problem(file: file, message: "the file is larger than 4 GiB; split it")
         }
-        return try bytes.withUnsafeBufferPointer { buffer throws(CSVError) -> CSVTable in
+        return try bytes.withUnsafeBufferPointer { buffer throws(Problem) -> CSVTable in
             let base = buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!, count = buffer.count
             var start = count >= 3 && base[0] == 0xEF && base[1] == 0xBB && base[2] == 0xBF ? 3 : 0  // UTF-8 BOM
             let first = try Splitter.split(base, count: count, from: start, to: count, columns: nil, firstLine: 1,
                                            file: file, records: 1)
             guard !first.rowStarts.isEmpty else {
-                throw CSVError(file: file, line: nil, field: nil, message: "the file is empty; a header row is required")
+                throw Problem(file: file, message: "the file is empty; a header row is required")
             }
             var header: [String] = []
             var fieldStart = Int(first.rowStarts[0])
             for end in first.ends.array {
                 let name = UnsafeBufferPointer(rebasing: buffer[fieldStart..<Int(end)])
                 if let problem = UTF8Field.problem(name) {
-                    throw CSVError(file: file, line: 1, field: header.count + 1, message: "the column name \(problem)")
+                    throw Problem(file: file, line: 1, column: header.count + 1, message: "the column name \(problem)")
                 }
                 header.append(Self.text(buffer, from: fieldStart, to: Int(end)))
                 fieldStart = Int(end) + 1
@@ -88,8 +87,8 @@ public struct CSVTable: Sendable {
             var firstField: [String: Int] = [:]
             for (index, name) in header.enumerated() {
                 if let first = firstField[name] {
-                    throw CSVError(file: file, line: 1, field: index + 1,
-                                   message: "column '\(name)' appears twice in the header (fields \(first + 1) and \(index + 1))")
+                    throw Problem(file: file, line: 1, column: index + 1,
+                                  message: "column '\(name)' appears twice in the header (fields \(first + 1) and \(index + 1))")
                 }
                 firstField[name] = index
             }
@@ -247,7 +246,7 @@ public struct CSVTable: Sendable {
         /// one is not, or a part finds a problem, the file is split again in one pass, which
         /// is always right and finds the first problem with its line.
         static func splitInPieces(_ base: UnsafePointer<UInt8>, count: Int, from: Int, columns: Int, firstLine: Int,
-                                  file: String, pieces: Int) throws(CSVError) -> Split {
+                                  file: String, pieces: Int) throws(Problem) -> Split {
             guard pieces > 1 else {
                 return try split(base, count: count, from: from, to: count, columns: columns, firstLine: firstLine, file: file)
             }
@@ -290,7 +289,7 @@ public struct CSVTable: Sendable {
         /// Splits the records that start before `to` (at most `records` of them); each must
         /// have `columns` fields when that is given. `firstLine` is the line `from` is on.
         static func split(_ base: UnsafePointer<UInt8>, count end: Int, from: Int, to: Int, columns: Int?,
-                          firstLine: Int, file: String, records: Int = .max) throws(CSVError) -> Split {
+                          firstLine: Int, file: String, records: Int = .max) throws(Problem) -> Split {
             let quote: UInt8 = 0x22, comma: UInt8 = 0x2C, newline: UInt8 = 0x0A, carriage: UInt8 = 0x0D
             var rowStarts: [UInt32] = [], lines: [Int32] = []
             let expectedRows = records == 1 ? 1 : (to - from) / max(8 * (columns ?? 1), 1) + 16
@@ -316,8 +315,8 @@ public struct CSVTable: Sendable {
                         p += 1
                         while true {
                             guard p < end else {
-                                throw CSVError(file: file, line: startLine, field: endsCount - firstField + 1,
-                                               message: "the row has a quoted field that is never closed")
+                                throw Problem(file: file, line: startLine, column: endsCount - firstField + 1,
+                                              message: "the row has a quoted field that is never closed")
                             }
                             let byte = base[p]
                             if byte == quote {
@@ -332,8 +331,8 @@ public struct CSVTable: Sendable {
                         }
                         p += 1  // the closing quote
                         if p < end, base[p] != comma, base[p] != newline, base[p] != carriage {
-                            throw CSVError(file: file, line: line, field: endsCount - firstField + 1,
-                                           message: "the row has text after a closing quote; a quote inside a quoted field is written twice")
+                            throw Problem(file: file, line: line, column: endsCount - firstField + 1,
+                                          message: "the row has text after a closing quote; a quote inside a quoted field is written twice")
                         }
                     } else {
                         // The hot loop of a large numeric file: stop at a comma or a line end.
@@ -364,8 +363,8 @@ public struct CSVTable: Sendable {
                 }
                 let fields = endsCount - firstField
                 if let columns, fields != columns {
-                    throw CSVError(file: file, line: startLine, field: min(fields, columns + 1),
-                                   message: "the row has \(fields) field\(fields == 1 ? "" : "s"), the header \(columns)")
+                    throw Problem(file: file, line: startLine, column: min(fields, columns + 1),
+                                  message: "the row has \(fields) field\(fields == 1 ? "" : "s"), the header \(columns)")
                 }
             }
             ends.count = endsCount

@@ -1,34 +1,34 @@
-/// What is wrong with a JSON text and where (a byte offset into it).
-struct JSONSyntaxError: Error {
-    var message: String
-    var offset: Int
-}
-
 /// A strict JSON parser (RFC 8259) for safetensors headers. Beyond the grammar it refuses
 /// duplicate object keys, whose meaning JSON leaves open, and nesting deeper than `maxDepth`,
-/// so that a hostile header cannot exhaust the stack.
+/// so that a hostile header cannot exhaust the stack. Its problems are the header's, located
+/// at a byte of it.
 struct JSONParser {
     let bytes: [UInt8]
+    /// The safetensors file the header is read from, for the problems found.
+    let file: String
     var position = 0
     var depth = 0
     /// A valid header nests three levels (header, tensor, shape); 64 leaves room for anything
     /// another writer might put in its metadata.
     static let maxDepth = 64
 
-    init(bytes: [UInt8]) {
+    init(bytes: [UInt8], file: String) {
         self.bytes = bytes
+        self.file = file
     }
 
     /// One value, then only whitespace (writers pad the header with spaces) to the end.
-    mutating func parseDocument() throws(JSONSyntaxError) -> JSONValue {
+    mutating func parseDocument() throws(Problem) -> JSONValue {
         let value = try parseValue()
         skipWhitespace()
         guard position == bytes.count else { throw failure("unexpected text after the value") }
         return value
     }
 
-    func failure(_ message: String) -> JSONSyntaxError {
-        JSONSyntaxError(message: message, offset: position)
+    /// A problem of the header of the safetensors file `file`, at byte `offset` of the header
+    /// (by default, where the parser is).
+    func failure(_ message: String, at offset: Int? = nil) -> Problem {
+        Problem(file: file, message: "the header is not valid JSON: \(message) at byte \(offset ?? position) of the header")
     }
 
     mutating func skipWhitespace() {
@@ -43,7 +43,7 @@ struct JSONParser {
         return true
     }
 
-    mutating func parseValue() throws(JSONSyntaxError) -> JSONValue {
+    mutating func parseValue() throws(Problem) -> JSONValue {
         skipWhitespace()
         guard position < bytes.count else { throw failure("unexpected end of the header") }
         switch bytes[position] {
@@ -58,13 +58,13 @@ struct JSONParser {
         }
     }
 
-    mutating func enter() throws(JSONSyntaxError) {
+    mutating func enter() throws(Problem) {
         depth += 1
         guard depth <= Self.maxDepth else { throw failure("nesting deeper than \(Self.maxDepth) levels") }
         position += 1
     }
 
-    mutating func parseObject() throws(JSONSyntaxError) -> JSONValue {
+    mutating func parseObject() throws(Problem) -> JSONValue {
         try enter()
         defer { depth -= 1 }
         var members: [(String, JSONValue)] = []
@@ -76,7 +76,7 @@ struct JSONParser {
             let keyOffset = position
             let key = try parseString()
             guard keys.insert(key).inserted else {
-                throw JSONSyntaxError(message: "duplicate key '\(key)'", offset: keyOffset)
+                throw failure("duplicate key '\(key)'", at: keyOffset)
             }
             guard consume(UInt8(ascii: ":")) else { throw failure("expected ':'") }
             members.append((key, try parseValue()))
@@ -85,7 +85,7 @@ struct JSONParser {
         return .object(members)
     }
 
-    mutating func parseArray() throws(JSONSyntaxError) -> JSONValue {
+    mutating func parseArray() throws(Problem) -> JSONValue {
         try enter()
         defer { depth -= 1 }
         var items: [JSONValue] = []
@@ -97,7 +97,7 @@ struct JSONParser {
         return .array(items)
     }
 
-    mutating func parseLiteral(_ word: String) throws(JSONSyntaxError) {
+    mutating func parseLiteral(_ word: String) throws(Problem) {
         guard parseLiteralIfPresent(word) else { throw failure("expected '\(word)'") }
     }
 
@@ -107,10 +107,10 @@ struct JSONParser {
     }
 
     /// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, returned as its text.
-    mutating func parseNumber() throws(JSONSyntaxError) -> String {
+    mutating func parseNumber() throws(Problem) -> String {
         let start = position
         func isDigit(_ i: Int) -> Bool { i < bytes.count && (0x30...0x39).contains(bytes[i]) }
-        func digits() throws(JSONSyntaxError) {
+        func digits() throws(Problem) {
             guard isDigit(position) else { throw failure("expected a digit") }
             while isDigit(position) { position += 1 }
         }
@@ -135,7 +135,7 @@ struct JSONParser {
     }
 
     /// A string starting at the opening quote; escapes decoded, UTF-8 validated.
-    mutating func parseString() throws(JSONSyntaxError) -> String {
+    mutating func parseString() throws(Problem) -> String {
         position += 1
         var text: [UInt8] = []
         while true {
@@ -160,7 +160,7 @@ struct JSONParser {
     }
 
     /// The escape after a backslash, appended to `text` as UTF-8.
-    mutating func parseEscape(into text: inout [UInt8]) throws(JSONSyntaxError) {
+    mutating func parseEscape(into text: inout [UInt8]) throws(Problem) {
         guard position < bytes.count else { throw failure("unterminated string") }
         let byte = bytes[position]
         position += 1
@@ -195,7 +195,7 @@ struct JSONParser {
         return true
     }
 
-    mutating func parseHex4() throws(JSONSyntaxError) -> UInt32 {
+    mutating func parseHex4() throws(Problem) -> UInt32 {
         guard bytes.count - position >= 4 else { throw failure("expected four hex digits after '\\u'") }
         var code: UInt32 = 0
         for byte in bytes[position..<position + 4] {

@@ -42,16 +42,15 @@ public struct PNGImage: Sendable, Equatable {
     /// transparent pixels read as black rather than as whatever colour they happen to store.
     /// A 16-bit file without gAMA or sRGB chunk is taken to be sRGB-encoded like an 8-bit one
     /// (libpng would otherwise assume linear and brighten it when reducing to 8 bits).
-    public static func read(path: String, channels: Int) throws(PNGError) -> PNGImage {
+    public static func read(path: String, channels: Int) throws(Problem) -> PNGImage {
         guard let format = format(channels: channels) else {
-            throw PNGError(path: path, kind: .unsupportedChannels,
-                           message: "cannot be read as \(channels) channels; use 1 (gray), 3 (RGB) or 4 (RGBA)")
+            throw Self.fileProblem(path, "cannot be read as \(channels) channels; use 1 (gray), 3 (RGB) or 4 (RGBA)")
         }
         if let problem = RegularFile.problem(at: path) {
-            throw PNGError(path: path, kind: .cannotOpen, message: problem)
+            throw Self.fileProblem(path, problem)
         }
         guard let file = fopen(path, "rb") else {
-            throw PNGError(path: path, kind: .cannotOpen, message: "cannot be opened: \(systemMessage(errno))")
+            throw Self.fileProblem(path, "cannot be opened: \(systemMessage(errno))")
         }
         defer { fclose(file) }
         try checkSignature(file, path: path)
@@ -61,7 +60,7 @@ public struct PNGImage: Sendable, Equatable {
         // Frees libpng's state when a check below throws; after finish_read it does nothing.
         defer { png_image_free(&image) }
         guard png_image_begin_read_from_stdio(&image, file) != 0 else {
-            throw PNGError(path: path, kind: .corrupt, message: "is truncated or corrupt: \(libpngMessage(image))")
+            throw Self.fileProblem(path, "is truncated or corrupt: \(libpngMessage(image))")
         }
         // Only settable after begin_read, which initialises `flags`.
         image.flags |= UInt32(PNG_IMAGE_FLAG_16BIT_sRGB)
@@ -69,8 +68,7 @@ public struct PNGImage: Sendable, Equatable {
 
         let width = Int(image.width), height = Int(image.height)
         guard width * height <= maximumPixelCount else {
-            throw PNGError(path: path, kind: .tooLarge,
-                           message: "is \(width)×\(height) pixels, more than the \(maximumPixelCount) allowed")
+            throw Self.fileProblem(path, "is \(width)×\(height) pixels, more than the \(maximumPixelCount) allowed")
         }
         // PNG_IMAGE_ROW_STRIDE and PNG_IMAGE_SIZE are function-like macros, which Swift does not
         // import. For the 8-bit, non-colour-mapped formats requested here they come to
@@ -82,8 +80,8 @@ public struct PNGImage: Sendable, Equatable {
         // buffer for them is made (a 100-byte file could otherwise cost a gigabyte per read).
         var status = stat()
         if fstat(fileno(file), &status) == 0, Int(status.st_size) < height * (1 + width / 8) / 1032 {
-            throw PNGError(path: path, kind: .corrupt, message: "is truncated or corrupt: its header claims "
-                           + "\(width)×\(height) pixels, more than its \(status.st_size) bytes can hold")
+            throw Self.fileProblem(path, "is truncated or corrupt: its header claims "
+                                        + "\(width)×\(height) pixels, more than its \(status.st_size) bytes can hold")
         }
         // Only used when an alpha channel is removed; for gray output libpng takes green.
         var black = png_color(red: 0, green: 0, blue: 0)
@@ -95,20 +93,20 @@ public struct PNGImage: Sendable, Equatable {
             count = finished ? buffer.count : 0
         }
         guard finished else {
-            throw PNGError(path: path, kind: .corrupt, message: "is truncated or corrupt: \(libpngMessage(image))")
+            throw Self.fileProblem(path, "is truncated or corrupt: \(libpngMessage(image))")
         }
         return PNGImage(width: width, height: height, channels: channels, pixels: pixels)
     }
 
     /// Writes an 8-bit gray, RGB or RGBA PNG, replacing any file at `path`. On failure no
     /// partial file is left behind.
-    public func write(path: String) throws(PNGError) {
+    public func write(path: String) throws(Problem) {
         // The initialiser guarantees the channel count, so this is never nil.
         guard let format = Self.format(channels: channels) else {
             preconditionFailure("channels must be 1, 3 or 4, not \(channels)")
         }
         guard let file = fopen(path, "wb") else {
-            throw PNGError(path: path, kind: .unwritable, message: "cannot be written: \(Self.systemMessage(errno))")
+            throw Self.fileProblem(path, "cannot be written: \(Self.systemMessage(errno))")
         }
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
@@ -124,8 +122,7 @@ public struct PNGImage: Sendable, Equatable {
         let closeMessage = closed ? nil : Self.systemMessage(errno)
         guard written, closed else {
             remove(path)
-            throw PNGError(path: path, kind: .unwritable,
-                           message: "cannot be written: \(failure ?? closeMessage ?? "unknown error")")
+            throw Self.fileProblem(path, "cannot be written: \(failure ?? closeMessage ?? "unknown error")")
         }
     }
 
@@ -185,21 +182,27 @@ public struct PNGImage: Sendable, Equatable {
         }
     }
 
-    /// Tells "not a PNG" from a damaged PNG by the 8-byte signature, so that the two are
-    /// different kinds rather than libpng messages to match; leaves `file` at its start.
-    private static func checkSignature(_ file: UnsafeMutablePointer<FILE>, path: String) throws(PNGError) {
+    /// Tells "not a PNG" from a damaged PNG by the 8-byte signature, so that each gets a message
+    /// of its own rather than libpng's; leaves `file` at its start.
+    private static func checkSignature(_ file: UnsafeMutablePointer<FILE>, path: String) throws(Problem) {
         var signature = [UInt8](repeating: 0, count: 8)
         let count = fread(&signature, 1, signature.count, file)
         if ferror(file) != 0 {
-            throw PNGError(path: path, kind: .cannotOpen, message: "cannot be read: \(systemMessage(errno))")
+            throw Self.fileProblem(path, "cannot be read: \(systemMessage(errno))")
         }
         if count < signature.count, count > 0, png_sig_cmp(signature, 0, count) == 0 {
-            throw PNGError(path: path, kind: .corrupt, message: "is truncated: it ends inside the PNG signature")
+            throw Self.fileProblem(path, "is truncated: it ends inside the PNG signature")
         }
         guard count == signature.count, png_sig_cmp(signature, 0, count) == 0 else {
-            throw PNGError(path: path, kind: .notPNG, message: count == 0 ? "is empty, not a PNG file" : "is not a PNG file")
+            throw Self.fileProblem(path, count == 0 ? "is empty, not a PNG file" : "is not a PNG file")
         }
         rewind(file)
+    }
+
+    /// A problem with the file at `path`; `message` completes a sentence whose subject is the
+    /// file, e.g. "is not a PNG file".
+    private static func fileProblem(_ path: String, _ message: String) -> Problem {
+        Problem(file: path, message: "the file " + message)
     }
 
     /// libpng's error text, which it keeps NUL-terminated in a fixed 64-byte field; read no
@@ -213,31 +216,4 @@ public struct PNGImage: Sendable, Equatable {
     private static func systemMessage(_ code: Int32) -> String {
         String(cString: strerror(code))
     }
-}
-
-/// A PNG file that could not be read or written: which file, what kind of failure and, for
-/// damaged files, libpng's own description.
-public struct PNGError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// What went wrong, so that callers can react without parsing the message.
-    public enum Kind: Sendable, Equatable {
-        /// Missing, unreadable or a directory; the message carries the system's reason.
-        case cannotOpen
-        /// The file does not start with the PNG signature.
-        case notPNG
-        /// A PNG that is cut short or damaged; the message carries libpng's reason.
-        case corrupt
-        /// Larger than `PNGImage.maximumPixelCount`.
-        case tooLarge
-        /// A channel count other than 1, 3 or 4 was asked for.
-        case unsupportedChannels
-        /// The file could not be created or fully written.
-        case unwritable
-    }
-
-    public var path: String
-    public var kind: Kind
-    /// Completes a sentence whose subject is the file, e.g. "is not a PNG file".
-    public var message: String
-
-    public var description: String { "\(path): the file \(message)" }
 }

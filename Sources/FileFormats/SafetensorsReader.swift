@@ -23,7 +23,7 @@ public struct SafetensorsFile: Sendable {
 /// Reads safetensors files (github.com/huggingface/safetensors) holding float32 tensors.
 ///
 /// The file is treated as hostile: every number in the header is checked against the file
-/// before it is used, so a corrupt or truncated file gives a `SafetensorsError`, never a crash
+/// before it is used, so a corrupt or truncated file gives a `Problem`, never a crash
 /// or a read out of bounds. The checks are the reference implementation's: the header length
 /// within the file, the header JSON, each tensor's dtype and byte count, and offsets that tile
 /// the data section exactly, without overlaps or gaps.
@@ -31,6 +31,12 @@ public enum SafetensorsReader {
     /// The largest header accepted. Real headers are a few megabytes at most; the reference
     /// implementation uses the same limit, so a wild length fails before any allocation.
     static let maxHeaderLength: UInt64 = 100_000_000
+
+    /// A problem for the system call that just failed, with the reason `errno` gives; call it
+    /// before anything else can overwrite `errno`.
+    static func systemProblem(file: String, _ what: String) -> Problem {
+        Problem(file: file, message: "\(what): \(String(cString: strerror(errno)))")
+    }
 
     /// A tensor's entry in the header, with offsets relative to the start of the data section.
     struct Entry {
@@ -42,34 +48,31 @@ public enum SafetensorsReader {
     }
 
     /// Reads every tensor and the metadata of the file at `path`.
-    public static func read(path: String) throws(SafetensorsError) -> SafetensorsFile {
+    public static func read(path: String) throws(Problem) -> SafetensorsFile {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .system(.unreadable, file: path, "cannot open the file") }
+        guard fd >= 0 else { throw systemProblem(file: path, "cannot open the file") }
         defer { close(fd) }
         var status = stat()
-        guard fstat(fd, &status) == 0 else { throw .system(.unreadable, file: path, "cannot read the file's size") }
+        guard fstat(fd, &status) == 0 else { throw systemProblem(file: path, "cannot read the file's size") }
         guard status.st_mode & S_IFMT == S_IFREG else {
-            throw SafetensorsError(.unreadable, file: path, "the path is not a regular file")
+            throw Problem(file: path, message: "the path is not a regular file")
         }
         let size = Int(status.st_size)
 
         guard size > 0 else {
-            throw SafetensorsError(.empty, file: path, "the file is empty; a safetensors file starts with an 8-byte header length")
+            throw Problem(file: path, message: "the file is empty; a safetensors file starts with an 8-byte header length")
         }
         guard size >= 8 else {
-            throw SafetensorsError(.truncated, file: path,
-                                   "the file has \(size) bytes, fewer than the 8 of the header length")
+            throw Problem(file: path, message: "the file has \(size) bytes, fewer than the 8 of the header length")
         }
         var lengthBytes = [UInt8](repeating: 0, count: 8)
         try readFully(fd, into: &lengthBytes, at: 0, file: path)
         let headerLength = lengthBytes.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         guard headerLength <= maxHeaderLength else {
-            throw SafetensorsError(.headerLength, file: path,
-                                   "the header length \(headerLength) is over the limit of \(maxHeaderLength) bytes")
+            throw Problem(file: path, message: "the header length \(headerLength) is over the limit of \(maxHeaderLength) bytes")
         }
         guard headerLength <= UInt64(size - 8) else {
-            throw SafetensorsError(.headerLength, file: path,
-                                   "the header length \(headerLength) runs past the end of the file (\(size) bytes)")
+            throw Problem(file: path, message: "the header length \(headerLength) runs past the end of the file (\(size) bytes)")
         }
         var headerBytes = [UInt8](repeating: 0, count: Int(headerLength))
         try readFully(fd, into: &headerBytes, at: 8, file: path)
@@ -93,18 +96,18 @@ public enum SafetensorsReader {
 
     /// Fills `buffer` from the file at byte `offset`. A short read means the file shrank after
     /// its size was taken, which is a truncated file.
-    static func readFully<T>(_ fd: Int32, into buffer: inout [T], at offset: Int, file: String) throws(SafetensorsError) {
-        try buffer.withUnsafeMutableBufferPointer { (items) throws(SafetensorsError) in
+    static func readFully<T>(_ fd: Int32, into buffer: inout [T], at offset: Int, file: String) throws(Problem) {
+        try buffer.withUnsafeMutableBufferPointer { (items) throws(Problem) in
             let bytes = UnsafeMutableRawBufferPointer(items)
             guard let base = bytes.baseAddress else { return }  // nothing to read
             var done = 0
             while done < bytes.count {
                 let n = pread(fd, base + done, bytes.count - done, off_t(offset + done))
                 if n < 0 && errno == EINTR { continue }
-                if n < 0 { throw .system(.unreadable, file: file, "cannot read the file") }
+                if n < 0 { throw systemProblem(file: file, "cannot read the file") }
                 if n == 0 {
-                    throw SafetensorsError(.truncated, file: file,
-                                           "the file ended at byte \(offset + done) while \(offset + bytes.count) were expected")
+                    throw Problem(file: file,
+                                  message: "the file ended at byte \(offset + done) while \(offset + bytes.count) were expected")
                 }
                 done += n
             }
@@ -113,17 +116,11 @@ public enum SafetensorsReader {
 
     /// The tensor entries (sorted by name, so that the first problem reported does not depend on
     /// the header's key order) and the metadata of a header.
-    static func parseHeader(_ bytes: [UInt8], file: String) throws(SafetensorsError) -> ([Entry], [String: String]) {
-        let root: JSONValue
-        do throws(JSONSyntaxError) {
-            var parser = JSONParser(bytes: bytes)
-            root = try parser.parseDocument()
-        } catch {
-            throw SafetensorsError(.header, file: file,
-                                   "the header is not valid JSON: \(error.message) at byte \(error.offset) of the header")
-        }
+    static func parseHeader(_ bytes: [UInt8], file: String) throws(Problem) -> ([Entry], [String: String]) {
+        var parser = JSONParser(bytes: bytes, file: file)
+        let root = try parser.parseDocument()
         guard case .object(let members) = root else {
-            throw SafetensorsError(.header, file: file, "the header is not a JSON object")
+            throw Problem(file: file, message: "the header is not a JSON object")
         }
         var entries: [Entry] = []
         var metadata: [String: String] = [:]
@@ -137,8 +134,8 @@ public enum SafetensorsReader {
         return (entries.sorted { $0.name < $1.name }, metadata)
     }
 
-    static func parseMetadata(_ value: JSONValue, file: String) throws(SafetensorsError) -> [String: String] {
-        let problem = SafetensorsError(.header, file: file, "the header's '__metadata__' must map strings to strings")
+    static func parseMetadata(_ value: JSONValue, file: String) throws(Problem) -> [String: String] {
+        let problem = Problem(file: file, message: "the header's '__metadata__' must map strings to strings")
         guard case .object(let members) = value else { throw problem }
         var metadata: [String: String] = [:]
         for (key, value) in members {
@@ -148,9 +145,9 @@ public enum SafetensorsReader {
         return metadata
     }
 
-    static func parseEntry(name: String, _ value: JSONValue, file: String) throws(SafetensorsError) -> Entry {
-        func problem(_ text: String) -> SafetensorsError {
-            SafetensorsError(.header, file: file, "tensor '\(name)' in the header \(text)")
+    static func parseEntry(name: String, _ value: JSONValue, file: String) throws(Problem) -> Entry {
+        func problem(_ text: String) -> Problem {
+            Problem(file: file, message: "tensor '\(name)' in the header \(text)")
         }
         guard case .object(let members) = value else { throw problem("is not a JSON object") }
         // Other fields are ignored, as the reference implementation does.
@@ -178,46 +175,45 @@ public enum SafetensorsReader {
 
     /// Checks each tensor on its own (dtype, byte count), then that their byte ranges, in offset
     /// order, tile the data section from its first byte to its last.
-    static func validate(_ entries: [Entry], dataSize: Int, file: String) throws(SafetensorsError) {
+    static func validate(_ entries: [Entry], dataSize: Int, file: String) throws(Problem) {
         for entry in entries {
             guard entry.dtype == "F32" else {
-                throw SafetensorsError(.unsupportedDType, file: file,
-                                       "tensor '\(entry.name)' has dtype \(entry.dtype); only F32 is supported")
+                throw Problem(file: file, message: "tensor '\(entry.name)' has dtype \(entry.dtype); only F32 is supported")
             }
             guard entry.begin <= entry.end else {
-                throw SafetensorsError(.offsets, file: file,
-                                       "tensor '\(entry.name)' has data_offsets [\(entry.begin), \(entry.end)] that end before they begin")
+                throw Problem(file: file,
+                              message: "tensor '\(entry.name)' has data_offsets [\(entry.begin), \(entry.end)] that end before they begin")
             }
             guard let expected = byteCount(of: entry.shape) else {
-                throw SafetensorsError(.byteCount, file: file,
-                                       "tensor '\(entry.name)' has shape \(entry.shape), more elements than can be addressed")
+                throw Problem(file: file,
+                              message: "tensor '\(entry.name)' has shape \(entry.shape), more elements than can be addressed")
             }
             guard expected == entry.end - entry.begin else {
-                throw SafetensorsError(.byteCount, file: file,
-                                       "tensor '\(entry.name)' has shape \(entry.shape), \(expected) bytes as F32, but its data_offsets [\(entry.begin), \(entry.end)] span \(entry.end - entry.begin) bytes")
+                throw Problem(file: file,
+                              message: "tensor '\(entry.name)' has shape \(entry.shape), \(expected) bytes as F32, but its data_offsets [\(entry.begin), \(entry.end)] span \(entry.end - entry.begin) bytes")
             }
         }
         var expectedBegin = 0
         var previous: Entry?
         for entry in entries.sorted(by: { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }) {
             if entry.begin < expectedBegin, let previous {
-                throw SafetensorsError(.offsets, file: file,
-                                       "tensor '\(entry.name)' (bytes \(entry.begin)..<\(entry.end)) overlaps tensor '\(previous.name)' (bytes \(previous.begin)..<\(previous.end))")
+                throw Problem(file: file,
+                              message: "tensor '\(entry.name)' (bytes \(entry.begin)..<\(entry.end)) overlaps tensor '\(previous.name)' (bytes \(previous.begin)..<\(previous.end))")
             }
             if entry.begin > expectedBegin {
-                throw SafetensorsError(.offsets, file: file,
-                                       "bytes \(expectedBegin)..<\(entry.begin) of the data section belong to no tensor")
+                throw Problem(file: file,
+                              message: "bytes \(expectedBegin)..<\(entry.begin) of the data section belong to no tensor")
             }
             expectedBegin = entry.end
             previous = entry
         }
         if expectedBegin > dataSize {
-            throw SafetensorsError(.truncated, file: file,
-                                   "the tensors need \(expectedBegin) bytes of data but the file holds \(dataSize); it is truncated")
+            throw Problem(file: file,
+                          message: "the tensors need \(expectedBegin) bytes of data but the file holds \(dataSize); it is truncated")
         }
         if expectedBegin < dataSize {
-            throw SafetensorsError(.offsets, file: file,
-                                   "the data section has \(dataSize) bytes but the tensors cover only \(expectedBegin)")
+            throw Problem(file: file,
+                          message: "the data section has \(dataSize) bytes but the tensors cover only \(expectedBegin)")
         }
     }
 

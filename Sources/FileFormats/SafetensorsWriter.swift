@@ -58,7 +58,7 @@ public enum SafetensorsWriter {
 
     /// Writes `tensors` and `metadata` (omitted from the header when empty) to `path`,
     /// replacing any file there.
-    public static func write(_ tensors: [Tensor], metadata: [String: String] = [:], to path: String) throws(SafetensorsError) {
+    public static func write(_ tensors: [Tensor], metadata: [String: String] = [:], to path: String) throws(Problem) {
         try validate(tensors, file: path)
         let header = header(tensors, metadata: metadata)
 
@@ -67,7 +67,7 @@ public enum SafetensorsWriter {
                 try append(header: header, tensors, to: output)
             }
         } catch {
-            throw SafetensorsError(.unwritable, file: path, error.message)
+            throw Problem(file: path, message: error.message)
         }
     }
 
@@ -91,19 +91,18 @@ public enum SafetensorsWriter {
 
     /// Names must be unique and not the metadata key; each shape's element count must be the
     /// number of values given.
-    static func validate(_ tensors: [Tensor], file: String) throws(SafetensorsError) {
+    static func validate(_ tensors: [Tensor], file: String) throws(Problem) {
         var names = Set<String>()
         for tensor in tensors {
             guard tensor.name != "__metadata__" else {
-                throw SafetensorsError(.invalidTensor, file: file, "'__metadata__' is reserved and cannot name a tensor")
+                throw Problem(file: file, message: "'__metadata__' is reserved and cannot name a tensor")
             }
             guard names.insert(tensor.name).inserted else {
-                throw SafetensorsError(.invalidTensor, file: file, "two tensors are named '\(tensor.name)'")
+                throw Problem(file: file, message: "two tensors are named '\(tensor.name)'")
             }
             guard tensor.shape.allSatisfy({ $0 >= 0 }),
                   let bytes = SafetensorsReader.byteCount(of: tensor.shape), bytes / 4 == tensor.count else {
-                throw SafetensorsError(.invalidTensor, file: file,
-                                       "tensor '\(tensor.name)' has shape \(tensor.shape) but \(tensor.count) values")
+                throw Problem(file: file, message: "tensor '\(tensor.name)' has shape \(tensor.shape) but \(tensor.count) values")
             }
         }
     }

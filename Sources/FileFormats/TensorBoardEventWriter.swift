@@ -5,20 +5,6 @@ import Glibc
 import Darwin
 #endif
 
-/// A failure to create, write, sync or close a TensorBoard event file: what was being done, to
-/// which file, and the system's reason.
-public struct TensorBoardEventError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// What was being done: `create`, `write`, `sync` or `close`.
-    public var operation: String
-    /// The event file's path.
-    public var path: String
-    /// The system's explanation, e.g. `No space left on device`.
-    public var reason: String
-
-    /// The single line a user reads.
-    public var description: String { "cannot \(operation) TensorBoard event file \(path): \(reason)" }
-}
-
 /// Writes scalars and histograms to a TensorBoard event file, `events.out.tfevents.<unix seconds>.<hostname>`,
 /// without TensorFlow or a protobuf library: each event is a hand-encoded `tensorflow.Event` in
 /// a TFRecord frame (see `TensorBoardEncoding`).
@@ -36,7 +22,7 @@ public final class TensorBoardEventWriter {
 
     /// Creates a new event file in `directory`, which must exist, and buffers the version record
     /// TensorBoard expects first. Refuses to overwrite a file of the same name.
-    public init(directory: URL) throws {
+    public init(directory: URL) throws(Problem) {
         let now = Date().timeIntervalSince1970
         file = directory.appendingPathComponent("events.out.tfevents.\(Int(now)).\(hostname())")
         descriptor = systemOpen(file.path)
@@ -91,7 +77,7 @@ public final class TensorBoardEventWriter {
     }
 
     /// Writes the buffered records and syncs the file to disk.
-    public func flush() throws {
+    public func flush() throws(Problem) {
         precondition(descriptor >= 0, "TensorBoardEventWriter used after close()")
         try writePending()
         guard fsync(descriptor) == 0 else { throw Self.failure("sync", file: file) }
@@ -99,7 +85,7 @@ public final class TensorBoardEventWriter {
 
     /// Flushes and closes the file. Closing again does nothing; adding after closing is a
     /// programming error.
-    public func close() throws {
+    public func close() throws(Problem) {
         guard descriptor >= 0 else { return }
         defer { descriptor = -1 }
         do {
@@ -113,7 +99,7 @@ public final class TensorBoardEventWriter {
 
     /// Hands `pending` to the system, retrying short writes and interrupted calls. On failure,
     /// what was written is dropped from `pending`, so a later flush does not repeat it.
-    private func writePending() throws {
+    private func writePending() throws(Problem) {
         var written = 0
         defer { pending.removeFirst(written) }
         while written < pending.count {
@@ -128,10 +114,12 @@ public final class TensorBoardEventWriter {
         }
     }
 
-    /// The error for the system call that just failed; call before anything can change `errno`.
-    private static func failure(_ operation: String, file: URL) -> TensorBoardEventError {
+    /// The problem for the system call that just failed (`operation`: create, write, sync or
+    /// close), with the system's reason; call before anything can change `errno`. The message
+    /// names the file itself, since callers say what the file was for.
+    private static func failure(_ operation: String, file: URL) -> Problem {
         let code = errno
-        return TensorBoardEventError(operation: operation, path: file.path, reason: String(cString: strerror(code)))
+        return Problem(message: "cannot \(operation) TensorBoard event file \(file.path): \(String(cString: strerror(code)))")
     }
 }
 

@@ -1,3 +1,5 @@
+import FileFormats
+
 /// The classes a `when:` names (`kind == car`, `kind in [car, bus]`) checked against the task's
 /// classes. A class that is not one would make the condition false on every row, and the task
 /// would silently train on nothing: `check` reports it when the flow lists the classes, and
@@ -7,19 +9,19 @@ public enum ConditionClasses {
     /// `context` says whose `when:` it is (`task 'x'`, `flow 'g'`); `source` where the classes
     /// come from (`its classes`, `the training split's classes`).
     static func unknown(_ value: Located<String>, task: String, classes: [String], context: String,
-                        source: String) -> Diagnostic {
+                        source: String) -> Problem {
         let listed = classes.count <= 12 ? classes.joined(separator: ", ")
             : classes.prefix(10).joined(separator: ", ") + ", … (\(classes.count) in all)"
-        return Diagnostic("\(context): '\(task)' has no class '\(value.value)'; \(source) are \(listed)",
-                          at: value.location, hint: Suggestion.hint(for: value.value, among: classes))
+        return Problem("\(context): '\(task)' has no class '\(value.value)'; \(source) are \(listed)",
+                       at: value.location, hint: Suggestion.hint(for: value.value, among: classes))
     }
 
     /// Every class named in the flow's conditions that its task does not have, where the task's
     /// classes were learnt from the training data (`classes`, by task path); listed classes
     /// were checked when the flow was loaded. In file order.
-    public static func unknown(in flow: ResolvedFlow, classes: [TaskPath: [String]]) -> [Diagnostic] {
+    public static func unknown(in flow: ResolvedFlow, classes: [TaskPath: [String]]) -> [Problem] {
         let learnt = Set(flow.tasks.filter { $0.spec.type == .classification && $0.spec.classes == nil }.map(\.path))
-        var problems: [Diagnostic] = []
+        var problems: [Problem] = []
         func visit(_ condition: Condition<TaskPath>, context: String) {
             switch condition {
             case .isTrue:

@@ -1,3 +1,5 @@
+import FileFormats
+
 /// Parses `when:` expressions. The grammar (docs/flow-format.md):
 ///
 ///     condition := or
@@ -27,22 +29,22 @@ struct ConditionParser {
     /// written verbatim on one line (folded, escaped), columns cannot be known and every
     /// location is `origin`.
     static func parse(_ text: String, at origin: SourceLocation, exactColumns: Bool = true)
-        throws(Diagnostic) -> Condition<Located<String>> {
+        throws(Problem) -> Condition<Located<String>> {
         guard text.count <= maxLength else {
-            throw Diagnostic("when: the condition is \(text.count) characters long; at most \(maxLength) are allowed",
-                             at: origin)
+            throw Problem("when: the condition is \(text.count) characters long; at most \(maxLength) are allowed",
+                          at: origin)
         }
         var tokens = try lex(text, at: origin, exactColumns: exactColumns)
         if !exactColumns { tokens = tokens.map { var t = $0; t.location = origin; return t } }
         var parser = ConditionParser(tokens: tokens, origin: origin,
                                      endColumn: origin.column + (exactColumns ? text.count : 0))
         guard !parser.tokens.isEmpty else {
-            throw Diagnostic("when: the condition is empty", at: origin)
+            throw Problem("when: the condition is empty", at: origin)
         }
         let condition = try parser.parseOr()
         if let extra = parser.peek {
-            throw Diagnostic("when: unexpected '\(extra.text)' after a complete condition", at: extra.location,
-                             hint: "join conditions with 'and' or 'or'")
+            throw Problem("when: unexpected '\(extra.text)' after a complete condition", at: extra.location,
+                          hint: "join conditions with 'and' or 'or'")
         }
         return condition
     }
@@ -64,7 +66,7 @@ struct ConditionParser {
         func isSymbol(_ s: String) -> Bool { kind == .symbol && text == s }
     }
 
-    private static func lex(_ text: String, at origin: SourceLocation, exactColumns: Bool) throws(Diagnostic) -> [Token] {
+    private static func lex(_ text: String, at origin: SourceLocation, exactColumns: Bool) throws(Problem) -> [Token] {
         let chars = Array(text)
         var tokens: [Token] = []
         var i = 0
@@ -82,7 +84,7 @@ struct ConditionParser {
                 i += 1
                 while i < chars.count, chars[i] != c { i += 1 }
                 guard i < chars.count else {
-                    throw Diagnostic("when: unterminated quoted class name", at: at)
+                    throw Problem("when: unterminated quoted class name", at: at)
                 }
                 tokens.append(Token(kind: .quoted, text: String(chars[start..<i]), location: at))
                 i += 1
@@ -100,7 +102,7 @@ struct ConditionParser {
                 case "=": "compare with '=='"
                 default: nil
                 }
-                throw Diagnostic("when: unexpected character '\(c)'", at: at, hint: hint)
+                throw Problem("when: unexpected character '\(c)'", at: at, hint: hint)
             }
         }
         return tokens
@@ -114,14 +116,14 @@ struct ConditionParser {
         SourceLocation(file: origin.file, line: origin.line, column: endColumn)
     }
 
-    private func expected(_ what: String) -> Diagnostic {
+    private func expected(_ what: String) -> Problem {
         if let token = peek {
-            return Diagnostic("when: expected \(what), found '\(token.text)'", at: token.location)
+            return Problem("when: expected \(what), found '\(token.text)'", at: token.location)
         }
-        return Diagnostic("when: expected \(what) at the end of the condition", at: endLocation)
+        return Problem("when: expected \(what) at the end of the condition", at: endLocation)
     }
 
-    private mutating func parseOr() throws(Diagnostic) -> Condition<Located<String>> {
+    private mutating func parseOr() throws(Problem) -> Condition<Located<String>> {
         var left = try parseAnd()
         while peek?.isWord("or") == true {
             index += 1
@@ -130,7 +132,7 @@ struct ConditionParser {
         return left
     }
 
-    private mutating func parseAnd() throws(Diagnostic) -> Condition<Located<String>> {
+    private mutating func parseAnd() throws(Problem) -> Condition<Located<String>> {
         var left = try parseUnary()
         while peek?.isWord("and") == true {
             index += 1
@@ -139,12 +141,12 @@ struct ConditionParser {
         return left
     }
 
-    private mutating func parseUnary() throws(Diagnostic) -> Condition<Located<String>> {
+    private mutating func parseUnary() throws(Problem) -> Condition<Located<String>> {
         depth += 1
         defer { depth -= 1 }
         if depth > Self.maxDepth, let token = peek {
-            throw Diagnostic("when: the condition nests 'not' and parentheses more than \(Self.maxDepth) deep",
-                             at: token.location)
+            throw Problem("when: the condition nests 'not' and parentheses more than \(Self.maxDepth) deep",
+                          at: token.location)
         }
         if peek?.isWord("not") == true {
             index += 1
@@ -153,13 +155,13 @@ struct ConditionParser {
         return try parseAtom()
     }
 
-    private mutating func parseAtom() throws(Diagnostic) -> Condition<Located<String>> {
+    private mutating func parseAtom() throws(Problem) -> Condition<Located<String>> {
         if let open = peek, open.isSymbol("(") {
             index += 1
             let inner = try parseOr()
             guard peek?.isSymbol(")") == true else {
                 if peek == nil {
-                    throw Diagnostic("when: '(' is never closed", at: open.location)
+                    throw Problem("when: '(' is never closed", at: open.location)
                 }
                 throw expected("')'")
             }
@@ -169,7 +171,7 @@ struct ConditionParser {
         let path = try parsePath()
         terms += 1
         if terms > Self.maxTerms {
-            throw Diagnostic("when: the condition has more than \(Self.maxTerms) terms", at: path.location)
+            throw Problem("when: the condition has more than \(Self.maxTerms) terms", at: path.location)
         }
         guard let token = peek else { return .isTrue(path) }
         if token.isSymbol("==") || token.isSymbol("!=") {
@@ -188,12 +190,12 @@ struct ConditionParser {
         return .isTrue(path)
     }
 
-    private mutating func parsePath() throws(Diagnostic) -> Located<String> {
+    private mutating func parsePath() throws(Problem) -> Located<String> {
         guard let first = peek, first.kind == .word, !Identifier.keywords.contains(first.text) else {
             throw expected("a task name")
         }
         guard Identifier.isValid(first.text) else {
-            throw Diagnostic("when: '\(first.text)' is not a task name", at: first.location)
+            throw Problem("when: '\(first.text)' is not a task name", at: first.location)
         }
         index += 1
         var names = [first.text]
@@ -208,7 +210,7 @@ struct ConditionParser {
         return Located(value: names.joined(separator: "."), location: first.location)
     }
 
-    private mutating func parseClass() throws(Diagnostic) -> Located<String> {
+    private mutating func parseClass() throws(Problem) -> Located<String> {
         guard let token = peek, token.kind != .symbol, !(token.kind == .word && Identifier.keywords.contains(token.text)) else {
             throw expected("a class name")
         }
@@ -216,7 +218,7 @@ struct ConditionParser {
         return Located(value: token.text, location: token.location)
     }
 
-    private mutating func parseClassList() throws(Diagnostic) -> [Located<String>] {
+    private mutating func parseClassList() throws(Problem) -> [Located<String>] {
         guard let open = peek, open.isSymbol("[") else { throw expected("'[' to start a list of classes") }
         index += 1
         var classes = [try parseClass()]
@@ -225,7 +227,7 @@ struct ConditionParser {
             classes.append(try parseClass())
         }
         guard peek?.isSymbol("]") == true else {
-            if peek == nil { throw Diagnostic("when: '[' is never closed", at: open.location) }
+            if peek == nil { throw Problem("when: '[' is never closed", at: open.location) }
             throw expected("',' or ']'")
         }
         index += 1

@@ -475,7 +475,9 @@ struct FlowDecoder {
         do {
             return try ConditionParser.parse(text, at: origin, exactColumns: node.isVerbatim)
         } catch {
-            sink.error("\(context): \(error.message)", at: error.location, hint: error.hint)
+            var problem = error
+            problem.message = "\(context): \(error.message)"
+            sink.report(problem)
             return nil
         }
     }

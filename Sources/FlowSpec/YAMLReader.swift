@@ -1,4 +1,5 @@
 import CYAML
+import FileFormats
 
 /// Reads YAML text into `YAMLNode`s with libyaml's event API, keeping every node's line and column.
 ///
@@ -16,14 +17,14 @@ public struct YAMLReader {
 
     /// Parses `bytes` read from `file` (the name used in locations). Returns nil for a document
     /// with no content at all (an empty file, or one of comments only).
-    public func read(_ bytes: [UInt8], file: String) throws(Diagnostic) -> YAMLNode? {
+    public func read(_ bytes: [UInt8], file: String) throws(Problem) -> YAMLNode? {
         try checkIsText(bytes, file: file)
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else {
-            throw Diagnostic("cannot start the YAML parser (out of memory)", at: nil)
+            throw Problem("cannot start the YAML parser (out of memory)", at: nil)
         }
         defer { yaml_parser_delete(&parser) }
-        return try bytes.withUnsafeBufferPointer { buffer throws(Diagnostic) -> YAMLNode? in
+        return try bytes.withUnsafeBufferPointer { buffer throws(Problem) -> YAMLNode? in
             yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
             var builder = Builder(file: file, maxDepth: maxDepth, maxNodes: maxNodes)
             while true {
@@ -39,14 +40,14 @@ public struct YAMLReader {
     }
 
     /// One error for a file that is not text: a NUL byte or invalid UTF-8, located at its line.
-    private func checkIsText(_ bytes: [UInt8], file: String) throws(Diagnostic) {
+    private func checkIsText(_ bytes: [UInt8], file: String) throws(Problem) {
         if bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) {
-            throw Diagnostic("this file is UTF-16 text; save it as UTF-8", at: SourceLocation(file: file, line: 1, column: 1))
+            throw Problem("this file is UTF-16 text; save it as UTF-8", at: SourceLocation(file: file, line: 1, column: 1))
         }
         var line = 1, column = 1, index = 0
-        func fail() -> Diagnostic {
-            Diagnostic("this is not a text file (byte \(index) is not UTF-8 text); a flow is a YAML text file",
-                       at: SourceLocation(file: file, line: line, column: column))
+        func fail() -> Problem {
+            Problem("this is not a text file (byte \(index) is not UTF-8 text); a flow is a YAML text file",
+                    at: SourceLocation(file: file, line: line, column: column))
         }
         while index < bytes.count {
             let byte = bytes[index]
@@ -67,7 +68,7 @@ public struct YAMLReader {
         }
     }
 
-    private func syntaxError(_ parser: yaml_parser_t, bytes: [UInt8], file: String) -> Diagnostic {
+    private func syntaxError(_ parser: yaml_parser_t, bytes: [UInt8], file: String) -> Problem {
         let problem = parser.problem.map { String(cString: $0) } ?? "malformed YAML"
         if parser.error == YAML_READER_ERROR {
             // The reader reports a byte offset, not a mark: count lines up to it.
@@ -76,7 +77,7 @@ public struct YAMLReader {
             for byte in bytes[..<offset] where byte & 0xC0 != 0x80 {
                 if byte == 0x0A { (line, column) = (line + 1, 1) } else { column += 1 }
             }
-            return Diagnostic("YAML syntax error: \(problem)", at: SourceLocation(file: file, line: line, column: column))
+            return Problem("YAML syntax error: \(problem)", at: SourceLocation(file: file, line: line, column: column))
         }
         let mark = parser.problem_mark
         var message = "YAML syntax error: \(problem)"
@@ -84,8 +85,8 @@ public struct YAMLReader {
             let contextMark = parser.context_mark
             message += " (\(String(cString: context)) at line \(contextMark.line + 1))"
         }
-        return Diagnostic(message, at: SourceLocation(file: file, line: Int(mark.line) + 1,
-                                                      column: Int(mark.column) + 1))
+        return Problem(message, at: SourceLocation(file: file, line: Int(mark.line) + 1,
+                                                   column: Int(mark.column) + 1))
     }
 }
 
@@ -118,7 +119,7 @@ private struct Builder {
     }
 
     /// Handles one event; true at the end of the stream.
-    mutating func consume(_ event: inout yaml_event_t) throws(Diagnostic) -> Bool {
+    mutating func consume(_ event: inout yaml_event_t) throws(Problem) -> Bool {
         let at = location(event.start_mark)
         switch event.type {
         case YAML_STREAM_END_EVENT:
@@ -126,8 +127,8 @@ private struct Builder {
         case YAML_DOCUMENT_START_EVENT:
             documents += 1
             if documents > 1 {
-                throw Diagnostic("a flow file holds one YAML document; this is a second one", at: at,
-                                 hint: "remove the '---' or split the file")
+                throw Problem("a flow file holds one YAML document; this is a second one", at: at,
+                              hint: "remove the '---' or split the file")
             }
         case YAML_SCALAR_EVENT:
             written += 1
@@ -153,8 +154,8 @@ private struct Builder {
         case YAML_ALIAS_EVENT:
             let name = String(cString: event.data.alias.anchor)
             guard let node = anchors[name] else {
-                throw Diagnostic("alias '*\(name)' refers to no anchor defined before it", at: at,
-                                 hint: Suggestion.hint(for: name, among: anchors.keys))
+                throw Problem("alias '*\(name)' refers to no anchor defined before it", at: at,
+                              hint: Suggestion.hint(for: name, among: anchors.keys))
             }
             try add(node, anchor: nil)
         case YAML_SEQUENCE_START_EVENT:
@@ -187,40 +188,40 @@ private struct Builder {
     /// A list or mapping may carry only its own standard tag (`!!seq`, `!!map`) or `!`: any
     /// other (`!!set`, `!!python/object:…`) asks for a type a flow has no use for.
     func checkCollectionTag(_ tag: UnsafeMutablePointer<yaml_char_t>?, standard: String,
-                            at: SourceLocation) throws(Diagnostic) {
+                            at: SourceLocation) throws(Problem) {
         guard let tag = tag.map({ String(cString: $0) }), tag != standard, tag != "!" else { return }
         throw unsupported(tag, at: at, hint: nil)
     }
 
     /// The error for a tag a flow file does not accept, written as the user wrote it (`!!set`).
-    func unsupported(_ tag: String, at: SourceLocation, hint: String?) -> Diagnostic {
+    func unsupported(_ tag: String, at: SourceLocation, hint: String?) -> Problem {
         let core = "tag:yaml.org,2002:"
         let shown = tag.hasPrefix(core) ? "!!" + tag.dropFirst(core.count) : tag
-        return Diagnostic("YAML tag '\(shown)' is not supported in a flow file", at: at, hint: hint)
+        return Problem("YAML tag '\(shown)' is not supported in a flow file", at: at, hint: hint)
     }
 
-    mutating func push(_ open: Open, at: SourceLocation) throws(Diagnostic) {
+    mutating func push(_ open: Open, at: SourceLocation) throws(Problem) {
         if stack.count >= maxDepth {
-            throw Diagnostic("lists and mappings are nested more than \(maxDepth) levels deep", at: at)
+            throw Problem("lists and mappings are nested more than \(maxDepth) levels deep", at: at)
         }
         stack.append(open)
     }
 
-    mutating func add(_ node: YAMLNode, anchor: String?) throws(Diagnostic) {
+    mutating func add(_ node: YAMLNode, anchor: String?) throws(Problem) {
         if node.size > maxNodes {
             guard written > maxNodes else {
-                throw Diagnostic("this document has more than \(SymbolicCount.grouped(maxNodes)) nodes, counting each "
-                                 + "alias as often as it is used (an alias bomb?)", at: node.location)
+                throw Problem("this document has more than \(SymbolicCount.grouped(maxNodes)) nodes, counting each "
+                              + "alias as often as it is used (an alias bomb?)", at: node.location)
             }
-            throw Diagnostic("this flow has more than \(SymbolicCount.grouped(maxNodes)) YAML nodes (keys, values, "
-                             + "lists and mappings), the most a flow file may have", at: node.location,
-                             hint: "a task written 't: {type: binary}' is 4 nodes, so about "
-                                 + "\(SymbolicCount.grouped(maxNodes / 4)) such tasks fit")
+            throw Problem("this flow has more than \(SymbolicCount.grouped(maxNodes)) YAML nodes (keys, values, "
+                          + "lists and mappings), the most a flow file may have", at: node.location,
+                          hint: "a task written 't: {type: binary}' is 4 nodes, so about "
+                              + "\(SymbolicCount.grouped(maxNodes / 4)) such tasks fit")
         }
         // Aliases can nest a node deeper than the text does; every later pass recurses on depth.
         if stack.count + node.depth > maxDepth + 1 {
-            throw Diagnostic("lists and mappings are nested more than \(maxDepth) levels deep "
-                             + "(counting what aliases repeat)", at: node.location)
+            throw Problem("lists and mappings are nested more than \(maxDepth) levels deep "
+                          + "(counting what aliases repeat)", at: node.location)
         }
         if let anchor { anchors[anchor] = node }
         switch stack.popLast() {
@@ -236,15 +237,15 @@ private struct Builder {
     }
 
     /// Pairs up keys and values, applies `<<` merge keys, and rejects non-scalar keys.
-    func mapping(_ items: [YAMLNode], at start: SourceLocation) throws(Diagnostic) -> YAMLNode {
+    func mapping(_ items: [YAMLNode], at start: SourceLocation) throws(Problem) -> YAMLNode {
         var own: [YAMLNode.Pair] = []
         var merged: [YAMLNode.Pair] = []
         var ownNames = Set<String>()
         for index in stride(from: 0, to: items.count - 1, by: 2) {
             let key = items[index], value = items[index + 1]
             guard let name = key.scalar else {
-                throw Diagnostic("a mapping key must be a plain name, not \(key.kindDescription)",
-                                 at: key.location)
+                throw Problem("a mapping key must be a plain name, not \(key.kindDescription)",
+                              at: key.location)
             }
             if name == "<<", case .scalar(_, true) = key.content {
                 merged += try mergeSources(value)
@@ -266,7 +267,7 @@ private struct Builder {
                         depth: 1 + (pairs.map(\.value.depth).max() ?? 0))
     }
 
-    func mergeSources(_ value: YAMLNode) throws(Diagnostic) -> [YAMLNode.Pair] {
+    func mergeSources(_ value: YAMLNode) throws(Problem) -> [YAMLNode.Pair] {
         switch value.content {
         case .mapping(let pairs):
             return pairs
@@ -274,14 +275,14 @@ private struct Builder {
             var pairs: [YAMLNode.Pair] = []
             for item in items {
                 guard case .mapping(let more) = item.content else {
-                    throw Diagnostic("'<<' merges mappings; this is \(item.kindDescription)", at: item.location)
+                    throw Problem("'<<' merges mappings; this is \(item.kindDescription)", at: item.location)
                 }
                 pairs += more
             }
             return pairs
         case .scalar:
-            throw Diagnostic("'<<' merges a mapping or a list of mappings, not \(value.kindDescription)",
-                             at: value.location)
+            throw Problem("'<<' merges a mapping or a list of mappings, not \(value.kindDescription)",
+                          at: value.location)
         }
     }
 }

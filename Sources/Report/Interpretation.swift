@@ -15,7 +15,7 @@ public enum Interpretation {
     static let directory = "interpretation"
 
     public static func write(_ predictions: SplitPredictions, flow: ResolvedFlow, split: String,
-                             run: RunDirectory) throws(DataError) {
+                             run: RunDirectory) throws(Problem) {
         // An earlier eval's samples would mix with this one's.
         try? FileManager.default.removeItem(atPath: run.path(directory))
         let data = predictions.outputs.split
@@ -53,7 +53,7 @@ public enum Interpretation {
                                          thumbnails: thumbnails, columns: count)
                 let file = run.path("\(directory)/\(safeName(path))-\(group).png")
                 do { try sheet.render().write(path: file) } catch {
-                    throw DataError(file: file, message: error.description)
+                    throw Problem(file: file, message: error.description)
                 }
             }
         }

@@ -10,7 +10,7 @@ import Training
 /// every plot in `plots/`.
 /// It is assembled from the files, so each command that adds something refreshes it.
 public enum ReportPage {
-    public static func write(_ run: RunDirectory, flow: ResolvedFlow) throws(DataError) {
+    public static func write(_ run: RunDirectory, flow: ResolvedFlow) throws(Problem) {
         try run.write("report.html", Data(html(run, flow: flow).utf8))
     }
 

@@ -13,7 +13,7 @@ public enum RunPlots {
     static let directory = "plots"
 
     /// Learning curves: per task, the loss and its headline metric by epoch, train and valid.
-    public static func writeLearningCurves(_ run: RunDirectory, tasks: [ResolvedTask]) throws(DataError) {
+    public static func writeLearningCurves(_ run: RunDirectory, tasks: [ResolvedTask]) throws(Problem) {
         let log = MetricsTable.read(path: run.path("metrics.csv"))
         for task in tasks {
             let path = task.path.description
@@ -32,7 +32,7 @@ public enum RunPlots {
     /// Confusion matrices for classification tasks, ROC and precision–recall curves for binary
     /// tasks, predicted against actual for regression tasks, on the rows each task counts on
     /// with ground-truth preconditions (the titles give their number).
-    public static func writeEvaluation(_ predictions: SplitPredictions, split: String, run: RunDirectory) throws(DataError) {
+    public static func writeEvaluation(_ predictions: SplitPredictions, split: String, run: RunDirectory) throws(Problem) {
         removePlots(["confusion", "roc", "pr", "predicted-actual"], run)  // an earlier eval's would mix with this one's
         let data = predictions.outputs.split
         for (t, task) in predictions.tasks.enumerated() {
@@ -87,7 +87,7 @@ public enum RunPlots {
     /// counts on with ground-truth preconditions: the scores at the decoders' temperatures, and
     /// the raw ones beside them where a temperature is not 1.
     public static func writeReliability(_ outputs: SplitOutputs, tasks: [ResolvedTask], decoders: [TaskDecoder],
-                                        split: String, run: RunDirectory) throws(DataError) {
+                                        split: String, run: RunDirectory) throws(Problem) {
         removePlots(["reliability"], run)
         let data = outputs.split
         for (t, task) in tasks.enumerated() where TemperatureFit.applies(to: decoders[t].output.type) {
@@ -116,8 +116,8 @@ public enum RunPlots {
 
     /// The objective against the threshold for each tuned decision, as steps, the chosen
     /// threshold marked on the curve.
-    public static func writeThresholds(_ tuned: [ThresholdTuning.Tuned], objective: ThresholdTuner.Objective,
-                                       split: String, run: RunDirectory) throws(DataError) {
+    public static func writeThresholds(_ tuned: [ThresholdTuning.Tuned], objective: BestThreshold.Objective,
+                                       split: String, run: RunDirectory) throws(Problem) {
         removePlots(["threshold"], run)
         var labelsSeen: [String: Int] = [:]
         for item in tuned {
@@ -158,7 +158,7 @@ public enum RunPlots {
     }
 
     /// `plots/<kind>-<name>.svg`, the name made safe for any file system.
-    static func write(_ svg: String, _ run: RunDirectory, _ kind: String, _ name: String) throws(DataError) {
+    static func write(_ svg: String, _ run: RunDirectory, _ kind: String, _ name: String) throws(Problem) {
         try run.write("\(directory)/\(kind)-\(Interpretation.safeName(name)).svg", Data(svg.utf8), createDirectory: true)
     }
 }

@@ -1,4 +1,5 @@
 import Evaluation
+import FileFormats
 import FlowSpec
 import Tasks
 import Training
@@ -20,11 +21,11 @@ public enum RunReport {
         /// (which the decoders carry).
         case calibration(SplitOutputs, tasks: [ResolvedTask], decoders: [TaskDecoder], split: String)
         /// `tune-thresholds` on `split`: the metric by threshold of every tuned decision.
-        case thresholds([ThresholdTuning.Tuned], objective: ThresholdTuner.Objective, split: String)
+        case thresholds([ThresholdTuning.Tuned], objective: BestThreshold.Objective, split: String)
     }
 
     /// Draws the plots of `addition` into `run`, then writes `report.html`.
-    public static func refresh(_ run: RunDirectory, flow: ResolvedFlow, after addition: Addition) throws(DataError) {
+    public static func refresh(_ run: RunDirectory, flow: ResolvedFlow, after addition: Addition) throws(Problem) {
         switch addition {
         case .training:
             try RunPlots.writeLearningCurves(run, tasks: flow.tasks)

@@ -42,7 +42,7 @@ public struct WorstSamplesChart: Sendable {
     }
 
     /// Writes `worst_samples.svg` from the run's `worst_samples.csv`, when it has one.
-    public static func write(_ run: RunDirectory) throws(DataError) {
+    public static func write(_ run: RunDirectory) throws(Problem) {
         let entries = read(path: run.path(WorstSamplesLog.fileName))
         guard !entries.isEmpty else { return }
         try run.write(fileName, Data(WorstSamplesChart(entries: entries).svg().utf8))

@@ -13,7 +13,7 @@ public struct CurvePoint: Equatable, Sendable {
 }
 
 /// Exact ROC and precision–recall curves of a binary score (or one multilabel label), and any
-/// tuning objective as a function of the threshold. Like `ThresholdTuner`, the scores are sorted
+/// tuning objective as a function of the threshold. Like `BestThreshold`, the scores are sorted
 /// once and there is one point per distinct score: rows with equal scores decode alike, so they
 /// move together. Labels ≥ 0.5 are positive. A NaN score is never `≥` a threshold, so its row
 /// counts as predicted negative at every threshold, as decoding treats it.
@@ -51,20 +51,20 @@ public enum BinaryCurves {
     }
 
     /// The threshold on x and the objective's value when decoding with `score ≥ threshold` on
-    /// y, thresholds ascending, over the same candidates `ThresholdTuner.tune` sweeps (every
+    /// y, thresholds ascending, over the same candidates `BestThreshold.tune` sweeps (every
     /// distinct score and one above them all), so the value it chooses is this curve's highest.
     /// Thresholds where the objective is undefined (a constraint not met) are left out.
     public static func metricByThreshold(scores: [Float], labels: [Float],
-                                         objective: ThresholdTuner.Objective) -> [CurvePoint] {
+                                         objective: BestThreshold.Objective) -> [CurvePoint] {
         let sweep = ScoreSweep(scores: scores, labels: labels)
         guard !sweep.steps.isEmpty else { return [] }
         var points: [CurvePoint] = []
         for step in sweep.steps.reversed() {
-            if let value = ThresholdTuner.evaluate(step.counts, objective) {
+            if let value = BestThreshold.evaluate(step.counts, objective) {
                 points.append(CurvePoint(x: Double(step.threshold), y: value, threshold: step.threshold))
             }
         }
-        if let value = ThresholdTuner.evaluate(sweep.start, objective) {
+        if let value = BestThreshold.evaluate(sweep.start, objective) {
             points.append(CurvePoint(x: Double(sweep.aboveAll), y: value, threshold: sweep.aboveAll))
         }
         return points

@@ -8,7 +8,7 @@ struct ScoreSweep {
     var positives = 0, negatives = 0
     /// Nothing predicted positive.
     var start = ConfusionCounts()
-    /// A threshold above every score (`ThresholdTuner`'s choice when nothing positive is best).
+    /// A threshold above every score (`BestThreshold`'s choice when nothing positive is best).
     var aboveAll: Float = .infinity
     var steps: [Step] = []
 

@@ -57,7 +57,7 @@ public struct Checkpoint {
 
     /// Writes the checkpoint with the plan's and optimiser's current state, durably
     /// (a temporary file, fsync, rename, fsync of the directory).
-    func save(plan: Plan, optimizer: any Optimizer, in run: RunDirectory) throws(DataError) {
+    func save(plan: Plan, optimizer: any Optimizer, in run: RunDirectory) throws(Problem) {
         var tensors = [SafetensorsWriter.Tensor(name: "parameters", shape: [plan.parameterCount],
                                                 values: UnsafeBufferPointer(start: plan.values, count: plan.parameterCount))]
         for (name, values) in optimizer.stateBuffers {
@@ -92,32 +92,29 @@ public struct Checkpoint {
         if let diagnostics { metadata["diagnostics"] = diagnostics.metadata }
         if let worstSamples { metadata["worst_samples"] = worstSamples.metadata }
         let path = run.path(Self.fileName)
-        do { try SafetensorsWriter.write(tensors, metadata: metadata, to: path) } catch {
-            throw DataError(file: path, message: error.message)
-        }
+        try SafetensorsWriter.write(tensors, metadata: metadata, to: path)
     }
 
     /// The tensors read with the counters, copied into a plan by `restore`.
     private var file: SafetensorsFile?
 
     /// The run's checkpoint, or nil when it has none yet.
-    public static func read(from run: RunDirectory) throws(DataError) -> Checkpoint? {
+    public static func read(from run: RunDirectory) throws(Problem) -> Checkpoint? {
         let path = run.path(fileName)
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        let file: SafetensorsFile
-        do { file = try SafetensorsReader.read(path: path) } catch { throw DataError(file: path, message: error.message) }
-        func fail(_ message: String) -> DataError { DataError(file: path, message: message) }
+        let file = try SafetensorsReader.read(path: path)
+        func fail(_ message: String) -> Problem { Problem(file: path, message: message) }
         let meta = file.metadata
         guard meta["format"] == format else { throw fail("is not a flowtrain checkpoint of this version") }
-        func integer(_ key: String) throws(DataError) -> Int {
+        func integer(_ key: String) throws(Problem) -> Int {
             guard let value = meta[key].flatMap({ Int($0) }) else { throw fail("has no '\(key)'") }
             return value
         }
-        func double(_ text: String?) throws(DataError) -> Double {
+        func double(_ text: String?) throws(Problem) -> Double {
             guard let bits = text.flatMap({ UInt64($0, radix: 16) }) else { throw fail("has a malformed number") }
             return Double(bitPattern: bits)
         }
-        func prefix(_ key: String) throws(DataError) -> FilePrefix? {
+        func prefix(_ key: String) throws(Problem) -> FilePrefix? {
             guard let text = meta[key] else { return nil }
             guard let prefix = FilePrefix(metadata: text) else { throw fail("has a malformed '\(key)'") }
             return prefix
@@ -163,11 +160,11 @@ public struct Checkpoint {
 
     /// Copies the checkpoint's weights, running statistics, optimiser state and generator
     /// states into a freshly compiled plan and optimiser of the same flow.
-    func restore(plan: Plan, optimizer: any Optimizer) throws(DataError) {
+    func restore(plan: Plan, optimizer: any Optimizer) throws(Problem) {
         guard let file else { return }
-        func fill(_ name: String, _ count: Int, _ target: UnsafeMutablePointer<Float>) throws(DataError) {
+        func fill(_ name: String, _ count: Int, _ target: UnsafeMutablePointer<Float>) throws(Problem) {
             guard let tensor = file.tensors[name], tensor.values.count == count else {
-                throw DataError(file: path, message: "has no tensor '\(name)' of \(count) values; was it written for this flow?")
+                throw Problem(file: path, message: "has no tensor '\(name)' of \(count) values; was it written for this flow?")
             }
             target.update(from: tensor.values, count: count)
         }
@@ -175,7 +172,7 @@ public struct Checkpoint {
         for (name, values) in optimizer.stateBuffers { try fill("optimizer.\(name)", plan.trainableCount, values) }
         for s in plan.state { try fill("state.\(s.name)", s.shape.reduce(1, *), s.data) }
         guard generators.count == plan.generatorStates.count, generators.allSatisfy({ Random(state: $0) != nil }) else {
-            throw DataError(file: path, message: "holds \(generators.count) generator states, the model has \(plan.generatorStates.count)")
+            throw Problem(file: path, message: "holds \(generators.count) generator states, the model has \(plan.generatorStates.count)")
         }
         optimizer.steps = optimizerSteps
         plan.generatorStates = generators

@@ -32,12 +32,12 @@ extension DataStatistics {
 extension Checkpoint {
     /// Refuses to continue a run on training data whose statistics differ from those it
     /// started with; a finished run trains no more, so it is left to be resumed as it is.
-    public func checkSameStatistics(_ data: TrainingData, run: RunDirectory) throws(DataError) {
+    public func checkSameStatistics(_ data: TrainingData, run: RunDirectory) throws(Problem) {
         guard epoch < epochs else { return }
         let changed = data.statistics.changes(since: statistics)
         guard !changed.isEmpty else { return }
-        throw DataError(file: data.train.file, message: "the training split's statistics differ from those the run in "
-                        + "\(run.url.path) started with (\(changed.joined(separator: ", "))); a run resumes on the data "
-                        + "it started with: restore the data, or train a new run with another --run-dir")
+        throw Problem(file: data.train.file, message: "the training split's statistics differ from those the run in "
+                      + "\(run.url.path) started with (\(changed.joined(separator: ", "))); a run resumes on the data "
+                      + "it started with: restore the data, or train a new run with another --run-dir")
     }
 }

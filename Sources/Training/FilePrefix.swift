@@ -27,12 +27,12 @@ struct FilePrefix: Equatable {
     var metadata: String { "\(bytes):\(String(checksum, radix: 16))" }
 
     /// The first `bytes` bytes of the file `name` of `run`, when they are still those recorded.
-    func text(of name: String, in run: RunDirectory) throws(DataError) -> String {
+    func text(of name: String, in run: RunDirectory) throws(Problem) -> String {
         let path = run.path(name)
         let contents = FileManager.default.contents(atPath: path) ?? Data()
         guard contents.count >= bytes, CRC32C.checksum(contents.prefix(bytes)) == checksum else {
-            throw DataError(file: path, message: "no longer begins with the \(bytes) bytes the checkpoint recorded; a run "
-                            + "resumes from its own files: restore them, or train a new run with another --run-dir")
+            throw Problem(file: path, message: "no longer begins with the \(bytes) bytes the checkpoint recorded; a run "
+                          + "resumes from its own files: restore them, or train a new run with another --run-dir")
         }
         return String(decoding: contents.prefix(bytes), as: UTF8.self)
     }

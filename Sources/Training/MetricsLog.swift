@@ -15,30 +15,30 @@ struct MetricsLog {
     /// What a checkpoint records of `metrics.csv` as it stands.
     var recorded: FilePrefix { FilePrefix(of: csv) }
 
-    mutating func open() throws(DataError) {
+    mutating func open() throws(Problem) {
         try startEvents()
     }
 
     /// Continues from `metrics.csv` as a checkpoint recorded it: rows written after the
     /// checkpoint are dropped, and the event file is written anew from these rows, so that every
     /// epoch appears once in both.
-    mutating func open(continuing text: String) throws(DataError) {
+    mutating func open(continuing text: String) throws(Problem) {
         csv = CSVWriter(continuing: text)
         let files = (try? FileManager.default.contentsOfDirectory(atPath: run.url.path)) ?? []
         for name in files where name.hasPrefix("events.out.tfevents.") { try? FileManager.default.removeItem(atPath: run.path(name)) }
         try startEvents()
         let table: CSVTable
         do { table = try CSVTable.parse(Array(text.utf8), file: run.path(Self.fileName)) } catch {
-            throw DataError(file: error.file, message: "its metrics cannot be read: \(error.message)")
+            throw Problem(file: run.path(Self.fileName), message: "its metrics cannot be read: \(error.message)")
         }
         events?.replay(table, epochColumn: 0, valueColumn: 4) { row in
             "\(table.string(row: row, column: 2))/\(table.string(row: row, column: 3))/\(table.string(row: row, column: 1))"
         }
     }
 
-    private mutating func startEvents() throws(DataError) {
+    private mutating func startEvents() throws(Problem) {
         do { events = try TensorBoardEventWriter(directory: run.url) } catch {
-            throw DataError(file: run.url.path, message: "cannot start a TensorBoard event file: \(error)")
+            throw Problem(file: run.url.path, message: "cannot start a TensorBoard event file: \(error.message)")
         }
     }
 
@@ -55,8 +55,8 @@ struct MetricsLog {
         events?.addScalars(scalars, step: epoch, wallTime: Date().timeIntervalSince1970)
     }
 
-    func flush() throws(DataError) {
+    func flush() throws(Problem) {
         try run.write(Self.fileName, Data(csv.text.utf8))
-        do { try events?.flush() } catch { throw DataError(file: run.url.path, message: "\(error)") }
+        do { try events?.flush() } catch { throw Problem(file: run.url.path, message: error.message) }
     }
 }

@@ -1,3 +1,4 @@
+import FileFormats
 import FlowSpec
 import Foundation
 
@@ -52,16 +53,16 @@ public struct ModelMemory {
     }
 
     /// Refuses a model that needs more memory than the machine has, located at its largest layer.
-    public static func check(_ flow: ResolvedFlow, facts: DataFacts, batch: Int) throws(DataError) {
+    public static func check(_ flow: ResolvedFlow, facts: DataFacts, batch: Int) throws(Problem) {
         let memory = ModelMemory(flow, facts: facts, batch: batch)
         let available = availableBytes
         guard memory.bytes > available else { return }
         let location = memory.largest?.location
-        throw DataError(file: location?.file ?? flow.flow.file, line: location?.line, field: location?.column,
-                        message: "the model needs at least \(bytesText(memory.bytes)) of memory "
-                            + "(\(grouped(memory.parameters)) parameters, \(grouped(memory.valuesPerSample)) values per "
-                            + "sample at batches of \(batch)), more than the \(bytesText(available)) this machine has; "
-                            + "this layer holds the most: make it smaller (or the batch smaller)")
+        throw Problem(file: location?.file ?? flow.flow.file, line: location?.line, column: location?.column,
+                      message: "the model needs at least \(bytesText(memory.bytes)) of memory "
+                          + "(\(grouped(memory.parameters)) parameters, \(grouped(memory.valuesPerSample)) values per "
+                          + "sample at batches of \(batch)), more than the \(bytesText(available)) this machine has; "
+                          + "this layer holds the most: make it smaller (or the batch smaller)")
     }
 
     /// Physical memory, or the control group's limit when it is lower (a container, a batch job).

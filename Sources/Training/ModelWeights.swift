@@ -12,20 +12,19 @@ public enum ModelWeights {
         }
     }
 
-    static func save(_ plan: Plan, to path: String, metadata: [String: String]) throws(SafetensorsError) {
+    static func save(_ plan: Plan, to path: String, metadata: [String: String]) throws(Problem) {
         try SafetensorsWriter.write(tensors(of: plan), metadata: metadata, to: path)
     }
 
     /// Loads every tensor of the plan from `path`; names and shapes must match.
-    public static func load(_ plan: Plan, from path: String) throws(DataError) {
-        let file: SafetensorsFile
-        do { file = try SafetensorsReader.read(path: path) } catch { throw DataError(file: path, message: error.message) }
-        func fill(_ name: String, _ shape: [Int], _ target: UnsafeMutablePointer<Float>) throws(DataError) {
+    public static func load(_ plan: Plan, from path: String) throws(Problem) {
+        let file = try SafetensorsReader.read(path: path)
+        func fill(_ name: String, _ shape: [Int], _ target: UnsafeMutablePointer<Float>) throws(Problem) {
             guard let tensor = file.tensors[name] else {
-                throw DataError(file: path, message: "has no tensor '\(name)'; was it written for this flow?")
+                throw Problem(file: path, message: "has no tensor '\(name)'; was it written for this flow?")
             }
             guard tensor.shape == shape else {
-                throw DataError(file: path, message: "tensor '\(name)' is \(tensor.shape), the model needs \(shape)")
+                throw Problem(file: path, message: "tensor '\(name)' is \(tensor.shape), the model needs \(shape)")
             }
             target.update(from: tensor.values, count: tensor.values.count)
         }

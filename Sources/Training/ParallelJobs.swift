@@ -1,3 +1,4 @@
+import FileFormats
 import Foundation
 
 /// Results of jobs run at once on the cores there are, each job storing its own slot. The first
@@ -5,15 +6,15 @@ import Foundation
 final class ParallelJobs<Result>: @unchecked Sendable {
     private let lock = NSLock()
     private var slots: [Result?]
-    private var failures: [DataError?]
+    private var failures: [Problem?]
 
     init(count: Int) {
         slots = Array(repeating: nil, count: count)
         failures = Array(repeating: nil, count: count)
     }
 
-    func run(_ job: Int, _ work: () throws(DataError) -> Result) {
-        do throws(DataError) {
+    func run(_ job: Int, _ work: () throws(Problem) -> Result) {
+        do throws(Problem) {
             let result = try work()
             lock.lock()
             slots[job] = result
@@ -25,7 +26,7 @@ final class ParallelJobs<Result>: @unchecked Sendable {
         }
     }
 
-    func results() throws(DataError) -> [Result] {
+    func results() throws(Problem) -> [Result] {
         lock.lock()
         defer { lock.unlock() }
         if let failure = failures.compactMap({ $0 }).first { throw failure }
@@ -36,13 +37,13 @@ final class ParallelJobs<Result>: @unchecked Sendable {
 /// Problems found by parallel workers (`DataProblems` puts them in file order).
 final class FailureList: @unchecked Sendable {
     private let lock = NSLock()
-    private var failures: [DataError] = []
+    private var failures: [Problem] = []
 
-    func add(_ error: DataError) {
+    func add(_ error: Problem) {
         lock.lock()
         failures.append(error)
         lock.unlock()
     }
 
-    var all: [DataError] { failures }
+    var all: [Problem] { failures }
 }

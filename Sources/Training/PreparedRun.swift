@@ -30,9 +30,10 @@ public struct PreparedRun {
     /// Seconds spent reading and encoding the data.
     public let readSeconds: Double
 
-    /// `shouldStop` and `report` as `Trainer` takes them.
+    /// `shouldStop` and `report` as `Trainer` takes them. Throws a `Problem` (the data, the
+    /// model's size, a file of the run) or an `UnusableRunDirectory`: bad input either way.
     public init(_ flow: ResolvedFlow, _ request: Request, shouldStop: @escaping () -> Bool,
-                report: @escaping (String, _ live: Bool) -> Void) throws(DataError) {
+                report: @escaping (String, _ live: Bool) -> Void) throws {
         let reading = Date()
         let data = try TrainingData.load(flow)
         readSeconds = Date().timeIntervalSince(reading)

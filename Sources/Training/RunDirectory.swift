@@ -10,7 +10,7 @@ public struct RunDirectory: Sendable {
     /// `runs/<flow name>/<YYYYmmdd-HHMMSS>/` under the current directory (UTC), with `-2`, `-3`…
     /// after the time when a run started in the same second has it: each is made with one
     /// `mkdir`, which fails when the directory exists, so concurrent starts never share one.
-    public static func create(flowName: String, explicit: String?) throws(DataError) -> RunDirectory {
+    public static func create(flowName: String, explicit: String?) throws(UnusableRunDirectory) -> RunDirectory {
         if let explicit {
             let url = URL(fileURLWithPath: explicit)
             try makeDirectory(url)
@@ -26,24 +26,22 @@ public struct RunDirectory: Sendable {
             let url = parent.appendingPathComponent(suffix == 1 ? stamp : "\(stamp)-\(suffix)")
             if mkdir(url.path, 0o755) == 0 { return try writable(url) }
             guard errno == EEXIST else {
-                throw DataError(file: url.path, message: "cannot be created: \(String(cString: strerror(errno)))")
+                throw .cannotCreate(path: url.path, reason: String(cString: strerror(errno)))
             }
         }
-        throw DataError(file: parent.path, message: "holds 1000 runs started at \(stamp) already; choose a --run-dir")
+        throw .tooManyRuns(parent: parent.path, stamp: stamp)
     }
 
-    private static func makeDirectory(_ url: URL) throws(DataError) {
+    private static func makeDirectory(_ url: URL) throws(UnusableRunDirectory) {
         do {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         } catch {
-            throw DataError(file: url.path, message: "cannot be created: \(error.localizedDescription)")
+            throw .cannotCreate(path: url.path, reason: error.localizedDescription)
         }
     }
 
-    private static func writable(_ url: URL) throws(DataError) -> RunDirectory {
-        guard FileManager.default.isWritableFile(atPath: url.path) else {
-            throw DataError(file: url.path, message: "is not writable")
-        }
+    private static func writable(_ url: URL) throws(UnusableRunDirectory) -> RunDirectory {
+        guard FileManager.default.isWritableFile(atPath: url.path) else { throw .notWritable(directory: url.path) }
         return RunDirectory(url: url)
     }
 
@@ -54,14 +52,14 @@ public struct RunDirectory: Sendable {
     /// Writes `data` to `name` durably (`DurableFile`), so that a run killed at any moment (or a
     /// machine losing power) leaves the old file or the new one, never a part. With
     /// `createDirectory`, the directories in `name` (`plots/…`) are made first.
-    public func write(_ name: String, _ data: Data, createDirectory: Bool = false) throws(DataError) {
+    public func write(_ name: String, _ data: Data, createDirectory: Bool = false) throws(Problem) {
         let target = url.appendingPathComponent(name)
         if createDirectory {
             do {
                 try FileManager.default.createDirectory(at: target.deletingLastPathComponent(),
                                                         withIntermediateDirectories: true)
             } catch {
-                throw DataError(file: path(name), message: "cannot be written: \(error.localizedDescription)")
+                throw Problem(file: path(name), message: "cannot be written: \(error.localizedDescription)")
             }
         }
         do { try DurableFile.write(data, to: target.path) } catch {
@@ -72,7 +70,7 @@ public struct RunDirectory: Sendable {
             case .openDirectory: "opening the directory to sync it"
             case .syncDirectory: "syncing the directory"
             }
-            throw DataError(file: target.path, message: "cannot be written (\(what): \(error.reason))")
+            throw Problem(file: target.path, message: "cannot be written (\(what): \(error.reason))")
         }
     }
 
@@ -111,17 +109,16 @@ public struct RunDirectory: Sendable {
     /// Takes the directory for one training: an exclusive `flock` on `.lock`, which the kernel
     /// releases when the process ends however it ends (a killed run never leaves it stuck).
     /// The lock lasts as long as the process.
-    public func lock() throws(DataError) {
+    public func lock() throws(UnusableRunDirectory) {
         let lockPath = path(".lock")
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw DataError(file: lockPath, message: "cannot be created: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw .cannotCreate(path: lockPath, reason: String(cString: strerror(errno))) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             var buffer = [UInt8](repeating: 0, count: 32)
             let n = read(fd, &buffer, buffer.count)
             let holder = String(decoding: buffer.prefix(max(n, 0)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             close(fd)
-            throw DataError(file: url.path, message: "is in use by another training"
-                            + (holder.isEmpty ? "" : " (process \(holder))") + "; wait for it to end or choose another --run-dir")
+            throw .inUse(directory: url.path, holder: holder.isEmpty ? nil : holder)
         }
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(fd, 0)

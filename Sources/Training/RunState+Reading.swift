@@ -1,3 +1,4 @@
+import FileFormats
 import FlowSpec
 import Foundation
 
@@ -8,18 +9,18 @@ extension RunState {
     static let editedHint = "; state.json holds what training learned: restore the file, or train the run again"
 
     /// Reads the state at `path` of a run of `flow`.
-    public static func read(path: String, for flow: ResolvedFlow) throws(DataError) -> RunState {
+    public static func read(path: String, for flow: ResolvedFlow) throws(Problem) -> RunState {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw DataError(file: path, message: "cannot be read")
+            throw Problem(file: path, message: "cannot be read")
         }
         let state: RunState
         do { state = try JSONDecoder().decode(RunState.self, from: data) } catch let error as DecodingError {
-            throw DataError(file: path, message: Self.describe(error) + editedHint)
+            throw Problem(file: path, message: Self.describe(error) + editedHint)
         } catch {
-            throw DataError(file: path, message: "cannot be read: \(error.localizedDescription)")
+            throw Problem(file: path, message: "cannot be read: \(error.localizedDescription)")
         }
         do throws(StateProblem) { try state.statistics.check(against: flow) } catch {
-            throw DataError(file: path, message: "\(error.key): \(error.message)" + editedHint)
+            throw Problem(file: path, message: "\(error.key): \(error.message)" + editedHint)
         }
         return state
     }

@@ -21,7 +21,7 @@ public struct SplitEncoder: Sendable {
         markers = MissingLabelMarkers(flow.flow.data.missingMarkers)
     }
 
-    init(flow: ResolvedFlow, train: CSVTable, trainRows rows: [Int]) throws(DataError) {
+    init(flow: ResolvedFlow, train: CSVTable, trainRows rows: [Int]) throws(Problem) {
         self.flow = flow
         markers = MissingLabelMarkers(flow.flow.data.missingMarkers)
         let inputs = flow.inputs.map(\.input)
@@ -31,7 +31,7 @@ public struct SplitEncoder: Sendable {
             switch input.kind {
             case .numeric(let selection, _, _):
                 let names = try Self.numericColumns(input, selection, train)
-                inputColumns.append(try names.map { name throws(DataError) in try columnIndex(train, name) })
+                inputColumns.append(try names.map { name throws(Problem) in try columnIndex(train, name) })
             case .category, .tokens:
                 inputColumns.append([try columnIndex(train, input.column)])
             case .image:
@@ -39,7 +39,7 @@ public struct SplitEncoder: Sendable {
             }
         }
         let numericInputs = inputs.indices.filter { if case .numeric = inputs[$0].kind { true } else { false } }
-        let taskColumns = try flow.tasks.map { task throws(DataError) in try columnIndex(train, task.path.description) }
+        let taskColumns = try flow.tasks.map { task throws(Problem) in try columnIndex(train, task.path.description) }
 
         // Blocks of training rows on the cores there are, every column of a block in turn (as
         // `encode` does): numeric inputs parsed into one row-major array each, values counted.
@@ -49,7 +49,7 @@ public struct SplitEncoder: Sendable {
         let tallies = ParallelJobs<Tally>(count: blocks.count)
         let encoder = self, columns = inputColumns
         DispatchQueue.concurrentPerform(iterations: blocks.count) { b in
-            tallies.run(b) { () throws(DataError) in
+            tallies.run(b) { () throws(Problem) in
                 encoder.tally(train, rows[blocks[b]], inputs: inputs, inputColumns: columns, taskColumns: taskColumns,
                               parsed: parsed)
             }
@@ -60,7 +60,7 @@ public struct SplitEncoder: Sendable {
         // Each numeric input's statistics from its numbers, one input per core.
         let numeric = ParallelJobs<NumericStatistics>(count: numericInputs.count)
         DispatchQueue.concurrentPerform(iterations: numericInputs.count) { j in
-            numeric.run(j) { () throws(DataError) in
+            numeric.run(j) { () throws(Problem) in
                 let i = numericInputs[j]
                 guard case let .numeric(_, normalize, missing) = inputs[i].kind else { preconditionFailure("not numeric") }
                 return encoder.numericStatistics(columns[i], normalize, missing, inputs[i].numericEncoding,
@@ -106,7 +106,7 @@ public struct SplitEncoder: Sendable {
             }
         }
         var problems = DataProblems()
-        for problem in ConditionClasses.unknown(in: flow, classes: statistics.facts.classes) { problems.add(DataError(problem)) }
+        for problem in ConditionClasses.unknown(in: flow, classes: statistics.facts.classes) { problems.add(problem) }
         try problems.check()
     }
 
@@ -189,7 +189,7 @@ public struct SplitEncoder: Sendable {
         return byName
     }
 
-    private func columnIndex(_ table: CSVTable, _ name: String) throws(DataError) -> Int {
+    private func columnIndex(_ table: CSVTable, _ name: String) throws(Problem) -> Int {
         guard let index = table.column(name) else {
             throw Self.missingColumn(table, "has no column '\(name)'", hint: Suggestion.hint(for: name, among: table.header))
         }
@@ -198,17 +198,17 @@ public struct SplitEncoder: Sendable {
 
     /// The error for a column the header lacks. A header of one field holding semicolons or
     /// tabs is a file written with another separator, which is said rather than the hint.
-    private static func missingColumn(_ table: CSVTable, _ message: String, hint: String?) -> DataError {
+    private static func missingColumn(_ table: CSVTable, _ message: String, hint: String?) -> Problem {
         if let separator = table.apparentSeparator {
-            return DataError(file: table.file, line: 1, message: message + "; the header is one field that looks "
-                             + "separated by \(separator) (flowtrain reads comma-separated files: save it with commas)")
+            return Problem(file: table.file, line: 1, message: message + "; the header is one field that looks "
+                           + "separated by \(separator) (flowtrain reads comma-separated files: save it with commas)")
         }
-        return DataError(file: table.file, line: 1, message: message + (hint.map { " (\($0))" } ?? ""))
+        return Problem(file: table.file, line: 1, message: message, hint: hint)
     }
 
     /// The columns a numeric input reads: its list, or those of the header its glob matches.
     private static func numericColumns(_ input: Input, _ selection: ColumnSelection,
-                                       _ train: CSVTable) throws(DataError) -> [String] {
+                                       _ train: CSVTable) throws(Problem) -> [String] {
         switch selection {
         case .names(let names): return names
         case .pattern(let glob):
@@ -285,7 +285,7 @@ public struct SplitEncoder: Sendable {
 
     /// Encodes `rows` of `table` as split `name`.
     func encode(_ name: String, _ table: CSVTable, rows: [Int],
-                labels: LabelColumns = .required) throws(DataError) -> EncodedSplit {
+                labels: LabelColumns = .required) throws(Problem) -> EncodedSplit {
         // Blocks of rows on the cores there are, every column of a block before the next block:
         // a block's fields stay in cache while its columns are read (column by column over the
         // whole file, each pass would fetch every cache line of it again). Images are decoded
@@ -295,7 +295,7 @@ public struct SplitEncoder: Sendable {
         let encodedBlocks = ParallelJobs<EncodedBlock>(count: blocks.count)
         let encoder = self
         DispatchQueue.concurrentPerform(iterations: blocks.count) { b in
-            encodedBlocks.run(b) { () throws(DataError) in
+            encodedBlocks.run(b) { () throws(Problem) in
                 try encoder.encodeBlock(table, rows, blocks[b], labels: labels, inputs: inputList)
             }
         }
@@ -348,7 +348,7 @@ public struct SplitEncoder: Sendable {
     }
 
     private func encodeBlock(_ table: CSVTable, _ splitRows: [Int], _ block: Range<Int>, labels: LabelColumns,
-                             inputs: [Input]) throws(DataError) -> EncodedBlock {
+                             inputs: [Input]) throws(Problem) -> EncodedBlock {
         var problems = DataProblems()
         let rows = splitRows[block]
         var encoded: [EncodedInput?] = []
@@ -383,11 +383,11 @@ public struct SplitEncoder: Sendable {
 
     /// Encodes one input; problems in its fields are added to `problems` and read as zero.
     private func encodeInput(_ input: Input, _ table: CSVTable, _ rows: ArraySlice<Int>, splitRows: [Int],
-                             _ problems: inout DataProblems) throws(DataError) -> EncodedInput {
+                             _ problems: inout DataProblems) throws(Problem) -> EncodedInput {
         switch input.kind {
         case .numeric(_, _, let missing):
             let stats = statistics.numeric[input.name]!
-            let indices = try stats.columns.map { name throws(DataError) in try columnIndex(table, name) }
+            let indices = try stats.columns.map { name throws(Problem) in try columnIndex(table, name) }
             let width = stats.columns.count + stats.indicators.count
             var values = [Float](repeating: 0, count: rows.count * width)
             // Per column, where its indicator goes (-1: none).
@@ -402,8 +402,8 @@ public struct SplitEncoder: Sendable {
                             ?? reader.number(row: row, column: column)
                         if let number,
                            let problem = Self.float32Problem(number, normalized: (Float(number) - stats.offsets[c]) / stats.scales[c]) {
-                            problems.add(DataError(table, row: row, column: column,
-                                                   message: "'\(table.string(row: row, column: column))' \(problem)"))
+                            problems.add(Problem(table, row: row, column: column,
+                                                 message: "'\(table.string(row: row, column: column))' \(problem)"))
                             value = 0
                         } else if let number {
                             value = Float(number)
@@ -412,14 +412,14 @@ public struct SplitEncoder: Sendable {
                             case .mean: value = stats.means[c]
                             case .zero: value = 0
                             case .error:
-                                problems.add(DataError(table, row: row, column: column,
-                                                       message: "is empty, and input '\(input.name)' says missing: error"))
+                                problems.add(Problem(table, row: row, column: column,
+                                                     message: "is empty, and input '\(input.name)' says missing: error"))
                                 value = 0
                             }
                             if indicatorSlot[c] >= 0 { values[r * width + indicatorSlot[c]] = 1 }
                         } else {
-                            problems.add(DataError(table, row: row, column: column,
-                                                   message: "'\(table.string(row: row, column: column))' is not a finite number"))
+                            problems.add(Problem(table, row: row, column: column,
+                                                 message: "'\(table.string(row: row, column: column))' is not a finite number"))
                             value = 0
                         }
                         values[r * width + c] = (value - stats.offsets[c]) / stats.scales[c]
@@ -438,7 +438,7 @@ public struct SplitEncoder: Sendable {
                         case .at(let id): return id
                         case .absent: return 0
                         case .notUTF8(let problem):
-                            problems.add(DataError(table, row: row, column: column, message: problem))
+                            problems.add(Problem(table, row: row, column: column, message: problem))
                             return 0
                         }
                     }
@@ -455,7 +455,7 @@ public struct SplitEncoder: Sendable {
             var values = [Float](repeating: 0, count: rows.count * maxLength)
             for (r, row) in rows.enumerated() {
                 if let problem = table.withBytes(row: row, column: column, UTF8Field.problem) {
-                    problems.add(DataError(table, row: row, column: column, message: problem))
+                    problems.add(Problem(table, row: row, column: column, message: problem))
                     continue
                 }
                 let tokens = table.string(row: row, column: column).split(whereSeparator: \.isWhitespace).prefix(maxLength)
@@ -470,7 +470,7 @@ public struct SplitEncoder: Sendable {
 
     /// Decodes every image once, in parallel, and keeps its bytes.
     private func decodeImages(_ input: Input, _ table: CSVTable, _ rows: ArraySlice<Int>, height: Int, width: Int,
-                              channels: Int, resize: Bool, _ problems: inout DataProblems) throws(DataError) -> EncodedInput {
+                              channels: Int, resize: Bool, _ problems: inout DataProblems) throws(Problem) -> EncodedInput {
         let column = try columnIndex(table, input.column)
         let directory = URL(fileURLWithPath: table.file).deletingLastPathComponent()
         let size = height * width * channels
@@ -482,20 +482,20 @@ public struct SplitEncoder: Sendable {
             let row = rows[rows.startIndex + r]
             let name = table.string(row: row, column: column)
             let path = name.hasPrefix("/") ? name : directory.appendingPathComponent(name).path
-            do throws(PNGError) {
+            do throws(Problem) {
                 var image = try PNGImage.read(path: path, channels: channels)
                 if image.width != width || image.height != height {
                     guard resize else {
-                        failures.add(DataError(table, row: row, column: column,
-                                               message: "image \(name) is \(image.width)×\(image.height), input '\(input.name)' "
-                                                   + "expects \(width)×\(height) (or add resize: true)"))
+                        failures.add(Problem(table, row: row, column: column,
+                                             message: "image \(name) is \(image.width)×\(image.height), input '\(input.name)' "
+                                                 + "expects \(width)×\(height) (or add resize: true)"))
                         return
                     }
                     image = image.resized(width: width, height: height)
                 }
                 _ = UnsafeMutableBufferPointer(rebasing: pixels[(r * size)..<((r + 1) * size)]).initialize(from: image.pixels)
             } catch {
-                failures.add(DataError(table, row: row, column: column, message: error.description))
+                failures.add(Problem(table, row: row, column: column, message: error.description))
             }
         }
         for failure in failures.all { problems.add(failure) }
@@ -504,7 +504,7 @@ public struct SplitEncoder: Sendable {
 
     /// A task's labels; a label that cannot be read is added to `problems` and counts as missing.
     private func encodeLabels(_ task: ResolvedTask, _ table: CSVTable, _ rows: ArraySlice<Int>, _ labels: LabelColumns,
-                              _ problems: inout DataProblems) throws(DataError) -> ([Float?], [Float]) {
+                              _ problems: inout DataProblems) throws(Problem) -> ([Float?], [Float]) {
         let path = task.path.description
         let classes = statistics.classes[path] ?? []
         if labels == .ignored || (labels == .optional && table.column(path) == nil) {
@@ -523,8 +523,8 @@ public struct SplitEncoder: Sendable {
         let standard = statistics.regression[path]
         if type == .tokenClassification,
            let row = table.withReader({ reader in rows.first { !reader.withField(row: $0, column: column) { markers.matches($0) } } }) {
-            throw DataError(table, row: row, column: column,
-                            message: "token_classification trains with sequence layers, which come in a later version")
+            throw Problem(table, row: row, column: column,
+                          message: "token_classification trains with sequence layers, which come in a later version")
         }
         // Each cell is read as bytes once: a String is made only for the cells that need one
         // (other spellings of true and false, error messages).
@@ -596,7 +596,7 @@ public struct SplitEncoder: Sendable {
                     }
                     return nil
                 }
-                if let problem { problems.add(DataError(table, row: row, column: column, message: problem)) }
+                if let problem { problems.add(Problem(table, row: row, column: column, message: problem)) }
             }
         }
         return (values, targets)

@@ -1,4 +1,5 @@
 import Engine
+import FileFormats
 import FlowSpec
 import Foundation
 import Tasks
@@ -64,8 +65,9 @@ public struct Trainer {
     }
 
     /// Runs every epoch (from the checkpoint's position, when there is one): the steps, then the
-    /// epoch's metrics, validation, weights and checkpoint.
-    public func train() throws(DataError) -> Outcome {
+    /// epoch's metrics, validation, weights and checkpoint. Throws a `Problem` with a file of the
+    /// run, or a `TrainingDivergence`.
+    public func train() throws -> Outcome {
         // A finished run stays as it is: its event file, histograms and all, is not written anew.
         if let checkpoint, checkpoint.epoch >= epochs {
             return try ranked((checkpoint.bestEpoch, checkpoint.bestLoss), unrankedTasks: [])
@@ -90,7 +92,7 @@ public struct Trainer {
 
     /// Compiles the model and its optimiser, and starts from the checkpoint or from the flow's
     /// initialisation.
-    private func start() throws(DataError) -> Session {
+    private func start() throws(Problem) -> Session {
         let settings = flow.flow.training
         let batchSize = min(settings.batchSize, data.train.rows)
         let model = ModelCompiler.compile(flow, facts: data.statistics.facts, maxBatch: batchSize, seed: UInt64(seed))
@@ -118,7 +120,7 @@ public struct Trainer {
     /// Trains the batches of `epoch` from `firstStep` on; returns how many are done when
     /// `shouldStop` cut the epoch short (a checkpoint then holds them), nil when it ran to its end.
     private func trainSteps(_ epoch: Int, from firstStep: Int, _ session: inout Session, _ progress: inout EpochProgress,
-                            _ timings: inout EpochTimings, started: Date) throws(DataError) -> Int? {
+                            _ timings: inout EpochTimings, started: Date) throws -> Int? {
         let (model, batchSize, stepsPerEpoch) = (session.model, session.batchSize, session.stepsPerEpoch)
         let order = Self.order(of: data.train, epoch: epoch, seed: seed, sampling: flow.flow.training.sampling)
         func batchRows(_ s: Int) -> ArraySlice<Int> { order[(s * batchSize)..<min((s + 1) * batchSize, order.count)] }
@@ -130,7 +132,7 @@ public struct Trainer {
             let rate = session.schedule.rate(epoch: epoch - 1, step: s, stepsPerEpoch: stepsPerEpoch)
             timings.time(\.steps) { session.step.run(batch: rows.count, learningRate: rate) }
             if let problem = divergence(model, session.optimizer, loss: Double(model.plan.totalLoss)) {
-                throw DataError(file: run.url.path, message: "training diverged at epoch \(epoch), batch \(s + 1): \(problem)")
+                throw TrainingDivergence.atStep(run: run.url.path, epoch: epoch, batch: s + 1, cause: problem)
             }
             timings.time(\.diagnostics) { session.diagnostics?.afterStep(rows: rows, last: last) }
             let loss = timings.time(\.metrics) { progress.add(model, rows: rows, split: data.train) }
@@ -152,7 +154,7 @@ public struct Trainer {
     /// ones by validation loss), the checkpoint and `state.json`, and the epoch's line. Returns
     /// the tasks whose validation loss was not finite.
     private func finishEpoch(_ epoch: Int, _ session: inout Session, _ progress: EpochProgress,
-                             _ timings: inout EpochTimings, started: Date) throws(DataError) -> [String] {
+                             _ timings: inout EpochTimings, started: Date) throws(Problem) -> [String] {
         let model = session.model
         model.plan.endEpoch()  // epoch-level loss balancers (dwa) take this epoch's means
         let trainResult = timings.time(\.metrics) { progress.metrics() }
@@ -197,7 +199,7 @@ public struct Trainer {
     /// yet written at all), then the checkpoint: `epoch` epochs and `step` batches done, with
     /// the epoch's progress when it is taken within one.
     private func writeCheckpoint(epoch: Int, step: Int, _ session: Session, within progress: EpochProgress?)
-        throws(DataError) {
+        throws(Problem) {
         try session.log.flush()
         try session.diagnostics?.write()
         var checkpoint = Checkpoint(epoch: epoch, step: step, epochs: epochs, seed: seed, bestEpoch: session.best.epoch,
@@ -210,13 +212,10 @@ public struct Trainer {
 
     /// A finished run, unless no epoch had a finite selection loss: then its model.safetensors
     /// (the first epoch's) was never compared with anything, and the run fails.
-    private func ranked(_ best: (epoch: Int, loss: Double), unrankedTasks: [String]) throws(DataError) -> Outcome {
+    private func ranked(_ best: (epoch: Int, loss: Double), unrankedTasks: [String]) throws(TrainingDivergence) -> Outcome {
         guard !best.loss.isFinite else { return .finished }
         let split = data.valid.map { $0.rows > 0 } == true ? "validation" : "training"
-        throw DataError(file: run.url.path, message: "the \(split) loss was not finite in any epoch"
-                        + (unrankedTasks.isEmpty ? "" : " (the last epoch's loss of task \(unrankedTasks.joined(separator: ", task ")))")
-                        + ", so no epoch could be chosen as the best: model.safetensors holds epoch \(best.epoch)'s weights; "
-                        + "look for extreme values in the \(split) data")
+        throw .noFiniteEpoch(run: run.url.path, split: split, unrankedTasks: unrankedTasks, keptEpoch: best.epoch)
     }
 
     /// The training rows of `epoch` in the order they are drawn: a shuffle (or a balanced
@@ -247,15 +246,11 @@ public struct Trainer {
         return nil
     }
 
-    private func save(_ plan: Plan, _ name: String, epoch: Int) throws(DataError) {
-        do {
-            try ModelWeights.save(plan, to: run.path(name), metadata: ["flow": flow.flow.name, "epoch": String(epoch)])
-        } catch {
-            throw DataError(file: run.path(name), message: error.message)
-        }
+    private func save(_ plan: Plan, _ name: String, epoch: Int) throws(Problem) {
+        try ModelWeights.save(plan, to: run.path(name), metadata: ["flow": flow.flow.name, "epoch": String(epoch)])
     }
 
-    private func writeState(epochsDone: Int, bestEpoch: Int, steps: Int) throws(DataError) {
+    private func writeState(epochsDone: Int, bestEpoch: Int, steps: Int) throws(Problem) {
         let state = RunState(flowName: flow.flow.name, statistics: data.statistics, epochsDone: epochsDone,
                              bestEpoch: bestEpoch, optimizerSteps: steps, seed: seed, flowtrainVersion: "0.1.0",
                              flowDirectory: data.flowDirectory)

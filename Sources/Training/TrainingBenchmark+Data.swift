@@ -1,3 +1,4 @@
+import FileFormats
 import Foundation
 
 extension TrainingBenchmark {
@@ -16,7 +17,7 @@ extension TrainingBenchmark {
     /// Reads the flow's data `repeats` times, then trains `epochs` epochs on it in a scratch run
     /// directory (removed after). A data file that cannot be read is thrown; a training that
     /// fails is a figure (`epochFailure`), after the epochs it timed.
-    public func measureData(epochs: Int) throws(DataError) -> DataFigures {
+    public func measureData(epochs: Int) throws(Problem) -> DataFigures {
         var runs: [LoadTimings] = []
         var data: TrainingData?
         for _ in 0..<repeats {

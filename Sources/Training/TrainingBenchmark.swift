@@ -1,4 +1,5 @@
 import Engine
+import FileFormats
 import FlowSpec
 import Foundation
 
@@ -56,7 +57,7 @@ public struct TrainingBenchmark {
     public func machinePeak() -> SgemmPeak { SgemmPeak.measure(threads: threads) }
 
     /// Bad input when the model at `batch` would not fit in this machine's memory.
-    public func checkMemory(batch: Int) throws(DataError) {
+    public func checkMemory(batch: Int) throws(Problem) {
         try ModelMemory.check(flow, facts: facts, batch: batch)
     }
 

@@ -19,22 +19,22 @@ public struct TrainingData: Sendable {
     /// directory). With `statistics` (a run's), the data is encoded with them instead of
     /// learning new ones from the training split.
     public static func load(_ flow: ResolvedFlow, flowDirectory: String? = nil,
-                            statistics: DataStatistics? = nil) throws(DataError) -> TrainingData {
+                            statistics: DataStatistics? = nil) throws(Problem) -> TrainingData {
         let base = baseDirectory(flow, flowDirectory)
         var timings = LoadTimings()
-        let sources = try timings.time(\.split) { () throws(DataError) in try Self.sources(flow, base: base, only: nil) }
+        let sources = try timings.time(\.split) { () throws(Problem) in try Self.sources(flow, base: base, only: nil) }
         // A file that holds several splits counts once.
         timings.bytes = Dictionary(sources.map { ($0.table.file, $0.table.byteCount) }, uniquingKeysWith: { a, _ in a })
             .values.reduce(0, +)
         guard let train = sources.first, !train.rows.isEmpty else {
-            throw DataError(file: sources.first?.table.file ?? base.path, message: "has no rows to train on")
+            throw Problem(file: sources.first?.table.file ?? base.path, message: "has no rows to train on")
         }
-        let encoder = try timings.time(\.statistics) { () throws(DataError) in
+        let encoder = try timings.time(\.statistics) { () throws(Problem) in
             if let statistics { return SplitEncoder(flow: flow, statistics: statistics) }
             return try SplitEncoder(flow: flow, train: train.table, trainRows: train.rows)
         }
         var splits: [String: EncodedSplit] = [:]
-        try timings.time(\.encode) { () throws(DataError) in
+        try timings.time(\.encode) { () throws(Problem) in
             for source in sources {
                 splits[source.name] = try encoder.encode(source.name, source.table, rows: source.rows)
             }
@@ -46,7 +46,7 @@ public struct TrainingData: Sendable {
     /// One split of a trained run's data (`train`, `valid` or `test`), encoded with the run's
     /// statistics; nil when the flow has no such split. Only the files that split needs are read.
     public static func loadSplit(_ name: String, of flow: ResolvedFlow, flowDirectory: String,
-                                 statistics: DataStatistics) throws(DataError) -> EncodedSplit? {
+                                 statistics: DataStatistics) throws(Problem) -> EncodedSplit? {
         let base = baseDirectory(flow, flowDirectory)
         guard let source = try sources(flow, base: base, only: name).first(where: { $0.name == name }) else {
             return nil
@@ -58,11 +58,8 @@ public struct TrainingData: Sendable {
     /// With `.optional` labels a label column the file lacks counts as missing on every row;
     /// with `.ignored` no label is read.
     public static func loadFile(_ path: String, of flow: ResolvedFlow, statistics: DataStatistics,
-                                labels: SplitEncoder.LabelColumns = .optional) throws(DataError) -> EncodedSplit {
-        let table: CSVTable
-        do { table = try CSVTable.read(path: path) } catch {
-            throw DataError(file: error.file, line: error.line, field: error.field, message: error.message)
-        }
+                                labels: SplitEncoder.LabelColumns = .optional) throws(Problem) -> EncodedSplit {
+        let table = try CSVTable.read(path: path)
         return try SplitEncoder(flow: flow, statistics: statistics)
             .encode("data", table, rows: Array(0..<table.rowCount), labels: labels)
     }
@@ -76,15 +73,11 @@ public struct TrainingData: Sendable {
     /// out by a seeded shuffle (each split keeps file order); `only` skips the other splits'
     /// files.
     private static func sources(_ flow: ResolvedFlow, base: URL,
-                                only: String?) throws(DataError) -> [(name: String, table: CSVTable, rows: [Int])] {
+                                only: String?) throws(Problem) -> [(name: String, table: CSVTable, rows: [Int])] {
         func resolve(_ path: String) -> String {
             path.hasPrefix("/") ? path : base.appendingPathComponent(path).standardizedFileURL.path
         }
-        func table(_ path: String) throws(DataError) -> CSVTable {
-            do { return try CSVTable.read(path: resolve(path)) } catch {
-                throw DataError(file: error.file, line: error.line, field: error.field, message: error.message)
-            }
-        }
+        func table(_ path: String) throws(Problem) -> CSVTable { try CSVTable.read(path: resolve(path)) }
         let data = flow.flow.data
         var sources: [(name: String, table: CSVTable, rows: [Int])] = []
         var splitRows: [String: [Int]] = [:]

@@ -39,9 +39,9 @@ final class TrainingDiagnostics {
 
     /// Continues from a checkpoint: the CSV files as it recorded them, the epochs' scalars in
     /// the new event file, and within an epoch the per-sample losses so far.
-    func resume(from checkpoint: Checkpoint, events: TensorBoardEventWriter?) throws(DataError) {
-        func fail(_ file: String, _ what: String) -> DataError {
-            DataError(file: run.path(file), message: "its \(what) do not belong to this flow's training split")
+    func resume(from checkpoint: Checkpoint, events: TensorBoardEventWriter?) throws(Problem) {
+        func fail(_ file: String, _ what: String) -> Problem {
+            Problem(file: run.path(file), message: "its \(what) do not belong to this flow's training split")
         }
         if var log = worst, let text = checkpoint.worstSamplesText {
             guard log.restore(text) else { throw fail(WorstSamplesLog.fileName, "rows") }
@@ -105,7 +105,7 @@ final class TrainingDiagnostics {
     }
 
     /// Writes `diagnostics.csv` and `worst_samples.csv`, each when asked for.
-    func write() throws(DataError) {
+    func write() throws(Problem) {
         if monitor != nil { try run.write(LayerStatistics.fileName, Data(csv.text.utf8)) }
         if let worst { try run.write(WorstSamplesLog.fileName, Data(worst.csv.text.utf8)) }
     }

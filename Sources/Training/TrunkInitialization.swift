@@ -13,15 +13,12 @@ public enum TrunkInitialization {
     /// Copies the weights of every branch with `init:` into `plan`; paths are relative to
     /// `flowDirectory`. Returns how many values were loaded.
     @discardableResult
-    public static func apply(_ flow: ResolvedFlow, to plan: Plan, flowDirectory: String) throws(DataError) -> Int {
+    public static func apply(_ flow: ResolvedFlow, to plan: Plan, flowDirectory: String) throws(Problem) -> Int {
         var loaded = 0
         for branch in flow.branches.map(\.branch) {
             guard let initial = branch.initialWeights else { continue }
             let location = initial.file.location
-            func fail(_ message: String) -> DataError {
-                DataError(file: location.file, line: location.line, field: location.column,
-                          message: "branch '\(branch.name)': init: \(message)")
-            }
+            func fail(_ message: String) -> Problem { Problem("branch '\(branch.name)': init: \(message)", at: location) }
             let path = initial.file.value.hasPrefix("/") ? initial.file.value
                 : URL(fileURLWithPath: flowDirectory).appendingPathComponent(initial.file.value).standardizedFileURL.path
             let file: SafetensorsFile

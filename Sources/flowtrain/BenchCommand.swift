@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import FileFormats
 import FlowSpec
 import Foundation
 import Training
@@ -70,9 +71,13 @@ struct BenchCommand: ParsableCommand {
         let bench = TrainingBenchmark(flow: flow, threads: threads, steps: steps, repeats: repeats)
         print("flow \(flow.flow.name), \(threads) thread\(threads == 1 ? "" : "s"), "
               + "sgemm peak \(format(bench.machinePeak().gflops)) GFLOP/s")
-        do throws(DataError) { try bench.checkMemory(batch: batch.max() ?? 1) } catch { throw CommandFailure.badInput(error) }
-        for size in batch { show(bench.measureSteps(batch: size, profile: profile)) }
-        if data { show(try bench.measureData(epochs: dataEpochs)) }
+        do throws(Problem) {
+            try bench.checkMemory(batch: batch.max() ?? 1)
+            for size in batch { show(bench.measureSteps(batch: size, profile: profile)) }
+            if data { show(try bench.measureData(epochs: dataEpochs)) }
+        } catch {
+            throw CommandFailure.badInput(error)
+        }
         print("peak resident memory \(megabytes(TrainingBenchmark.peakResidentBytes()))")
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Evaluation
+import FileFormats
 import Foundation
 import Report
 import Training
@@ -25,12 +26,12 @@ struct CalibrateCommand: ParsableCommand {
     var split: DataOptions.Split = .valid
 
     func run() throws {
-        do throws(DataError) {
+        do {
             // The fit starts from the raw logits whatever calibration.yaml holds, and needs no
             // thresholds: neither file is read.
             let trained = try runOptions.open(thresholds: false, calibration: false)
             let data: EncodedSplit
-            do throws(DataError) { data = try trained.split(split.rawValue) } catch {
+            do throws(Problem) { data = try trained.split(split.rawValue) } catch {
                 var problem = error
                 if split == .valid { problem.message += " (calibrate on another with --split train)" }
                 throw problem

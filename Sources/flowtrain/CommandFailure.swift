@@ -7,9 +7,11 @@ struct CommandFailure: Error {
     var message: String
     var status: ExitCode
 
-    /// A problem with what the user gave (a run directory, a data file): exit 2.
-    static func badInput(_ problem: some CustomStringConvertible) -> CommandFailure {
-        CommandFailure(message: problem.description, status: .badInput)
+    /// A problem with what the user gave (a flow, a data file, a run directory): exit 2. The
+    /// message is the error's description, which for a `Problem`, an `UnusableRunDirectory` and
+    /// a `TrainingDivergence` is the problem's one rendering.
+    static func badInput(_ error: any Error) -> CommandFailure {
+        CommandFailure(message: String(describing: error), status: .badInput)
     }
 }
 

@@ -1,27 +1,19 @@
 import ArgumentParser
-import FlowSpec
 import Foundation
 
 /// Where commands write: results to standard output, problems to standard error.
 enum CommandOutput {
-    /// Every diagnostic, one `FILE:LINE:COL: message (hint)` line each.
-    static func report(_ problems: DiagnosticList) {
-        error(problems.description)
-    }
-
     static func error(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
-    /// The one place a failure is rendered: writes what `failure` says to standard error and
-    /// returns what argument-parser ends the process with — the exit code (2 for bad input:
-    /// flow files, arguments; 1 for a run that failed; a `CommandFailure`'s own), or, for
-    /// `--help` and `--version`, the request itself, which it prints to standard output with 0.
+    /// The one place a failure is written: writes what `failure` says to standard error and
+    /// returns what argument-parser ends the process with — the exit code (a `CommandFailure`'s
+    /// own: 2 for bad input, a problem rendered by `Problem`, 1 for a run that failed; 2 for a
+    /// bad argument; 1 for anything else), or, for `--help` and `--version`, the request itself,
+    /// which it prints to standard output with 0.
     static func end(_ failure: any Error) -> any Error {
         switch failure {
-        case let problems as DiagnosticList:
-            report(problems)
-            return ExitCode.badInput
         case let failure as CommandFailure:
             error(failure.message)
             return failure.status

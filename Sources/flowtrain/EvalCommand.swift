@@ -26,7 +26,7 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var source: DataOptions
 
     func run() throws {
-        do throws(DataError) {
+        do {
             let trained = try runOptions.open()
             let (split, name) = try source.load(trained, labels: .optional)
             let (_, predictions) = try trained.predict(split)
@@ -45,8 +45,8 @@ struct EvalCommand: ParsableCommand {
 }
 
 /// Writes a CSV, turning a failure into a located error.
-func write(_ csv: CSVWriter, to path: String) throws(DataError) {
+func write(_ csv: CSVWriter, to path: String) throws(Problem) {
     do { try csv.write(to: path) } catch {
-        throw DataError(file: path, message: "cannot be written: \(error.localizedDescription)")
+        throw Problem(file: path, message: "cannot be written: \(error.localizedDescription)")
     }
 }

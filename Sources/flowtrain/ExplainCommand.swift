@@ -1,5 +1,6 @@
 import ArgumentParser
 import Evaluation
+import FileFormats
 import Foundation
 import Training
 
@@ -51,7 +52,7 @@ struct ExplainCommand: ParsableCommand {
     }
 
     func run() throws {
-        do throws(DataError) {
+        do {
             let trained = try runOptions.open()
             let (split, name) = try source.load(trained, labels: .ignored)
             // --rows name data rows (as predictions.csv does); find them in the split.
@@ -60,8 +61,8 @@ struct ExplainCommand: ParsableCommand {
                 let index = Dictionary(split.sourceRows.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
                 let missing = wanted.filter { index[$0] == nil }
                 guard missing.isEmpty else {
-                    throw DataError(file: split.file, message: "has no row \(missing.map(String.init).joined(separator: ", ")) "
-                                    + "in \(name) (data rows are 0-based)")
+                    throw Problem(file: split.file, message: "has no row \(missing.map(String.init).joined(separator: ", ")) "
+                                  + "in \(name) (data rows are 0-based)")
                 }
                 selected = wanted.compactMap { index[$0] }
             } else if let limit {

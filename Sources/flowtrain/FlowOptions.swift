@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileFormats
 import FlowSpec
 
 /// The flow file argument shared by the commands that read one.
@@ -7,8 +8,12 @@ struct FlowOptions: ParsableArguments {
     var flow: String
 
     /// The validated flow; throws every problem in the file (and with `checkingDataFiles`, each
-    /// data file that is missing or cannot be read).
-    func load(checkingDataFiles: Bool = false) throws -> ResolvedFlow {
-        try FlowLoader.load(path: flow, checkingDataFiles: checkingDataFiles)
+    /// data file that is missing or cannot be read) as bad input.
+    func load(checkingDataFiles: Bool = false) throws(CommandFailure) -> ResolvedFlow {
+        do throws(Problem) {
+            return try FlowLoader.load(path: flow, checkingDataFiles: checkingDataFiles)
+        } catch {
+            throw .badInput(error)
+        }
     }
 }

@@ -25,7 +25,7 @@ struct PredictCommand: ParsableCommand {
     var out: String?
 
     func run() throws {
-        do throws(DataError) {
+        do {
             let trained = try runOptions.open()
             let (_, predictions) = try trained.predict(try trained.data(file: data, labels: .ignored))
             let csv = PredictionTable.csv(predictions, tree: trained.flow.tree)

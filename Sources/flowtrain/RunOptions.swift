@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Evaluation
+import FileFormats
 import Foundation
 import Training
 
@@ -12,8 +13,8 @@ struct RunOptions: ParsableArguments {
     @OptionGroup var threads: ThreadOptions
 
     /// Opens the run (flow, state and, unless told otherwise, thresholds and calibration) and
-    /// sets up the engine's threads.
-    func open(thresholds: Bool = true, calibration: Bool = true) throws(DataError) -> TrainedRun {
+    /// sets up the engine's threads. Throws what `TrainedRun.open` does.
+    func open(thresholds: Bool = true, calibration: Bool = true) throws -> TrainedRun {
         EngineThreads.configure(threads.count)
         return try TrainedRun.open(RunDirectory(url: URL(fileURLWithPath: runDir)), thresholds: thresholds,
                                    calibration: calibration)
@@ -36,7 +37,7 @@ struct DataOptions: ParsableArguments {
 
     /// The rows, and the name `evaluation.csv` gives them (the split, or the file's path).
     /// `labels` says what to do with a file's label columns.
-    func load(_ run: TrainedRun, labels: SplitEncoder.LabelColumns) throws(DataError) -> (split: EncodedSplit, name: String) {
+    func load(_ run: TrainedRun, labels: SplitEncoder.LabelColumns) throws(Problem) -> (split: EncodedSplit, name: String) {
         if let data { return (try run.data(file: data, labels: labels), data) }
         return (try run.split(split.rawValue), split.rawValue)
     }

@@ -52,7 +52,7 @@ struct TrainCommand: ParsableCommand {
         let flow = try options.load()
         EngineThreads.configure(threads.count)
         let prepared: PreparedRun
-        do throws(DataError) {
+        do {
             prepared = try PreparedRun(flow, .init(flowFile: options.flow, runDirectory: runDir, epochs: epochs, seed: seed,
                                                    resume: resume),
                                        shouldStop: { Interruption.wasRequested }, report: CommandOutput.progress)
@@ -62,13 +62,13 @@ struct TrainCommand: ParsableCommand {
         CommandOutput.error(prepared.summary)
         let trainer = prepared.trainer
         let outcome: Trainer.Outcome
-        do throws(DataError) {
+        do {
             Interruption.catchFirstSignal()
             outcome = try trainer.train()
             if case .finished = outcome { try RunReport.refresh(trainer.run, flow: flow, after: .training) }
         } catch {
             let kept = (try? Checkpoint.read(from: trainer.run)).flatMap { $0 }
-            throw CommandFailure(message: error.description + (kept.map { "\nthe last checkpoint (epoch \($0.epoch)) is kept" } ?? ""),
+            throw CommandFailure(message: String(describing: error) + (kept.map { "\nthe last checkpoint (epoch \($0.epoch)) is kept" } ?? ""),
                                  status: .runFailed)
         }
         switch outcome {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Evaluation
+import FileFormats
 import Foundation
 import Report
 import Tasks
@@ -29,18 +30,18 @@ struct TuneThresholdsCommand: ParsableCommand {
     var metric = "f1"
 
     func validate() throws {
-        guard ThresholdTuner.Objective(metric) != nil else {
+        guard BestThreshold.Objective(metric) != nil else {
             throw ValidationError("--metric must be f1, accuracy, youden, precision@R or recall@P with R, P in [0, 1]; "
-                                  + "got '\(metric)'")
+                                 + "got '\(metric)'")
         }
     }
 
     func run() throws {
-        guard let objective = ThresholdTuner.Objective(metric) else { return }
-        do throws(DataError) {
+        guard let objective = BestThreshold.Objective(metric) else { return }
+        do {
             let trained = try runOptions.open(thresholds: false)
             let data: EncodedSplit
-            do throws(DataError) { data = try trained.split(split.rawValue) } catch {
+            do throws(Problem) { data = try trained.split(split.rawValue) } catch {
                 var problem = error
                 if split == .valid { problem.message += " (tune on another with --split train)" }
                 throw problem

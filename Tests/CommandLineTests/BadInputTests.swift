@@ -68,6 +68,23 @@ struct BadInputTests {
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("run/model.safetensors").path))
     }
 
+    /// `bench --data` reads the same files as `train`, and a problem in them is bad input there
+    /// too: exit 2 and the same lines, not a failed run's exit 1.
+    @Test func benchDataOnABadFileIsBadInputAsTrainSaysIt() throws {
+        let directory = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try write(Self.flow, "flow.yaml", in: directory)
+        try write("f1,f2,open,kind,tags\n1,2,1,c1,a\nabc,4,0,,b\n", "train.csv", in: directory)
+        try write(Self.good, "valid.csv", in: directory)
+        let flow = directory.appendingPathComponent("flow.yaml").path
+        let bench = try run(["bench", flow, "--batch", "2", "--steps", "1", "--repeats", "1", "--threads", "1", "--data"])
+        let train = try run(["train", flow, "--run-dir", directory.appendingPathComponent("run").path, "--threads", "1"])
+        #expect(train.status == 2)
+        #expect(train.stderr == "\(directory.path)/train.csv:3:1: column 'f1': 'abc' is not a finite number\n")
+        #expect(bench.status == 2)
+        #expect(bench.stderr == train.stderr)
+    }
+
     /// Several problems in one file: the first ten in file order, then how many there are.
     @Test func manyProblemsShowTheFirstTenAndACount() throws {
         let directory = try scratchDirectory()

@@ -37,8 +37,25 @@ struct NonFiniteValidationTests {
         #expect(evaluation.status == 0, "\(evaluation.stderr)")
     }
 
+    /// A learning rate far too large for the targets: the loss grows tenfold and more each
+    /// epoch until a step's is not finite. The run fails there (exit 1), saying at which epoch
+    /// and batch, and keeps the last checkpoint.
+    @Test func aStepWhoseLossIsNotFiniteFailsTheRunAtItsEpochAndBatch() throws {
+        let directory = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try write(Self.flow.replacingOccurrences(of: "data: {train: train.csv, valid: valid.csv}", with: "data: {train: train.csv}")
+                  + "\ntrain: {batch_size: 2, optimizer: {name: sgd, lr: 10}}\n", "flow.yaml", in: directory)
+        try write("f1,size\n1,2\n2,3\n3,4\n4,5\n5,1\n6,7\n", "train.csv", in: directory)
+        let runDirectory = directory.appendingPathComponent("run")
+        let result = try run(["train", directory.appendingPathComponent("flow.yaml").path, "--run-dir", runDirectory.path,
+                              "--epochs", "12", "--threads", "1"])
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.hasSuffix("\n\(runDirectory.path): training diverged at epoch 7, batch 1: the loss of task 'size' "
+                                        + "is inf\nthe last checkpoint (epoch 6) is kept\n"), "\(result.stderr)")
+    }
+
     /// Labels float32 cannot hold, as they are or once standardised, are bad input, located.
-    @Test func regressionLabelsBeyondFloat32AreLocatedDataErrors() throws {
+    @Test func regressionLabelsBeyondFloat32AreLocatedProblems() throws {
         let directory = try scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         try write(Self.flow, "flow.yaml", in: directory)

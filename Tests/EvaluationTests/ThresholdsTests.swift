@@ -1,3 +1,4 @@
+import FileFormats
 import Foundation
 import Testing
 @testable import Evaluation
@@ -36,7 +37,7 @@ struct ThresholdsTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("thresholds-\(UUID().uuidString).yaml").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try "split: valid\ntasks:\n  door_open: {threshold: high}\n".write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(throws: Training.DataError.self) { try Thresholds.read(path: path) }
+        #expect(throws: Problem.self) { try Thresholds.read(path: path) }
         do { _ = try Thresholds.read(path: path) } catch {
             #expect(error.description == "\(path):3: needs 'threshold:' with a number")
         }

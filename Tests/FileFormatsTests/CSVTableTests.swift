@@ -3,7 +3,7 @@ import Testing
 @testable import FileFormats
 
 struct CSVTableTests {
-    func table(_ text: String) throws(CSVError) -> CSVTable {
+    func table(_ text: String) throws(Problem) -> CSVTable {
         try CSVTable.parse(Array(text.utf8), file: "t.csv")
     }
 
@@ -40,7 +40,7 @@ struct CSVTableTests {
     }
 
     @Test func raggedRowIsLocated() {
-        #expect(throws: CSVError.self) { try table("a,b\n1,2\n3\n") }
+        #expect(throws: Problem.self) { try table("a,b\n1,2\n3\n") }
         do {
             _ = try table("a,b\n1,2\n\n3,4,5\n")
         } catch {

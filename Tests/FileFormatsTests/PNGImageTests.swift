@@ -139,16 +139,15 @@ final class PNGImageTests {
 
     @Test func missingFile() throws {
         let file = path("absent.png")
-        let error = #expect(throws: PNGError.self) { try PNGImage.read(path: file, channels: 3) }
-        #expect(error?.kind == .cannotOpen)
-        #expect(error?.description.contains(file) == true)
-        #expect(error?.message.contains("No such file") == true)
+        let error = #expect(throws: Problem.self) { try PNGImage.read(path: file, channels: 3) }
+        #expect(error?.location?.file == file)
+        #expect(error?.message.hasPrefix("the file cannot be opened: No such file") == true)
     }
 
     @Test(arguments: [Array("not an image at all".utf8), [], [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x00]])
     func notAPNG(bytes: [UInt8]) throws {
-        let error = #expect(throws: PNGError.self) { try read(bytes, channels: 1) }
-        #expect(error?.kind == .notPNG)
+        let error = #expect(throws: Problem.self) { try read(bytes, channels: 1) }
+        #expect(error?.message == (bytes.isEmpty ? "the file is empty, not a PNG file" : "the file is not a PNG file"))
         #expect(error?.description.contains("fixture.png") == true)
     }
 
@@ -160,10 +159,10 @@ final class PNGImageTests {
                                    rows: Array(repeating: Array(0..<12), count: 3))
         let imageDataEnd = png.count - 12  // IEND is the final 12 bytes
         for length in 1..<imageDataEnd {
-            let error = #expect(throws: PNGError.self, "cut to \(length) bytes") {
+            let error = #expect(throws: Problem.self, "cut to \(length) bytes") {
                 try read(Array(png.prefix(length)), channels: 3)
             }
-            #expect(error?.kind == .corrupt, "cut to \(length) bytes: \(String(describing: error))")
+            #expect(error?.message.hasPrefix("the file is truncated") == true, "cut to \(length) bytes: \(String(describing: error))")
         }
         #expect(try read(Array(png.prefix(imageDataEnd)), channels: 3).pixels == Array(repeating: Array(0..<12), count: 3).flatMap { $0 })
     }
@@ -171,8 +170,8 @@ final class PNGImageTests {
     @Test func damagedChecksum() throws {
         var png = HandMadePNG.file(width: 2, bitDepth: 8, colorType: HandMadePNG.gray, rows: [[1, 2], [3, 4]])
         png[png.count - 13] ^= 0xFF  // last byte of IDAT's CRC; IEND is the final 12 bytes
-        let error = #expect(throws: PNGError.self) { try read(png, channels: 1) }
-        #expect(error?.kind == .corrupt)
+        let error = #expect(throws: Problem.self) { try read(png, channels: 1) }
+        #expect(error?.message.hasPrefix("the file is truncated or corrupt: ") == true)
         #expect(error?.message.contains("CRC") == true, "libpng's reason should be kept: \(String(describing: error))")
     }
 
@@ -181,8 +180,8 @@ final class PNGImageTests {
         var png = HandMadePNG.file(width: 1, bitDepth: 8, colorType: HandMadePNG.gray, rows: [[9]])
         let header = HandMadePNG.bigEndian(100_000) + HandMadePNG.bigEndian(100_000) + [8, HandMadePNG.gray, 0, 0, 0]
         png.replaceSubrange(8..<33, with: HandMadePNG.chunk("IHDR", header))
-        let error = #expect(throws: PNGError.self) { try read(png, channels: 1) }
-        #expect(error?.kind == .tooLarge)
+        let error = #expect(throws: Problem.self) { try read(png, channels: 1) }
+        #expect(error?.message == "the file is 100000×100000 pixels, more than the \(PNGImage.maximumPixelCount) allowed")
     }
 
     /// A header within the pixel limit but far beyond what the file's bytes can decompress to
@@ -192,22 +191,21 @@ final class PNGImageTests {
         var png = HandMadePNG.file(width: 1, bitDepth: 8, colorType: HandMadePNG.gray, rows: [[9]])
         let header = HandMadePNG.bigEndian(16_384) + HandMadePNG.bigEndian(16_384) + [8, HandMadePNG.rgba, 0, 0, 0]
         png.replaceSubrange(8..<33, with: HandMadePNG.chunk("IHDR", header))
-        let error = #expect(throws: PNGError.self) { try read(png, channels: 4) }
-        #expect(error?.kind == .corrupt)
-        #expect(error?.message == "is truncated or corrupt: its header claims 16384×16384 pixels, more than its \(png.count) bytes can hold")
+        let error = #expect(throws: Problem.self) { try read(png, channels: 4) }
+        #expect(error?.message == "the file is truncated or corrupt: its header claims 16384×16384 pixels, more than its \(png.count) bytes can hold")
     }
 
     @Test func unsupportedChannelCount() throws {
         let file = try save(HandMadePNG.file(width: 1, bitDepth: 8, colorType: HandMadePNG.gray, rows: [[9]]), as: "one.png")
-        let error = #expect(throws: PNGError.self) { try PNGImage.read(path: file, channels: 2) }
-        #expect(error?.kind == .unsupportedChannels)
+        let error = #expect(throws: Problem.self) { try PNGImage.read(path: file, channels: 2) }
+        #expect(error?.message == "the file cannot be read as 2 channels; use 1 (gray), 3 (RGB) or 4 (RGBA)")
     }
 
     @Test func unwritablePath() throws {
         let file = path("no-such-directory/out.png")
         let image = PNGImage(width: 1, height: 1, channels: 1, pixels: [0])
-        let error = #expect(throws: PNGError.self) { try image.write(path: file) }
-        #expect(error?.kind == .unwritable)
-        #expect(error?.description.contains(file) == true)
+        let error = #expect(throws: Problem.self) { try image.write(path: file) }
+        #expect(error?.location?.file == file)
+        #expect(error?.message.hasPrefix("the file cannot be written: ") == true)
     }
 }

@@ -124,13 +124,11 @@ struct TensorBoardEventTests {
 
     @Test func missingDirectoryNamesTheFile() {
         let directory = URL(fileURLWithPath: "/nonexistent-\(UUID().uuidString)")
-        #expect {
-            _ = try TensorBoardEventWriter(directory: directory)
-        } throws: { error in
-            guard let error = error as? TensorBoardEventError else { return false }
-            return error.operation == "create" && error.path.hasPrefix(directory.path + "/events.out.tfevents.")
-                && error.description.contains(error.path) && error.reason == "No such file or directory"
-        }
+        let error = #expect(throws: Problem.self) { _ = try TensorBoardEventWriter(directory: directory) }
+        let message = error?.message ?? ""
+        #expect(message.hasPrefix("cannot create TensorBoard event file \(directory.path)/events.out.tfevents."), "\(message)")
+        #expect(message.hasSuffix(": No such file or directory"), "\(message)")
+        #expect(error?.description == message)
     }
 }
 

@@ -29,10 +29,9 @@ struct BadFlowTests {
             _ = try FlowLoader.load(bytes: bytes, file: name)
             Issue.record("\(name) was accepted")
         } catch {
-            let observed = error.diagnostics.map { d -> String in
-                #expect(d.location?.file == name)
-                let location = d.location.map { "\($0.line):\($0.column): " } ?? ""
-                return location + d.message + (d.hint.map { " (\($0))" } ?? "")
+            let observed = ([error] + error.further).map { problem -> String in
+                #expect(problem.location?.file == name)
+                return lineAndColumn(problem)
             }
             #expect(observed == expected)
         }

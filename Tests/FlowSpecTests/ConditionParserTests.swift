@@ -1,10 +1,11 @@
+import FileFormats
 import Testing
 @testable import FlowSpec
 
 struct ConditionParserTests {
     let origin = SourceLocation(file: "f.yaml", line: 3, column: 10)
 
-    func parse(_ text: String) throws(Diagnostic) -> Condition<Located<String>> {
+    func parse(_ text: String) throws(Problem) -> Condition<Located<String>> {
         try ConditionParser.parse(text, at: origin)
     }
 
@@ -76,7 +77,7 @@ struct ConditionParserTests {
             _ = try parse(text)
             Issue.record("'\(text)' parsed")
         } catch {
-            let location = error.location.map { "\($0.line):\($0.column): " } ?? ""
+            let location = error.location.map { "\($0.line ?? 0):\($0.column ?? 0): " } ?? ""
             #expect(location + error.message == expected)
         }
     }

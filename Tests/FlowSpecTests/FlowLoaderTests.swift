@@ -1,3 +1,4 @@
+import FileFormats
 import Testing
 @testable import FlowSpec
 
@@ -11,10 +12,13 @@ func diagnostics(_ bytes: [UInt8]) -> [String] {
         _ = try FlowLoader.load(bytes: bytes, file: "f.yaml")
         return []
     } catch {
-        return error.diagnostics.map { d in
-            (d.location.map { "\($0.line):\($0.column): " } ?? "") + d.message + (d.hint.map { " (\($0))" } ?? "")
-        }
+        return ([error] + error.further).map(lineAndColumn)
     }
+}
+
+/// A problem as `LINE:COL: message (hint)`, without its file.
+func lineAndColumn(_ problem: Problem) -> String {
+    (problem.location.map { "\($0.line ?? 0):\($0.column ?? 0): " } ?? "") + problem.message + (problem.hint.map { " (\($0))" } ?? "")
 }
 
 func load(_ text: String) throws -> ResolvedFlow {
@@ -77,7 +81,7 @@ struct FileLevelErrorTests {
     }
 
     @Test func missingFileNamesThePath() {
-        #expect(throws: DiagnosticList.self) { try FlowLoader.load(path: "/nonexistent/flow.yaml") }
+        #expect(throws: Problem.self) { try FlowLoader.load(path: "/nonexistent/flow.yaml") }
         do {
             _ = try FlowLoader.load(path: "/nonexistent/flow.yaml")
         } catch {

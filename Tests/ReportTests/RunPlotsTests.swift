@@ -44,7 +44,7 @@ struct RunPlotsTests {
         // F1 decoding with score ≥ t: 2/3 for t ≤ 0.2 (everything positive), 0.8 on (0.2, 0.4],
         // 1/2 on (0.4, 0.6], 2/3 on (0.6, 0.8], 0 above 0.8 (nothing positive).
         let scores: [Float] = [0.8, 0.2, 0.6, 0.4], labels: [Float] = [1, 0, 0, 1]
-        let choice = try #require(ThresholdTuner.tune(scores: scores, labels: labels, objective: .f1))
+        let choice = try #require(BestThreshold.tune(scores: scores, labels: labels, objective: .f1))
         #expect(abs(choice.value - 0.8) < 1e-12 && choice.threshold > 0.2 && choice.threshold <= 0.4)
         let entry = Thresholds.Entry(threshold: choice.threshold, metric: "f1", before: 0.5, after: choice.value, rows: 4)
         try RunPlots.writeThresholds([ThresholdTuning.Tuned(path: "m", label: nil, entry: entry, scores: scores,

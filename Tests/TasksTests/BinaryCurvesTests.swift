@@ -57,13 +57,13 @@ struct BinaryCurvesTests {
                            CurvePoint(x: Double(Float(0.9)), y: 0.25, threshold: 0.9)])
     }
 
-    @Test(arguments: [ThresholdTuner.Objective.f1, .accuracy, .youden, .precisionAtRecall(0.5)])
-    func tunersChoiceIsTheCurvesHighestPoint(_ objective: ThresholdTuner.Objective) throws {
+    @Test(arguments: [BestThreshold.Objective.f1, .accuracy, .youden, .precisionAtRecall(0.5)])
+    func bestThresholdIsTheCurvesHighestPoint(_ objective: BestThreshold.Objective) throws {
         let (scores, labels) = Self.randomData(seed: 7, count: 400)
         let curve = BinaryCurves.metricByThreshold(scores: scores, labels: labels, objective: objective)
-        let choice = try #require(ThresholdTuner.tune(scores: scores, labels: labels, objective: objective))
+        let choice = try #require(BestThreshold.tune(scores: scores, labels: labels, objective: objective))
         #expect(curve.map(\.y).max() == choice.value)
-        // The tuner may pick any threshold in a gap between scores; decoding there is decoding
+        // BestThreshold may pick any threshold in a gap between scores; decoding there is decoding
         // at the lowest curve threshold at or above it.
         let equivalent = try #require(curve.filter { $0.threshold >= choice.threshold }.first)
         #expect(equivalent.y == choice.value)

@@ -20,41 +20,49 @@ struct ResumePolicyTests {
         try directory(["flow.yaml": flow, "state.json": "{}"])
     }
 
-    func checkpoint(_ run: RunDirectory, resume: Bool, epochs: Int? = nil) throws(DataError) -> Checkpoint? {
+    func checkpoint(_ run: RunDirectory, resume: Bool, epochs: Int? = nil) throws -> Checkpoint? {
         try ResumePolicy.checkpoint(in: run, resume: resume, flowText: Self.flowText, flowFile: "tiny.yaml",
                                     epochs: epochs, seed: nil)
     }
 
-    /// The message of the refusal `body` throws, or nil when it throws none.
-    func refusal(_ body: () throws(DataError) -> Void) -> DataError? {
-        do throws(DataError) { try body() } catch { return error }
+    /// The refusal `body` throws, or nil when it throws none.
+    func refusal(_ body: () throws -> Void) -> UnusableRunDirectory? {
+        do {
+            try body()
+        } catch let refusal as UnusableRunDirectory {
+            return refusal
+        } catch {
+            Issue.record("not a refusal: \(error)")
+        }
         return nil
     }
 
     @Test func anEmptyDirectoryStartsARun() throws {
         let run = try directory([".lock": ""])  // a training stopped before it wrote flow.yaml
         defer { try? FileManager.default.removeItem(at: run.url) }
-        #expect(refusal { () throws(DataError) in try ResumePolicy.checkWritable(run, resume: false) } == nil)
+        #expect(refusal { try ResumePolicy.checkWritable(run, resume: false) } == nil)
         #expect(try checkpoint(run, resume: false) == nil)
     }
 
     @Test func aDirectoryWithOtherFilesIsRefusedUnlessResuming() throws {
         let run = try directory(["notes.txt": "mine"])
         defer { try? FileManager.default.removeItem(at: run.url) }
-        let refused = refusal { () throws(DataError) in try ResumePolicy.checkWritable(run, resume: false) }
-        #expect(refused?.file == run.url.path)
-        #expect(refused?.message.hasPrefix("is not empty and holds no run;") == true, "\(String(describing: refused))")
+        let refused = refusal { try ResumePolicy.checkWritable(run, resume: false) }
+        #expect(refused == .holdsOtherFiles(directory: run.url.path))
+        #expect(refused?.problem.location == .init(file: run.url.path))
+        #expect(refused?.problem.message.hasPrefix("is not empty and holds no run;") == true, "\(String(describing: refused))")
         // --resume gets past the first check to be told there is nothing to resume.
-        #expect(refusal { () throws(DataError) in try ResumePolicy.checkWritable(run, resume: true) } == nil)
-        let nothing = refusal { () throws(DataError) in _ = try checkpoint(run, resume: true) }
-        #expect(nothing?.message == "holds no run to resume; train without --resume to start one")
+        #expect(refusal { try ResumePolicy.checkWritable(run, resume: true) } == nil)
+        let nothing = refusal { _ = try checkpoint(run, resume: true) }
+        #expect(nothing == .noRunToResume(directory: run.url.path))
+        #expect(nothing?.description == "\(run.url.path): holds no run to resume; train without --resume to start one")
     }
 
     @Test func aRunIsContinuedOnlyWhenAsked() throws {
         let run = try startedRun()
         defer { try? FileManager.default.removeItem(at: run.url) }
-        let refused = refusal { () throws(DataError) in _ = try checkpoint(run, resume: false) }
-        #expect(refused?.message == "holds a run already; add --resume to continue it, or choose another --run-dir")
+        let refused = refusal { _ = try checkpoint(run, resume: false) }
+        #expect(refused?.description == "\(run.url.path): holds a run already; add --resume to continue it, or choose another --run-dir")
         // Stopped before its first checkpoint: it starts again at epoch 1, whatever the epochs.
         #expect(try checkpoint(run, resume: true, epochs: 7) == nil)
     }
@@ -62,8 +70,9 @@ struct ResumePolicyTests {
     @Test func aRunResumesOnlyWithTheFlowItStartedWith() throws {
         let run = try startedRun(flow: "name: other\n")
         defer { try? FileManager.default.removeItem(at: run.url) }
-        let refused = refusal { () throws(DataError) in _ = try checkpoint(run, resume: true) }
-        #expect(refused?.file == run.path("flow.yaml"))
-        #expect(refused?.message.hasPrefix("differs from tiny.yaml: a run resumes with the flow it was started with") == true)
+        let refused = refusal { _ = try checkpoint(run, resume: true) }
+        #expect(refused == .flowDiffers(flowYAML: run.path("flow.yaml"), flowFile: "tiny.yaml"))
+        #expect(refused?.problem.location?.file == run.path("flow.yaml"))
+        #expect(refused?.problem.message.hasPrefix("differs from tiny.yaml: a run resumes with the flow it was started with") == true)
     }
 }

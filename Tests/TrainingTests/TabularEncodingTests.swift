@@ -1,4 +1,5 @@
 import Engine
+import FileFormats
 import FlowSpec
 import Foundation
 import Testing
@@ -241,7 +242,7 @@ struct TabularEncodingTests {
             """, files: ["train.csv": "a,b,y\n1,2,1\n3,,0\n4,5,1\n,6,0\n"])
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("train.csv").standardizedFileURL.path
-        let error = try #require(throws: DataError.self) { try TrainingData.load(flow) }
+        let error = try #require(throws: Problem.self) { try TrainingData.load(flow) }
         #expect(error.description == """
             \(file):3:2: column 'b': is empty, and input 'e' says missing: error
             \(file):5:1: column 'a': is empty, and input 'e' says missing: error
@@ -260,7 +261,7 @@ struct TabularEncodingTests {
             """, files: ["train.csv": "a,b,y\n1,2,1\n3,4,0\n", "valid.csv": "a,b,y\n1,2,1\n\"\",4,0\n"])
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("valid.csv").standardizedFileURL.path
-        let error = try #require(throws: DataError.self) { try TrainingData.load(flow) }
+        let error = try #require(throws: Problem.self) { try TrainingData.load(flow) }
         #expect(error.description == "\(file):3:1: column 'a': is empty, and input 'e' says missing: error")
     }
 }

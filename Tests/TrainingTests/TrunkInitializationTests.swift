@@ -93,7 +93,7 @@ struct TrunkInitializationTests {
 
     @Test func prefixWithoutInitIsAFlowError() {
         let text = Self.flow(", prefix: trunk.x.")
-        #expect(throws: DiagnosticList.self) { try FlowLoader.load(bytes: Array(text.utf8), file: "f.yaml") }
+        #expect(throws: Problem.self) { try FlowLoader.load(bytes: Array(text.utf8), file: "f.yaml") }
     }
 
     private func train(_ text: String, in directory: URL, run name: String) throws -> RunDirectory {

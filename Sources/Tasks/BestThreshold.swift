@@ -3,8 +3,9 @@
 /// the threshold passes each one, O(n log n). Decoding is `score ≥ threshold`, so the value
 /// reported is exactly what decoding with the chosen threshold gives. The chosen threshold lies
 /// in the middle of the gap below the lowest score that reaches the best value (perfectly
-/// separated scores give about 0.5), never on a score of the rows it was tuned on.
-public enum ThresholdTuner {
+/// separated scores give about 0.5), never on a score of the rows it was tuned on. One decision
+/// at a time: `ThresholdTuning` (Evaluation) runs it for every decision of a trained run.
+public enum BestThreshold {
     /// What the threshold is chosen to maximise.
     public enum Objective: Equatable, Sendable {
         case f1, accuracy
