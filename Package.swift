@@ -2,13 +2,13 @@
 // flowtrain: a multi-task neural-network trainer driven by declarative flow files.
 //
 // Modules depend one way only:
-//   CBridges (CYAML, CBLAS, CPNG) → FileFormats → FlowSpec → Engine → Tasks → Training → Evaluation → Report → flowtrain
+//   CBridges (CYAML, CBLAS, CPNG) → FileFormats → FlowSpec → Engine → Tasks → Training → Evaluation → Report, Export → flowtrain
 // FileFormats reads and writes files (CSV, PNG, safetensors, TensorBoard events; durable
 // replacement) and knows nothing of flows or tensors; it holds `Problem`, the one error type of
 // located problems, which is why FlowSpec, otherwise independent of it, imports it. FlowSpec
 // knows YAML and the flow language; Engine knows tensors and nothing of flows; Evaluation reads
 // a trained run back (decode, eval, thresholds, explain, predict); Report draws it (SVG plots,
-// PNG contact sheets, report.html).
+// PNG contact sheets, report.html); Export writes it as an ONNX model.
 import PackageDescription
 
 let package = Package(
@@ -38,15 +38,18 @@ let package = Package(
         .target(name: "Training", dependencies: ["FileFormats", "FlowSpec", "Engine", "Tasks"]),
         .target(name: "Evaluation", dependencies: ["FileFormats", "FlowSpec", "Engine", "Tasks", "Training"]),
         .target(name: "Report", dependencies: ["FileFormats", "FlowSpec", "Tasks", "Training", "Evaluation"]),
+        .target(name: "Export", dependencies: ["FileFormats", "FlowSpec", "Engine", "Tasks", "Training", "Evaluation"]),
         .executableTarget(
             name: "flowtrain",
             dependencies: [
-                "FileFormats", "FlowSpec", "Engine", "Tasks", "Training", "Evaluation", "Report",
+                "FileFormats", "FlowSpec", "Engine", "Tasks", "Training", "Evaluation", "Report", "Export",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // PNG files written byte by byte, for the tests of the PNG reader and of image inputs.
         .target(name: "HandMadePNG", path: "Tests/HandMadePNG"),
-        .testTarget(name: "FileFormatsTests", dependencies: ["FileFormats", "HandMadePNG"]),
+        // A protobuf decoder of the tests' own, to read written ONNX models back.
+        .target(name: "ProtobufFields", path: "Tests/ProtobufFields"),
+        .testTarget(name: "FileFormatsTests", dependencies: ["FileFormats", "HandMadePNG", "ProtobufFields"]),
         .testTarget(name: "FlowSpecTests", dependencies: ["FlowSpec", "FileFormats"], exclude: ["BadFlows"]),
         // Interposes malloc in the test executable to count allocations per thread.
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
@@ -55,7 +58,8 @@ let package = Package(
         .testTarget(name: "TrainingTests",
                     dependencies: ["Training", "FileFormats", "FlowSpec", "Engine", "AllocationCounter", "HandMadePNG"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Training", "Tasks", "FlowSpec", "FileFormats"]),
+        .testTarget(name: "ExportTests", dependencies: ["Export", "Evaluation", "Training", "Tasks", "FlowSpec", "FileFormats"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Evaluation", "Training", "FileFormats"]),
-        .testTarget(name: "CommandLineTests", dependencies: ["flowtrain"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["flowtrain", "ProtobufFields"]),
     ]
 )

@@ -115,13 +115,13 @@ public enum ONNXAttribute {
 
 /// ONNX's element types (`TensorProto.DataType`) that flowtrain's graphs use.
 public enum ONNXElementType: Int64 {
-    case float = 1, uint8 = 2, int32 = 6, int64 = 7, string = 8, bool = 9
+    case float = 1, uint8 = 2, int32 = 6, int64 = 7, string = 8, bool = 9, double = 11
 }
 
 /// A constant tensor: a weight, or a table an operator reads.
 public struct ONNXTensor {
     public enum Values {
-        case floats([Float]), integers([Int64]), strings([String]), booleans([Bool])
+        case floats([Float]), doubles([Double]), integers([Int64]), strings([String]), booleans([Bool])
     }
 
     public var name: String
@@ -135,6 +135,7 @@ public struct ONNXTensor {
     public var elementType: ONNXElementType {
         switch values {
         case .floats: .float
+        case .doubles: .double
         case .integers: .int64
         case .strings: .string
         case .booleans: .bool
@@ -149,6 +150,8 @@ public struct ONNXTensor {
         writer.string(8, name)
         switch values {
         case .floats(let values):
+            writer.bytes(9, values.flatMap { littleEndian($0.bitPattern) })
+        case .doubles(let values):
             writer.bytes(9, values.flatMap { littleEndian($0.bitPattern) })
         case .integers(let values):
             writer.bytes(9, values.flatMap { littleEndian(UInt64(bitPattern: $0)) })

@@ -252,7 +252,7 @@ public struct Trainer {
 
     private func writeState(epochsDone: Int, bestEpoch: Int, steps: Int) throws(Problem) {
         let state = RunState(flowName: flow.flow.name, statistics: data.statistics, epochsDone: epochsDone,
-                             bestEpoch: bestEpoch, optimizerSteps: steps, seed: seed, flowtrainVersion: "0.1.0",
+                             bestEpoch: bestEpoch, optimizerSteps: steps, seed: seed, flowtrainVersion: FlowtrainVersion.current,
                              flowDirectory: data.flowDirectory)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

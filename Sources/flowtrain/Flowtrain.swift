@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlowSpec
 
 /// The `flowtrain` command: multi-task training driven by declarative flow files.
 @main
@@ -9,9 +10,9 @@ struct Flowtrain: ParsableCommand {
             A flow file declares inputs, a shared trunk and a tree of tasks with preconditions \
             between them. See docs/flow-format.md for the format.
             """,
-        version: "0.1.0",
+        version: FlowtrainVersion.current,
         subcommands: [TrainCommand.self, EvalCommand.self, TuneThresholdsCommand.self, CalibrateCommand.self, ExplainCommand.self,
-                      PredictCommand.self, CheckCommand.self, BenchCommand.self, DatasetsCommand.self])
+                      PredictCommand.self, ExportCommand.self, CheckCommand.self, BenchCommand.self, DatasetsCommand.self])
 
     /// Runs a command. A failure is rendered in one place, `CommandOutput.end`, which maps it to
     /// the contract's exit code; argument-parser then ends the process with that `ExitCode`

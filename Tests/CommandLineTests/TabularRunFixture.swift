@@ -6,8 +6,8 @@ import Testing
 /// classification (under a precondition) and a regression task, on 48 training rows.
 enum TabularRunFixture {
     /// Writes `flow.yaml`, `train.csv`, `valid.csv` and `test.csv` into `directory`; `train`
-    /// is appended to the flow's `train:` mapping.
-    static func write(in directory: URL, train: String = "epochs: 2") throws -> URL {
+    /// is appended to the flow's `train:` mapping; `layers` are the trunk's.
+    static func write(in directory: URL, train: String = "epochs: 2", layers: String = "[dense: 8, relu]") throws -> URL {
         try """
             name: tabular
             data: {train: train.csv, valid: valid.csv, test: test.csv}
@@ -15,7 +15,7 @@ enum TabularRunFixture {
               x: {type: numeric, columns: [a, b], encoding: piecewise_linear, bins: 4}
               kind: {type: category, column: kind, embedding: 2}
             trunk:
-              t: {from: [x, kind], layers: [dense: 8, relu]}
+              t: {from: [x, kind], layers: \(layers)}
             flow:
               open: {type: binary}
               colour: {type: classification, when: open}

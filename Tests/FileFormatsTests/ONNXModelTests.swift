@@ -1,64 +1,10 @@
+import ProtobufFields
 import Testing
 @testable import FileFormats
 
 /// The protobuf bytes against hand-encoded ones, and an ONNX model read back field by field by
-/// a decoder of the tests' own (onnx.proto's field numbers).
+/// a decoder of the tests' own (`ProtobufFields`, onnx.proto's field numbers).
 struct ONNXModelTests {
-    /// One decoded field: its number and its value by wire type.
-    enum Field: Equatable {
-        case varint(Int, UInt64), fixed32(Int, UInt32), bytes(Int, [UInt8])
-
-        var number: Int {
-            switch self {
-            case .varint(let n, _), .fixed32(let n, _), .bytes(let n, _): n
-            }
-        }
-    }
-
-    /// The fields of one message, in order; nil if the bytes are not a well-formed message.
-    static func decode(_ bytes: [UInt8]) -> [Field]? {
-        var fields: [Field] = [], i = 0
-        func varint() -> UInt64? {
-            var value: UInt64 = 0, shift: UInt64 = 0
-            while i < bytes.count, shift < 64 {
-                let byte = bytes[i]
-                i += 1
-                value |= UInt64(byte & 0x7F) << shift
-                if byte < 0x80 { return value }
-                shift += 7
-            }
-            return nil
-        }
-        while i < bytes.count {
-            guard let key = varint() else { return nil }
-            let number = Int(key >> 3)
-            switch key & 7 {
-            case 0:
-                guard let value = varint() else { return nil }
-                fields.append(.varint(number, value))
-            case 5:
-                guard i + 4 <= bytes.count else { return nil }
-                fields.append(.fixed32(number, (0..<4).reduce(0) { $0 | UInt32(bytes[i + $1]) << ($1 * 8) }))
-                i += 4
-            case 2:
-                guard let length = varint(), i + Int(length) <= bytes.count else { return nil }
-                fields.append(.bytes(number, Array(bytes[i..<(i + Int(length))])))
-                i += Int(length)
-            default:
-                return nil
-            }
-        }
-        return fields
-    }
-
-    static func messages(_ fields: [Field], _ number: Int) -> [[Field]] {
-        fields.compactMap { if case .bytes(number, let bytes) = $0 { decode(bytes) } else { nil } }
-    }
-
-    static func strings(_ fields: [Field], _ number: Int) -> [String] {
-        fields.compactMap { if case .bytes(number, let bytes) = $0 { String(decoding: bytes, as: UTF8.self) } else { nil } }
-    }
-
     @Test func varintsFloatsAndLengthsAreProtobufs() {
         var writer = ProtobufWriter()
         writer.integer(1, 300)
@@ -91,43 +37,43 @@ struct ONNXModelTests {
         model.operatorSets.append(("ai.onnx.ml", 3))
         model.metadata = [("flow", "orders"), ("tasks", "cancelled")]
 
-        let top = try #require(Self.decode(model.serialized()))
+        let top = try #require(ProtobufFields.decode(model.serialized()))
         #expect(top.first == .varint(1, 8))
-        #expect(Self.strings(top, 2) == ["flowtrain"])
-        let sets = Self.messages(top, 8)
-        #expect(sets.map { Self.strings($0, 1) } == [[""], ["ai.onnx.ml"]])
+        #expect(ProtobufFields.strings(top, 2) == ["flowtrain"])
+        let sets = ProtobufFields.messages(top, 8)
+        #expect(sets.map { ProtobufFields.strings($0, 1) } == [[""], ["ai.onnx.ml"]])
         #expect(sets.map { $0.last } == [.varint(2, 17), .varint(2, 3)])
-        #expect(Self.messages(top, 14).map { Self.strings($0, 1) + Self.strings($0, 2) }
+        #expect(ProtobufFields.messages(top, 14).map { ProtobufFields.strings($0, 1) + ProtobufFields.strings($0, 2) }
                 == [["flow", "orders"], ["tasks", "cancelled"]])
 
-        let graphFields = try #require(Self.messages(top, 7).first)
-        #expect(Self.strings(graphFields, 2) == ["orders"])
-        let nodes = Self.messages(graphFields, 1)
-        #expect(nodes.map { Self.strings($0, 4) } == [["Gemm"], ["LabelEncoder"]])
-        #expect(Self.strings(nodes[0], 1) == ["basket", "w"])
-        #expect(Self.strings(nodes[1], 7) == ["ai.onnx.ml"])
-        let attributes = Self.messages(nodes[0], 5)
+        let graphFields = try #require(ProtobufFields.messages(top, 7).first)
+        #expect(ProtobufFields.strings(graphFields, 2) == ["orders"])
+        let nodes = ProtobufFields.messages(graphFields, 1)
+        #expect(nodes.map { ProtobufFields.strings($0, 4) } == [["Gemm"], ["LabelEncoder"]])
+        #expect(ProtobufFields.strings(nodes[0], 1) == ["basket", "w"])
+        #expect(ProtobufFields.strings(nodes[1], 7) == ["ai.onnx.ml"])
+        let attributes = ProtobufFields.messages(nodes[0], 5)
         #expect(attributes[0] == [.bytes(1, Array("transB".utf8)), .varint(3, 1), .varint(20, 2)])
         #expect(attributes[1] == [.bytes(1, Array("alpha".utf8)), .fixed32(2, Float(1).bitPattern), .varint(20, 1)])
-        #expect(Self.strings(Self.messages(nodes[1], 5)[0], 9) == ["red", "blue"])
+        #expect(ProtobufFields.strings(ProtobufFields.messages(nodes[1], 5)[0], 9) == ["red", "blue"])
 
-        let tensors = Self.messages(graphFields, 5)
+        let tensors = ProtobufFields.messages(graphFields, 5)
         #expect(tensors[0].filter { $0.number == 1 } == [.varint(1, 2), .varint(1, 1)])
         #expect(tensors[0].contains(.varint(2, 1)))
         let raw = [Float(0.5), -2].flatMap { value in (0..<4).map { UInt8(truncatingIfNeeded: value.bitPattern >> ($0 * 8)) } }
         #expect(tensors[0].contains(.bytes(9, raw)))
         #expect(tensors[1].contains(.varint(2, 8)))
-        #expect(Self.strings(tensors[1], 6) == ["red", "blue"])
+        #expect(ProtobufFields.strings(tensors[1], 6) == ["red", "blue"])
 
         // Input: name, then TypeProto.tensor_type { elem_type, shape { dim { dim_param }, dim { dim_value } } }.
-        let input = try #require(Self.messages(graphFields, 11).first)
-        #expect(Self.strings(input, 1) == ["basket"])
-        let type = try #require(Self.messages(input, 2).first)
-        let tensorType = try #require(Self.messages(type, 1).first)
+        let input = try #require(ProtobufFields.messages(graphFields, 11).first)
+        #expect(ProtobufFields.strings(input, 1) == ["basket"])
+        let type = try #require(ProtobufFields.messages(input, 2).first)
+        let tensorType = try #require(ProtobufFields.messages(type, 1).first)
         #expect(tensorType.first == .varint(1, 1))
-        let shape = try #require(Self.messages(tensorType, 2).first)
-        let dims = Self.messages(shape, 1)
+        let shape = try #require(ProtobufFields.messages(tensorType, 2).first)
+        let dims = ProtobufFields.messages(shape, 1)
         #expect(dims == [[.bytes(2, Array("N".utf8))], [.varint(1, 5)]])
-        #expect(Self.messages(graphFields, 12).map { Self.strings($0, 1) } == [["cancelled.activated"]])
+        #expect(ProtobufFields.messages(graphFields, 12).map { ProtobufFields.strings($0, 1) } == [["cancelled.activated"]])
     }
 }
