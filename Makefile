@@ -4,7 +4,7 @@ PACKAGES := libyaml-dev libopenblas-dev libpng-dev pkg-config
 FLOWTRAIN := .build/release/flowtrain
 FLOWS := $(wildcard flows/*.yaml)
 
-.PHONY: deps build test demo bench bench-scaling bench-torch bench-quality bench-gbdt check-interop check-metrics screenshot fuzz clean
+.PHONY: deps build test demo bench bench-scaling bench-torch bench-quality bench-gbdt check-interop check-metrics check-onnx screenshot fuzz clean
 
 # System libraries, installed only when one is missing.
 deps:
@@ -102,6 +102,38 @@ check-interop: build $(INTEROP_VENV)/bin/python
 	sed 's#../datasets/orders/orders.csv#$(CURDIR)/.build-interop/data/orders.csv#' flows/orders.yaml > .build-interop/orders.yaml
 	$(FLOWTRAIN) train .build-interop/orders.yaml --epochs 3 --run-dir $(INTEROP_RUN)
 	$(INTEROP_VENV)/bin/python tools/check_interop.py $(INTEROP_RUN)
+
+# Exports a short run of every shipped flow to ONNX and checks each model with onnx.checker
+# and ONNX Runtime against `flowtrain predict` on the flow's test split (tools/check_onnx.py:
+# reached = predict's blanks, decisions equal, activations within 1e-5, batch-1 latency), in a
+# throwaway virtualenv. The orders and security runs are calibrated and tuned first, so their
+# temperatures and thresholds are in the graph. Never part of `make test`.
+ONNX_VENV := .build-onnx/venv
+ONNX_RUNS := .build-onnx/runs
+ONNX_EPOCHS ?= 2
+
+$(ONNX_VENV)/bin/python:
+	python3 -m venv $(ONNX_VENV)
+	$(ONNX_VENV)/bin/pip install -q onnx onnxruntime numpy pillow
+
+check-onnx: build $(ONNX_VENV)/bin/python
+	@[ -f datasets/security/train.csv ] || $(FLOWTRAIN) datasets security
+	@[ -f datasets/orders/train.csv ] || $(FLOWTRAIN) datasets orders
+	rm -rf $(ONNX_RUNS)
+	$(FLOWTRAIN) train flows/orders.yaml --epochs $(ONNX_EPOCHS) --run-dir $(ONNX_RUNS)/orders > /dev/null
+	$(FLOWTRAIN) train flows/security.yaml --epochs $(ONNX_EPOCHS) --run-dir $(ONNX_RUNS)/security > /dev/null
+	$(FLOWTRAIN) train flows/security-augmented.yaml --epochs 1 --run-dir $(ONNX_RUNS)/security-augmented > /dev/null
+	# security-frozen starts from a security-augmented run's trunk: this check's own.
+	sed 's#../runs/security-base/#runs/security-augmented/#' flows/security-frozen.yaml > .build-onnx/security-frozen.yaml
+	$(FLOWTRAIN) train .build-onnx/security-frozen.yaml --epochs 1 --run-dir $(ONNX_RUNS)/security-frozen > /dev/null
+	for run in orders security; do \
+	  $(FLOWTRAIN) calibrate $(ONNX_RUNS)/$$run > /dev/null && $(FLOWTRAIN) tune-thresholds $(ONNX_RUNS)/$$run > /dev/null || exit 1; \
+	done
+	@for run in orders security security-augmented security-frozen; do \
+	  data=datasets/$$(echo $$run | cut -d- -f1)/test.csv; \
+	  echo "== $$run on $$data"; \
+	  $(ONNX_VENV)/bin/python tools/check_onnx.py $(ONNX_RUNS)/$$run $$data --flowtrain $(FLOWTRAIN) || exit 1; \
+	done
 
 # Recomputes every metric in evaluation.csv from predictions.csv and the data with scikit-learn
 # (in a throwaway virtualenv), under both precondition modes: for RUN (default: the newest
