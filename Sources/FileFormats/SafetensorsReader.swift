@@ -14,13 +14,17 @@ public struct SafetensorsTensor: Equatable, Sendable {
 
 /// The contents of a safetensors file.
 public struct SafetensorsFile: Sendable {
-    /// The tensors by name.
+    /// The float32 tensors by name.
     public var tensors: [String: SafetensorsTensor]
+    /// The tensors of other dtypes (a PyTorch state dict's int64 `num_batches_tracked`, float16
+    /// weights), by name: their dtype and shape, checked but not read.
+    public var otherTensors: [String: (dtype: String, shape: [Int])] = [:]
     /// The `__metadata__` strings; empty when the file has none.
     public var metadata: [String: String]
 }
 
-/// Reads safetensors files (github.com/huggingface/safetensors) holding float32 tensors.
+/// Reads safetensors files (github.com/huggingface/safetensors): the float32 tensors' values,
+/// and the dtype and shape of the others.
 ///
 /// The file is treated as hostile: every number in the header is checked against the file
 /// before it is used, so a corrupt or truncated file gives a `Problem`, never a crash
@@ -82,7 +86,12 @@ public enum SafetensorsReader {
         try validate(entries, dataSize: size - dataStart, file: path)
 
         var tensors: [String: SafetensorsTensor] = [:]
+        var others: [String: (dtype: String, shape: [Int])] = [:]
         for entry in entries {
+            guard entry.dtype == "F32" else {
+                others[entry.name] = (entry.dtype, entry.shape)
+                continue
+            }
             var values = [Float](repeating: 0, count: (entry.end - entry.begin) / 4)
             try readFully(fd, into: &values, at: dataStart + entry.begin, file: path)
             // The file is little-endian; on a little-endian host this is the identity.
@@ -91,7 +100,7 @@ public enum SafetensorsReader {
             }
             tensors[entry.name] = SafetensorsTensor(shape: entry.shape, values: values)
         }
-        return SafetensorsFile(tensors: tensors, metadata: metadata)
+        return SafetensorsFile(tensors: tensors, otherTensors: others, metadata: metadata)
     }
 
     /// Fills `buffer` from the file at byte `offset`. A short read means the file shrank after
@@ -177,20 +186,20 @@ public enum SafetensorsReader {
     /// order, tile the data section from its first byte to its last.
     static func validate(_ entries: [Entry], dataSize: Int, file: String) throws(Problem) {
         for entry in entries {
-            guard entry.dtype == "F32" else {
-                throw Problem(file: file, message: "tensor '\(entry.name)' has dtype \(entry.dtype); only F32 is supported")
+            guard let size = elementSizes[entry.dtype] else {
+                throw Problem(file: file, message: "tensor '\(entry.name)' has dtype \(entry.dtype), which safetensors does not define")
             }
             guard entry.begin <= entry.end else {
                 throw Problem(file: file,
                               message: "tensor '\(entry.name)' has data_offsets [\(entry.begin), \(entry.end)] that end before they begin")
             }
-            guard let expected = byteCount(of: entry.shape) else {
+            guard let expected = byteCount(of: entry.shape, elementSize: size) else {
                 throw Problem(file: file,
                               message: "tensor '\(entry.name)' has shape \(entry.shape), more elements than can be addressed")
             }
             guard expected == entry.end - entry.begin else {
                 throw Problem(file: file,
-                              message: "tensor '\(entry.name)' has shape \(entry.shape), \(expected) bytes as F32, but its data_offsets [\(entry.begin), \(entry.end)] span \(entry.end - entry.begin) bytes")
+                              message: "tensor '\(entry.name)' has shape \(entry.shape), \(expected) bytes as \(entry.dtype), but its data_offsets [\(entry.begin), \(entry.end)] span \(entry.end - entry.begin) bytes")
             }
         }
         var expectedBegin = 0
@@ -217,9 +226,15 @@ public enum SafetensorsReader {
         }
     }
 
-    /// 4 × the product of the dimensions, or nil when that overflows.
-    static func byteCount(of shape: [Int]) -> Int? {
-        var count = 4
+    /// Bytes per element of each dtype safetensors defines.
+    static let elementSizes: [String: Int] = [
+        "BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
+        "I32": 4, "U32": 4, "F32": 4, "F64": 8, "I64": 8, "U64": 8,
+    ]
+
+    /// `elementSize` × the product of the dimensions, or nil when that overflows.
+    static func byteCount(of shape: [Int], elementSize: Int = 4) -> Int? {
+        var count = elementSize
         for dimension in shape {
             let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
             if overflow { return nil }

@@ -173,10 +173,60 @@ public struct Branch: Sendable {
     }
 }
 
-/// `init:` and `prefix:` of a trunk branch.
+/// `init:`, `prefix:`, `layout:` and `names:` of a trunk branch: which file the branch's first
+/// weights come from, and which of the file's tensors each layer takes.
 public struct InitialWeights: Sendable, Equatable {
     public var file: Located<String>
+    /// With flowtrain's layout and no `names`: tensor `trunk.<branch>.<rest>` comes from the
+    /// file's `<prefix><rest>`.
     public var prefix: String
+    public var layout: WeightLayout = .flowtrain
+    /// Nil: by `prefix` (flowtrain's layout) or in order (PyTorch's).
+    public var names: TensorNames? = nil
+
+    public init(file: Located<String>, prefix: String, layout: WeightLayout = .flowtrain, names: TensorNames? = nil) {
+        self.file = file
+        self.prefix = prefix
+        self.layout = layout
+        self.names = names
+    }
+
+    /// The names rule in force: `names:`, else in order for PyTorch's layout; nil: by prefix.
+    public var effectiveNames: TensorNames? {
+        names ?? (layout == .torch ? .inOrder(file.location) : nil)
+    }
+}
+
+/// How a weights file lays out its tensors.
+public enum WeightLayout: String, Sendable, CaseIterable {
+    /// flowtrain's own (`model.safetensors` of a run): conv weights (F, K, K, C).
+    case flowtrain
+    /// PyTorch's `state_dict()`: conv weights (O, I, kH, kW), a Linear after a flatten reading
+    /// channels first, BatchNorm's `num_batches_tracked` beside the statistics.
+    case torch
+}
+
+/// Which module of a weights file each layer of a branch takes.
+public enum TensorNames: Sendable, Equatable {
+    /// Layer (its name inside the branch, as `model.safetensors` has it after
+    /// `trunk.<branch>.`: `0.conv`, `4.residual.shortcut.0.conv`) → the file's module, the
+    /// tensor names before their last part (`layer1.0.conv1`).
+    case pairs([TensorNamePair])
+    /// The branch's layers in forward order, each taking the first module of the file, in the
+    /// natural order of the names (numbers as numbers), not yet taken whose tensors have its
+    /// shapes.
+    case inOrder(SourceLocation)
+}
+
+/// One entry of `names:`.
+public struct TensorNamePair: Sendable, Equatable {
+    public var layer: Located<String>
+    public var module: Located<String>
+
+    public init(layer: Located<String>, module: Located<String>) {
+        self.layer = layer
+        self.module = module
+    }
 }
 
 /// One layer as written in `layers:` or `head:`.

@@ -278,19 +278,64 @@ struct FlowDecoder {
             var branch = Branch(name: name, location: key.location, sources: sources, layers: layers)
             let prefixNode = b.value("prefix")
             let prefix = prefixNode.flatMap { node in node.string("\(context): prefix", sink).map { (node, $0) } }
+            let layoutNode = b.value("layout"), namesNode = b.value("names")
             if let file = b.value("init") {
                 if let path = file.string("\(context): init", sink) {
-                    branch.initialWeights = InitialWeights(file: Located(value: path, location: file.location),
-                                                           prefix: prefix?.1 ?? "trunk.\(name).")
+                    var initial = InitialWeights(file: Located(value: path, location: file.location),
+                                                 prefix: prefix?.1 ?? "trunk.\(name).")
+                    if let layoutNode {
+                        initial.layout = layoutNode.choice("\(context): layout", WeightLayout.allCases.map(\.rawValue), sink)
+                            .flatMap(WeightLayout.init(rawValue:)) ?? .flowtrain
+                    }
+                    if let namesNode { initial.names = decodeTensorNames(namesNode, context: context) }
+                    if let prefix, initial.effectiveNames != nil {
+                        sink.error("\(context): 'prefix' names tensors by the branch's own names, and "
+                                   + (initial.names == nil ? "layout: torch maps layers in order" : "'names' maps them"),
+                                   at: prefix.0.location, hint: "keep one of the two")
+                    }
+                    branch.initialWeights = initial
                 }
-            } else if let prefix {
-                sink.error("\(context): 'prefix' picks tensors from the file of 'init', and there is none",
-                           at: prefix.0.location, hint: "add 'init: path/to/model.safetensors'")
+            } else {
+                for (key, node) in [("prefix", prefixNode), ("layout", layoutNode), ("names", namesNode)] {
+                    guard let node else { continue }
+                    sink.error("\(context): '\(key)' says how to read the file of 'init', and there is none",
+                               at: node.location, hint: "add 'init: path/to/model.safetensors'")
+                }
             }
             if let trainable = b.value("trainable") { branch.trainable = trainable.bool("\(context): trainable", sink) ?? true }
             b.finish()
             return branch
         }
+    }
+
+    /// `names: in_order`, or a mapping from the branch's layer names to the file's modules
+    /// (`{0.conv: conv1, 1.batchnorm: bn1}`).
+    func decodeTensorNames(_ node: YAMLNode, context: String) -> TensorNames? {
+        if let scalar = node.scalar {
+            guard scalar == "in_order" else {
+                sink.error("\(context): names: expected 'in_order' or a mapping from the branch's layers to the file's "
+                           + "modules, found '\(scalar)'", at: node.location, hint: "e.g. {0.conv: conv1, 1.batchnorm: bn1}")
+                return nil
+            }
+            return .inOrder(node.location)
+        }
+        guard case .mapping(let entries) = node.content else {
+            sink.error("\(context): names: expected 'in_order' or a mapping, found \(node.kindDescription)", at: node.location)
+            return nil
+        }
+        var pairs: [TensorNamePair] = []
+        for entry in entries {
+            guard let layer = entry.key.scalar, let module = entry.value.string("\(context): names: \(layer)", sink) else {
+                if entry.key.scalar == nil { sink.error("\(context): names: a key must be a layer's name", at: entry.key.location) }
+                continue
+            }
+            if pairs.contains(where: { $0.layer.value == layer }) {
+                sink.error("\(context): names: layer '\(layer)' is named twice", at: entry.key.location)
+            }
+            pairs.append(TensorNamePair(layer: Located(value: layer, location: entry.key.location),
+                                        module: Located(value: module, location: entry.value.location)))
+        }
+        return .pairs(pairs)
     }
 
     /// `[conv: {filters: 16, kernel: 5}, relu, dense: 256]`: each item a bare layer name or a

@@ -40,7 +40,15 @@ public enum FlowWriter {
                 out += "    layers: \(layersText(branch.layers))\n"
                 if let initial = branch.initialWeights {
                     out += "    init: \(quote(resolve(initial.file.value)))\n"
-                    out += "    prefix: \(quote(initial.prefix))\n"
+                    if initial.effectiveNames == nil { out += "    prefix: \(quote(initial.prefix))\n" }
+                    if initial.layout != .flowtrain { out += "    layout: \(initial.layout.rawValue)\n" }
+                    switch initial.names {
+                    case nil: break
+                    case .inOrder?: out += "    names: in_order\n"
+                    case .pairs(let pairs)?:
+                        out += "    names:\n"
+                        for pair in pairs { out += "      \(quote(pair.layer.value)): \(quote(pair.module.value))\n" }
+                    }
                 }
                 out += "    trainable: \(branch.trainable)\n"
             }

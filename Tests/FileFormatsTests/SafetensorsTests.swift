@@ -109,6 +109,23 @@ struct SafetensorsTests {
         }
     }
 
+    /// A PyTorch state dict's file: float32 weights beside an int64 `num_batches_tracked` and a
+    /// float16 tensor, which are listed with their dtype and shape and not read.
+    @Test func listsTensorsOfOtherDtypesWithoutReadingThem() throws {
+        let header = #"{"bn.num_batches_tracked":{"dtype":"I64","shape":[],"data_offsets":[4,12]},"# +
+            #""bn.weight":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"# +
+            #""half":{"dtype":"F16","shape":[2],"data_offsets":[12,16]}}"#
+        let data: [UInt8] = [0x00, 0x00, 0x40, 0x40] + [7, 0, 0, 0, 0, 0, 0, 0] + [0, 0x3C, 0, 0x3C]
+        try withScratchDirectory("safetensors") { directory in
+            let path = directory + "/torch.safetensors"
+            try Data(Self.file(header: header, data: data)).write(to: URL(fileURLWithPath: path))
+            let file = try SafetensorsReader.read(path: path)
+            #expect(file.tensors == ["bn.weight": SafetensorsTensor(shape: [1], values: [3])])
+            #expect(file.otherTensors.mapValues { "\($0.dtype) \($0.shape)" }
+                    == ["bn.num_batches_tracked": "I64 []", "half": "F16 [2]"])
+        }
+    }
+
     /// A damaged file and words its message must hold.
     struct CorruptFile: Sendable, CustomTestStringConvertible {
         var name: String
@@ -158,8 +175,10 @@ struct SafetensorsTests {
                     "has no 'data_offsets' that is a pair of non-negative integers"),
         CorruptFile("metadata not strings", header: #"{"__metadata__":{"epoch":3}}"#, data: [],
                     "'__metadata__' must map strings to strings"),
-        CorruptFile("F16 dtype", header: #"{"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0],
-                    "tensor 'a' has dtype F16; only F32 is supported"),
+        CorruptFile("unknown dtype", header: #"{"a":{"dtype":"F17","shape":[2],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0],
+                    "tensor 'a' has dtype F17, which safetensors does not define"),
+        CorruptFile("I64 with an F32's byte count", header: #"{"a":{"dtype":"I64","shape":[2],"data_offsets":[0,8]}}"#,
+                    data: [UInt8](repeating: 0, count: 8), "tensor 'a' has shape [2], 16 bytes as I64"),
         CorruptFile("overlapping offsets",
                     header: #"{"a":{\#(f32),"shape":[2],"data_offsets":[0,8]},"b":{\#(f32),"shape":[2],"data_offsets":[4,12]}}"#,
                     data: [UInt8](repeating: 0, count: 12),

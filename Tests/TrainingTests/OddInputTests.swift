@@ -33,7 +33,7 @@ struct OddInputTests {
     @Test(arguments: tabularCases.indices)
     func tabularFileTrainsOneEpoch(_ index: Int) throws {
         let (name, bytes) = Self.tabularCases[index]
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("odd")
         defer { try? FileManager.default.removeItem(at: directory) }
         try Data(bytes).write(to: directory.appendingPathComponent("train.csv"))
         let data = try trainOneEpoch(Self.tabularFlow, in: directory)
@@ -59,7 +59,7 @@ struct OddInputTests {
     @Test(arguments: imageCases.indices)
     func imageFormatTrainsOneEpoch(_ index: Int) throws {
         let (name, bytes) = Self.imageCases[index]
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("odd")
         defer { try? FileManager.default.removeItem(at: directory) }
         try Data(bytes).write(to: directory.appendingPathComponent("a.png"))
         try "image,open\na.png,1\na.png,0\n".write(to: directory.appendingPathComponent("train.csv"), atomically: true,
@@ -93,11 +93,6 @@ struct OddInputTests {
         return data
     }
 
-    private func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowtrain-odd-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
 }
 
 private extension EncodedInput {

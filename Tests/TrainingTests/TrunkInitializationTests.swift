@@ -27,7 +27,7 @@ struct TrunkInitializationTests {
     }.joined(separator: "\n") + "\n"
 
     @Test func aFrozenTrunkStartsFromTheEarlierRunAndStaysThere() throws {
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("transfer")
         defer { try? FileManager.default.removeItem(at: directory) }
         try Self.csv.write(to: directory.appendingPathComponent("train.csv"), atomically: true, encoding: .utf8)
         let first = try train(Self.flow(""), in: directory, run: "first")
@@ -63,7 +63,7 @@ struct TrunkInitializationTests {
     }
 
     @Test func aMissingOrMisshapenTensorIsALocatedError() throws {
-        let directory = try temporaryDirectory()
+        let directory = try temporaryDirectory("transfer")
         defer { try? FileManager.default.removeItem(at: directory) }
         try Self.csv.write(to: directory.appendingPathComponent("train.csv"), atomically: true, encoding: .utf8)
         _ = try train(Self.flow(""), in: directory, run: "first")
@@ -81,12 +81,18 @@ struct TrunkInitializationTests {
         }
         let file = directory.appendingPathComponent("first/model.safetensors").path
         let flowFile = directory.appendingPathComponent("flow.yaml").path
-        let missing = try error(", init: first/model.safetensors, prefix: trunk.bdy.")
-        #expect(missing
+        // Every tensor is checked before any is copied: the first problems are all reported.
+        let missing = try error(", init: first/model.safetensors, prefix: trunk.bdy.").split(separator: "\n")
+        #expect(missing.count == 6 && missing.last?.hasPrefix("… ") == true, "\(missing)")
+        #expect(missing[1].hasSuffix("has no tensor 'trunk.bdy.0.dense.bias' for 'trunk.body.0.dense.bias' "
+                                     + "(did you mean 'trunk.body.0.dense.bias'?)"))
+        #expect(missing[0]
                 == "\(flowFile):6:78: branch 'body': init: \(file) has no tensor 'trunk.bdy.0.dense.weight' for "
                 + "'trunk.body.0.dense.weight' (did you mean 'trunk.body.0.dense.weight'?)")
-        let misshapen = try error(", init: first/model.safetensors", "[dense: 9, relu]")
-        #expect(misshapen
+        let misshapen = try error(", init: first/model.safetensors", "[dense: 9, relu]").split(separator: "\n")
+        #expect(misshapen.count == 2 && misshapen[1].hasSuffix("tensor 'trunk.body.0.dense.bias' is [8], "
+                                                              + "'trunk.body.0.dense.bias' needs [9]"))
+        #expect(misshapen[0]
                 == "\(flowFile):6:51: branch 'body': init: \(file): tensor 'trunk.body.0.dense.weight' is [8, 3], "
                 + "'trunk.body.0.dense.weight' needs [9, 3]")
     }
@@ -103,11 +109,5 @@ struct TrunkInitializationTests {
         let trainer = Trainer(flow: flow, data: data, run: run, epochs: 2, seed: 1, flowText: text) { _, _ in }
         #expect(try trainer.train() == .finished)
         return run
-    }
-
-    private func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowtrain-transfer-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
     }
 }
