@@ -12,6 +12,8 @@ public struct CompiledModel {
     public let inputKinds: [String: Input.Kind]
     /// The tasks in evaluation order.
     public let tasks: [CompiledTask]
+    /// Per trunk branch: the tensor holding its output (what `embed` writes).
+    public let branches: [String: Tensor]
     /// Every layer with a weight, in the order forward computes them: what the training
     /// diagnostics measure.
     public let layers: [WatchedLayer]

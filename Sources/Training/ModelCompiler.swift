@@ -132,7 +132,9 @@ public struct ModelCompiler {
         let layers = watched.compactMap { layer in
             weights[layer.name + ".weight"].map { WatchedLayer(name: layer.name, output: layer.output, weight: $0) }
         }
-        return CompiledModel(plan: plan, inputs: inputs, inputKinds: kinds, tasks: tasks, layers: layers)
+        let branches = Dictionary(flow.branches.compactMap { branch in values[branch.branch.name].map { (branch.branch.name, $0) } },
+                                  uniquingKeysWith: { a, _ in a })
+        return CompiledModel(plan: plan, inputs: inputs, inputKinds: kinds, tasks: tasks, branches: branches, layers: layers)
     }
 
     /// A numeric input's values through its `encoding:` (the indicators pass through).

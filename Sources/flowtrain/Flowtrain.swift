@@ -12,7 +12,7 @@ struct Flowtrain: ParsableCommand {
             """,
         version: FlowtrainVersion.current,
         subcommands: [TrainCommand.self, EvalCommand.self, TuneThresholdsCommand.self, CalibrateCommand.self, ExplainCommand.self,
-                      PredictCommand.self, ExportCommand.self, CheckCommand.self, BenchCommand.self, DatasetsCommand.self])
+                      PredictCommand.self, EmbedCommand.self, ExportCommand.self, CheckCommand.self, BenchCommand.self, DatasetsCommand.self])
 
     /// Runs a command. A failure is rendered in one place, `CommandOutput.end`, which maps it to
     /// the contract's exit code; argument-parser then ends the process with that `ExitCode`

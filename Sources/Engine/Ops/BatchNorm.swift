@@ -1,6 +1,9 @@
 /// Batch normalisation over the last axis (channels of an NHWC image, features of a vector):
 /// in training, statistics of the batch (all samples and positions) normalise it and update
-/// the running statistics; in evaluation the running statistics do.
+/// the running statistics; in evaluation the running statistics do. In a frozen branch the
+/// layer evaluates in training too: frozen means nothing in it changes, its running statistics
+/// included (a pretrained backbone keeps the statistics it was trained with, as
+/// `backbone.eval()` keeps them in PyTorch).
 ///
 /// Training backward, with N rows, x̂ the normalised input and g = dout · weight:
 /// dinp += rstd / N · (N·g − Σg − x̂ · Σ(g·x̂)); dweight += Σ dout·x̂; dbias += Σ dout.
@@ -48,6 +51,7 @@ final class BatchNormOp: Op, ParallelLoop {
     }
 
     func forward(batch: Int, mode: PassMode) {
+        let mode = weight.frozen ? .evaluation : mode
         lastMode = mode
         let c = channels, rows = batch * positions
         let mean = self.mean, rstd = self.rstd, squares = sumA
