@@ -4,7 +4,8 @@ import Foundation
 
 /// The layers of a trunk branch or a task head as ONNX nodes, computing what the engine's ops
 /// compute in evaluation mode, with the weights `ModelCompiler` names
-/// `<prefix>.<index>.<layer>.weight`. Dropout is the identity; batchnorm uses its running
+/// `<prefix>.<index>.<layer>.weight` (a residual block's shortcut under
+/// `<prefix>.<index>.residual.shortcut.`). Dropout is the identity; batchnorm uses its running
 /// statistics.
 struct ONNXLayers {
     let graph: ONNXGraphBuilder
@@ -24,12 +25,12 @@ struct ONNXLayers {
         switch layer.kind {
         case let .dense(units, bias, _):
             return try dense(x, units: units, bias: bias, name: name)
-        case let .conv(filters, kernel, stride, padding, _):
-            return try conv(x, filters: filters, kernel: kernel, stride: stride, padding: padding, name: name, layer)
-        case let .maxpool(size, stride):
-            return try pool("MaxPool", x, size: size, stride: stride, name: name, layer)
+        case let .conv(filters, kernel, stride, padding, bias, _):
+            return try conv(x, filters: filters, kernel: kernel, stride: stride, padding: padding, bias: bias, name: name, layer)
+        case let .maxpool(size, stride, padding):
+            return try pool("MaxPool", x, size: size, stride: stride, padding: padding, name: name, layer)
         case let .avgpool(size, stride):
-            return try pool("AveragePool", x, size: size, stride: stride, name: name, layer)
+            return try pool("AveragePool", x, size: size, stride: stride, padding: 0, name: name, layer)
         case .globalAvgpool:
             return try globalAveragePool(x, name: name, layer)
         case .relu: return elementwise(x) { graph.add("Relu", [$0], name) }
@@ -45,11 +46,18 @@ struct ONNXLayers {
             return try layerNorm(x, epsilon: Float(epsilon), name: name, layer)
         case .flatten: return graph.flatten(x)
         case .embedding: return try embedding(x, name: name)
-        case .residual(let inner):
+        case let .residual(inner, nil):
             let body = try apply(inner, to: x, prefix: name)
             let aligned = graph.sameLayout(body, as: x)
             var sum = x
             sum.name = graph.add("Add", [x.name, aligned.name], name)
+            return sum
+        case let .residual(inner, shortcut?):
+            // block(x) + shortcut(x), in the block's layout; the engine adds the block first.
+            let body = try apply(inner, to: x, prefix: name)
+            let projected = graph.sameLayout(try apply(shortcut, to: x, prefix: "\(name).shortcut"), as: body)
+            var sum = body
+            sum.name = graph.add("Add", [body.name, projected.name], name)
             return sum
         }
     }
@@ -86,12 +94,12 @@ struct ONNXLayers {
     }
 
     /// The engine's weights are (F, K, K, C), ONNX's (F, C, K, K); padding `same` puts the odd
-    /// pixel after, as the engine does.
-    private func conv(_ x: ExportedValue, filters: Int, kernel k: Int, stride: Int, padding: Padding, name: String,
-                      _ layer: Layer) throws(Problem) -> ExportedValue {
+    /// pixel after, as the engine does. Without a bias, Conv takes two inputs.
+    private func conv(_ x: ExportedValue, filters: Int, kernel k: Int, stride: Int, padding: Padding, bias: Bool,
+                      name: String, _ layer: Layer) throws(Problem) -> ExportedValue {
         guard x.isImage else { throw notImage(x, layer) }
         let (h, w, c) = (x.shape[0], x.shape[1], x.shape[2])
-        let weight = try weights("\(name).weight"), bias = try weights("\(name).bias")
+        let weight = try weights("\(name).weight"), b = bias ? try weights("\(name).bias") : nil
         var reordered = [Float](repeating: 0, count: weight.values.count)
         for f in 0..<filters {
             for ky in 0..<k {
@@ -113,22 +121,27 @@ struct ONNXLayers {
             pads = [Int64](repeating: Int64(p), count: 4)
         }
         let input = graph.channelsFirst(graph.float(x))
-        let out = graph.add("Conv", [input.name, graph.constant("\(name).weight", reordered, shape: [filters, c, k, k]),
-                                     graph.constant("\(name).bias", bias.values, shape: bias.shape)], name,
+        let inputs = [input.name, graph.constant("\(name).weight", reordered, shape: [filters, c, k, k])]
+            + (b.map { [graph.constant("\(name).bias", $0.values, shape: $0.shape)] } ?? [])
+        let out = graph.add("Conv", inputs, name,
                             [("kernel_shape", .integers([Int64(k), Int64(k)])),
                              ("strides", .integers([Int64(stride), Int64(stride)])), ("pads", .integers(pads))])
         return ExportedValue(name: out, shape: [oh, ow, filters], channelsFirst: true)
     }
 
-    /// Windows without padding; the last partial window dropped (floor), as the engine does.
-    private func pool(_ op: String, _ x: ExportedValue, size: Int, stride: Int, name: String,
+    /// Windows with `padding` on each side (MaxPool pads with −∞, as the engine does; average
+    /// pooling has none); the last partial window dropped (floor), as the engine does.
+    private func pool(_ op: String, _ x: ExportedValue, size: Int, stride: Int, padding: Int, name: String,
                       _ layer: Layer) throws(Problem) -> ExportedValue {
         guard x.isImage else { throw notImage(x, layer) }
         let input = graph.channelsFirst(graph.float(x))
-        let out = graph.add(op, [input.name], name, [("kernel_shape", .integers([Int64(size), Int64(size)])),
-                                                     ("strides", .integers([Int64(stride), Int64(stride)]))])
-        return ExportedValue(name: out, shape: [(x.shape[0] - size) / stride + 1, (x.shape[1] - size) / stride + 1, x.shape[2]],
-                             channelsFirst: true)
+        var attributes: [(name: String, value: ONNXAttribute)] = [
+            ("kernel_shape", .integers([Int64(size), Int64(size)])), ("strides", .integers([Int64(stride), Int64(stride)])),
+        ]
+        if padding > 0 { attributes.append(("pads", .integers([Int64](repeating: Int64(padding), count: 4)))) }
+        let out = graph.add(op, [input.name], name, attributes)
+        let side = { (length: Int) in (length + 2 * padding - size) / stride + 1 }
+        return ExportedValue(name: out, shape: [side(x.shape[0]), side(x.shape[1]), x.shape[2]], channelsFirst: true)
     }
 
     /// The mean over every position per channel: an image's H × W, or a sequence's L.

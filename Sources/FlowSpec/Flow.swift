@@ -238,8 +238,10 @@ public struct Layer: Sendable {
     public indirect enum Kind: Sendable {
         /// `initialization` nil: the flow's `train.init`.
         case dense(units: Int, bias: Bool, initialization: WeightInit?)
-        case conv(filters: Int, kernel: Int, stride: Int, padding: Padding, initialization: WeightInit?)
-        case maxpool(size: Int, stride: Int)
+        /// `bias` false: no bias parameter (a conv followed by batchnorm, as in ResNet).
+        case conv(filters: Int, kernel: Int, stride: Int, padding: Padding, bias: Bool, initialization: WeightInit?)
+        /// `padding`: pixels of −∞ on each side, at most size / 2 (PyTorch's MaxPool2d).
+        case maxpool(size: Int, stride: Int, padding: Int)
         case avgpool(size: Int, stride: Int)
         case globalAvgpool
         case relu
@@ -252,7 +254,9 @@ public struct Layer: Sendable {
         case layernorm(epsilon: Double)
         case flatten
         case embedding(dimension: Int, initialization: WeightInit?)
-        case residual([Layer])
+        /// block(x) + x, or block(x) + shortcut(x) when a shortcut is given (a projection for a
+        /// block that changes the shape).
+        case residual([Layer], shortcut: [Layer]?)
     }
 }
 

@@ -115,6 +115,8 @@ extension FlowSummary {
         var output: ShapeEntry
         var parameters: CountEntry
         var layers: [LayerEntry]?
+        /// A residual block's shortcut, when it has one.
+        var shortcut: [LayerEntry]?
 
         init(_ layer: ResolvedLayer) {
             self.layer = LayerDescription.name(layer.layer.kind)
@@ -122,6 +124,7 @@ extension FlowSummary {
             output = ShapeEntry(layer.output)
             parameters = CountEntry(layer.parameters)
             layers = layer.inner.isEmpty ? nil : layer.inner.map(LayerEntry.init)
+            shortcut = layer.shortcut.isEmpty ? nil : layer.shortcut.map(LayerEntry.init)
         }
     }
 

@@ -145,6 +145,7 @@ public struct FlowSummary {
             table.add(indent + LayerDescription.summary(layer.layer.kind), layer.output.description,
                       parameters(layer.parameters))
             addLayers(layer.inner, indent: indent + "  ", to: &table)
+            addLayers(layer.shortcut, indent: indent + "  shortcut ", to: &table)
         }
     }
 

@@ -115,17 +115,23 @@ public enum FlowWriter {
         switch layer.kind {
         case let .dense(units, bias, initialization):
             "dense: {units: \(units), bias: \(bias)\(initText(initialization))}"
-        case let .conv(filters, kernel, stride, padding, initialization):
+        // `bias: false`, maxpool's `padding` and a residual's `shortcut` are written only when
+        // they differ from what flows without them meant, so that the `flow.yaml` of runs trained
+        // before they existed still matches on `--resume`.
+        case let .conv(filters, kernel, stride, padding, bias, initialization):
             "conv: {filters: \(filters), kernel: \(kernel), stride: \(stride), padding: "
-                + (padding == .same ? "same" : padding == .zeros(0) ? "0" : "\(zeros(padding))") + initText(initialization) + "}"
-        case let .maxpool(size, stride): "maxpool: {size: \(size), stride: \(stride)}"
+                + (padding == .same ? "same" : padding == .zeros(0) ? "0" : "\(zeros(padding))") + (bias ? "" : ", bias: false")
+                + initText(initialization) + "}"
+        case let .maxpool(size, stride, padding):
+            "maxpool: {size: \(size), stride: \(stride)" + (padding == 0 ? "" : ", padding: \(padding)") + "}"
         case let .avgpool(size, stride): "avgpool: {size: \(size), stride: \(stride)}"
         case .leakyRelu(let slope): "leaky_relu: {slope: \(number(slope))}"
         case .dropout(let rate): "dropout: {rate: \(number(rate))}"
         case let .batchnorm(momentum, epsilon): "batchnorm: {momentum: \(number(momentum)), epsilon: \(number(epsilon))}"
         case .layernorm(let epsilon): "layernorm: {epsilon: \(number(epsilon))}"
         case let .embedding(dimension, initialization): "embedding: {dimension: \(dimension)\(initText(initialization))}"
-        case .residual(let inner): "residual: {layers: \(layersText(inner))}"
+        case let .residual(inner, shortcut):
+            "residual: {layers: \(layersText(inner))" + (shortcut.map { ", shortcut: \(layersText($0))" } ?? "") + "}"
         default: LayerDescription.name(layer.kind)
         }
     }

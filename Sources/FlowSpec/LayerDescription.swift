@@ -27,12 +27,15 @@ public enum LayerDescription {
         switch kind {
         case let .dense(units, bias, initialization):
             "dense \(units)" + (bias ? "" : ", no bias") + initText(initialization)
-        case let .conv(filters, kernel, stride, padding, initialization):
+        case let .conv(filters, kernel, stride, padding, bias, initialization):
             "conv \(filters), kernel \(kernel)" + (stride == 1 ? "" : ", stride \(stride)")
                 + (padding == .same ? ", padding same" : padding == .zeros(0) ? "" : ", padding \(padding.zeros)")
-                + initText(initialization)
-        case let .maxpool(size, stride), let .avgpool(size, stride):
-            "\(name(kind)) \(size)" + (stride == size ? "" : ", stride \(stride)")
+                + (bias ? "" : ", no bias") + initText(initialization)
+        case let .maxpool(size, stride, padding):
+            "maxpool \(size)" + (stride == size ? "" : ", stride \(stride)") + (padding == 0 ? "" : ", padding \(padding)")
+        case let .avgpool(size, stride):
+            "avgpool \(size)" + (stride == size ? "" : ", stride \(stride)")
+        case .residual(_, shortcut: .some): "residual with shortcut"
         case .leakyRelu(let slope): "leaky_relu \(slope)"
         case .dropout(let rate): "dropout \(rate)"
         case let .embedding(dimension, initialization): "embedding \(dimension)" + initText(initialization)

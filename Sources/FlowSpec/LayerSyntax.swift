@@ -98,13 +98,36 @@ enum LayerSyntax {
                     .map { .zeros($0) }
                 }
             }
+            let bias = f.value("bias").flatMap { $0.bool("\(args.context): bias", args.sink) } ?? true
             let initialization = f.weightInit()
             f.finish()
             guard let filters, let kernel, let stride, let padding else { return nil }
-            return .conv(filters: filters, kernel: kernel, stride: stride, padding: padding, initialization: initialization)
+            return .conv(filters: filters, kernel: kernel, stride: stride, padding: padding, bias: bias,
+                         initialization: initialization)
         },
-        "maxpool": Entry { args in pool(args).map { .maxpool(size: $0.size, stride: $0.stride) } },
-        "avgpool": Entry { args in pool(args).map { .avgpool(size: $0.size, stride: $0.stride) } },
+        "maxpool": Entry { args in
+            guard var f = args.fields(shorthandKey: "size") else { return nil }
+            let window = poolWindow(&f)
+            var padding: Int? = 0
+            if let node = f.value("padding") {
+                padding = node.int("\(args.context): padding", in: 0...1024, args.sink)
+                // More would leave windows with no pixel of the image (PyTorch refuses it too).
+                if let count = padding, let size = window?.size, count > size / 2 {
+                    args.sink.error("\(args.context): padding \(count) is more than half the window (size \(size))",
+                                    at: node.location, hint: "use padding \(size / 2) or less")
+                    padding = nil
+                }
+            }
+            f.finish()
+            guard let window, let padding else { return nil }
+            return .maxpool(size: window.size, stride: window.stride, padding: padding)
+        },
+        "avgpool": Entry { args in
+            guard var f = args.fields(shorthandKey: "size") else { return nil }
+            let window = poolWindow(&f)
+            f.finish()
+            return window.map { .avgpool(size: $0.size, stride: $0.stride) }
+        },
         "global_avgpool": bare(.globalAvgpool),
         "relu": bare(.relu),
         "gelu": bare(.gelu),
@@ -145,7 +168,7 @@ enum LayerSyntax {
             return dimension.map { .embedding(dimension: $0, initialization: initialization) }
         },
         "residual": Entry { args in
-            // `residual: [layers]` or `residual: {layers: [...]}`.
+            // `residual: [layers]`, `residual: {layers: [...]}` or `residual: {layers: [...], shortcut: [...]}`.
             guard let node = args.node, !node.isNull else {
                 args.sink.error("\(args.context): needs the layers it wraps, e.g. residual: [dense: 64, relu]", at: args.at)
                 return nil
@@ -155,20 +178,25 @@ enum LayerSyntax {
                     args.sink.error("\(args.context): needs at least one layer to wrap", at: node.location)
                     return nil
                 }
-                return .residual(args.decoder.decodeLayers(node, context: args.context))
+                return .residual(args.decoder.decodeLayers(node, context: args.context), shortcut: nil)
             }
             guard var f = args.fields(shorthandKey: nil) else { return nil }
-            guard let layers = f.value("layers") else {
-                f.markMissing("layers")
-                f.finish()
-                return nil
-            }
+            let layers = f.value("layers"), shortcut = f.value("shortcut")
+            if layers == nil { f.markMissing("layers") }
             f.finish()
+            guard let layers else { return nil }
             if case .sequence(let items) = layers.content, items.isEmpty {
                 args.sink.error("\(args.context): needs at least one layer to wrap", at: layers.location)
                 return nil
             }
-            return .residual(args.decoder.decodeLayers(layers, context: args.context))
+            let block = args.decoder.decodeLayers(layers, context: args.context)
+            guard let shortcut else { return .residual(block, shortcut: nil) }
+            if case .sequence(let items) = shortcut.content, items.isEmpty {
+                args.sink.error("\(args.context): shortcut: needs at least one layer", at: shortcut.location,
+                                hint: "leave shortcut out to add the block's input itself")
+                return nil
+            }
+            return .residual(block, shortcut: args.decoder.decodeLayers(shortcut, context: "\(args.context): shortcut"))
         },
     ]
 
@@ -183,12 +211,11 @@ enum LayerSyntax {
         Entry { args in args.fields(shorthandKey: nil, takesArguments: false).map { var f = $0; f.finish(); return kind } }
     }
 
-    /// `maxpool`, `maxpool: 3`, `maxpool: {size: 3, stride: 2}`; stride defaults to the size.
-    private static func pool(_ args: LayerArguments) -> (size: Int, stride: Int)? {
-        guard var f = args.fields(shorthandKey: "size") else { return nil }
+    /// The window of `maxpool`, `maxpool: 3`, `maxpool: {size: 3, stride: 2}` (avgpool alike);
+    /// stride defaults to the size. The caller reads its other keys, then `finish`es.
+    private static func poolWindow(_ f: inout LayerFields) -> (size: Int, stride: Int)? {
         let size = f.int("size", in: 1...1024, default: 2)
         let stride = f.int("stride", in: 1...1024, default: size ?? 2)
-        f.finish()
         guard let size, let stride else { return nil }
         return (size, stride)
     }

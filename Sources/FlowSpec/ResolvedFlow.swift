@@ -77,6 +77,8 @@ public struct ResolvedLayer: Sendable {
     public var parameters: SymbolicCount
     /// The layers inside a residual block.
     public var inner: [ResolvedLayer]
+    /// A residual block's shortcut layers; empty for the identity and for every other layer.
+    public var shortcut: [ResolvedLayer] = []
 }
 
 /// A task with its composed precondition, its input and its head.

@@ -33,10 +33,21 @@ struct ShapeInference {
             return nil
         }
         func done(_ output: Shape, _ parameters: SymbolicCount = SymbolicCount(0),
-                  inner: [ResolvedLayer] = []) -> ResolvedLayer {
-            ResolvedLayer(layer: layer, output: output, parameters: parameters, inner: inner)
+                  inner: [ResolvedLayer] = [], shortcut: [ResolvedLayer] = []) -> ResolvedLayer {
+            ResolvedLayer(layer: layer, output: output, parameters: parameters, inner: inner, shortcut: shortcut)
         }
         let name = LayerDescription.name(layer.kind)
+        /// Windows of `size` with `padding` on each side (maxpool's is −∞; avgpool has none).
+        func pool(size: Int, stride: Int, padding: Int) -> ResolvedLayer? {
+            guard case let .image(h, w, c) = input else {
+                return fail("\(name) needs an image, but its input is \(input.phrase)")
+            }
+            if size > min(h, w) + 2 * padding {
+                return fail("pool size \(size) is larger than its input \(h)×\(w)" + (padding > 0 ? " padded by \(padding)" : ""))
+            }
+            return done(.image(height: (h + 2 * padding - size) / stride + 1, width: (w + 2 * padding - size) / stride + 1,
+                               channels: c))
+        }
         if case let .tokenIDs(length, tokenInput) = input {
             if case .embedding(let dimension, _) = layer.kind {
                 return done(.sequence(length: length, features: SymbolicCount(dimension)),
@@ -55,7 +66,7 @@ struct ShapeInference {
                 return fail("dense needs a vector, but its input is \(input.phrase)",
                             hint: "add flatten or global_avgpool before it")
             }
-        case let .conv(filters, kernel, stride, padding, _):
+        case let .conv(filters, kernel, stride, padding, bias, _):
             guard case let .image(h, w, c) = input else {
                 return fail("conv needs an image [height, width, channels], but its input is \(input.phrase)")
             }
@@ -71,15 +82,11 @@ struct ShapeInference {
             }
             let out = { (size: Int) in padding == .same ? (size + stride - 1) / stride : (size + 2 * pad - kernel) / stride + 1 }
             return done(.image(height: out(h), width: out(w), channels: filters),
-                        SymbolicCount(kernel * kernel * c * filters + filters))
-        case let .maxpool(size, stride), let .avgpool(size, stride):
-            guard case let .image(h, w, c) = input else {
-                return fail("\(name) needs an image, but its input is \(input.phrase)")
-            }
-            if size > min(h, w) {
-                return fail("pool size \(size) is larger than its input \(h)×\(w)")
-            }
-            return done(.image(height: (h - size) / stride + 1, width: (w - size) / stride + 1, channels: c))
+                        SymbolicCount(kernel * kernel * c * filters + (bias ? filters : 0)))
+        case let .maxpool(size, stride, padding):
+            return pool(size: size, stride: stride, padding: padding)
+        case let .avgpool(size, stride):
+            return pool(size: size, stride: stride, padding: 0)
         case .globalAvgpool:
             switch input {
             case .image(_, _, let c): return done(.vector(SymbolicCount(c)))
@@ -96,13 +103,26 @@ struct ShapeInference {
             return done(.vector(flat))
         case .embedding:
             return fail("embedding reads token ids, but its input is \(input.phrase)")
-        case .residual(let layers):
+        case let .residual(layers, nil):
             guard let inner = infer(layers, from: input, context: context) else { return nil }
             let output = inner.last?.output ?? input
             guard output == input else {
-                return fail("a residual block must keep its input's shape: \(input) became \(output)")
+                return fail("a residual block must keep its input's shape: \(input) became \(output)",
+                            hint: "to change the shape, give it a shortcut: residual: {layers: [...], shortcut: [...]}")
             }
             return done(output, inner.map(\.parameters).reduce(SymbolicCount(0), +), inner: inner)
+        case let .residual(layers, shortcutLayers?):
+            // Both paths are inferred, so that a mistake in each is reported.
+            let inner = infer(layers, from: input, context: context)
+            let shortcut = infer(shortcutLayers, from: input, context: "\(context): residual shortcut")
+            guard let inner, let shortcut else { return nil }
+            let output = inner.last?.output ?? input, projected = shortcut.last?.output ?? input
+            guard output == projected else {
+                return fail("a residual block and its shortcut must give the same shape: the layers give \(output), "
+                            + "the shortcut \(projected)")
+            }
+            let parameters = (inner + shortcut).map(\.parameters).reduce(SymbolicCount(0), +)
+            return done(output, parameters, inner: inner, shortcut: shortcut)
         }
     }
 

@@ -9,8 +9,10 @@ import Tasks
 /// `inputs.<input>.embedding.weight`, `inputs.<input>.piecewise_linear.weight` and
 /// `inputs.<input>.periodic.frequencies` (numeric encodings), `trunk.<branch>.<index>.<layer>.weight` (e.g.
 /// `trunk.features.3.dense.weight`), `heads.<task path>.<index>.<layer>.weight` for hidden head
-/// layers and `heads.<task path>.out.weight` for the output layer (and `.bias`; batchnorm adds
-/// `.running_mean` and `.running_var`).
+/// layers and `heads.<task path>.out.weight` for the output layer (and `.bias` unless the layer
+/// has none; batchnorm adds `.running_mean` and `.running_var`). The layers of a residual block
+/// at index i are `<prefix>.<i>.residual.<j>.<layer>`, those of its shortcut
+/// `<prefix>.<i>.residual.shortcut.<j>.<layer>`, built after the block's.
 public struct ModelCompiler {
     let flow: ResolvedFlow
     let facts: DataFacts
@@ -227,14 +229,14 @@ public struct ModelCompiler {
                 if case .relu? = next { fusedReLU = true }
                 x = builder.dense(x, units: units, bias: bias, initialization: scheme(initialization), relu: fusedReLU,
                                   name: name)
-            case let .conv(filters, kernel, stride, padding, initialization):
+            case let .conv(filters, kernel, stride, padding, bias, initialization):
                 let enginePadding: ConvPadding = switch padding {
                 case .same: .same
                 case .zeros(let count): .zeros(count)
                 }
-                x = builder.conv2d(x, filters: filters, kernel: kernel, stride: stride, padding: enginePadding,
+                x = builder.conv2d(x, filters: filters, kernel: kernel, stride: stride, padding: enginePadding, bias: bias,
                                    initialization: scheme(initialization), name: name)
-            case let .maxpool(size, stride): x = builder.maxPool(x, size: size, stride: stride)
+            case let .maxpool(size, stride, padding): x = builder.maxPool(x, size: size, stride: stride, padding: padding)
             case let .avgpool(size, stride): x = builder.avgPool(x, size: size, stride: stride)
             case .globalAvgpool: x = builder.globalAvgPool(x)
             case .relu: x = builder.relu(x)
@@ -251,9 +253,14 @@ public struct ModelCompiler {
                 let vocabulary = tokenInput[ObjectIdentifier(x)].flatMap { facts.vocabularySize[$0] } ?? 1
                 x = builder.embedding(x, vocabulary: vocabulary, dimension: dimension,
                                       initialization: scheme(initialization), name: name)
-            case .residual(let inner):
+            case let .residual(inner, nil):
                 var compiler = self
                 x = builder.residual(x) { compiler.apply(inner, to: $0, prefix: name) }
+                watched = compiler.watched
+            case let .residual(inner, shortcut?):
+                var compiler = self
+                x = builder.residual(x, { compiler.apply(inner, to: $0, prefix: name) },
+                                     shortcut: { compiler.apply(shortcut, to: $0, prefix: "\(name).shortcut") })
                 watched = compiler.watched
             }
             switch layer.kind {

@@ -11,7 +11,11 @@ struct AllocationTests {
         let b = PlanBuilder(maxBatch: 16, pool: ThreadPool(threads: 2))
         let image = b.input([32, 32, 3]), features = b.input([5])
         var h = b.relu(b.batchNorm(b.conv2d(image, filters: 4, kernel: 3, padding: .same, name: "c"), name: "bn"))
-        h = b.globalAvgPool(b.maxPool(h, size: 2, stride: 2))
+        h = b.maxPool(h, size: 2, stride: 2)
+        // A ResNet-style block: no conv bias, a projection shortcut, padded max pooling.
+        h = b.residual(h, { b.conv2d($0, filters: 6, kernel: 3, stride: 2, padding: .zeros(1), bias: false, name: "r") },
+                       shortcut: { b.conv2d($0, filters: 6, kernel: 1, stride: 2, bias: false, name: "s") })
+        h = b.globalAvgPool(b.maxPool(h, size: 3, stride: 2, padding: 1))
         let joined = b.concat([h, features])
         let trunk = b.dropout(b.gelu(b.layerNorm(b.dense(joined, units: 16, name: "d"), name: "ln")), rate: 0.1)
         let labels = b.input([1]), classes = b.input([1]), mask = b.input([1])

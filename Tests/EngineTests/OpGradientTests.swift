@@ -122,6 +122,39 @@ struct OpGradientTests {
         }
     }
 
+    /// Without a bias: no `.bias` parameter, and the weight and input gradients still check.
+    @Test func conv2dWithoutBias() {
+        for (stride, padding) in [(1, ConvPadding.zeros(0)), (2, .zeros(3)), (2, .same)] {
+            expectSmall(checkGradients(batch: 2, inputs: [[5, 6, 2]]) { b, x in
+                b.project(b.conv2d(x[0], filters: 3, kernel: 3, stride: stride, padding: padding, bias: false, name: "c"))
+            }, "conv without bias, stride \(stride) padding \(padding)")
+        }
+        let b = PlanBuilder(maxBatch: 1)
+        _ = b.conv2d(b.input([4, 4, 2]), filters: 3, kernel: 3, bias: false, name: "c")
+        #expect(b.build(seed: 1).parameters.map(\.name) == ["c.weight"])
+    }
+
+    /// A convolution without bias computes what one with a zero bias computes, values and
+    /// input and weight gradients, bit for bit.
+    @Test func conv2dWithoutBiasEqualsZeroBias() {
+        func run(bias: Bool) -> [Float] {
+            let b = PlanBuilder(maxBatch: 3)
+            let x = b.tensor([6, 5, 2])
+            let y = b.conv2d(x, filters: 4, kernel: 3, stride: 2, padding: .zeros(1), bias: bias, name: "c")
+            b.project(y)
+            let plan = b.build(seed: 1)
+            for p in plan.parameters {
+                for i in 0..<p.count { p.value[i] = p.name.hasSuffix(".bias") ? 0 : Float((i * 7) % 13) * 0.1 - 0.6 }
+            }
+            for i in 0..<(3 * x.sampleSize) { x.data[i] = Float(i % 11) * 0.2 - 1 }
+            plan.forward(batch: 3, mode: .training)
+            plan.backward(batch: 3)
+            let weight = plan.parameters[0]  // declared first, before the bias
+            return Array(y.values(batch: 3)) + Array(x.gradients(batch: 3)!) + (0..<weight.count).map { weight.grad[$0] }
+        }
+        #expect(run(bias: false) == run(bias: true))
+    }
+
     @Test func maxPool() {
         expectSmall(checkGradients(batch: 2, inputs: [[5, 4, 3]], fill: Self.distinct) { b, x in
             b.project(b.maxPool(x[0], size: 2, stride: 2))
@@ -129,6 +162,46 @@ struct OpGradientTests {
         expectSmall(checkGradients(batch: 1, inputs: [[5, 5, 2]], fill: Self.distinct) { b, x in
             b.project(b.maxPool(x[0], size: 3, stride: 1))
         }, "overlapping maxpool")
+    }
+
+    /// Windows hanging over the edges: the gradient goes to inside pixels only, the first
+    /// maximum of each window.
+    @Test func maxPoolWithPadding() {
+        for (size, stride, padding) in [(3, 2, 1), (2, 1, 1), (3, 1, 1), (5, 2, 2)] {
+            expectSmall(checkGradients(batch: 2, inputs: [[5, 6, 2]], fill: Self.distinct) { b, x in
+                b.project(b.maxPool(x[0], size: size, stride: stride, padding: padding))
+            }, "maxpool size \(size) stride \(stride) padding \(padding)")
+        }
+    }
+
+    /// Padding is −∞, not zero: on negative inputs every output is a value of the image, the
+    /// maximum of the window's inside pixels, checked against a plain reference.
+    @Test func maxPoolPaddingIsMinusInfinity() {
+        let (h, w, c, size, stride, padding) = (5, 4, 2, 3, 2, 1)
+        let b = PlanBuilder(maxBatch: 1)
+        let x = b.input([h, w, c])
+        let y = b.maxPool(x, size: size, stride: stride, padding: padding)
+        let plan = b.build(seed: 1)
+        func pixel(_ iy: Int, _ ix: Int, _ ch: Int) -> Float { -1 - Float((iy * 7 + ix * 3 + ch * 5) % 17) * 0.25 }
+        for iy in 0..<h { for ix in 0..<w { for ch in 0..<c { x.data[(iy * w + ix) * c + ch] = pixel(iy, ix, ch) } } }
+        plan.forward(batch: 1, mode: .evaluation)
+        #expect(y.shape == [3, 2, c])  // ⌊(5 + 2 − 3) / 2⌋ + 1, ⌊(4 + 2 − 3) / 2⌋ + 1
+        var expected: [Float] = []
+        for oy in 0..<y.shape[0] {
+            for ox in 0..<y.shape[1] {
+                for ch in 0..<c {
+                    var best = -Float.infinity
+                    for ky in 0..<size {
+                        for kx in 0..<size {
+                            let (iy, ix) = (oy * stride - padding + ky, ox * stride - padding + kx)
+                            if iy >= 0, iy < h, ix >= 0, ix < w { best = max(best, pixel(iy, ix, ch)) }
+                        }
+                    }
+                    expected.append(best)
+                }
+            }
+        }
+        #expect(Array(y.values(batch: 1)) == expected)
     }
 
     @Test func avgPoolAndGlobalAvgPool() {
@@ -159,6 +232,20 @@ struct OpGradientTests {
             let joined = b.concat([b.flatten(x[0]), x[1]])
             b.project(b.residual(joined) { b.tanh(b.dense($0, units: 11, name: "r")) })
         }, "flatten, concat, residual")
+    }
+
+    /// A projection shortcut: block(x) + shortcut(x) where both halve the image and change its
+    /// channels; the block's parameters are declared before the shortcut's.
+    @Test func residualWithShortcut() {
+        expectSmall(checkGradients(batch: 2, inputs: [[6, 6, 2]]) { b, x in
+            b.project(b.residual(x[0], { b.tanh(b.conv2d($0, filters: 3, kernel: 3, stride: 2, padding: .zeros(1), name: "r.0")) },
+                                 shortcut: { b.batchNorm(b.conv2d($0, filters: 3, kernel: 1, stride: 2, bias: false, name: "s.0"), name: "s.1") }))
+        }, "residual with shortcut")
+        let b = PlanBuilder(maxBatch: 1)
+        let y = b.residual(b.input([4, 4, 2]), { b.conv2d($0, filters: 3, kernel: 1, stride: 2, name: "r") },
+                           shortcut: { b.conv2d($0, filters: 3, kernel: 1, stride: 2, bias: false, name: "s") })
+        #expect(y.shape == [2, 2, 3])
+        #expect(b.build(seed: 1).parameters.map(\.name) == ["r.weight", "r.bias", "s.weight"])
     }
 
     /// `from: [a, b, c]` as the compiler builds it: three widths (4, 2, 3), the middle one a data

@@ -39,6 +39,51 @@ struct ModelCompilerTests {
         #expect(Set(model.plan.parameters.map(\.name)).count == model.plan.parameters.count)
     }
 
+    /// A ResNet stem and downsampling block: no conv bias, padded maxpool, a projection
+    /// shortcut whose layers are named under `residual.shortcut.` and built after the block's.
+    @Test func backboneLayersCompileWithTheirNames() throws {
+        let flow = try FlowLoader.load(bytes: Array("""
+            name: t
+            data: {train: t.csv}
+            inputs:
+              image: {type: image, shape: [16, 16, 3]}
+            trunk:
+              body:
+                from: image
+                layers:
+                  - conv: {filters: 4, kernel: 7, stride: 2, padding: 3, bias: false}
+                  - batchnorm
+                  - maxpool: {size: 3, stride: 2, padding: 1}
+                  - relu
+                  - residual:
+                      layers: [conv: {filters: 8, kernel: 3, stride: 2, padding: 1, bias: false}, batchnorm, relu,
+                               conv: {filters: 8, kernel: 3, padding: 1, bias: false}, batchnorm]
+                      shortcut: [conv: {filters: 8, kernel: 1, stride: 2, bias: false}, batchnorm]
+                  - global_avgpool
+            flow:
+              p: {type: binary}
+            """.utf8), file: "t.yaml")
+        let facts = DataFacts.synthetic(for: flow)
+        let model = ModelCompiler.compile(flow, facts: facts, maxBatch: 4, seed: 1)
+        let block = "trunk.body.4.residual"
+        #expect(model.plan.parameters.map(\.name) == [
+            "trunk.body.0.conv.weight", "trunk.body.1.batchnorm.weight", "trunk.body.1.batchnorm.bias",
+            "\(block).0.conv.weight", "\(block).1.batchnorm.weight", "\(block).1.batchnorm.bias",
+            "\(block).3.conv.weight", "\(block).4.batchnorm.weight", "\(block).4.batchnorm.bias",
+            "\(block).shortcut.0.conv.weight", "\(block).shortcut.1.batchnorm.weight", "\(block).shortcut.1.batchnorm.bias",
+            "heads.p.out.weight", "heads.p.out.bias",
+        ])
+        let expected = (flow.trunkParameters + flow.headParameters).evaluate { value(of: $0, facts, flow) }
+        #expect(model.plan.parameterCount == expected)
+        #expect(model.layers.map(\.name) == ["trunk.body.0.conv", "trunk.body.1.batchnorm", "\(block).0.conv",
+                                             "\(block).1.batchnorm", "\(block).3.conv", "\(block).4.batchnorm",
+                                             "\(block).shortcut.0.conv", "\(block).shortcut.1.batchnorm", "heads.p.out"])
+        SyntheticBatch.fill(model, batch: 4, facts: facts, seed: 2)
+        model.plan.forward(batch: 4, mode: .training)
+        model.plan.backward(batch: 4)
+        #expect(model.plan.totalLoss.isFinite)
+    }
+
     @Test func compiledFlowLearnsAFixedBatch() throws {
         let flow = try FlowLoader.load(path: Self.root.appendingPathComponent("bench/mlp.yaml").path)
         let facts = DataFacts.synthetic(for: flow)

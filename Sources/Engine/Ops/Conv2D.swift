@@ -91,7 +91,9 @@ final class Conv2DOp: Op, ParallelLoop {
     let pool: ThreadPool
     let input: Tensor, output: Tensor
     var inputs: [Tensor] { [input] }
-    let weight: Parameter, bias: Parameter
+    let weight: Parameter
+    /// Nil for a convolution without bias (one followed by batchnorm, whose shift stands in for it).
+    let bias: Parameter?
     let geometry: ConvGeometry
     let filters: Int
     /// Samples per group, and rows (output pixels) per sample.
@@ -99,7 +101,8 @@ final class Conv2DOp: Op, ParallelLoop {
     /// Per worker: one group's columns (`groupSamples × rowsPerSample × window`), reused for
     /// their gradient in backward.
     let columns: UnsafeMutablePointer<Float>
-    /// Per group: its weight gradient (F × window) followed by its bias gradient (F).
+    /// Per group: its weight gradient (F × window) followed by its bias gradient (F, when it
+    /// has a bias).
     let partials: UnsafeMutablePointer<Float>
     private var batch = 0
 
@@ -108,7 +111,7 @@ final class Conv2DOp: Op, ParallelLoop {
 
     static func groupSamples(_ g: ConvGeometry) -> Int { max(1, groupFloats / max(1, g.oh * g.ow * g.window)) }
 
-    init(pool: ThreadPool, input: Tensor, output: Tensor, weight: Parameter, bias: Parameter, geometry: ConvGeometry,
+    init(pool: ThreadPool, input: Tensor, output: Tensor, weight: Parameter, bias: Parameter?, geometry: ConvGeometry,
          columns: UnsafeMutablePointer<Float>, partials: UnsafeMutablePointer<Float>) {
         self.pool = pool
         self.input = input
@@ -125,7 +128,7 @@ final class Conv2DOp: Op, ParallelLoop {
 
     private var groupCost: Int { groupSamples * rowsPerSample * geometry.window * filters }
     private func groups(_ batch: Int) -> Int { (batch + groupSamples - 1) / groupSamples }
-    private var partialSize: Int { filters * geometry.window + filters }
+    private var partialSize: Int { filters * geometry.window + (bias == nil ? 0 : filters) }
 
     func forward(batch: Int, mode: PassMode) {
         self.batch = batch
@@ -152,7 +155,7 @@ final class Conv2DOp: Op, ParallelLoop {
             for e in items {
                 var sum: Float = 0
                 for group in 0..<groupCount { sum += partials[group * partialSize + e] }
-                if e < weightSize { weight.grad[e] += sum } else { bias.grad[e - weightSize] += sum }
+                if e < weightSize { weight.grad[e] += sum } else if let bias { bias.grad[e - weightSize] += sum }
             }
             return
         }
@@ -162,23 +165,27 @@ final class Conv2DOp: Op, ParallelLoop {
             let out = output.data + first * f
             if part == .forward {
                 im2col(cols - first * window, input.data, g, samples)
-                for r in 0..<rows { (out + r * f).update(from: bias.value, count: f) }
+                // out = bias, then += cols · weightᵀ; without a bias the product overwrites out (β = 0).
+                if let bias { for r in 0..<rows { (out + r * f).update(from: bias.value, count: f) } }
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(f), Int32(window),
-                            1, cols, Int32(window), weight.value, Int32(window), 1, out, Int32(f))
+                            1, cols, Int32(window), weight.value, Int32(window), bias == nil ? 0 : 1, out, Int32(f))
                 continue
             }
             let dout = output.grad! + first * f
             if !weight.frozen {
-                // This group's dweight (F, KKC) = doutᵀ (F, rows) · cols (rows, KKC), and dbias.
+                // This group's dweight (F, KKC) = doutᵀ (F, rows) · cols (rows, KKC), and dbias
+                // (F) = Σ over rows of dout when there is a bias.
                 im2col(cols - first * window, input.data, g, samples)
                 let slot = partials + group * partialSize
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(f), Int32(window), Int32(rows),
                             1, dout, Int32(f), cols, Int32(window), 0, slot, Int32(window))
-                let dbias = slot + f * window
-                dbias.update(repeating: 0, count: f)
-                for r in 0..<rows {
-                    let d = dout + r * f
-                    for j in 0..<f { dbias[j] += d[j] }
+                if bias != nil {
+                    let dbias = slot + f * window
+                    dbias.update(repeating: 0, count: f)
+                    for r in 0..<rows {
+                        let d = dout + r * f
+                        for j in 0..<f { dbias[j] += d[j] }
+                    }
                 }
             }
             guard let dinp = input.grad else { continue }
@@ -205,8 +212,9 @@ public enum ConvPadding: Sendable, Equatable {
 }
 
 extension PlanBuilder {
+    /// A convolution named `name` (`<name>.weight`, and `<name>.bias` unless `bias` is false).
     public func conv2d(_ input: Tensor, filters: Int, kernel: Int, stride: Int = 1, padding: ConvPadding = .zeros(0),
-                       initialization: WeightScheme = .glorot, name: String) -> Tensor {
+                       bias: Bool = true, initialization: WeightScheme = .glorot, name: String) -> Tensor {
         let (h, w, c) = (input.shape[0], input.shape[1], input.shape[2])
         let oh: Int, ow: Int, top: Int, left: Int
         switch padding {
@@ -223,13 +231,13 @@ extension PlanBuilder {
         let fanIn = geometry.window
         let weight = parameter("\(name).weight", [filters, kernel, kernel, c],
                                initialization.weight(fanIn: fanIn, fanOut: kernel * kernel * filters))
-        let bias = parameter("\(name).bias", [filters], initialization.bias(fanIn: fanIn))
+        let biasParameter = bias ? parameter("\(name).bias", [filters], initialization.bias(fanIn: fanIn)) : nil
         let output = tensor([oh, ow, filters])
         let groupSamples = Conv2DOp.groupSamples(geometry)
         let groups = (maxBatch + groupSamples - 1) / groupSamples
-        add(Conv2DOp(pool: pool, input: input, output: output, weight: weight, bias: bias, geometry: geometry,
+        add(Conv2DOp(pool: pool, input: input, output: output, weight: weight, bias: biasParameter, geometry: geometry,
                      columns: scratch(pool.threads * groupSamples * oh * ow * geometry.window),
-                     partials: scratch(groups * (filters * geometry.window + filters))))
+                     partials: scratch(groups * (filters * geometry.window + (bias ? filters : 0)))))
         return output
     }
 }

@@ -32,4 +32,16 @@ extension PlanBuilder {
         add(AddOp(a: input, b: inner, output: output))
         return output
     }
+
+    /// `block(input) + shortcut(input)`, for a block that changes the shape (a projection
+    /// shortcut, as in ResNet). The block is built first, so its parameters come before the
+    /// shortcut's in declaration order; both must give the same shape.
+    public func residual(_ input: Tensor, _ block: (Tensor) -> Tensor, shortcut: (Tensor) -> Tensor) -> Tensor {
+        let inner = block(input)
+        let projected = shortcut(input)
+        precondition(inner.shape == projected.shape, "a residual block and its shortcut must give the same shape")
+        let output = tensor(inner.shape)
+        add(AddOp(a: inner, b: projected, output: output))
+        return output
+    }
 }
