@@ -11,7 +11,8 @@ import Training
 ///   a row), normalised with the training statistics, indicator columns appended, then encoded.
 /// - `category`: a string [N]; ai.onnx.ml's LabelEncoder maps the vocabulary to its indices and
 ///   anything else to 0, the unknown slot; then the embedding table or one-hot.
-/// - `image`: float32 [N, H, W, C] with pixel values 0–255 as a PNG decodes; scaled by 1/255.
+/// - `image`: float32 [N, H, W, C] with pixel values 0–255 as a PNG decodes; scaled by 1/255,
+///   then standardised per channel with `normalize:`.
 /// - `tokens`: int64 ids [N, L] (padding 0, unknown 1; the vocabulary is in the metadata).
 struct ONNXInputs {
     let graph: ONNXGraphBuilder
@@ -30,8 +31,14 @@ struct ONNXInputs {
                 values[input.name] = try category(input, encoding: encoding)
             case let .image(height, width, channels, _):
                 let pixels = graph.input(input.name, .float, shape: [height, width, channels])
-                let scaled = graph.add("Mul", [pixels, graph.scalar(Float(1) / Float(255), "\(input.name).scale")],
+                var scaled = graph.add("Mul", [pixels, graph.scalar(Float(1) / Float(255), "\(input.name).scale")],
                                        "inputs.\(input.name)")
+                if let n = input.imageNormalization {
+                    let mean = graph.constant("\(input.name).mean", n.mean.map { Float($0) }, shape: [channels])
+                    let std = graph.constant("\(input.name).std", n.std.map { Float($0) }, shape: [channels])
+                    scaled = graph.add("Div", [graph.add("Sub", [scaled, mean], "inputs.\(input.name).centred"), std],
+                                       "inputs.\(input.name).normalized")
+                }
                 values[input.name] = ExportedValue(name: scaled, shape: [height, width, channels])
             case .tokens(let maxLength, _):
                 values[input.name] = ExportedValue(name: graph.input(input.name, .int64, shape: [maxLength]),

@@ -64,6 +64,8 @@ public struct Input: Sendable {
     public var augmentation: Augmentation? = nil
     /// `encoding:` of a numeric input: each column's value as a vector (nil: the value itself).
     public var numericEncoding: NumericEncoding? = nil
+    /// `normalize:` of an image input: per-channel standardisation after scaling to [0, 1].
+    public var imageNormalization: ImageNormalization? = nil
 
     /// The kinds of input data.
     public enum Kind: Sendable {
@@ -89,6 +91,21 @@ public struct Input: Sendable {
 public enum ColumnSelection: Sendable, Equatable {
     case names([String])
     case pattern(String)
+}
+
+/// `normalize:` of an image input: per channel, (x − mean) / std on the values scaled to
+/// [0, 1], as torchvision's `Normalize` — what a backbone pretrained on such images expects.
+public struct ImageNormalization: Sendable, Equatable {
+    public var mean: [Double]
+    public var std: [Double]
+
+    public init(mean: [Double], std: [Double]) {
+        self.mean = mean
+        self.std = std
+    }
+
+    /// `normalize: imagenet`: the ImageNet statistics torchvision's pretrained models use.
+    public static let imagenet = ImageNormalization(mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
 }
 
 /// How numeric columns are scaled, with statistics from the training split only.

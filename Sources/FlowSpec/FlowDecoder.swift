@@ -114,6 +114,7 @@ struct FlowDecoder {
         var kind: Input.Kind?
         var augmentation: Augmentation?
         var numericEncoding: NumericEncoding?
+        var imageNormalization: ImageNormalization?
         switch type {
         case "image":
             let resize = m.value("resize")?.bool("\(context): resize", sink) ?? false
@@ -140,6 +141,11 @@ struct FlowDecoder {
                 if case let .image(h, w, _, _) = kind { size = (h, w) }
                 augmentation = decodeAugmentation(node, key: m.keyLocation("augment") ?? node.location,
                                                   input: name, size: size)
+            }
+            if let node = m.value("normalize") {
+                var channels: Int?
+                if case let .image(_, _, c, _) = kind { channels = c }
+                imageNormalization = decodeImageNormalization(node, channels: channels, context: context)
             }
         case "numeric":
             let columns: ColumnSelection?
@@ -188,7 +194,7 @@ struct FlowDecoder {
                 kind = .category(encoding: embedding.map { .embedding($0) } ?? .oneHot, minCount: minCount)
             }
         }
-        let keysByType = ["image": ["shape", "resize", "augment"],
+        let keysByType = ["image": ["shape", "resize", "augment", "normalize"],
                           "numeric": ["columns", "normalize", "missing", "encoding", "bins", "dimension", "frequencies", "sigma"],
                           "tokens": ["max_length"], "category": ["embedding", "encoding"]]
         var elsewhere: [String: String] = [:]
@@ -201,8 +207,43 @@ struct FlowDecoder {
         if type == "numeric" { elsewhere["column"] = "is for one-column inputs; a numeric input lists 'columns'" }
         m.finish(elsewhere: elsewhere)
         return kind.map {
-            Input(name: name, location: at, column: column, kind: $0, augmentation: augmentation, numericEncoding: numericEncoding)
+            Input(name: name, location: at, column: column, kind: $0, augmentation: augmentation, numericEncoding: numericEncoding,
+                  imageNormalization: imageNormalization)
         }
+    }
+
+    /// An image input's `normalize:`: `imagenet`, or `{mean: [...], std: [...]}` with one
+    /// number per channel (values scaled to [0, 1]; std > 0).
+    private func decodeImageNormalization(_ node: YAMLNode, channels: Int?, context: String) -> ImageNormalization? {
+        let what = "\(context): normalize"
+        if let name = node.scalar {
+            guard name == "imagenet" else {
+                sink.error("\(what): expected 'imagenet' or {mean: [...], std: [...]}, found '\(name)'", at: node.location)
+                return nil
+            }
+            if let channels, channels != 3 {
+                sink.error("\(what): imagenet's statistics are for 3 channels (RGB), and the image has \(channels)",
+                           at: node.location)
+                return nil
+            }
+            return .imagenet
+        }
+        guard var n = MappingReader(node, context: what, sink: sink) else { return nil }
+        func numbers(_ key: String, positive: Bool) -> [Double]? {
+            guard let list = n.required(key, what: "one number per channel")?.list("\(what).\(key)", sink) else { return nil }
+            let values = list.compactMap { $0.double("\(what).\(key)", in: 0...Double.greatestFiniteMagnitude,
+                                                      exclusiveLower: positive, sink) }
+            guard values.count == list.count else { return nil }
+            if let channels, values.count != channels, let node = n.value(key) {
+                sink.error("\(what).\(key): \(values.count) numbers for an image of \(channels) channels", at: node.location)
+                return nil
+            }
+            return values
+        }
+        let mean = numbers("mean", positive: false), std = numbers("std", positive: true)
+        n.finish()
+        guard let mean, let std else { return nil }
+        return ImageNormalization(mean: mean, std: std)
     }
 
     /// A numeric input's `encoding:` and the settings beside it (`bins`, `dimension`,

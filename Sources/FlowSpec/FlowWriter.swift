@@ -20,6 +20,10 @@ public enum FlowWriter {
             case let .image(h, w, c, resize):
                 "type: image, column: \(quote(input.column)), shape: [\(h), \(w), \(c)], resize: \(resize)"
                     + (input.augmentation.map { ", augment: \(augmentationText($0))" } ?? "")
+                    + (input.imageNormalization.map { n in
+                        ", normalize: {mean: [\(n.mean.map(number).joined(separator: ", "))], "
+                            + "std: [\(n.std.map(number).joined(separator: ", "))]}"
+                    } ?? "")
             case let .numeric(columns, normalize, missing):
                 "type: numeric, columns: \(columnsText(columns)), normalize: \(normalize.rawValue), missing: \(missing.rawValue)"
                     + (input.numericEncoding.map { ", " + encodingText($0) } ?? "")

@@ -42,8 +42,11 @@ public struct ModelCompiler {
             let vocabulary = facts.vocabularySize[input.name] ?? 1
             switch input.kind {
             case let .image(h, w, c, _):
-                inputs[input.name] = builder.input([h, w, c])
-                values[input.name] = inputs[input.name]
+                let pixels = builder.input([h, w, c])
+                inputs[input.name] = pixels
+                values[input.name] = input.imageNormalization.map { n in
+                    builder.channelNormalization(pixels, mean: n.mean.map { Float($0) }, std: n.std.map { Float($0) })
+                } ?? pixels
             case .numeric:
                 let x = builder.input([facts.numericWidth[input.name] ?? 0])
                 inputs[input.name] = x

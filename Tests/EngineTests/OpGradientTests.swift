@@ -213,6 +213,12 @@ struct OpGradientTests {
         }, "global avgpool")
     }
 
+    @Test func channelNormalization() {
+        expectSmall(checkGradients(batch: 2, inputs: [[3, 2, 3]]) { b, x in
+            b.project(b.channelNormalization(x[0], mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225]))
+        }, "channel normalization")
+    }
+
     @Test func batchNormInTrainingAndEvaluation() {
         for mode in [PassMode.training, .evaluation] {
             expectSmall(checkGradients(batch: 4, mode: mode, inputs: [[2, 2, 3]]) { b, x in

@@ -51,6 +51,26 @@ struct FileLevelErrorTests {
         }
     }
 
+    /// An image input's `normalize:` (ImageNet's statistics by name, or one mean and std per
+    /// channel), written back into a run's flow.yaml, and its located errors.
+    @Test func imageNormalizationAndItsErrors() throws {
+        func flow(_ normalize: String, channels: Int = 3) -> String {
+            "name: n\ndata: {train: train.csv}\ninputs:\n  im: {type: image, shape: [8, 8, \(channels)], normalize: \(normalize)}\n"
+                + "trunk:\n  t: {from: im, layers: [flatten]}\nflow:\n  open: {type: binary}\n"
+        }
+        #expect(try load(flow("imagenet")).flow.inputs[0].imageNormalization == .imagenet)
+        let gray = try load(flow("{mean: [0.5], std: [0.25]}", channels: 1))
+        #expect(gray.flow.inputs[0].imageNormalization == ImageNormalization(mean: [0.5], std: [0.25]))
+        #expect(FlowWriter.yaml(gray.flow, dataPaths: { $0 }).contains("normalize: {mean: [0.5], std: [0.25]}"))
+        #expect(diagnostics(flow("imagenet", channels: 1))
+                == ["4:50: input 'im': normalize: imagenet's statistics are for 3 channels (RGB), and the image has 1"])
+        #expect(diagnostics(flow("{mean: [0.5, 0.5], std: [0.2, 0.2, 0.2]}"))
+                == ["4:57: input 'im': normalize.mean: 2 numbers for an image of 3 channels"])
+        #expect(diagnostics(flow("{mean: [0, 0, 0], std: [1, 0, 1]}"))[0].hasPrefix("4:77: input 'im': normalize.std: 0 is out of range"))
+        #expect(diagnostics(flow("imagnet"))
+                == ["4:50: input 'im': normalize: expected 'imagenet' or {mean: [...], std: [...]}, found 'imagnet'"])
+    }
+
     /// A list or mapping may carry its own standard tag or `!`; other tags are refused
     /// (BadFlows/tag-*.yaml).
     @Test func standardTagsOnListsAndMappingsAreAccepted() throws {
