@@ -4,7 +4,7 @@ PACKAGES := libyaml-dev libopenblas-dev libpng-dev pkg-config
 FLOWTRAIN := .build/release/flowtrain
 FLOWS := $(wildcard flows/*.yaml)
 
-.PHONY: deps build test demo bench bench-scaling bench-torch bench-quality bench-gbdt check-interop check-metrics check-onnx screenshot fuzz clean
+.PHONY: deps build test demo bench bench-scaling bench-torch bench-quality bench-gbdt check-interop check-metrics check-onnx check-torch-import screenshot fuzz clean
 
 # System libraries, installed only when one is missing.
 deps:
@@ -48,7 +48,9 @@ demo: build
 	  fi
 
 bench: build
-	@for flow in $(FLOWS) bench/mlp.yaml; do echo "== flowtrain bench $$flow"; $(FLOWTRAIN) bench $$flow || exit 1; done
+	@for flow in $(FLOWS) bench/mlp.yaml; do echo "== flowtrain bench $$flow"; \
+	  case $$flow in *resnet18*) batches="--batch 16,32";; *) batches="";; esac; \
+	  $(FLOWTRAIN) bench $$flow $$batches || exit 1; done
 
 # flowtrain against PyTorch (CPU wheel from PyPI, in a throwaway virtualenv) on the same
 # networks, masked losses, optimiser and threads: the MLP, the security network, and with
@@ -134,6 +136,17 @@ check-onnx: build $(ONNX_VENV)/bin/python
 	  echo "== $$run on $$data"; \
 	  $(ONNX_VENV)/bin/python tools/check_onnx.py $(ONNX_RUNS)/$$run $$data --flowtrain $(FLOWTRAIN) || exit 1; \
 	done
+
+# torchvision's ResNet-18 (seeded, weights=None) saved with safetensors from PyTorch, loaded by
+# flows/security-resnet18.yaml (`layout: torch`, `names: in_order`), its heads trained for an
+# epoch on the frozen backbone, and the backbone's features (`flowtrain embed`) on 8 random
+# 224×224 images compared with torchvision's in evaluation mode (tools/check_torch_import.py).
+# Uses the PyTorch virtualenv of bench-torch, with torchvision and safetensors added. Never part
+# of `make test`.
+check-torch-import: build $(TORCH_VENV)/bin/python
+	$(TORCH_VENV)/bin/pip install -q --no-deps "torchvision==0.28.0" safetensors
+	rm -rf .build-torch-import
+	$(TORCH_VENV)/bin/python tools/check_torch_import.py --flowtrain $(FLOWTRAIN) --work .build-torch-import
 
 # Recomputes every metric in evaluation.csv from predictions.csv and the data with scikit-learn
 # (in a throwaway virtualenv), under both precondition modes: for RUN (default: the newest

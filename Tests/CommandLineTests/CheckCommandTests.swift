@@ -3,7 +3,8 @@ import Testing
 
 /// Runs the built `flowtrain` binary the way a user does and checks exit codes and output.
 struct CheckCommandTests {
-    @Test(arguments: ["flows/security.yaml", "flows/security-augmented.yaml", "flows/security-frozen.yaml", "flows/orders.yaml"])
+    @Test(arguments: ["flows/security.yaml", "flows/security-augmented.yaml", "flows/security-frozen.yaml", "flows/orders.yaml",
+                      "flows/security-resnet18.yaml"])
     func shippedFlowsAreValid(_ flow: String) throws {
         let result = try run(["check", try shippedFlow(flow)])
         #expect(result.status == 0)
@@ -21,6 +22,13 @@ struct CheckCommandTests {
         let conv = try #require(line(containing: "conv 16, kernel 3, padding same"))
         #expect(conv.hasSuffix("[64, 64, 16]  448"))
         #expect(lines.last?.hasPrefix("parameters: 1,105,536 in inputs and trunk") == true)
+    }
+
+    /// The shipped ResNet-18 backbone has torchvision's `resnet18()` parameters without `fc`:
+    /// 11,689,512 − 513,000 = 11,176,512, plus the dense layers above it (131,328 + 32,896).
+    @Test func theResNet18BackboneHasTorchvisionsParameters() throws {
+        let result = try run(["check", try shippedFlow("flows/security-resnet18.yaml")])
+        #expect(result.stdout.split(separator: "\n").last?.hasPrefix("parameters: 11,340,736 in inputs and trunk") == true)
     }
 
     @Test func textShowsAnImageInputsAugmentation() throws {
