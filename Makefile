@@ -136,6 +136,12 @@ check-onnx: build $(ONNX_VENV)/bin/python
 	  echo "== $$run on $$data"; \
 	  $(ONNX_VENV)/bin/python tools/check_onnx.py $(ONNX_RUNS)/$$run $$data --flowtrain $(FLOWTRAIN) || exit 1; \
 	done
+	@# security-resnet18 needs PyTorch's weights: the run `make check-torch-import` leaves.
+	@if [ -d .build-torch-import/run ]; then \
+	  echo "== security-resnet18 (make check-torch-import's run) on its 8 random 224x224 images"; \
+	  $(ONNX_VENV)/bin/python tools/check_onnx.py .build-torch-import/run .build-torch-import/images.csv \
+	    --flowtrain $(FLOWTRAIN) --latency-rows 8 || exit 1; \
+	else echo "== security-resnet18: not checked; run make check-torch-import first"; fi
 
 # torchvision's ResNet-18 (seeded, weights=None) saved with safetensors from PyTorch, loaded by
 # flows/security-resnet18.yaml (`layout: torch`, `names: in_order`), its heads trained for an
