@@ -3,7 +3,7 @@ import Foundation
 
 /// Collects a task's activated outputs and labels on the rows it counts on, batch by batch,
 /// and turns them into its metrics (in the label's own units).
-public struct TaskPredictions {
+public struct TaskPredictions: Sendable {
     public let output: TaskOutput
     /// Bounded regression: labels were divided by this for training.
     let scale: Double

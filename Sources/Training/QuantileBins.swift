@@ -34,22 +34,27 @@ public enum QuantileBins {
         var keys = values.compactMap { $0.isNaN ? nil : Self.key($0 + 0) }
         var buffer = [UInt32](repeating: 0, count: keys.count)
         var counts = [Int](repeating: 0, count: 4 * 256)
-        for key in keys {
-            for pass in 0..<4 { counts[pass * 256 + Int((key >> (8 * pass)) & 255)] += 1 }
-        }
-        for pass in 0..<4 {
-            var start = 0
-            for byte in 0..<256 {
-                let count = counts[pass * 256 + byte]
-                counts[pass * 256 + byte] = start
-                start += count
+        counts.withUnsafeMutableBufferPointer { counts in
+            for pass in 0..<4 {
+                keys.withUnsafeMutableBufferPointer { keys in
+                    buffer.withUnsafeMutableBufferPointer { buffer in
+                        if pass == 0 {
+                            for key in keys {
+                                for byte in 0..<4 { counts[byte * 256 + Int((key >> (8 * byte)) & 255)] += 1 }
+                            }
+                        }
+                        let bucketStarts = counts.baseAddress! + pass * 256
+                        var start = 0
+                        for byte in 0..<256 { (bucketStarts[byte], start) = (start, start + bucketStarts[byte]) }
+                        for key in keys {
+                            let bucket = Int((key >> (8 * pass)) & 255)
+                            buffer[bucketStarts[bucket]] = key
+                            bucketStarts[bucket] += 1
+                        }
+                    }
+                }
+                swap(&keys, &buffer)
             }
-            for key in keys {
-                let bucket = pass * 256 + Int((key >> (8 * pass)) & 255)
-                buffer[counts[bucket]] = key
-                counts[bucket] += 1
-            }
-            swap(&keys, &buffer)
         }
         var sorted = keys.map(Self.value)
         // The zeros came back as +0: give them their signs in the order they came in.
