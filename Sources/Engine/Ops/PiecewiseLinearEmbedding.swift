@@ -184,24 +184,32 @@ final class PiecewiseLinearEmbeddingOp: Op, ParallelLoop {
 
     private func forwardRows(_ items: Range<Int>) {
         let (c, t, d, inWidth, outWidth) = (columns, slots, units, input.sampleSize, output.sampleSize)
+        let x: UnsafeMutablePointer<Float> = input.data, out: UnsafeMutablePointer<Float> = output.data
         let biases: UnsafeMutablePointer<Float> = bias.value
-        for n in items {
-            let x = input.data + n * inWidth, out = output.data + n * outWidth
-            for j in 0..<c {
-                let y = out + j * d
-                guard binCounts[j] > 0 else {
+        let bin = self.bin, fraction = self.fraction, low = self.low, width = self.width
+        let prefix = self.prefix, transposed = self.transposed
+        // Column by column: a column's tables stay in cache over the rows.
+        for j in 0..<c {
+            guard binCounts[j] > 0 else {
+                for n in items {
+                    let y = out + n * outWidth + j * d
                     y.update(from: biases + j * d, count: d)
                     bin[n * c + j] = -1
-                    continue
                 }
-                let k = binIndex(of: x[j], column: j), s = j * t + k
-                let r = (x[j] - low[s]) / width[s]
+                continue
+            }
+            for n in items {
+                let value = x[n * inWidth + j]
+                let k = binIndex(of: value, column: j), s = j * t + k
+                let r = (value - low[s]) / width[s]
                 bin[n * c + j] = Int32(k)
                 fraction[n * c + j] = r
-                let p = prefix + s * d, v = transposed + s * d
-                for unit in 0..<d { y[unit] = p[unit] + r * v[unit] }
+                rowSum(prefix + s * d, transposed + s * d, times: r, into: out + n * outWidth + j * d, count: d)
             }
-            (out + c * d).update(from: x + c, count: passThrough)
+        }
+        for n in items {
+            let indicators = out + n * outWidth + c * d
+            indicators.update(from: x + n * inWidth + c, count: passThrough)
         }
     }
 

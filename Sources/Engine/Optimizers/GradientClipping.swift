@@ -22,10 +22,10 @@ public enum GradientClipping {
 }
 
 /// Σ g² over the trainable gradients (the block's prefix of `trainableCount` values) and their
-/// scaling, spread over the pool in fixed blocks: each block's squares summed in order, then
-/// the blocks' sums in order, so the sum is the same at any thread count (and, summed in
-/// another order than one pass, may differ from the reference in the last bits of a double:
-/// far below a float's). A serial pass took a few percent of the orders flow's step, on one
+/// scaling, spread over the pool in fixed blocks: each block's squares summed in eight lanes,
+/// then the lanes and the blocks' sums in order, so the sum is the same at any thread count
+/// (and, summed in another order than one pass, may differ from the reference in the last bits
+/// of a double: far below a float's). A serial pass took a few percent of the orders flow's step, on one
 /// thread while the other waited.
 final class GradientSquares: ParallelLoop {
     let pool: ThreadPool
@@ -63,8 +63,20 @@ final class GradientSquares: ParallelLoop {
             let start = b * Self.block, end = min(start + Self.block, count)
             switch part {
             case .sum:
+                // Eight sums side by side (one sum waits on each addition), added up in order.
+                var lanes = SIMD8<Double>()
+                var i = start
+                while i + 8 <= end {
+                    let g = SIMD8<Double>(UnsafeRawPointer(gradients + i).loadUnaligned(as: SIMD8<Float>.self))
+                    lanes += g * g
+                    i += 8
+                }
                 var sum: Double = 0
-                for i in start..<end { sum += Double(gradients[i]) * Double(gradients[i]) }
+                for lane in 0..<8 { sum += lanes[lane] }
+                while i < end {
+                    sum += Double(gradients[i]) * Double(gradients[i])
+                    i += 1
+                }
                 blockSums[b] = sum
             case .scale:
                 for i in start..<end { gradients[i] *= factor }
