@@ -30,6 +30,8 @@ public final class Plan {
     let arena: Arena
     /// Clears the parameter gradients and the gradients of every tensor that has one.
     private let zeroing: GradientZeroing
+    /// The trainable gradients' sum of squares and scaling, for clipping.
+    let gradientSquares: GradientSquares
 
     init(assignedGradients: Set<UnsafeMutablePointer<Float>>, maxBatch: Int, pool: ThreadPool, ops: [any Op],
          backwardOps: [any Op], parameters: [Parameter], groups: [ParameterGroup], state: [StateTensor],
@@ -48,6 +50,8 @@ public final class Plan {
                                   tensors: tensors.filter { tensor in
                                       tensor.grad.map { !tensor.isView && !assignedGradients.contains($0) } ?? false
                                   })
+        gradientSquares = GradientSquares(pool: pool, gradients: gradients, count: trainableCount,
+                                          blockSums: arena.doubles(GradientSquares.blockCount(trainableCount)))
         self.arena = arena
         self.values = values
         self.gradients = gradients

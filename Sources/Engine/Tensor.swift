@@ -43,6 +43,9 @@ final class Arena {
     /// `count` zeroed floats.
     func floats(_ count: Int) -> UnsafeMutablePointer<Float> { zeroed(count, as: Float.self) }
 
+    /// `count` zeroed doubles (partial sums).
+    func doubles(_ count: Int) -> UnsafeMutablePointer<Double> { zeroed(count, as: Double.self) }
+
     /// `count` zeroed 32-bit integers (argmax indices of max pooling).
     func int32s(_ count: Int) -> UnsafeMutablePointer<Int32> { zeroed(count, as: Int32.self) }
 

@@ -45,12 +45,13 @@ extension ParallelLoop {
 /// normalisation, elementwise ops), which split their items into one contiguous chunk per
 /// thread.
 ///
-/// A call hands the workers the loop, runs the first chunk itself, and returns when every
-/// chunk is done. A training step is a few dozen such calls back to back, so waiting is a
-/// short spin on an atomic before sleeping on a condition variable: waking a sleeping thread
-/// costs tens of microseconds on a virtual machine, as much as a small matrix product. Chunks
-/// never overlap, and no loop reduces across chunks in an order that depends on timing, so
-/// results are the same run to run at a given thread count.
+/// A call hands the workers the loop, runs chunks itself (the first, and any no worker has
+/// started when it is done: a worker descheduled by the system would otherwise hold up every
+/// loop), and returns when every chunk is done. A training step is a few dozen such calls back
+/// to back, so waiting is a short spin on an atomic before sleeping on a condition variable:
+/// waking a sleeping thread costs tens of microseconds on a virtual machine, as much as a small
+/// matrix product. Chunks never overlap, and no loop reduces across chunks in an order that
+/// depends on timing, so results are the same run to run at a given thread count.
 public final class ThreadPool: @unchecked Sendable {
     /// The pool the engine's ops use; `configure(threads:)` replaces it.
     nonisolated(unsafe) public private(set) static var shared = ThreadPool(threads: 1)
@@ -64,11 +65,14 @@ public final class ThreadPool: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     private var wake = pthread_cond_t()
     private var finished = pthread_cond_t()
-    /// Bumped for each loop; workers run when it moves (stored after the loop's fields, with
-    /// release ordering, so a worker that sees it sees them).
-    private let generation = Atomic<Int>(0)
-    /// Workers still running the current loop.
-    private let pending = Atomic<Int>(0)
+    /// The loop under way and its next unclaimed chunk: generation × 2¹⁶ + chunk. A new loop
+    /// stores it with chunk 0 after the loop's fields, with release ordering, so a thread that
+    /// claims a chunk of it sees them. Each chunk is claimed once, by whichever thread gets to
+    /// it first: a worker the system has not scheduled leaves its chunk to the caller, who
+    /// would otherwise wait for it (on a shared machine, a scheduler tick per loop).
+    private let claims = Atomic<Int>(0)
+    /// Chunks of the current loop done.
+    private let chunksDone = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
     private var count = 0
     private var loop: (any ParallelLoop)?
@@ -129,19 +133,46 @@ public final class ThreadPool: @unchecked Sendable {
         self.loop = loop
         self.part = part.rawValue
         self.count = count
-        pending.store(threads - 1, ordering: .relaxed)
-        pthread_mutex_lock(&mutex)  // a worker about to sleep sees the new generation or the broadcast
-        generation.add(1, ordering: .releasing)
+        chunksDone.store(0, ordering: .relaxed)
+        let generation = Self.generation(of: claims.load(ordering: .relaxed)) &+ 1
+        pthread_mutex_lock(&mutex)  // a worker about to sleep sees the new loop or the broadcast
+        claims.store(generation << Self.chunkBits, ordering: .releasing)
         pthread_cond_broadcast(&wake)
         pthread_mutex_unlock(&mutex)
-        loop.run(chunk(0, of: count), part: part, worker: 0)
-        if !Self.spin(until: { pending.load(ordering: .acquiring) == 0 }) {
+        runChunks(of: generation)
+        if !Self.spin(until: { chunksDone.load(ordering: .acquiring) == threads }) {
             pthread_mutex_lock(&mutex)
-            while pending.load(ordering: .acquiring) > 0 { pthread_cond_wait(&finished, &mutex) }
+            while chunksDone.load(ordering: .acquiring) < threads { pthread_cond_wait(&finished, &mutex) }
             pthread_mutex_unlock(&mutex)
         }
         self.loop = nil
         pthread_mutex_unlock(&callerLock)
+    }
+
+    private static let chunkBits = 16
+
+    private static func generation(of claims: Int) -> Int { claims >> chunkBits }
+
+    /// Claims chunks of loop `generation` and runs them until none is left; chunk i runs as
+    /// worker i (its scratch memory), whichever thread runs it.
+    private func runChunks(of generation: Int) {
+        var claim = claims.load(ordering: .acquiring)
+        while Self.generation(of: claim) == generation, claim & (1 << Self.chunkBits - 1) < threads {
+            let (exchanged, found) = claims.compareExchange(expected: claim, desired: claim &+ 1,
+                                                            ordering: .acquiringAndReleasing)
+            guard exchanged else {
+                claim = found
+                continue
+            }
+            let index = claim & (1 << Self.chunkBits - 1)
+            loop?.run(chunk(index, of: count), rawPart: part, worker: index)
+            if chunksDone.add(1, ordering: .acquiringAndReleasing).newValue == threads {
+                pthread_mutex_lock(&mutex)  // the caller may be asleep: wake it under the lock
+                pthread_cond_signal(&finished)
+                pthread_mutex_unlock(&mutex)
+            }
+            claim = claims.load(ordering: .acquiring)
+        }
     }
 
     /// `parallelFor` of a loop with one part.
@@ -157,23 +188,17 @@ public final class ThreadPool: @unchecked Sendable {
 
     private func work(_ index: Int) {
         var seen = 0
+        func current() -> Int { Self.generation(of: claims.load(ordering: .acquiring)) }
         while true {
-            let moved = Self.spin { generation.load(ordering: .acquiring) != seen || stopping.load(ordering: .relaxed) }
-            if !moved, generation.load(ordering: .acquiring) == seen {
+            let moved = Self.spin { current() != seen || stopping.load(ordering: .relaxed) }
+            if !moved, current() == seen {
                 pthread_mutex_lock(&mutex)
-                while generation.load(ordering: .acquiring) == seen, !stopping.load(ordering: .relaxed) {
-                    pthread_cond_wait(&wake, &mutex)
-                }
+                while current() == seen, !stopping.load(ordering: .relaxed) { pthread_cond_wait(&wake, &mutex) }
                 pthread_mutex_unlock(&mutex)
             }
             if stopping.load(ordering: .relaxed) { return }
-            seen = generation.load(ordering: .acquiring)
-            if let loop { loop.run(chunk(index, of: count), rawPart: part, worker: index) }
-            if pending.subtract(1, ordering: .releasing).newValue == 0 {
-                pthread_mutex_lock(&mutex)  // the caller may be asleep: wake it under the lock
-                pthread_cond_signal(&finished)
-                pthread_mutex_unlock(&mutex)
-            }
+            seen = current()
+            runChunks(of: seen)
         }
     }
 

@@ -3,7 +3,7 @@ import Foundation
 
 /// Collects a task's activated outputs and labels on the rows it counts on, batch by batch,
 /// and turns them into its metrics (in the label's own units).
-public struct TaskPredictions {
+public struct TaskPredictions: Sendable {
     public let output: TaskOutput
     /// Bounded regression: labels were divided by this for training.
     let scale: Double
@@ -38,16 +38,22 @@ public struct TaskPredictions {
     /// Adds one batch: logits and targets as the task's tensors hold them, for the split rows
     /// `rows` (in batch order); `counts` says, per split row, whether the task counts there.
     /// `mask`, the batch's mask tensor when given, leaves out rows it zeroes: augmentation
-    /// masks a coordinate label that its transforms moved out of the image.
+    /// masks a coordinate label that its transforms moved out of the image. A training batch
+    /// passes its mask and no `counts`: the loader filled the mask from the same counts, and
+    /// looking them up at shuffled rows missed the cache at every row.
     public mutating func add(logits: UnsafeBufferPointer<Float>, targets: UnsafeBufferPointer<Float>,
-                             rows: ArraySlice<Int>, counts: [Bool], mask: UnsafeBufferPointer<Float>? = nil) {
+                             rows: ArraySlice<Int>, counts: [Bool]?, mask: UnsafeBufferPointer<Float>? = nil) {
         let width = output.units
         let maskWidth = output.targetShape.reduce(1, *)
         guard let z = logits.baseAddress, let y = targets.baseAddress else { return }
+        precondition(counts != nil || mask != nil, "rows are counted by the split's counts or the batch's mask")
+        let byRow = counts != nil
         // One pass per type, with the activation inline: this runs for every task after every
         // training step, on the main thread between the pool's loops.
-        counts.withUnsafeBufferPointer { counts in
-            func included(_ r: Int, _ row: Int) -> Bool { counts[row] && (mask == nil || mask.unsafelyUnwrapped[r * maskWidth] > 0) }
+        (counts ?? []).withUnsafeBufferPointer { counts in
+            func included(_ r: Int, _ row: Int) -> Bool {
+                (!byRow || counts[row]) && (mask == nil || mask.unsafelyUnwrapped[r * maskWidth] > 0)
+            }
             switch output.type {
             case .binary, .boundedRegression:
                 for (r, row) in rows.enumerated() where included(r, row) {

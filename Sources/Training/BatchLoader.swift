@@ -24,6 +24,8 @@ final class BatchLoader: ParallelLoop {
     private let costPerRow: Int
     /// The rows of the batch under way, for `run`.
     private var rows: ArraySlice<Int> = []
+    /// Per worker, what `RowRecords.touch` returned: stored so that its reads are made.
+    private let touched: UnsafeMutablePointer<Float>
 
     /// `inputs` carry the augmentations; `seed` is the run's, from which each batch's
     /// augmentation generator is derived.
@@ -45,7 +47,11 @@ final class BatchLoader: ParallelLoop {
         records = RowRecords(columns, rows: split.rows)
         costPerRow = (tensors + images.map(\.0)).reduce(0) { $0 + $1.sampleSize + 16 }
         augmenters = Self.makeAugmenters(model: model, inputs: inputs)
+        touched = .allocate(capacity: pool.threads)
+        touched.initialize(repeating: 0, count: pool.threads)
     }
+
+    deinit { touched.deallocate() }
 
     /// Loads `rows`, batch `step` of `epoch`.
     func load(_ rows: ArraySlice<Int>, epoch: Int, step: Int) {
@@ -59,6 +65,7 @@ final class BatchLoader: ParallelLoop {
     /// Batch rows `items` of the batch under way.
     func run(_ items: Range<Int>, part: OnlyPart, worker: Int) {
         let rows = self.rows[(self.rows.startIndex + items.lowerBound)..<(self.rows.startIndex + items.upperBound)]
+        touched[worker] = records.touch(rows)
         for (b, row) in zip(items, rows) {
             for (index, tensor) in destinations.enumerated() {
                 records.gather(field: index, row: row, into: tensor.data + b * tensor.sampleSize)

@@ -22,21 +22,20 @@ struct EpochProgress {
     /// The mean training loss so far.
     var meanLoss: Double { trainLoss / Double(max(seen, 1)) }
 
-    /// Adds the step just run on `rows` of `split` (its outputs are in the model's tensors);
-    /// returns the step's loss.
-    mutating func add(_ model: CompiledModel, rows: ArraySlice<Int>, split: EncodedSplit) -> Double {
+    /// Adds the step just run on the training rows `rows` (its outputs, targets and masks are in
+    /// the model's tensors); returns the step's loss.
+    mutating func add(_ model: CompiledModel, rows: ArraySlice<Int>) -> Double {
         let loss = model.tasks.reduce(0.0) { $0 + $1.task.spec.weight * Double($1.loss.loss) }
         trainLoss += loss * Double(rows.count)
         seen += rows.count
         for (t, task) in model.tasks.enumerated() {
             taskLosses[t].loss += Double(task.loss.loss) * Double(task.loss.count)
             taskLosses[t].count += task.loss.count
+            // The batch's mask is the split's counts at its rows, and where augmentation moved a
+            // coordinate (a bounded regression) out of view, 0.
             predictions[t].add(logits: UnsafeBufferPointer(task.logits.values(batch: rows.count)),
                                targets: UnsafeBufferPointer(task.targets.values(batch: rows.count)),
-                               rows: rows, counts: split.counts[t],
-                               // Augmentation masks only coordinates (bounded regressions) it moved out of view.
-                               mask: task.task.spec.type == .boundedRegression
-                                   ? UnsafeBufferPointer(task.mask.values(batch: rows.count)) : nil)
+                               rows: rows, counts: nil, mask: UnsafeBufferPointer(task.mask.values(batch: rows.count)))
         }
         return loss
     }

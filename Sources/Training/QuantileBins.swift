@@ -8,7 +8,7 @@ public enum QuantileBins {
     /// (NumPy's and PyTorch's default): q_t = s[⌊p⌋] + (p − ⌊p⌋)(s[⌊p⌋ + 1] − s[⌊p⌋]),
     /// p = t (n − 1) / T.
     public static func edges(of values: [Float], bins: Int) -> [Float] {
-        let sorted = values.filter { !$0.isNaN }.sorted()
+        let sorted = sortedPresent(values)
         guard let first = sorted.first, let last = sorted.last, first < last, bins > 0 else { return [] }
         var edges: [Float] = []
         edges.reserveCapacity(bins + 1)
@@ -22,5 +22,58 @@ public enum QuantileBins {
             edges.append(q)
         }
         return edges
+    }
+
+    /// The values that are not NaN in increasing order, as `filter { !$0.isNaN }.sorted()` gives
+    /// them (a stable sort, so −0 and +0 keep their order), by a radix sort on the bits: four
+    /// passes of one byte each, linear in the values where a comparison sort took 20 ms per
+    /// column of 240,000 (a tenth of reading the orders flow's data).
+    static func sortedPresent(_ values: [Float]) -> [Float] {
+        // Keys that order as the floats do: the sign bit flipped for positives, every bit for
+        // negatives; −0 takes +0's key (x + 0 is +0), as they compare equal.
+        var keys = values.compactMap { $0.isNaN ? nil : Self.key($0 + 0) }
+        var buffer = [UInt32](repeating: 0, count: keys.count)
+        var counts = [Int](repeating: 0, count: 4 * 256)
+        counts.withUnsafeMutableBufferPointer { counts in
+            for pass in 0..<4 {
+                keys.withUnsafeMutableBufferPointer { keys in
+                    buffer.withUnsafeMutableBufferPointer { buffer in
+                        if pass == 0 {
+                            for key in keys {
+                                for byte in 0..<4 { counts[byte * 256 + Int((key >> (8 * byte)) & 255)] += 1 }
+                            }
+                        }
+                        let bucketStarts = counts.baseAddress! + pass * 256
+                        var start = 0
+                        for byte in 0..<256 { (bucketStarts[byte], start) = (start, start + bucketStarts[byte]) }
+                        for key in keys {
+                            let bucket = Int((key >> (8 * pass)) & 255)
+                            buffer[bucketStarts[bucket]] = key
+                            bucketStarts[bucket] += 1
+                        }
+                    }
+                }
+                swap(&keys, &buffer)
+            }
+        }
+        var sorted = keys.map(Self.value)
+        // The zeros came back as +0: give them their signs in the order they came in.
+        if let firstZero = sorted.firstIndex(of: 0) {
+            var next = firstZero
+            for value in values where value == 0 {
+                sorted[next] = value
+                next += 1
+            }
+        }
+        return sorted
+    }
+
+    private static func key(_ value: Float) -> UInt32 {
+        let bits = value.bitPattern
+        return bits & 0x8000_0000 == 0 ? bits | 0x8000_0000 : ~bits
+    }
+
+    private static func value(_ key: UInt32) -> Float {
+        Float(bitPattern: key & 0x8000_0000 != 0 ? key & 0x7FFF_FFFF : ~key)
     }
 }

@@ -135,7 +135,7 @@ public struct Trainer {
                 throw TrainingDivergence.atStep(run: run.url.path, epoch: epoch, batch: s + 1, cause: problem)
             }
             timings.time(\.diagnostics) { session.diagnostics?.afterStep(rows: rows, last: last) }
-            let loss = timings.time(\.metrics) { progress.add(model, rows: rows, split: data.train) }
+            let loss = timings.time(\.metrics) { progress.add(model, rows: rows) }
             if !last, shouldStop() {
                 try writeCheckpoint(epoch: epoch - 1, step: s + 1, session, within: progress)
                 return s + 1

@@ -10,15 +10,16 @@ public final class SampleLosses {
     public let rows: Int
     public let tasks: Int
     private let losses: UnsafeMutablePointer<Float>
-    /// One batch of one task's per-sample losses, as the loss op hands them over.
+    private let maxBatch: Int
+    /// One batch of per-sample losses, task after task, as the loss ops hand them over.
     private let batch: UnsafeMutablePointer<Float>
 
     public init(rows: Int, tasks: Int, maxBatch: Int) {
-        (self.rows, self.tasks) = (rows, tasks)
+        (self.rows, self.tasks, self.maxBatch) = (rows, tasks, maxBatch)
         losses = .allocate(capacity: max(rows * tasks, 1))
         losses.initialize(repeating: .nan, count: max(rows * tasks, 1))
-        batch = .allocate(capacity: max(maxBatch, 1))
-        batch.initialize(repeating: 0, count: max(maxBatch, 1))
+        batch = .allocate(capacity: max(tasks * maxBatch, 1))
+        batch.initialize(repeating: 0, count: max(tasks * maxBatch, 1))
     }
 
     deinit {
@@ -33,13 +34,10 @@ public final class SampleLosses {
 
     /// The per-sample losses of the model's last forward pass, for the training rows it ran on.
     public func record(_ model: CompiledModel, rows batchRows: ArraySlice<Int>) {
-        for (t, task) in model.tasks.enumerated() {
-            task.loss.sampleLosses(batch: batchRows.count, into: batch)
-            var b = 0
-            for row in batchRows {
-                losses[row * tasks + t] = batch[b]
-                b += 1
-            }
+        for (t, task) in model.tasks.enumerated() { task.loss.sampleLosses(batch: batchRows.count, into: batch + t * maxBatch) }
+        // Row by row: a shuffled row's losses share a cache line, fetched once.
+        for (b, row) in batchRows.enumerated() {
+            for t in 0..<tasks { losses[row * tasks + t] = batch[t * maxBatch + b] }
         }
     }
 

@@ -72,6 +72,37 @@ struct NumericEncodingTests {
         #expect(Array(out.values(batch: 1)) == expected)
     }
 
+    /// The map's bin search (16 edges compared at a time, in two steps) finds the reference's
+    /// bin for columns of one bin, a block of 16 and one edge more, 255 bins and more than 256
+    /// (several blocks of block starts), on every edge, next to it on both sides, between edges,
+    /// beyond both ends and at both infinities; −0 is at or above an edge at +0; a NaN stays in
+    /// the column's bins.
+    @Test func piecewiseLinearBinSearchEqualsTheReference() throws {
+        var random = Random(seed: 7)
+        let bins = [PiecewiseLinearBins(edges: [-1, 0, 1])] + [1, 2, 16, 17, 18, 255, 300].map { count in
+            var edge: Float = -3
+            return PiecewiseLinearBins(edges: (0...count).map { _ in
+                edge += 0.001 + Float(random.next() % 1000) / 500
+                return edge
+            })
+        }
+        let b = PlanBuilder(maxBatch: 1)
+        let x = b.input([bins.count])
+        _ = b.piecewiseLinearEncoding(x, bins: bins, slots: 300, dimension: 2, initialization: .torch, name: "p")
+        let plan = b.build(seed: 1)
+        let op = try #require(plan.ops.first as? PiecewiseLinearEmbeddingOp)
+        for (j, column) in bins.enumerated() {
+            let near = column.edges.flatMap { [$0, $0.nextDown, $0.nextUp, $0 + 0.0005] }
+            for value in near + [-0.0, -1000, 1000, -.infinity, .infinity] {
+                #expect(op.binIndex(of: value, column: j) == op.binIndexReference(of: value, column: j),
+                        "column \(j) (\(column.count) bins), x = \(value)")
+            }
+            #expect((0..<column.count).contains(op.binIndex(of: .nan, column: j)))
+            #expect((0..<column.count).contains(op.binIndex(of: -.nan, column: j)))
+        }
+        #expect(op.binIndex(of: -0.0, column: 0) == 1)
+    }
+
     /// The map's prefix sums give the reference's encoding times the weights, on values below,
     /// inside, on and above every edge, for a column with several bins, one, and none (within
     /// float32 rounding of sums of 5 terms of size ≤ 8: 1e-5).

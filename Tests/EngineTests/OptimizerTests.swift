@@ -90,6 +90,17 @@ struct OptimizerTests {
         #expect(abs(p.gradients[0] - 0.6) < 1e-6)  // under the maximum: untouched
     }
 
+    /// The norm's sum of squares, block by block over the pool, against one pass over the
+    /// trainable gradients (frozen ones left out): equal within a double's rounding.
+    @Test func gradientSquaresEqualTheReference() {
+        let p = plan(count: 20_000, groups: [ParameterGroup(name: "trained"), ParameterGroup(name: "frozen", frozen: true)])
+        var random = Random(seed: 3)
+        for i in 0..<p.parameterCount { p.gradients[i] = Float(Int(random.next() % 2001) - 1000) / 7 }
+        let reference = GradientClipping.sumOfSquaresReference(p)
+        #expect(p.trainableCount == 20_000 && p.parameterCount == 40_000)
+        #expect(abs(p.gradientSquares.sum() - reference) <= 1e-12 * reference)
+    }
+
     @Test func frozenGroupsAreNotUpdatedAndScalesApply() {
         let p = plan(count: 1, groups: [ParameterGroup(name: "frozen", frozen: true),
                                         ParameterGroup(name: "slow", learningRateScale: 0.5)])

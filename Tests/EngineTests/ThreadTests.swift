@@ -29,6 +29,38 @@ struct ThreadTests {
         return losses + (0..<plan.parameterCount).map { plan.values[$0] }
     }
 
+    /// Chunks are claimed by whichever thread gets to them first (the caller runs those no
+    /// worker has started): with more threads than this machine's cores, many are taken over,
+    /// and still every item runs exactly once, as the worker its chunk belongs to.
+    @Test func everyChunkRunsOnceAsItsOwnWorker() {
+        final class Marks: ParallelLoop {
+            let runs: UnsafeMutablePointer<Int>, workers: UnsafeMutablePointer<Int>
+            init(count: Int) {
+                runs = .allocate(capacity: count)
+                runs.initialize(repeating: 0, count: count)
+                workers = .allocate(capacity: count)
+                workers.initialize(repeating: -1, count: count)
+            }
+            deinit {
+                runs.deallocate()
+                workers.deallocate()
+            }
+            func run(_ items: Range<Int>, part: OnlyPart, worker: Int) {
+                for item in items {
+                    runs[item] += 1
+                    workers[item] = worker
+                }
+            }
+        }
+        let pool = ThreadPool(threads: 6), count = 36_000  // chunks of 6,000
+        for _ in 0..<300 {
+            let marks = Marks(count: count)
+            pool.parallelFor(count, marks)
+            #expect((0..<count).allSatisfy { marks.runs[$0] == 1 })
+            #expect((0..<count).allSatisfy { marks.workers[$0] == $0 / 6_000 })
+        }
+    }
+
     @Test func twoThreadsGiveTheSameNumbersAsOne() {
         let one = run(threads: 1), two = run(threads: 2)
         #expect(one == two)

@@ -21,6 +21,19 @@ struct NumericEncodingDataTests {
         #expect(QuantileBins.edges(of: [0, 0, 0, 0, 1], bins: 4) == [0, 1])
     }
 
+    /// The radix sort of the quantiles' values gives what `filter { !$0.isNaN }.sorted()` does,
+    /// bit for bit: negatives, zeros of both signs in their order, ties, infinities, NaNs left out.
+    @Test func quantileSortEqualsTheStandardSort() {
+        var random = SystemRandomNumberGenerator()
+        let special: [Float] = [0, -0.0, .infinity, -.infinity, .nan, 3, -3, .leastNonzeroMagnitude,
+                                -.leastNonzeroMagnitude, .greatestFiniteMagnitude, -0.0, 0]
+        let values = (0..<5000).map { _ in Float(Int.random(in: -200...200, using: &random)) / 8 }
+            + special + (0..<200).map { _ in Float.random(in: -1e30...1e30, using: &random) }
+        let expected = values.filter { !$0.isNaN }.sorted()
+        let observed = QuantileBins.sortedPresent(values)
+        #expect(observed.map(\.bitPattern) == expected.map(\.bitPattern))
+    }
+
     /// Training rows: a = 1, –, 3, 5, –, 9 (minmax: low 1, range 8; mean 4.5); b = 2, 4, …, 12
     /// (minmax: low 2, range 10); c constant.
     ///   a present, normalised: 0, 0.25, 0.5, 1 → n 4, p = 0, 1.5, 3 → edges 0, 0.375, 1

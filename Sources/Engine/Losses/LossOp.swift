@@ -30,21 +30,28 @@ final class ElementwiseLossOp<L: ElementLoss>: LossOp {
     var weight: Float
     private(set) var loss: Float = 0
     private(set) var count = 0
+    /// Each element's loss in the last forward pass, where the mask keeps it: what
+    /// `sampleLosses` averages (computing them again took most of the diagnostics' time).
+    let elementLosses: UnsafeMutablePointer<Float>
 
-    init(_ function: L, logits: Tensor, targets: Tensor, mask: Tensor, weight: Float) {
+    init(_ function: L, logits: Tensor, targets: Tensor, mask: Tensor, weight: Float,
+         elementLosses: UnsafeMutablePointer<Float>) {
         precondition(logits.sampleSize == targets.sampleSize && logits.sampleSize == mask.sampleSize)
         self.function = function
         self.logits = logits
         self.targets = targets
         self.mask = mask
         self.weight = weight
+        self.elementLosses = elementLosses
     }
 
     func forward(batch: Int, mode: PassMode) {
         let z = logits.data, y = targets.data, m = mask.data
         var sum: Double = 0, kept = 0
         for i in 0..<(batch * logits.sampleSize) where m[i] != 0 {
-            sum += Double(function.loss(z[i], y[i]))
+            let loss = function.loss(z[i], y[i])
+            elementLosses[i] = loss
+            sum += Double(loss)
             kept += 1
         }
         count = kept
@@ -52,11 +59,11 @@ final class ElementwiseLossOp<L: ElementLoss>: LossOp {
     }
 
     func sampleLosses(batch: Int, into losses: UnsafeMutablePointer<Float>) {
-        let z = logits.data, y = targets.data, m = mask.data, size = logits.sampleSize
+        let m = mask.data, size = logits.sampleSize
         for b in 0..<batch {
             var sum: Double = 0, kept = 0
             for i in (b * size)..<((b + 1) * size) where m[i] != 0 {
-                sum += Double(function.loss(z[i], y[i]))
+                sum += Double(elementLosses[i])
                 kept += 1
             }
             losses[b] = kept == 0 ? .nan : Float(sum / Double(kept))
@@ -76,7 +83,8 @@ final class ElementwiseLossOp<L: ElementLoss>: LossOp {
 extension PlanBuilder {
     func elementLoss<L: ElementLoss>(_ function: L, logits: Tensor, targets: Tensor, mask: Tensor,
                                      weight: Float) -> any LossOp {
-        let op = ElementwiseLossOp(function, logits: logits, targets: targets, mask: mask, weight: weight)
+        let op = ElementwiseLossOp(function, logits: logits, targets: targets, mask: mask, weight: weight,
+                                   elementLosses: scratch(maxBatch * logits.sampleSize))
         add(op)
         return op
     }

@@ -10,12 +10,16 @@ final class SoftmaxCrossEntropyOp: LossOp {
     var weight: Float
     private(set) var loss: Float = 0
     private(set) var count = 0
+    /// Each row's loss in the last forward pass, where the mask keeps it: what `sampleLosses`
+    /// averages.
+    let rowLosses: UnsafeMutablePointer<Float>
 
-    init(logits: Tensor, targets: Tensor, mask: Tensor, weight: Float) {
+    init(logits: Tensor, targets: Tensor, mask: Tensor, weight: Float, rowLosses: UnsafeMutablePointer<Float>) {
         self.logits = logits
         self.targets = targets
         self.mask = mask
         self.weight = weight
+        self.rowLosses = rowLosses
         classes = logits.shape.last!
         precondition(targets.sampleSize * classes == logits.sampleSize && mask.sampleSize == targets.sampleSize)
     }
@@ -33,7 +37,9 @@ final class SoftmaxCrossEntropyOp: LossOp {
         var sum: Double = 0, kept = 0
         for r in 0..<(batch * targets.sampleSize) where mask.data[r] != 0 {
             let z = logits.data + r * classes
-            sum += Double(logSumExp(z) - z[Int(targets.data[r])])
+            let loss = logSumExp(z) - z[Int(targets.data[r])]
+            rowLosses[r] = loss
+            sum += Double(loss)
             kept += 1
         }
         count = kept
@@ -45,8 +51,7 @@ final class SoftmaxCrossEntropyOp: LossOp {
         for b in 0..<batch {
             var sum: Double = 0, kept = 0
             for r in (b * positions)..<((b + 1) * positions) where mask.data[r] != 0 {
-                let z = logits.data + r * classes
-                sum += Double(logSumExp(z) - z[Int(targets.data[r])])
+                sum += Double(rowLosses[r])
                 kept += 1
             }
             losses[b] = kept == 0 ? .nan : Float(sum / Double(kept))
@@ -68,7 +73,8 @@ final class SoftmaxCrossEntropyOp: LossOp {
 extension PlanBuilder {
     /// `logits` is (…, C); `targets` and `mask` have one entry per row of C.
     public func softmaxCrossEntropy(logits: Tensor, targets: Tensor, mask: Tensor, weight: Float = 1) -> any LossOp {
-        let op = SoftmaxCrossEntropyOp(logits: logits, targets: targets, mask: mask, weight: weight)
+        let op = SoftmaxCrossEntropyOp(logits: logits, targets: targets, mask: mask, weight: weight,
+                                       rowLosses: scratch(maxBatch * targets.sampleSize))
         add(op)
         return op
     }

@@ -3,11 +3,11 @@ import Foundation
 // Layer normalisation over the last axis (llm.c's layernorm_forward / layernorm_backward).
 
 /// out = (inp − mean) · rstd · weight + bias for each row of C in `rows`; saves mean and rstd
-/// per row.
-func layerNormForward(_ out: UnsafeMutablePointer<Float>, _ mean: UnsafeMutablePointer<Float>,
-                      _ rstd: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
-                      _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ rows: Range<Int>, _ c: Int,
-                      _ epsilon: Float) {
+/// per row. The plain loops, the reference for `layerNormForward`.
+func layerNormForwardReference(_ out: UnsafeMutablePointer<Float>, _ mean: UnsafeMutablePointer<Float>,
+                               _ rstd: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+                               _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ rows: Range<Int>,
+                               _ c: Int, _ epsilon: Float) {
     for r in rows {
         let x = inp + r * c, y = out + r * c
         var m: Float = 0
@@ -24,10 +24,11 @@ func layerNormForward(_ out: UnsafeMutablePointer<Float>, _ mean: UnsafeMutableP
 }
 
 /// dinp += rstd · (g − mean(g) − x̂ · mean(g · x̂)) with g = dout · weight, for each row in
-/// `rows`.
-func layerNormBackwardInput(_ dinp: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>,
-                            _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ mean: UnsafePointer<Float>,
-                            _ rstd: UnsafePointer<Float>, _ rows: Range<Int>, _ c: Int) {
+/// `rows`. The plain loops, the reference for `layerNormBackwardInput`.
+func layerNormBackwardInputReference(_ dinp: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>,
+                                     _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                                     _ mean: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>, _ rows: Range<Int>,
+                                     _ c: Int) {
     for r in rows {
         let x = inp + r * c, d = dout + r * c, dx = dinp + r * c
         let m = mean[r], s = rstd[r]
@@ -41,6 +42,76 @@ func layerNormBackwardInput(_ dinp: UnsafeMutablePointer<Float>, _ dout: UnsafeP
         gxMean /= Float(c)
         for i in 0..<c { dx[i] += (d[i] * weight[i] - gMean - (x[i] - m) * s * gxMean) * s }
     }
+}
+
+/// Eight rows side by side: lane k of a `RowLanes` belongs to row k of a group of eight.
+private typealias RowLanes = SIMD8<Float>
+
+/// Element i of eight rows C apart.
+@inline(__always)
+private func column(_ p: UnsafePointer<Float>, _ i: Int, _ c: Int) -> RowLanes {
+    RowLanes(p[i], p[c &+ i], p[2 &* c &+ i], p[3 &* c &+ i], p[4 &* c &+ i], p[5 &* c &+ i], p[6 &* c &+ i],
+             p[7 &* c &+ i])
+}
+
+/// `layerNormForwardReference`, with the row sums (mean, variance) of eight rows at a time in
+/// the lanes of one vector. Each row's sum still adds its elements in order, so the result is
+/// the reference's to the bit; but one row's sum waits on each addition, and the sums of a
+/// row were most of layer norm's time.
+func layerNormForward(_ out: UnsafeMutablePointer<Float>, _ mean: UnsafeMutablePointer<Float>,
+                      _ rstd: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+                      _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ rows: Range<Int>, _ c: Int,
+                      _ epsilon: Float) {
+    var r = rows.lowerBound
+    while r + RowLanes.scalarCount <= rows.upperBound {
+        let x = inp + r * c
+        var m = RowLanes()
+        for i in 0..<c { m += column(x, i, c) }
+        m /= Float(c)
+        var v = RowLanes()
+        for i in 0..<c {
+            let d = column(x, i, c) - m
+            v += d * d
+        }
+        v /= Float(c)
+        let s = 1 / (v + epsilon).squareRoot()
+        for k in 0..<RowLanes.scalarCount {
+            let (xk, yk, mk, sk) = (x + k * c, out + (r + k) * c, m[k], s[k])
+            for i in 0..<c { yk[i] = (xk[i] - mk) * sk * weight[i] + bias[i] }
+            mean[r + k] = mk
+            rstd[r + k] = sk
+        }
+        r += RowLanes.scalarCount
+    }
+    layerNormForwardReference(out, mean, rstd, inp, weight, bias, r..<rows.upperBound, c, epsilon)
+}
+
+/// `layerNormBackwardInputReference`, its two row sums eight rows at a time as in
+/// `layerNormForward`: the reference's result to the bit.
+func layerNormBackwardInput(_ dinp: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>,
+                            _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ mean: UnsafePointer<Float>,
+                            _ rstd: UnsafePointer<Float>, _ rows: Range<Int>, _ c: Int) {
+    var r = rows.lowerBound
+    while r + RowLanes.scalarCount <= rows.upperBound {
+        let x = inp + r * c, d = dout + r * c
+        let m = UnsafeRawPointer(mean + r).loadUnaligned(as: RowLanes.self)
+        let s = UnsafeRawPointer(rstd + r).loadUnaligned(as: RowLanes.self)
+        var gMean = RowLanes(), gxMean = RowLanes()
+        for i in 0..<c {
+            let g = column(d, i, c) * weight[i]
+            gMean += g
+            gxMean += g * (column(x, i, c) - m) * s
+        }
+        gMean /= Float(c)
+        gxMean /= Float(c)
+        for k in 0..<RowLanes.scalarCount {
+            let (xk, dk, dx) = (x + k * c, d + k * c, dinp + (r + k) * c)
+            let (mk, sk, gm, gxm) = (m[k], s[k], gMean[k], gxMean[k])
+            for i in 0..<c { dx[i] += (dk[i] * weight[i] - gm - (xk[i] - mk) * sk * gxm) * sk }
+        }
+        r += RowLanes.scalarCount
+    }
+    layerNormBackwardInputReference(dinp, dout, inp, weight, mean, rstd, r..<rows.upperBound, c)
 }
 
 /// dweight += Σ_rows dout · x̂ and dbias += Σ_rows dout, for the columns in `columns`: each

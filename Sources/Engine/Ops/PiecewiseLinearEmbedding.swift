@@ -30,6 +30,11 @@ final class PiecewiseLinearEmbeddingOp: Op, ParallelLoop {
     let bin: UnsafeMutablePointer<Int32>, fraction: UnsafeMutablePointer<Float>
     /// (C, T, D) each: backward's per-bin sums of dout and of r · dout.
     let binSum: UnsafeMutablePointer<Float>, weightedBinSum: UnsafeMutablePointer<Float>
+    /// `binIndex`'s tables, −NaN where a column has no edge: per column `searchEdgeBlocks`
+    /// blocks of 16 of the edges e_1 … e_{m−1}, and `searchBlockWidth` values holding the first
+    /// edge of each block but the first.
+    let searchEdges: UnsafeMutablePointer<Float>, searchBlocks: UnsafeMutablePointer<Float>
+    let searchEdgeBlocks: Int, searchBlockWidth: Int
     let pool: ThreadPool
     /// Rows of the pass under way, for `run`.
     private var rows = 0
@@ -37,7 +42,7 @@ final class PiecewiseLinearEmbeddingOp: Op, ParallelLoop {
     init(input: Tensor, output: Tensor, bins: [PiecewiseLinearBins], slots: Int, units: Int, weight: Parameter,
          bias: Parameter, tables: UnsafeMutablePointer<Float>, perBin: UnsafeMutablePointer<Float>,
          fraction: UnsafeMutablePointer<Float>, bin: UnsafeMutablePointer<Int32>, binCounts: UnsafeMutablePointer<Int32>,
-         pool: ThreadPool) {
+         search: UnsafeMutablePointer<Float>, pool: ThreadPool) {
         self.pool = pool
         self.input = input
         self.output = output
@@ -60,21 +65,70 @@ final class PiecewiseLinearEmbeddingOp: Op, ParallelLoop {
                 width[j * slots + t] = used ? column.edges[t + 1] - column.edges[t] : 1
             }
         }
+        (searchEdgeBlocks, searchBlockWidth) = Self.searchLayout(slots: slots)
+        searchEdges = search
+        searchBlocks = search + columns * searchEdgeBlocks * Self.lanes
+        searchEdges.initialize(repeating: -.nan, count: columns * searchEdgeBlocks * Self.lanes)
+        searchBlocks.initialize(repeating: -.nan, count: columns * searchBlockWidth)
+        for (j, column) in bins.enumerated() where column.count > 1 {
+            let inner = column.edges[1..<column.count]  // e_1 … e_{m−1}
+            for (i, edge) in inner.enumerated() {
+                searchEdges[j * searchEdgeBlocks * Self.lanes + i] = edge
+                if i % Self.lanes == 0, i > 0 { searchBlocks[j * searchBlockWidth + i / Self.lanes - 1] = edge }
+            }
+        }
     }
 
-    /// The bin of x in column j: the last k < m with k = 0 or e_k ≤ x. A binary search whose
-    /// steps add a comparison's 0 or 1 instead of branching: values fall in random bins, so
-    /// branches would mispredict about every other step.
+    /// Blocks of 16 edges per column in `searchEdges`, and values per column in `searchBlocks`
+    /// (a multiple of 16, 0 when one block holds every edge).
+    static func searchLayout(slots: Int) -> (edgeBlocks: Int, blockWidth: Int) {
+        let edgeBlocks = max((slots - 1 + lanes - 1) / lanes, 1)
+        return (edgeBlocks, (edgeBlocks - 1 + lanes - 1) / lanes * lanes)
+    }
+
+    /// Floats of `binIndex`'s tables.
+    static func searchTableSize(columns: Int, slots: Int) -> Int {
+        let (edgeBlocks, blockWidth) = searchLayout(slots: slots)
+        return columns * (edgeBlocks * lanes + blockWidth)
+    }
+
+    /// The bin of x in column j (m ≥ 1): the last k < m with k = 0 or e_k ≤ x, which is the number of
+    /// edges e_1 … e_{m−1} at or below x. Counted in two steps of 16 edges side by side: first
+    /// the blocks of 16 edges wholly at or below x (their first edges, `searchBlocks`), then the
+    /// edges at or below x in the next block (`searchEdges`). Values fall in random bins, so a
+    /// binary search mispredicts a branch about every other step, and the compiler turns the
+    /// branch-free form of one back into branches. A NaN lands in some bin of the column.
+    /// `binIndexReference` is the definition.
     @inline(__always)
     func binIndex(of x: Float, column j: Int) -> Int {
-        let edges = low + j &* slots
-        var (base, count) = (0, Int(binCounts[j]))
-        while count > 1 {
-            let half = count &>> 1
-            base &+= half &* Int(unsafeBitCast(edges[base &+ half] <= x, to: UInt8.self))
-            count &-= half
-        }
-        return base
+        var block = 0
+        let starts = searchBlocks + j &* searchBlockWidth
+        for v in stride(from: 0, to: searchBlockWidth, by: Self.lanes) { block &+= Self.count(atOrBelow: x, starts + v) }
+        block = min(block, searchEdgeBlocks &- 1)
+        let k = block &* Self.lanes &+ Self.count(atOrBelow: x, searchEdges + (j &* searchEdgeBlocks &+ block) &* Self.lanes)
+        return min(k, Int(binCounts[j]) &- 1)
+    }
+
+    /// Edges per block of the search tables.
+    static let lanes = 16
+
+    /// How many of the 16 values at `edges` are at or below x, from the sign bits of x − e
+    /// (Swift compares SIMD floats lane by lane, with branches; it subtracts them as vectors).
+    /// x − e is negative exactly when x < e: it is +0 when they are equal and never rounds to
+    /// 0 otherwise, and x + 0 turns −0 into +0 (−0 ≤ +0). The tables' padding, −NaN, gives
+    /// −NaN: never counted.
+    @inline(__always)
+    static func count(atOrBelow x: Float, _ edges: UnsafePointer<Float>) -> Int {
+        let values = UnsafeRawPointer(edges).loadUnaligned(as: SIMD16<Float>.self)
+        let differences = SIMD16<Float>(repeating: x + 0) - values
+        let below = unsafeBitCast(differences, to: SIMD16<UInt32>.self) &>> 31
+        return lanes &- Int(below.wrappedSum())
+    }
+
+    /// `binIndex` as the definition reads.
+    func binIndexReference(of x: Float, column j: Int) -> Int {
+        let edges = low + j * slots
+        return (1..<max(Int(binCounts[j]), 1)).last { edges[$0] <= x } ?? 0
     }
 
     func forward(batch: Int, mode: PassMode) {
@@ -84,20 +138,24 @@ final class PiecewiseLinearEmbeddingOp: Op, ParallelLoop {
     }
 
     /// The prefix sums P and the transposed weights of columns `items`, from the current weights.
-    /// The bias starts each prefix sum: a value then costs one multiply-add per unit. Each
-    /// weight row (j, unit) is read in order; the tables are written 64 bytes apart.
+    /// The bias starts each prefix sum: a value then costs one multiply-add per unit. The
+    /// weights are transposed first, then the sums run along the bins with the units side by
+    /// side, each unit's sum added in the same order as a sum along its own weight row, but
+    /// the units' sums independent (one sum at a time waits on each addition).
     private func tables(columns items: Range<Int>) {
         let (t, d) = (slots, units)
         let w: UnsafeMutablePointer<Float> = weight.value, biases: UnsafeMutablePointer<Float> = bias.value
         for j in items {
+            let m = Int(binCounts[j]), table = j * t * d
+            guard m > 0 else { continue }
             for unit in 0..<d {
-                let weights = w + (j * d + unit) * t, table = j * t * d + unit
-                var sum = biases[j * d + unit]
-                for k in 0..<Int(binCounts[j]) {
-                    prefix[table + k * d] = sum
-                    transposed[table + k * d] = weights[k]
-                    sum += weights[k]
-                }
+                let weights = w + (j * d + unit) * t
+                for k in 0..<m { transposed[table + k * d + unit] = weights[k] }
+            }
+            let p = prefix + table, v = transposed + table
+            p.update(from: biases + j * d, count: d)
+            for k in 1..<m {
+                rowSum(p + (k - 1) * d, v + (k - 1) * d, into: p + k * d, count: d)
             }
         }
     }
@@ -126,24 +184,32 @@ final class PiecewiseLinearEmbeddingOp: Op, ParallelLoop {
 
     private func forwardRows(_ items: Range<Int>) {
         let (c, t, d, inWidth, outWidth) = (columns, slots, units, input.sampleSize, output.sampleSize)
+        let x: UnsafeMutablePointer<Float> = input.data, out: UnsafeMutablePointer<Float> = output.data
         let biases: UnsafeMutablePointer<Float> = bias.value
-        for n in items {
-            let x = input.data + n * inWidth, out = output.data + n * outWidth
-            for j in 0..<c {
-                let y = out + j * d
-                guard binCounts[j] > 0 else {
+        let bin = self.bin, fraction = self.fraction, low = self.low, width = self.width
+        let prefix = self.prefix, transposed = self.transposed
+        // Column by column: a column's tables stay in cache over the rows.
+        for j in 0..<c {
+            guard binCounts[j] > 0 else {
+                for n in items {
+                    let y = out + n * outWidth + j * d
                     y.update(from: biases + j * d, count: d)
                     bin[n * c + j] = -1
-                    continue
                 }
-                let k = binIndex(of: x[j], column: j), s = j * t + k
-                let r = (x[j] - low[s]) / width[s]
+                continue
+            }
+            for n in items {
+                let value = x[n * inWidth + j]
+                let k = binIndex(of: value, column: j), s = j * t + k
+                let r = (value - low[s]) / width[s]
                 bin[n * c + j] = Int32(k)
                 fraction[n * c + j] = r
-                let p = prefix + s * d, v = transposed + s * d
-                for unit in 0..<d { y[unit] = p[unit] + r * v[unit] }
+                rowSum(prefix + s * d, transposed + s * d, times: r, into: out + n * outWidth + j * d, count: d)
             }
-            (out + c * d).update(from: x + c, count: passThrough)
+        }
+        for n in items {
+            let indicators = out + n * outWidth + c * d
+            indicators.update(from: x + n * inWidth + c, count: passThrough)
         }
     }
 
@@ -155,7 +221,7 @@ final class PiecewiseLinearEmbeddingOp: Op, ParallelLoop {
             let m = Int(binCounts[j])
             for n in 0..<rows {
                 let g = dout + n * outWidth + j * d
-                for unit in 0..<d { biasGrad[j * d + unit] += g[unit] }
+                rowSum(biasGrad + j * d, g, into: biasGrad + j * d, count: d)
             }
             guard m > 0 else { continue }
             let sums = binSum + j * t * d, weighted = weightedBinSum + j * t * d
@@ -163,19 +229,19 @@ final class PiecewiseLinearEmbeddingOp: Op, ParallelLoop {
             weighted.update(repeating: 0, count: m * d)
             for n in 0..<rows {
                 let k = Int(bin[n * c + j]), r = fraction[n * c + j], g = dout + n * outWidth + j * d
-                for unit in 0..<d {
-                    sums[k * d + unit] += g[unit]
-                    weighted[k * d + unit] += r * g[unit]
-                }
+                rowSum(sums + k * d, g, into: sums + k * d, count: d)
+                rowSum(weighted + k * d, g, times: r, into: weighted + k * d, count: d)
             }
-            // Slot t of a row is 1 for every bin after t: a suffix sum of the bins' sums.
+            // Slot t of a row is 1 for every bin after t: each bin's sums become the sums of it
+            // and every later bin, the units side by side, each added in the order a running
+            // sum from the last bin down would add them.
+            for k in stride(from: m - 2, through: 0, by: -1) {
+                rowSum(sums + k * d, sums + (k + 1) * d, into: sums + k * d, count: d)
+            }
             for unit in 0..<d {
                 let grad = weightGrad + (j * d + unit) * t
-                var later: Float = 0
-                for k in stride(from: m - 1, through: 0, by: -1) {
-                    grad[k] += weighted[k * d + unit] + later
-                    later += sums[k * d + unit]
-                }
+                for k in 0..<(m - 1) { grad[k] += weighted[k * d + unit] + sums[(k + 1) * d + unit] }
+                grad[m - 1] += weighted[(m - 1) * d + unit]
             }
         }
     }
@@ -202,5 +268,24 @@ final class PiecewiseLinearEmbeddingOp: Op, ParallelLoop {
     func flops(batch: Int) -> Double {
         let passes = 1 + (weight.frozen ? 0 : 2) + (input.grad == nil ? 0 : 1)
         return 2 * Double(batch * columns * units * passes)
+    }
+}
+
+/// c[i] = a[i] + b[i] (times `scale` when given: a[i] + scale · b[i]) for i < count, eight at a
+/// time: the compiler leaves these short loops over rows scalar, unsure the rows do not
+/// overlap. Each element is the plain loop's to the bit (no fused multiply-add).
+@inline(__always)
+func rowSum(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, times scale: Float? = nil,
+            into c: UnsafeMutablePointer<Float>, count: Int) {
+    typealias Lanes = SIMD8<Float>
+    var i = 0
+    while i &+ Lanes.scalarCount <= count {
+        let x = UnsafeRawPointer(a + i).loadUnaligned(as: Lanes.self), y = UnsafeRawPointer(b + i).loadUnaligned(as: Lanes.self)
+        UnsafeMutableRawPointer(c + i).storeBytes(of: scale.map { x + $0 * y } ?? x + y, as: Lanes.self)
+        i &+= Lanes.scalarCount
+    }
+    while i < count {
+        c[i] = scale.map { a[i] + $0 * b[i] } ?? a[i] + b[i]
+        i &+= 1
     }
 }

@@ -126,6 +126,8 @@ extension PlanBuilder {
                                        weight: weight, bias: bias, tables: scratch(2 * columns * slots),
                                        perBin: scratch(4 * columns * slots * units), fraction: scratch(maxBatch * columns),
                                        bin: arena.int32s(maxBatch * columns), binCounts: arena.int32s(columns),
+                                       search: scratch(PiecewiseLinearEmbeddingOp.searchTableSize(columns: columns,
+                                                                                                 slots: slots)),
                                        pool: pool))
         return output
     }
