@@ -11,7 +11,9 @@
 /// Rows are contiguous runs of C channels, so every loop runs over channels innermost (it
 /// vectorises). Sums over rows are taken per block of `blockRows` rows, the blocks spread over
 /// the pool, then added in block order: the blocks do not depend on the thread count, so
-/// neither do the results.
+/// neither do the results. The sums are kept in double, as PyTorch's CPU kernels keep them:
+/// Σdout over a 64×64 image batch cancels to a small fraction of its terms in some channels,
+/// and float sums then lost percents of the first layers' gradients.
 final class BatchNormOp: Op, ParallelLoop {
     let pool: ThreadPool
     let input: Tensor, output: Tensor
@@ -21,8 +23,9 @@ final class BatchNormOp: Op, ParallelLoop {
     /// Per channel: the mean and 1/√(variance + ε) used by the last forward pass, and sums.
     let mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>
     let sumA: UnsafeMutablePointer<Float>, sumB: UnsafeMutablePointer<Float>
-    /// Per block of rows: its two partial sums per channel.
-    let partials: UnsafeMutablePointer<Float>
+    /// Per block of rows: its two partial sums per channel; and their totals.
+    let partials: UnsafeMutablePointer<Double>
+    let totals: UnsafeMutablePointer<Double>
     let channels: Int, positions: Int
     private var rows = 0
     static let blockRows = 512
@@ -31,9 +34,10 @@ final class BatchNormOp: Op, ParallelLoop {
 
     init(pool: ThreadPool, input: Tensor, output: Tensor, weight: Parameter, bias: Parameter, runningMean: UnsafeMutablePointer<Float>,
          runningVariance: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-         partials: UnsafeMutablePointer<Float>, momentum: Float, epsilon: Float) {
+         partials: UnsafeMutablePointer<Double>, totals: UnsafeMutablePointer<Double>, momentum: Float, epsilon: Float) {
         self.pool = pool
         self.partials = partials
+        self.totals = totals
         self.input = input
         self.output = output
         self.weight = weight
@@ -54,18 +58,18 @@ final class BatchNormOp: Op, ParallelLoop {
         let mode = weight.frozen ? .evaluation : mode
         lastMode = mode
         let c = channels, rows = batch * positions
-        let mean = self.mean, rstd = self.rstd, squares = sumA
+        let mean = self.mean, rstd = self.rstd, totals = self.totals
         self.rows = rows
         if mode == .training {
-            blockSums(.sumOfInputs, into: mean, nil)
-            for j in 0..<c { mean[j] /= Float(rows) }
-            blockSums(.sumOfSquaredDeviations, into: squares, nil)
+            blockSums(.sumOfInputs)
+            for j in 0..<c { mean[j] = Float(totals[j] / Double(rows)) }
+            blockSums(.sumOfSquaredDeviations)
             for j in 0..<c {
-                let variance = squares[j] / Float(rows)
-                let unbiased = rows > 1 ? squares[j] / Float(rows - 1) : variance
+                let variance = totals[j] / Double(rows)
+                let unbiased = rows > 1 ? totals[j] / Double(rows - 1) : variance
                 runningMean[j] = (1 - momentum) * runningMean[j] + momentum * mean[j]
-                runningVariance[j] = (1 - momentum) * runningVariance[j] + momentum * unbiased
-                rstd[j] = 1 / (variance + epsilon).squareRoot()
+                runningVariance[j] = (1 - momentum) * runningVariance[j] + momentum * Float(unbiased)
+                rstd[j] = Float(1 / (variance + Double(epsilon)).squareRoot())
             }
         } else {
             for j in 0..<c {
@@ -88,7 +92,8 @@ final class BatchNormOp: Op, ParallelLoop {
         // sums the input gradient needs.
         let sumD = sumA, sumDX = sumB
         self.rows = rows
-        blockSums(.sumsOfOutputGradient, into: sumD, sumDX)
+        blockSums(.sumsOfOutputGradient)
+        for j in 0..<c { (sumD[j], sumDX[j]) = (Float(totals[j]), Float(totals[c + j])) }
         if !weight.frozen {
             let dw = weight.grad!, db = bias.grad!
             for j in 0..<c {
@@ -121,15 +126,14 @@ final class BatchNormOp: Op, ParallelLoop {
 
     /// Per-channel sums over all rows (`part` says which), block by block in parallel, then
     /// the blocks added in order.
-    private func blockSums(_ part: Part, into first: UnsafeMutablePointer<Float>, _ second: UnsafeMutablePointer<Float>?) {
+    /// Into `totals`: the first sum per channel, then the second (Σdout·x̂) where there is one.
+    private func blockSums(_ part: Part) {
         let c = channels, blocks = (rows + Self.blockRows - 1) / Self.blockRows
         pool.parallelFor(blocks, costPerItem: Self.blockRows * c, self, part: part)
-        first.update(repeating: 0, count: c)
-        second?.update(repeating: 0, count: c)
+        totals.update(repeating: 0, count: 2 * c)
         for block in 0..<blocks {
             let slot = partials + block * 2 * c
-            for j in 0..<c { first[j] += slot[j] }
-            if let second { for j in 0..<c { second[j] += slot[c + j] } }
+            for j in 0..<(2 * c) { totals[j] += slot[j] }
         }
     }
 
@@ -147,13 +151,13 @@ final class BatchNormOp: Op, ParallelLoop {
                 case .sumOfInputs:
                     for r in start..<end {
                         let row = x + r * c
-                        for j in 0..<c { slot[j] += row[j] }
+                        for j in 0..<c { slot[j] += Double(row[j]) }
                     }
                 case .sumOfSquaredDeviations:
                     for r in start..<end {
                         let row = x + r * c
                         for j in 0..<c {
-                            let d = row[j] - mean[j]
+                            let d = Double(row[j]) - Double(mean[j])
                             slot[j] += d * d
                         }
                     }
@@ -162,8 +166,8 @@ final class BatchNormOp: Op, ParallelLoop {
                     for r in start..<end {
                         let row = x + r * c, d = dout + r * c
                         for j in 0..<c {
-                            slot[j] += d[j]
-                            other[j] += d[j] * (row[j] - mean[j]) * rstd[j]
+                            slot[j] += Double(d[j])
+                            other[j] += Double(d[j]) * Double((row[j] - mean[j]) * rstd[j])
                         }
                     }
                 }
@@ -205,8 +209,9 @@ extension PlanBuilder {
         let output = tensor(input.shape)
         add(BatchNormOp(pool: pool, input: input, output: output, weight: weight, bias: bias, runningMean: runningMean,
                         runningVariance: runningVariance, scratch: scratch(4 * c),
-                        partials: scratch(2 * c * ((maxBatch * input.sampleSize / c + BatchNormOp.blockRows - 1)
-                                                   / BatchNormOp.blockRows)),
+                        partials: arena.doubles(2 * c * ((maxBatch * input.sampleSize / c + BatchNormOp.blockRows - 1)
+                                                         / BatchNormOp.blockRows)),
+                        totals: arena.doubles(2 * c),
                         momentum: momentum, epsilon: epsilon))
         return output
     }
