@@ -3,13 +3,15 @@ import Foundation
 /// Softmax + cross-entropy from logits, per row of C classes (or per position for token
 /// classification): l = logsumexp(z) − z[y], computed with the row's maximum subtracted so
 /// that no exponential overflows; dl/dz = softmax(z) − onehot(y). Targets are class indices.
-final class SoftmaxCrossEntropyOp: LossOp {
+final class SoftmaxCrossEntropyOp: MaskedLoss {
     let logits: Tensor, targets: Tensor, mask: Tensor
     var inputs: [Tensor] { [logits] }
     let classes: Int
     var weight: Float
     private(set) var loss: Float = 0
     private(set) var count = 0
+    var rowsAcrossProcesses: Int?
+    private(set) var divisor = 0
 
     init(logits: Tensor, targets: Tensor, mask: Tensor, weight: Float) {
         self.logits = logits
@@ -37,7 +39,15 @@ final class SoftmaxCrossEntropyOp: LossOp {
             kept += 1
         }
         count = kept
-        loss = kept == 0 ? 0 : Float(sum / Double(kept))
+        divisor = rowsAcrossProcesses ?? kept
+        rowsAcrossProcesses = nil
+        loss = divisor == 0 ? 0 : Float(sum / Double(divisor))
+    }
+
+    func countKept(batch: Int) -> Int {
+        var kept = 0
+        for r in 0..<(batch * targets.sampleSize) where mask.data[r] != 0 { kept += 1 }
+        return kept
     }
 
     func sampleLosses(batch: Int, into losses: UnsafeMutablePointer<Float>) {
@@ -55,7 +65,7 @@ final class SoftmaxCrossEntropyOp: LossOp {
 
     func backward(batch: Int) {
         guard count > 0, let dlogits = logits.grad else { return }
-        let scale = weight / Float(count)
+        let scale = weight / Float(divisor)
         for r in 0..<(batch * targets.sampleSize) where mask.data[r] != 0 {
             let z = logits.data + r * classes, dz = dlogits + r * classes
             let lse = logSumExp(z)
@@ -67,7 +77,7 @@ final class SoftmaxCrossEntropyOp: LossOp {
 
 extension PlanBuilder {
     /// `logits` is (…, C); `targets` and `mask` have one entry per row of C.
-    public func softmaxCrossEntropy(logits: Tensor, targets: Tensor, mask: Tensor, weight: Float = 1) -> any LossOp {
+    public func softmaxCrossEntropy(logits: Tensor, targets: Tensor, mask: Tensor, weight: Float = 1) -> any MaskedLoss {
         let op = SoftmaxCrossEntropyOp(logits: logits, targets: targets, mask: mask, weight: weight)
         add(op)
         return op
