@@ -128,6 +128,9 @@ public struct Trainer {
             try TrunkInitialization.apply(flow, to: model.plan, flowDirectory: data.flowDirectory)
             if writes { try session.log.open() }
         }
+        // Every process starts from process 0's weights: the same seed draws the same ones, and
+        // this keeps them alike whatever the initialisation read.
+        processes.broadcast(model.plan.values, count: model.plan.parameterCount, from: 0)
         return session
     }
 
