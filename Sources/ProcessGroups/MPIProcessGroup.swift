@@ -30,20 +30,30 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
     }
 
     public func allreduceSum(_ values: UnsafeMutablePointer<Float>, count: Int) {
-        MPI_Allreduce(flowtrain_mpi_in_place(), values, Int32(count), flowtrain_mpi_float(), flowtrain_mpi_sum(), communicator)
+        inPieces(count) { MPI_Allreduce(flowtrain_mpi_in_place(), values + $0, $1, flowtrain_mpi_float(), flowtrain_mpi_sum(), communicator) }
     }
 
     public func allreduceSum(_ values: UnsafeMutablePointer<Double>, count: Int) {
-        MPI_Allreduce(flowtrain_mpi_in_place(), values, Int32(count), flowtrain_mpi_double(), flowtrain_mpi_sum(), communicator)
+        inPieces(count) { MPI_Allreduce(flowtrain_mpi_in_place(), values + $0, $1, flowtrain_mpi_double(), flowtrain_mpi_sum(), communicator) }
     }
 
     public func allreduceSum(_ values: UnsafeMutablePointer<Int>, count: Int) {
         // Int is 64 bits on every platform flowtrain builds for.
-        MPI_Allreduce(flowtrain_mpi_in_place(), values, Int32(count), flowtrain_mpi_int64(), flowtrain_mpi_sum(), communicator)
+        inPieces(count) { MPI_Allreduce(flowtrain_mpi_in_place(), values + $0, $1, flowtrain_mpi_int64(), flowtrain_mpi_sum(), communicator) }
     }
 
     public func broadcast(_ values: UnsafeMutablePointer<Float>, count: Int, from root: Int) {
-        MPI_Bcast(values, Int32(count), flowtrain_mpi_float(), Int32(root), communicator)
+        inPieces(count) { MPI_Bcast(values + $0, $1, flowtrain_mpi_float(), Int32(root), communicator) }
+    }
+
+    /// MPI's counts are 32-bit: a longer buffer (a gradient block past 2³¹ floats) goes in pieces.
+    private func inPieces(_ count: Int, _ call: (_ offset: Int, _ count: Int32) -> Void) {
+        var offset = 0
+        while offset < count {
+            let piece = min(count - offset, Int(Int32.max))
+            call(offset, Int32(piece))
+            offset += piece
+        }
     }
 
     public func allgather(_ values: [Float]) -> [Float] {
