@@ -107,7 +107,10 @@ public struct Trainer {
     private func start() throws(Problem) -> Session {
         let settings = flow.flow.training
         let batchSize = min(settings.batchSize, data.train.rows)
-        let model = ModelCompiler.compile(flow, facts: data.statistics.facts, maxBatch: batchSize, seed: UInt64(seed))
+        // Dropout draws per process: its generators are seeded with the rank too (rank 0's as
+        // alone); the weights the seed also draws come from process 0 (broadcast below).
+        let modelSeed = UInt64(bitPattern: Int64(seed)) ^ (UInt64(processes.rank) &* 0xD6E8_FEB8_6659_FD93)
+        let model = ModelCompiler.compile(flow, facts: data.statistics.facts, maxBatch: batchSize, seed: modelSeed)
         let optimizer = OptimizerFactory.optimizer(for: model.plan, settings: settings.optimizer)
         let reduction: any GradientReduction = processes.size > 1 ? ProcessGroupReduction(processes, model: model) : OneProcess()
         var session = Session(
@@ -115,7 +118,7 @@ public struct Trainer {
             step: TrainingStep(model: model, optimizer: optimizer, clipNorm: settings.optimizer.clipNorm.map(Float.init),
                                reduction: reduction),
             schedule: OptimizerFactory.schedule(for: settings, epochs: epochs),
-            loader: BatchLoader(model: model, split: data.train, inputs: flow.inputs, seed: seed),
+            loader: BatchLoader(model: model, split: data.train, inputs: flow.inputs, seed: seed, rank: processes.rank),
             diagnostics: writes ? TrainingDiagnostics(settings.diagnostics, model: model, split: data.train, run: run) : nil,
             batchSize: batchSize, stepsPerEpoch: max(1, data.train.rows / batchSize), log: MetricsLog(run: run),
             best: (epoch: 0, loss: .infinity))
