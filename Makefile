@@ -1,6 +1,6 @@
 # flowtrain: `make demo` shows it working, `make test` runs every test.
 SWIFT ?= swift
-PACKAGES := libyaml-dev libopenblas-dev libpng-dev pkg-config
+PACKAGES := libyaml-dev libopenblas-dev libpng-dev pkg-config libopenmpi-dev openmpi-bin
 FLOWTRAIN := .build/release/flowtrain
 FLOWS := $(wildcard flows/*.yaml)
 

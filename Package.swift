@@ -2,7 +2,8 @@
 // flowtrain: a multi-task neural-network trainer driven by declarative flow files.
 //
 // Modules depend one way only:
-//   CBridges (CYAML, CBLAS, CPNG) → FileFormats → FlowSpec → Engine → Tasks → Training → Evaluation → Report, Export → flowtrain
+//   CBridges (CYAML, CBLAS, CPNG, CMPI) → FileFormats → FlowSpec → Engine → Tasks → Training → Evaluation → Report, Export → flowtrain
+// ProcessGroups (MPI's processes, or one) sits beside Engine, below Training.
 // FileFormats reads and writes files (CSV, PNG, safetensors, TensorBoard events; durable
 // replacement) and knows nothing of flows or tensors; it holds `Problem`, the one error type of
 // located problems, which is why FlowSpec, otherwise independent of it, imports it. FlowSpec
@@ -29,20 +30,25 @@ let package = Package(
                        pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CBridges/CPNG",
                        pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CMPI", path: "Sources/CBridges/CMPI",
+                       pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "FileFormats", dependencies: ["CPNG"]),
         .target(name: "FlowSpec", dependencies: ["FileFormats", "CYAML"]),
         // -fno-math-errno: without it, sqrt goes through a libm call that may set errno, and no
         // loop with a square root (Adam, norms) is vectorised.
         .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: [.unsafeFlags(["-Xcc", "-fno-math-errno"])]),
         .target(name: "Tasks", dependencies: ["FlowSpec", "Engine"]),
-        .target(name: "Training", dependencies: ["FileFormats", "FlowSpec", "Engine", "Tasks"]),
+        // The processes of a data-parallel training (MPI under mpirun, else one): beside Engine,
+        // which stays one-process, and used by Training alone.
+        .target(name: "ProcessGroups", dependencies: ["CMPI"]),
+        .target(name: "Training", dependencies: ["FileFormats", "FlowSpec", "Engine", "Tasks", "ProcessGroups"]),
         .target(name: "Evaluation", dependencies: ["FileFormats", "FlowSpec", "Engine", "Tasks", "Training"]),
         .target(name: "Report", dependencies: ["FileFormats", "FlowSpec", "Tasks", "Training", "Evaluation"]),
         .target(name: "Export", dependencies: ["FileFormats", "FlowSpec", "Engine", "Tasks", "Training", "Evaluation"]),
         .executableTarget(
             name: "flowtrain",
             dependencies: [
-                "FileFormats", "FlowSpec", "Engine", "Tasks", "Training", "Evaluation", "Report", "Export",
+                "FileFormats", "FlowSpec", "Engine", "Tasks", "ProcessGroups", "Training", "Evaluation", "Report", "Export",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // PNG files written byte by byte, for the tests of the PNG reader and of image inputs.
@@ -56,7 +62,8 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "AllocationCounter"]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
         .testTarget(name: "TrainingTests",
-                    dependencies: ["Training", "FileFormats", "FlowSpec", "Engine", "AllocationCounter", "HandMadePNG"]),
+                    dependencies: ["Training", "FileFormats", "FlowSpec", "Engine", "ProcessGroups", "AllocationCounter",
+                                   "HandMadePNG"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Training", "Tasks", "FlowSpec", "FileFormats"]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Evaluation", "Training", "Tasks", "FlowSpec", "FileFormats"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Evaluation", "Training", "FileFormats"]),

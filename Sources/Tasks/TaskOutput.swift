@@ -40,7 +40,7 @@ public struct TaskOutput: Sendable {
 
     /// Adds the task's fused, masked loss over `logits`.
     public func addLoss(to builder: PlanBuilder, logits: Tensor, targets: Tensor, mask: Tensor,
-                        spec: TaskSpec) -> any LossOp {
+                        spec: TaskSpec) -> any MaskedLoss {
         let weight = Float(spec.weight)
         switch type {
         case .binary, .multilabel:

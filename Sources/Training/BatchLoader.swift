@@ -20,6 +20,8 @@ final class BatchLoader: ParallelLoop {
     private let augmenters: [BatchAugmenter]
     private let pool: ThreadPool
     private let seed: Int
+    /// The process's rank in a data-parallel training (0 alone): each draws its own augmentations.
+    private let rank: Int
     /// Values written per row, plus a few for each tensor's loop: what `load` tells the pool.
     private let costPerRow: Int
     /// The rows of the batch under way, for `run`.
@@ -27,10 +29,11 @@ final class BatchLoader: ParallelLoop {
     /// Per worker, what `RowRecords.touch` returned: stored so that its reads are made.
     private let touched: UnsafeMutablePointer<Float>
 
-    /// `inputs` carry the augmentations; `seed` is the run's, from which each batch's
-    /// augmentation generator is derived.
-    init(model: CompiledModel, split: EncodedSplit, inputs: [ResolvedInput], seed: Int) {
+    /// `inputs` carry the augmentations; `seed` is the run's, from which (with `rank`) each
+    /// batch's augmentation generator is derived.
+    init(model: CompiledModel, split: EncodedSplit, inputs: [ResolvedInput], seed: Int, rank: Int = 0) {
         self.seed = seed
+        self.rank = rank
         pool = model.plan.pool
         var tensors: [Tensor] = [], columns: [EncodedInput] = [], images: [(Tensor, EncodedInput)] = []
         for (name, tensor) in model.inputs.sorted(by: { $0.key < $1.key }) {
@@ -58,7 +61,7 @@ final class BatchLoader: ParallelLoop {
         self.rows = rows
         pool.parallelFor(rows.count, costPerItem: costPerRow, self)
         guard !augmenters.isEmpty else { return }
-        var random = Self.augmentationRandom(seed: seed, epoch: epoch, step: step)
+        var random = Self.augmentationRandom(seed: seed, epoch: epoch, step: step, rank: rank)
         for augmenter in augmenters { augmenter.apply(batch: rows.count, random: &random) }
     }
 
@@ -77,11 +80,13 @@ final class BatchLoader: ParallelLoop {
         }
     }
 
-    /// The generator of a batch's augmentations: a function of the run's seed and the batch's
-    /// place in the run only, so a resumed run draws what an uninterrupted one would.
-    static func augmentationRandom(seed: Int, epoch: Int, step: Int) -> Random {
+    /// The generator of a batch's augmentations: a function of the run's seed, the batch's
+    /// place in the run and the process's rank only (rank 0 draws as a process alone), so a
+    /// resumed run draws what an uninterrupted one would, and processes sharing a batch draw
+    /// apart.
+    static func augmentationRandom(seed: Int, epoch: Int, step: Int, rank: Int = 0) -> Random {
         Random(seed: (UInt64(bitPattern: Int64(seed)) &+ 0xA0C_3E47) ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
-            ^ (UInt64(step) &* 0xC2B2_AE3D_27D4_EB4F))
+            ^ (UInt64(step) &* 0xC2B2_AE3D_27D4_EB4F) ^ (UInt64(rank) &* 0xD6E8_FEB8_6659_FD93))
     }
 
     private static func makeAugmenters(model: CompiledModel, inputs: [ResolvedInput]) -> [BatchAugmenter] {

@@ -38,7 +38,7 @@ public struct CompiledTask {
     public let logits: Tensor
     public let targets: Tensor
     public let mask: Tensor
-    public let loss: any LossOp
+    public let loss: any MaskedLoss
 }
 
 extension CompiledTask {

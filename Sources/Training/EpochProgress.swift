@@ -1,4 +1,5 @@
 import Engine
+import ProcessGroups
 import Tasks
 
 /// What an epoch's training steps have gathered so far: the loss summed over its rows (with the
@@ -23,13 +24,17 @@ struct EpochProgress {
     var meanLoss: Double { trainLoss / Double(max(seen, 1)) }
 
     /// Adds the step just run on the training rows `rows` (its outputs, targets and masks are in
-    /// the model's tensors); returns the step's loss.
-    mutating func add(_ model: CompiledModel, rows: ArraySlice<Int>) -> Double {
+    /// the model's tensors), this process's part of a batch of `batchRows` rows; returns the
+    /// step's loss (this process's share of it when the batch is split across processes).
+    mutating func add(_ model: CompiledModel, rows: ArraySlice<Int>, batchRows: Int) -> Double {
         let loss = model.tasks.reduce(0.0) { $0 + $1.task.spec.weight * Double($1.loss.loss) }
-        trainLoss += loss * Double(rows.count)
+        // A share of the batch's mean, times the batch's rows: the processes' terms add up to
+        // the batch's summed loss.
+        trainLoss += loss * Double(batchRows)
         seen += rows.count
         for (t, task) in model.tasks.enumerated() {
-            taskLosses[t].loss += Double(task.loss.loss) * Double(task.loss.count)
+            // The loss times what it was divided by: this process's summed loss.
+            taskLosses[t].loss += Double(task.loss.loss) * Double(task.loss.divisor)
             taskLosses[t].count += task.loss.count
             // The batch's mask is the split's counts at its rows, and where augmentation moved a
             // coordinate (a bounded regression) out of view, 0.
@@ -38,6 +43,24 @@ struct EpochProgress {
                                rows: rows, counts: nil, mask: UnsafeBufferPointer(task.mask.values(batch: rows.count)))
         }
         return loss
+    }
+
+    /// Sums and predictions of every process of `processes` together, as one process that ran
+    /// the whole batches would have gathered them (predictions in rank order).
+    mutating func combine(across processes: any ProcessGroup) {
+        guard processes.size > 1 else { return }
+        var sums = [trainLoss] + taskLosses.map(\.loss)
+        var counts = [seen, seenBefore] + taskLosses.map(\.count)
+        processes.allreduceSum(&sums)
+        processes.allreduceSum(&counts)
+        (trainLoss, seen, seenBefore) = (sums[0], counts[0], counts[1])
+        taskLosses = zip(sums.dropFirst(), counts.dropFirst(2)).map { (loss: $0, count: $1) }
+        for t in predictions.indices {
+            let mine = predictions[t].collected
+            let scores = processes.allgather(mine.scores), labels = processes.allgather(mine.labels)
+            let counted = processes.allgather(mine.counted.map { $0 ? 1 : 0 }).map { $0 != 0 }
+            predictions[t].restore(scores: scores, labels: labels, counted: counted)
+        }
     }
 
     /// The epoch's training losses and metrics.

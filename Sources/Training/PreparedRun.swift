@@ -1,5 +1,6 @@
 import FlowSpec
 import Foundation
+import ProcessGroups
 
 /// A training ready for its first step: everything before it, where a problem is bad input —
 /// the data read and checked in full, the model's memory checked, the run directory made and
@@ -30,15 +31,29 @@ public struct PreparedRun {
     /// Seconds spent reading and encoding the data.
     public let readSeconds: Double
 
-    /// `shouldStop` and `report` as `Trainer` takes them. Throws a `Problem` (the data, the
-    /// model's size, a file of the run) or an `UnusableRunDirectory`: bad input either way.
-    public init(_ flow: ResolvedFlow, _ request: Request, shouldStop: @escaping () -> Bool,
-                report: @escaping (String, _ live: Bool) -> Void) throws {
+    /// `shouldStop` and `report` as `Trainer` takes them; `processes`, those training together
+    /// (every one reads the whole data; only the first makes and writes the run directory).
+    /// Throws a `Problem` (the data, the model's size, a file of the run, what training across
+    /// processes does not support) or an `UnusableRunDirectory`: bad input either way.
+    public init(_ flow: ResolvedFlow, _ request: Request, processes: any ProcessGroup = SingleProcess(),
+                shouldStop: @escaping () -> Bool, report: @escaping (String, _ live: Bool) -> Void) throws {
         let reading = Date()
         let data = try TrainingData.load(flow)
         readSeconds = Date().timeIntervalSince(reading)
+        let batchSize = min(flow.flow.training.batchSize, data.train.rows)
+        try DataParallelLimits.check(flow, processes: processes.size, batchSize: batchSize, resume: request.resume)
         // Before the run directory is made, so that a model too large for the machine leaves nothing.
-        try ModelMemory.check(flow, facts: data.statistics.facts, batch: min(flow.flow.training.batchSize, data.train.rows))
+        try ModelMemory.check(flow, facts: data.statistics.facts, batch: batchSize)
+        guard processes.isFirst else {
+            // The other processes train alike and write nothing; the directory names only what
+            // rank 0 writes, in messages.
+            let run = RunDirectory(url: URL(fileURLWithPath: request.runDirectory ?? "runs/\(flow.flow.name)"))
+            trainer = Trainer(flow: flow, data: data, run: run, epochs: request.epochs ?? flow.flow.training.epochs,
+                              seed: request.seed ?? flow.flow.training.seed, flowText: "", processes: processes,
+                              shouldStop: shouldStop, report: report)
+            resume = false
+            return
+        }
         let run = try RunDirectory.create(flowName: flow.flow.name, explicit: request.runDirectory)
         try ResumePolicy.checkWritable(run, resume: request.resume)
         try run.lock()
@@ -59,7 +74,7 @@ public struct PreparedRun {
         try run.write("flow.yaml", Data(written.utf8))
         trainer = Trainer(flow: flow, data: data, run: run, epochs: checkpoint?.epochs ?? request.epochs ?? flow.flow.training.epochs,
                           seed: checkpoint?.seed ?? request.seed ?? flow.flow.training.seed, flowText: written,
-                          checkpoint: checkpoint, shouldStop: shouldStop, report: report)
+                          checkpoint: checkpoint, processes: processes, shouldStop: shouldStop, report: report)
         resume = request.resume
     }
 

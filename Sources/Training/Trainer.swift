@@ -2,6 +2,7 @@ import Engine
 import FileFormats
 import FlowSpec
 import Foundation
+import ProcessGroups
 import Tasks
 
 /// Trains a resolved flow on its data and writes the run directory: per epoch a pass over the
@@ -11,6 +12,12 @@ import Tasks
 /// Everything random is a function of the seed and the position in the run (each epoch's
 /// order comes from a generator seeded by the epoch; dropout's generators are checkpointed), so
 /// a run resumed from its checkpoint continues exactly as if it had never stopped.
+///
+/// With several processes (`mpirun`), each trains its part of every batch (the same shuffle on
+/// all, rank r taking rows [r·B/N, (r+1)·B/N) of a batch of B), their losses and gradients are
+/// summed in each step (`ProcessGroupReduction`) and their epoch's sums and predictions at its
+/// end, so that every process holds the same weights and metrics; the first alone writes the
+/// run directory.
 public struct Trainer {
     public let flow: ResolvedFlow
     public let data: TrainingData
@@ -27,10 +34,14 @@ public struct Trainer {
     public let report: (String, _ live: Bool) -> Void
     /// Called after each epoch with where its time went.
     public var timed: (_ epoch: Int, EpochTimings) -> Void = { _, _ in }
+    /// The processes training together; one unless started by `mpirun`.
+    public let processes: any ProcessGroup
+    /// Whether this process writes the run directory: the first of its group.
+    private var writes: Bool { processes.isFirst }
 
     public init(flow: ResolvedFlow, data: TrainingData, run: RunDirectory, epochs: Int, seed: Int, flowText: String,
-                checkpoint: Checkpoint? = nil, shouldStop: @escaping () -> Bool = { false },
-                report: @escaping (String, Bool) -> Void) {
+                checkpoint: Checkpoint? = nil, processes: any ProcessGroup = SingleProcess(),
+                shouldStop: @escaping () -> Bool = { false }, report: @escaping (String, Bool) -> Void) {
         self.flow = flow
         self.data = data
         self.run = run
@@ -38,6 +49,7 @@ public struct Trainer {
         self.seed = seed
         self.flowText = flowText
         self.checkpoint = checkpoint
+        self.processes = processes
         self.shouldStop = shouldStop
         self.report = report
     }
@@ -95,25 +107,33 @@ public struct Trainer {
     private func start() throws(Problem) -> Session {
         let settings = flow.flow.training
         let batchSize = min(settings.batchSize, data.train.rows)
-        let model = ModelCompiler.compile(flow, facts: data.statistics.facts, maxBatch: batchSize, seed: UInt64(seed))
+        // Dropout draws per process: its generators are seeded with the rank too (rank 0's as
+        // alone); the weights the seed also draws come from process 0 (broadcast below).
+        let modelSeed = UInt64(bitPattern: Int64(seed)) ^ (UInt64(processes.rank) &* 0xD6E8_FEB8_6659_FD93)
+        let model = ModelCompiler.compile(flow, facts: data.statistics.facts, maxBatch: batchSize, seed: modelSeed)
         let optimizer = OptimizerFactory.optimizer(for: model.plan, settings: settings.optimizer)
+        let reduction: any GradientReduction = processes.size > 1 ? ProcessGroupReduction(processes, model: model) : OneProcess()
         var session = Session(
             model: model, optimizer: optimizer,
-            step: TrainingStep(model: model, optimizer: optimizer, clipNorm: settings.optimizer.clipNorm.map(Float.init)),
+            step: TrainingStep(model: model, optimizer: optimizer, clipNorm: settings.optimizer.clipNorm.map(Float.init),
+                               reduction: reduction),
             schedule: OptimizerFactory.schedule(for: settings, epochs: epochs),
-            loader: BatchLoader(model: model, split: data.train, inputs: flow.inputs, seed: seed),
-            diagnostics: TrainingDiagnostics(settings.diagnostics, model: model, split: data.train, run: run),
+            loader: BatchLoader(model: model, split: data.train, inputs: flow.inputs, seed: seed, rank: processes.rank),
+            diagnostics: writes ? TrainingDiagnostics(settings.diagnostics, model: model, split: data.train, run: run) : nil,
             batchSize: batchSize, stepsPerEpoch: max(1, data.train.rows / batchSize), log: MetricsLog(run: run),
             best: (epoch: 0, loss: .infinity))
         if let checkpoint {
             try checkpoint.restore(plan: model.plan, optimizer: optimizer)
-            try session.log.open(continuing: checkpoint.metricsText)
+            if writes { try session.log.open(continuing: checkpoint.metricsText) }
             try session.diagnostics?.resume(from: checkpoint, events: session.log.events)
             session.best = (checkpoint.bestEpoch, checkpoint.bestLoss)
         } else {
             try TrunkInitialization.apply(flow, to: model.plan, flowDirectory: data.flowDirectory)
-            try session.log.open()
+            if writes { try session.log.open() }
         }
+        // Every process starts from process 0's weights: the same seed draws the same ones, and
+        // this keeps them alike whatever the initialisation read.
+        processes.broadcast(model.plan.values, count: model.plan.parameterCount, from: 0)
         return session
     }
 
@@ -124,9 +144,13 @@ public struct Trainer {
         let (model, batchSize, stepsPerEpoch) = (session.model, session.batchSize, session.stepsPerEpoch)
         let order = Self.order(of: data.train, epoch: epoch, seed: seed, sampling: flow.flow.training.sampling)
         func batchRows(_ s: Int) -> ArraySlice<Int> { order[(s * batchSize)..<min((s + 1) * batchSize, order.count)] }
+        let (rank, processCount) = (processes.rank, processes.size)
         if firstStep == 0 { session.diagnostics?.beginEpoch() }
         for s in firstStep..<stepsPerEpoch {
-            let rows = batchRows(s), last = s + 1 == stepsPerEpoch
+            let batch = batchRows(s), last = s + 1 == stepsPerEpoch
+            // This process's part of the batch (all of it when training alone).
+            let first = batch.startIndex + rank * batch.count / processCount
+            let rows = batch[first..<(batch.startIndex + (rank + 1) * batch.count / processCount)]
             timings.time(\.batches) { session.loader.load(rows, epoch: epoch, step: s) }
             timings.time(\.diagnostics) { session.diagnostics?.beforeStep(last: last) }
             let rate = session.schedule.rate(epoch: epoch - 1, step: s, stepsPerEpoch: stepsPerEpoch)
@@ -135,7 +159,7 @@ public struct Trainer {
                 throw TrainingDivergence.atStep(run: run.url.path, epoch: epoch, batch: s + 1, cause: problem)
             }
             timings.time(\.diagnostics) { session.diagnostics?.afterStep(rows: rows, last: last) }
-            let loss = timings.time(\.metrics) { progress.add(model, rows: rows) }
+            let loss = timings.time(\.metrics) { progress.add(model, rows: rows, batchRows: batch.count) }
             if !last, shouldStop() {
                 try writeCheckpoint(epoch: epoch - 1, step: s + 1, session, within: progress)
                 return s + 1
@@ -157,6 +181,8 @@ public struct Trainer {
                              _ timings: inout EpochTimings, started: Date) throws(Problem) -> [String] {
         let model = session.model
         model.plan.endEpoch()  // epoch-level loss balancers (dwa) take this epoch's means
+        var progress = progress
+        timings.time(\.metrics) { progress.combine(across: processes) }
         let trainResult = timings.time(\.metrics) { progress.metrics() }
         session.log.add(epoch: epoch, split: "train", model.tasks, trainResult)
         var selection = trainResult
@@ -200,6 +226,7 @@ public struct Trainer {
     /// the epoch's progress when it is taken within one.
     private func writeCheckpoint(epoch: Int, step: Int, _ session: Session, within progress: EpochProgress?)
         throws(Problem) {
+        guard writes else { return }
         try session.log.flush()
         try session.diagnostics?.write()
         var checkpoint = Checkpoint(epoch: epoch, step: step, epochs: epochs, seed: seed, bestEpoch: session.best.epoch,
@@ -247,10 +274,12 @@ public struct Trainer {
     }
 
     private func save(_ plan: Plan, _ name: String, epoch: Int) throws(Problem) {
+        guard writes else { return }
         try ModelWeights.save(plan, to: run.path(name), metadata: ["flow": flow.flow.name, "epoch": String(epoch)])
     }
 
     private func writeState(epochsDone: Int, bestEpoch: Int, steps: Int) throws(Problem) {
+        guard writes else { return }
         let state = RunState(flowName: flow.flow.name, statistics: data.statistics, epochsDone: epochsDone,
                              bestEpoch: bestEpoch, optimizerSteps: steps, seed: seed, flowtrainVersion: FlowtrainVersion.current,
                              flowDirectory: data.flowDirectory)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import ProcessGroups
 import Report
 import Training
 
@@ -20,6 +21,9 @@ struct TrainCommand: ParsableCommand {
             step, writes a checkpoint and exits 130 (143); `--resume` continues a stopped or \
             killed run from its checkpoint and ends exactly as an uninterrupted run would \
             (docs/reliability.md).
+
+            Under mpirun, each process trains its part of every batch and process 0 alone \
+            writes the run directory.
             """)
 
     @OptionGroup var options: FlowOptions
@@ -49,21 +53,34 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        let processes = ProcessLaunch.group()
+        guard processes.size > 1 else { return try train(processes) }
+        do { try train(processes) } catch {
+            // One process's failure ends them all: the others would wait for it in their next step.
+            processes.abort(status: (CommandOutput.end(error) as? ExitCode ?? .runFailed).rawValue)
+        }
+    }
+
+    private func train(_ processes: any ProcessGroup) throws {
         let flow = try options.load()
         EngineThreads.configure(threads.count)
         let prepared: PreparedRun
+        // Process 0 alone shows the progress.
+        let report: (String, Bool) -> Void = processes.isFirst ? { CommandOutput.progress($0, live: $1) } : { _, _ in }
         do {
             prepared = try PreparedRun(flow, .init(flowFile: options.flow, runDirectory: runDir, epochs: epochs, seed: seed,
                                                    resume: resume),
-                                       shouldStop: { Interruption.wasRequested }, report: CommandOutput.progress)
+                                       processes: processes, shouldStop: { Interruption.wasRequested }, report: report)
         } catch {
             throw CommandFailure.badInput(error)
         }
-        CommandOutput.error(prepared.summary)
         let trainer = prepared.trainer
         let outcome: Trainer.Outcome
         do {
-            Interruption.catchFirstSignal()
+            guard processes.isFirst else { _ = try trainer.train(); return }
+            CommandOutput.error(prepared.summary)
+            // Alone only: mpirun's signal ends every process, which could stop at different steps.
+            if processes.size == 1 { Interruption.catchFirstSignal() }
             outcome = try trainer.train()
             if case .finished = outcome { try RunReport.refresh(trainer.run, flow: flow, after: .training) }
         } catch {

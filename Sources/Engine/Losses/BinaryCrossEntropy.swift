@@ -11,7 +11,7 @@ struct BinaryCrossEntropy: ElementLoss {
 extension PlanBuilder {
     /// Targets are 0 or 1; the mask has one entry per logit (per row for binary, per label for
     /// multilabel).
-    public func binaryCrossEntropy(logits: Tensor, targets: Tensor, mask: Tensor, weight: Float = 1) -> any LossOp {
+    public func binaryCrossEntropy(logits: Tensor, targets: Tensor, mask: Tensor, weight: Float = 1) -> any MaskedLoss {
         elementLoss(BinaryCrossEntropy(), logits: logits, targets: targets, mask: mask, weight: weight)
     }
 }

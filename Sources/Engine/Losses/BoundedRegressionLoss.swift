@@ -31,7 +31,7 @@ public enum RegressionDistance: Sendable {
 
 extension PlanBuilder {
     public func boundedRegressionLoss(logits: Tensor, targets: Tensor, mask: Tensor, distance: RegressionDistance,
-                                      weight: Float = 1) -> any LossOp {
+                                      weight: Float = 1) -> any MaskedLoss {
         switch distance {
         case .absolute:
             elementLoss(SigmoidAbsoluteError(), logits: logits, targets: targets, mask: mask, weight: weight)

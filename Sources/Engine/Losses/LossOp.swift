@@ -15,6 +15,23 @@ public protocol LossOp: Op {
     func sampleLosses(batch: Int, into losses: UnsafeMutablePointer<Float>)
 }
 
+/// A task's loss over the rows its mask keeps, which data-parallel training splits across
+/// processes: each process holds part of the batch, and the batch's loss is the mean over the
+/// rows kept in all parts together. Each process's loss is then its share, its own rows' sum
+/// divided by that global count, so that the shares (and their gradients) add up to the
+/// batch's over the processes, and a process that keeps no row adds 0, never NaN.
+public protocol MaskedLoss: LossOp {
+    /// Rows (or elements) the mask keeps in the first `batch` samples, before forward runs:
+    /// what the processes sum into `rowsAcrossProcesses`.
+    func countKept(batch: Int) -> Int
+    /// When set before a forward pass: the rows kept in every process's part of the batch,
+    /// which that pass (and its backward) divides the summed loss by; the pass clears it. When
+    /// nil, the process has the whole batch and divides by its own `count`.
+    var rowsAcrossProcesses: Int? { get set }
+    /// What the last forward pass divided the summed loss by: `count`, or `rowsAcrossProcesses`.
+    var divisor: Int { get }
+}
+
 /// A loss applied to each logit separately: l(z, y) and dl/dz, side by side.
 protocol ElementLoss {
     func loss(_ z: Float, _ y: Float) -> Float
@@ -23,7 +40,7 @@ protocol ElementLoss {
 
 /// Any `ElementLoss` over logits, targets and a mask of the same shape (binary: one per row;
 /// multilabel: one per label; regressions: one per target).
-final class ElementwiseLossOp<L: ElementLoss>: LossOp {
+final class ElementwiseLossOp<L: ElementLoss>: MaskedLoss {
     let function: L
     let logits: Tensor, targets: Tensor, mask: Tensor
     var inputs: [Tensor] { [logits] }
@@ -33,6 +50,8 @@ final class ElementwiseLossOp<L: ElementLoss>: LossOp {
     /// Each element's loss in the last forward pass, where the mask keeps it: what
     /// `sampleLosses` averages (computing them again took most of the diagnostics' time).
     let elementLosses: UnsafeMutablePointer<Float>
+    var rowsAcrossProcesses: Int?
+    private(set) var divisor = 0
 
     init(_ function: L, logits: Tensor, targets: Tensor, mask: Tensor, weight: Float,
          elementLosses: UnsafeMutablePointer<Float>) {
@@ -55,7 +74,16 @@ final class ElementwiseLossOp<L: ElementLoss>: LossOp {
             kept += 1
         }
         count = kept
-        loss = kept == 0 ? 0 : Float(sum / Double(kept))
+        divisor = rowsAcrossProcesses ?? kept
+        rowsAcrossProcesses = nil
+        loss = divisor == 0 ? 0 : Float(sum / Double(divisor))
+    }
+
+    func countKept(batch: Int) -> Int {
+        let m = mask.data
+        var kept = 0
+        for i in 0..<(batch * mask.sampleSize) where m[i] != 0 { kept += 1 }
+        return kept
     }
 
     func sampleLosses(batch: Int, into losses: UnsafeMutablePointer<Float>) {
@@ -73,7 +101,7 @@ final class ElementwiseLossOp<L: ElementLoss>: LossOp {
     func backward(batch: Int) {
         guard count > 0, let dz = logits.grad else { return }
         let z = logits.data, y = targets.data, m = mask.data
-        let scale = weight / Float(count)
+        let scale = weight / Float(divisor)
         for i in 0..<(batch * logits.sampleSize) where m[i] != 0 {
             dz[i] += scale * function.gradient(z[i], y[i])
         }
@@ -82,7 +110,7 @@ final class ElementwiseLossOp<L: ElementLoss>: LossOp {
 
 extension PlanBuilder {
     func elementLoss<L: ElementLoss>(_ function: L, logits: Tensor, targets: Tensor, mask: Tensor,
-                                     weight: Float) -> any LossOp {
+                                     weight: Float) -> any MaskedLoss {
         let op = ElementwiseLossOp(function, logits: logits, targets: targets, mask: mask, weight: weight,
                                    elementLosses: scratch(maxBatch * logits.sampleSize))
         add(op)

@@ -23,7 +23,7 @@ struct HuberError: ElementLoss {
 
 extension PlanBuilder {
     public func regressionLoss(logits: Tensor, targets: Tensor, mask: Tensor, distance: RegressionDistance,
-                               weight: Float = 1) -> any LossOp {
+                               weight: Float = 1) -> any MaskedLoss {
         switch distance {
         case .squared: elementLoss(SquaredError(), logits: logits, targets: targets, mask: mask, weight: weight)
         case .absolute: elementLoss(AbsoluteError(), logits: logits, targets: targets, mask: mask, weight: weight)

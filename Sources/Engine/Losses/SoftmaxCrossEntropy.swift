@@ -3,7 +3,7 @@ import Foundation
 /// Softmax + cross-entropy from logits, per row of C classes (or per position for token
 /// classification): l = logsumexp(z) − z[y], computed with the row's maximum subtracted so
 /// that no exponential overflows; dl/dz = softmax(z) − onehot(y). Targets are class indices.
-final class SoftmaxCrossEntropyOp: LossOp {
+final class SoftmaxCrossEntropyOp: MaskedLoss {
     let logits: Tensor, targets: Tensor, mask: Tensor
     var inputs: [Tensor] { [logits] }
     let classes: Int
@@ -13,6 +13,8 @@ final class SoftmaxCrossEntropyOp: LossOp {
     /// Each row's loss in the last forward pass, where the mask keeps it: what `sampleLosses`
     /// averages.
     let rowLosses: UnsafeMutablePointer<Float>
+    var rowsAcrossProcesses: Int?
+    private(set) var divisor = 0
 
     init(logits: Tensor, targets: Tensor, mask: Tensor, weight: Float, rowLosses: UnsafeMutablePointer<Float>) {
         self.logits = logits
@@ -43,7 +45,15 @@ final class SoftmaxCrossEntropyOp: LossOp {
             kept += 1
         }
         count = kept
-        loss = kept == 0 ? 0 : Float(sum / Double(kept))
+        divisor = rowsAcrossProcesses ?? kept
+        rowsAcrossProcesses = nil
+        loss = divisor == 0 ? 0 : Float(sum / Double(divisor))
+    }
+
+    func countKept(batch: Int) -> Int {
+        var kept = 0
+        for r in 0..<(batch * targets.sampleSize) where mask.data[r] != 0 { kept += 1 }
+        return kept
     }
 
     func sampleLosses(batch: Int, into losses: UnsafeMutablePointer<Float>) {
@@ -60,7 +70,7 @@ final class SoftmaxCrossEntropyOp: LossOp {
 
     func backward(batch: Int) {
         guard count > 0, let dlogits = logits.grad else { return }
-        let scale = weight / Float(count)
+        let scale = weight / Float(divisor)
         for r in 0..<(batch * targets.sampleSize) where mask.data[r] != 0 {
             let z = logits.data + r * classes, dz = dlogits + r * classes
             let lse = logSumExp(z)
@@ -72,7 +82,7 @@ final class SoftmaxCrossEntropyOp: LossOp {
 
 extension PlanBuilder {
     /// `logits` is (…, C); `targets` and `mask` have one entry per row of C.
-    public func softmaxCrossEntropy(logits: Tensor, targets: Tensor, mask: Tensor, weight: Float = 1) -> any LossOp {
+    public func softmaxCrossEntropy(logits: Tensor, targets: Tensor, mask: Tensor, weight: Float = 1) -> any MaskedLoss {
         let op = SoftmaxCrossEntropyOp(logits: logits, targets: targets, mask: mask, weight: weight,
                                        rowLosses: scratch(maxBatch * targets.sampleSize))
         add(op)
