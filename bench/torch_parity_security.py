@@ -26,7 +26,8 @@ With --paired-training the mirror trains as bench/torch_train_security.py does (
 dropout masks), but from flowtrain's first weights for --seed and on flowtrain's batches of that
 seed (bench/flowtrain_rng.py's shuffle), and prints its test metrics: a paired comparison with
 `flowtrain train flows/security.yaml --seed N`, which separates what the draws do from what the
-frameworks do.
+frameworks do. --paired-init torch and --paired-order torch swap either draw back to PyTorch's
+own (its first weights for the seed, torch.randperm's batches), to tell which of the two matters.
 
 With --model RUN the mirror scores RUN/model.safetensors on the test split in evaluation mode
 (running statistics) and prints its metrics next to RUN/evaluation.csv's (ground truth).
@@ -300,13 +301,14 @@ def compare_whole_split(first, run, data, seed):
     return agree
 
 
-def paired_training(first, data, epochs, seed):
+def paired_training(first, data, epochs, seed, init="flowtrain", order_from="flowtrain"):
     """bench/torch_train_security.py's training (Adam 0.001, a warm-up epoch then cosine, the
-    best epoch by validation loss) from flowtrain's `first` weights and its batches for `seed`;
-    returns the test split's metrics."""
+    best epoch by validation loss) for `seed`, from flowtrain's `first` weights or PyTorch's own
+    (`init`), on flowtrain's batches or torch.randperm's (`order_from`): with both "torch" it is
+    the mirror itself; returns the test split's metrics."""
     torch.manual_seed(seed)
     train, valid, test = (mirror.load(os.path.join(data, f"{split}.csv")) for split in ["train", "valid", "test"])
-    model = security_net_from(first, fresh_statistics=True)
+    model = security_net_from(first, fresh_statistics=True) if init == "flowtrain" else SecurityNet()
     optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
     batch, n = 64, train[0].shape[0]
     steps = n // batch
@@ -321,7 +323,8 @@ def paired_training(first, data, epochs, seed):
     best = (0, math.inf, None)
     for epoch in range(epochs):
         model.train()
-        order = torch.tensor(flowtrain_rng.epoch_order(n, epoch + 1, seed))
+        order = torch.tensor(flowtrain_rng.epoch_order(n, epoch + 1, seed)) if order_from == "flowtrain" \
+            else torch.randperm(n)
         for s in range(steps):
             rows = order[s * batch:(s + 1) * batch]
             labels, masks = {k: v[rows] for k, v in train[1].items()}, {k: v[rows] for k, v in train[2].items()}
@@ -368,6 +371,10 @@ def main():
     parser.add_argument("--paired-training", action="store_true",
                         help="train the mirror from flowtrain's first weights and on its batches for --seed")
     parser.add_argument("--epochs", type=int, default=20, help="with --paired-training")
+    parser.add_argument("--paired-init", choices=["flowtrain", "torch"], default="flowtrain",
+                        help="with --paired-training: whose first weights (PyTorch's own draws for --seed)")
+    parser.add_argument("--paired-order", choices=["flowtrain", "torch"], default="flowtrain",
+                        help="with --paired-training: whose batches (torch.randperm's for --seed)")
     args = parser.parse_args()
     torch.set_num_threads(2)
     flowtrain = os.path.abspath(args.flowtrain)
@@ -401,7 +408,7 @@ def main():
     if args.model:
         compare_evaluation(args.model, args.data)
     if args.paired_training:
-        print_metrics(paired_training(first, args.data, args.epochs, args.seed))
+        print_metrics(paired_training(first, args.data, args.epochs, args.seed, args.paired_init, args.paired_order))
     print("\nflowtrain and the mirror: " + ("the same within the tolerance" if agree else "DIFFERENT"))
     sys.exit(0 if agree else 1)
 
