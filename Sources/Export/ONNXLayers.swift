@@ -46,6 +46,10 @@ struct ONNXLayers {
             return try layerNorm(x, epsilon: Float(epsilon), name: name, layer)
         case .flatten: return graph.flatten(x)
         case .embedding: return try embedding(x, name: name)
+        case .positional, .conv1d, .attention, .transformer, .pool:
+            throw Problem("cannot export '\(LayerDescription.name(layer.kind))' yet: the sequence layers and their "
+                          + "padding mask have no ONNX form in this version", at: layer.location,
+                          hint: "eval and predict run such a model in flowtrain itself")
         case let .residual(inner, nil):
             let body = try apply(inner, to: x, prefix: name)
             let aligned = graph.sameLayout(body, as: x)
