@@ -57,11 +57,16 @@ def feeds(metadata_inputs, rows, data_dir):
                 images.append(image.reshape(height, width, channels))
             result[name] = np.stack(images).astype(np.float32)
         elif kind == "tokens":
-            index = {token: i for i, token in enumerate(entry["vocabulary"])}
+            # The reserved ids (padding, unknown, mask) are no text's tokens.
+            index = {token: i for i, token in enumerate(entry["vocabulary"]) if i >= 3}
             length = entry["shape"][0]
             ids = np.zeros((len(rows), length), dtype=np.int64)
             for i, r in enumerate(rows):
-                for t, token in enumerate(r[entry["column"]].split()[:length]):
+                text = r[entry["column"]]
+                if entry.get("lowercase"):
+                    text = text.lower()
+                tokens = list(text) if entry.get("tokenize") == "characters" else text.split()
+                for t, token in enumerate(tokens[:length]):
                     ids[i, t] = index.get(token, 1)
             result[name] = ids
         else:
@@ -92,11 +97,13 @@ def main():
     parser.add_argument("--tolerance", type=float, default=1e-5)
     parser.add_argument("--batch", type=int, default=512)
     parser.add_argument("--latency-rows", type=int, default=200)
+    parser.add_argument("--opset", type=int, help="the operator set to export at (default: the exporter's)")
     args = parser.parse_args()
 
     work = tempfile.mkdtemp(prefix="check-onnx-")
     model_path = os.path.join(work, "model.onnx")
-    subprocess.run([args.flowtrain, "export", args.run, "--out", model_path], check=True)
+    opset = ["--opset", str(args.opset)] if args.opset else []
+    subprocess.run([args.flowtrain, "export", args.run, "--out", model_path] + opset, check=True)
     model = onnx.load(model_path)
     onnx.checker.check_model(model, full_check=True)
     metadata = {p.key: p.value for p in model.metadata_props}

@@ -18,8 +18,12 @@ struct ExportMetadata {
         /// The CSV column of an image, category or tokens input.
         var column: String?
         /// A category's values (index 0, the unknown slot, included) or a tokens input's
-        /// vocabulary (0 padding, 1 unknown).
+        /// vocabulary (0 padding, 1 unknown, 2 the mask of masked language modelling).
         var vocabulary: [String]?
+        /// A tokens input's split (`whitespace` or `characters`) and whether the text is
+        /// lowercased first: how a server turns text into the ids the model reads.
+        var tokenize: String?
+        var lowercase: Bool?
     }
 
     struct TaskEntry: Codable {
@@ -49,9 +53,10 @@ struct ExportMetadata {
                 return InputEntry(name: input.name, type: input.typeName, shape: [columns.count], columns: columns)
             case let .image(height, width, channels, _):
                 return InputEntry(name: input.name, type: input.typeName, shape: [height, width, channels], column: input.column)
-            case .tokens(let maxLength, _):
-                return InputEntry(name: input.name, type: input.typeName, shape: [maxLength], column: input.column,
-                                  vocabulary: statistics.vocabularies[input.name])
+            case .tokens(let settings):
+                return InputEntry(name: input.name, type: input.typeName, shape: [settings.maxLength], column: input.column,
+                                  vocabulary: statistics.vocabularies[input.name], tokenize: settings.split.rawValue,
+                                  lowercase: settings.lowercase)
             case .category:
                 return InputEntry(name: input.name, type: input.typeName, shape: [], column: input.column,
                                   vocabulary: statistics.vocabularies[input.name])

@@ -30,6 +30,12 @@ public enum ONNXExport {
         let graph = ONNXGraphBuilder(name: run.flow.flow.name, opset: opset)
         graph.reserve(ONNXTaskOutputs.outputNames(compiled.tasks.map(\.task)))
         var values = try ONNXInputs(graph: graph, weights: weights, statistics: run.state.statistics).add(run.flow.inputs)
+        // Each tokens input's padding, and that of each branch of one source that has one.
+        var paddings: [String: ExportedPadding] = [:]
+        for input in run.flow.inputs.map(\.input) {
+            guard case .tokens = input.kind, let ids = values[input.name] else { continue }
+            paddings[input.name] = ExportedPadding(ids: ids.name)
+        }
         let layers = ONNXLayers(graph: graph, weights: weights)
         for branch in run.flow.branches {
             let sources = branch.branch.sources.compactMap { values[$0.value] }
@@ -43,7 +49,9 @@ public enum ONNXExport {
                 x = ExportedValue(name: graph.add("Concat", flat.map(\.name), "trunk.\(name).sources", [("axis", .integer(1))]),
                                   shape: [flat.reduce(0) { $0 + $1.width }])
             }
-            values[name] = try layers.apply(branch.branch.layers, to: x, prefix: "trunk.\(name)")
+            let padding = sources.count == 1 ? branch.branch.sources.first.flatMap { paddings[$0.value] } : nil
+            paddings[name] = padding
+            values[name] = try layers.apply(branch.branch.layers, to: x, padding: padding, prefix: "trunk.\(name)")
         }
         var logits: [ExportedValue] = []
         for task in compiled.tasks {
@@ -52,7 +60,7 @@ public enum ONNXExport {
                 throw Problem("task '\(task.task.path)' reads '\(task.task.inputName)', which the graph does not have",
                               at: task.task.location)
             }
-            let hidden = try layers.apply(task.task.spec.head, to: input, prefix: prefix)
+            let hidden = try layers.apply(task.task.spec.head, to: input, padding: paddings[task.task.inputName], prefix: prefix)
             logits.append(try layers.dense(hidden, units: task.output.units, bias: true, name: "\(prefix).out"))
         }
         let decoders = run.decoders(compiled)

@@ -13,7 +13,8 @@ import Training
 ///   anything else to 0, the unknown slot; then the embedding table or one-hot.
 /// - `image`: float32 [N, H, W, C] with pixel values 0–255 as a PNG decodes; scaled by 1/255,
 ///   then standardised per channel with `normalize:`.
-/// - `tokens`: int64 ids [N, L] (padding 0, unknown 1; the vocabulary is in the metadata).
+/// - `tokens`: int64 ids [N, L] (padding 0, unknown 1, mask 2; the vocabulary, the split and
+///   the lowercasing are in the metadata).
 struct ONNXInputs {
     let graph: ONNXGraphBuilder
     let weights: ExportedWeights
@@ -40,9 +41,9 @@ struct ONNXInputs {
                                        "inputs.\(input.name).normalized")
                 }
                 values[input.name] = ExportedValue(name: scaled, shape: [height, width, channels])
-            case .tokens(let maxLength, _):
-                values[input.name] = ExportedValue(name: graph.input(input.name, .int64, shape: [maxLength]),
-                                                   shape: [maxLength], elementType: .int64)
+            case .tokens(let settings):
+                values[input.name] = ExportedValue(name: graph.input(input.name, .int64, shape: [settings.maxLength]),
+                                                   shape: [settings.maxLength], elementType: .int64)
             }
         }
         return values

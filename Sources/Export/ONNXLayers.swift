@@ -11,17 +11,20 @@ struct ONNXLayers {
     let graph: ONNXGraphBuilder
     let weights: ExportedWeights
 
-    /// `layers` applied in order to `input`.
-    func apply(_ layers: [Layer], to input: ExportedValue, prefix: String) throws(Problem) -> ExportedValue {
+    /// `layers` applied in order to `input`; `padding` is the input's when it is the positions
+    /// of a tokens input.
+    func apply(_ layers: [Layer], to input: ExportedValue, padding: ExportedPadding?, prefix: String) throws(Problem)
+        -> ExportedValue {
         var x = input
         for (index, layer) in layers.enumerated() {
             let name = "\(prefix).\(index).\(LayerDescription.name(layer.kind))"
-            x = try apply(layer, to: x, name: name)
+            x = try apply(layer, to: x, padding: padding, name: name)
         }
         return x
     }
 
-    private func apply(_ layer: Layer, to x: ExportedValue, name: String) throws(Problem) -> ExportedValue {
+    private func apply(_ layer: Layer, to x: ExportedValue, padding: ExportedPadding?, name: String) throws(Problem)
+        -> ExportedValue {
         switch layer.kind {
         case let .dense(units, bias, _):
             return try dense(x, units: units, bias: bias, name: name)
@@ -46,16 +49,19 @@ struct ONNXLayers {
             return try layerNorm(x, epsilon: Float(epsilon), name: name, layer)
         case .flatten: return graph.flatten(x)
         case .embedding: return try embedding(x, name: name)
+        case .positional, .conv1d, .attention, .transformer, .pool:
+            return try sequenceLayer(layer, x, name: name, padding: padding)
         case let .residual(inner, nil):
-            let body = try apply(inner, to: x, prefix: name)
+            let body = try apply(inner, to: x, padding: padding, prefix: name)
             let aligned = graph.sameLayout(body, as: x)
             var sum = x
             sum.name = graph.add("Add", [x.name, aligned.name], name)
             return sum
         case let .residual(inner, shortcut?):
             // block(x) + shortcut(x), in the block's layout; the engine adds the block first.
-            let body = try apply(inner, to: x, prefix: name)
-            let projected = graph.sameLayout(try apply(shortcut, to: x, prefix: "\(name).shortcut"), as: body)
+            let body = try apply(inner, to: x, padding: padding, prefix: name)
+            let projected = graph.sameLayout(try apply(shortcut, to: x, padding: padding, prefix: "\(name).shortcut"),
+                                             as: body)
             var sum = body
             sum.name = graph.add("Add", [body.name, projected.name], name)
             return sum
@@ -175,7 +181,7 @@ struct ONNXLayers {
     }
 
     /// Over the last axis (an image's channels at each pixel); ai.onnx 17's LayerNormalization.
-    private func layerNorm(_ x: ExportedValue, epsilon: Float, name: String, _ layer: Layer) throws(Problem) -> ExportedValue {
+    func layerNorm(_ x: ExportedValue, epsilon: Float, name: String, _ layer: Layer) throws(Problem) -> ExportedValue {
         guard graph.opset >= 17 else {
             throw Problem("cannot export 'layernorm' at opset \(graph.opset): LayerNormalization needs opset 17 or later",
                           at: layer.location, hint: "export with --opset 17")
@@ -203,7 +209,7 @@ struct ONNXLayers {
 
     /// GELU with the tanh approximation, as the engine computes it:
     /// ½ x (1 + tanh(√(2/π) (x + 0.044715 x³))).
-    private func gelu(_ x: String, name: String) -> String {
+    func gelu(_ x: String, name: String) -> String {
         let cube = graph.add("Mul", [graph.add("Mul", [x, x], "\(name).square"), x], "\(name).cube")
         let inner = graph.add("Add", [x, graph.add("Mul", [cube, graph.scalar(0.044715, "\(name).c")], "\(name).cubic")],
                               "\(name).inner")

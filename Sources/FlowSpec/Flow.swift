@@ -72,8 +72,8 @@ public struct Input: Sendable {
         /// PNG paths, decoded to height × width × channels bytes.
         case image(height: Int, width: Int, channels: Int, resize: Bool)
         case numeric(columns: ColumnSelection, normalize: Normalization, missing: MissingValues)
-        /// Whitespace-separated tokens, padded or cut to `maxLength`.
-        case tokens(maxLength: Int, minCount: Int)
+        /// Text split into tokens, padded or cut to `maxLength`.
+        case tokens(TokenSettings)
         case category(encoding: CategoryEncoding, minCount: Int)
     }
 
@@ -85,6 +85,42 @@ public struct Input: Sendable {
         case .category: "category"
         }
     }
+}
+
+/// How a tokens input turns a text cell into ids: how it splits, which tokens the vocabulary
+/// keeps, and how long a sequence is.
+public struct TokenSettings: Sendable, Equatable {
+    /// Positions per row: longer texts are cut, shorter ones padded.
+    public var maxLength: Int
+    /// How often a token must occur in the training split to enter the vocabulary.
+    public var minCount: Int
+    /// The most entries the vocabulary holds, the reserved ids included (nil: no limit).
+    public var maxVocabulary: Int?
+    public var split: TokenSplit
+    /// Whether the text is lowercased before it is split.
+    public var lowercase: Bool
+
+    public init(maxLength: Int, minCount: Int = 1, maxVocabulary: Int? = nil, split: TokenSplit = .whitespace,
+                lowercase: Bool = false) {
+        self.maxLength = maxLength
+        self.minCount = minCount
+        self.maxVocabulary = maxVocabulary
+        self.split = split
+        self.lowercase = lowercase
+    }
+
+    /// The ids every vocabulary starts with, in this order: padding (0), a token the
+    /// vocabulary lacks (1), and the mask a masked language model hides tokens behind (2).
+    public static let reserved = ["<pad>", "<unknown>", "<mask>"]
+    public static let paddingID = 0, unknownID = 1, maskID = 2
+}
+
+/// `tokenize:` of a tokens input.
+public enum TokenSplit: String, Sendable, CaseIterable {
+    /// Runs of non-whitespace characters.
+    case whitespace
+    /// Every character (a grapheme, spaces included).
+    case characters
 }
 
 /// The columns of a numeric input: listed by name, or every header column matching a glob.
@@ -274,10 +310,26 @@ public struct Layer: Sendable {
         /// block(x) + x, or block(x) + shortcut(x) when a shortcut is given (a projection for a
         /// block that changes the shape).
         case residual([Layer], shortcut: [Layer]?)
+        /// Learned position vectors added to a sequence.
+        case positional(initialization: WeightInit?)
+        /// A same-length convolution over a sequence's positions; padding reads as zeros.
+        case conv1d(filters: Int, kernel: Int, dilation: Int, bias: Bool, initialization: WeightInit?)
+        /// Multi-head self-attention over the positions that hold tokens.
+        case attention(heads: Int, initialization: WeightInit?)
+        /// A pre-norm transformer encoder block; `hidden` nil: 4 × the sequence's features.
+        case transformer(heads: Int, hidden: Int?, dropout: Double, initialization: WeightInit?)
+        /// A sequence to a vector over the positions that hold tokens.
+        case pool(SequencePooling)
     }
 }
 
-/// How a layer's first weights are drawn (`init:` on dense, conv and embedding layers;
+/// `pool:` of a sequence: what one vector of the positions that hold tokens is.
+public enum SequencePooling: String, Sendable, CaseIterable {
+    case mean, max, first
+}
+
+/// How a layer's first weights are drawn (`init:` on dense, conv, conv1d, embedding, positional, attention
+/// and transformer layers;
 /// `train.init` for the layers that do not say). docs/flow-format.md gives each formula.
 public enum WeightInit: String, Sendable, CaseIterable {
     case he, glorot, lecun, torch

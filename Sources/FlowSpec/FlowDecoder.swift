@@ -105,7 +105,8 @@ struct FlowDecoder {
             .choice("\(context): type", typeNames, sink)
         else {
             m.skip("column", "columns", "shape", "resize", "augment", "normalize", "missing", "max_length", "min_count",
-                   "embedding", "encoding", "bins", "dimension", "frequencies", "sigma")
+                   "max_vocabulary", "tokenize", "lowercase", "embedding", "encoding", "bins", "dimension", "frequencies",
+                   "sigma")
             m.finish()
             return nil
         }
@@ -179,7 +180,16 @@ struct FlowDecoder {
         case "tokens":
             let maxLength = m.required("max_length")?.int("\(context): max_length", in: 1...65536, sink)
             let minCount = m.value("min_count")?.int("\(context): min_count", in: 1...Int.max, sink) ?? 1
-            if let maxLength { kind = .tokens(maxLength: maxLength, minCount: minCount) }
+            // The reserved ids and at least one token; ids are floats in the engine, exact to 2²⁴.
+            let maxVocabulary = m.value("max_vocabulary")?
+                .int("\(context): max_vocabulary", in: (TokenSettings.reserved.count + 1)...(1 << 24), sink)
+            let split = m.value("tokenize")?.choice("\(context): tokenize", TokenSplit.allCases.map(\.rawValue), sink)
+                .flatMap(TokenSplit.init(rawValue:)) ?? .whitespace
+            let lowercase = m.value("lowercase")?.bool("\(context): lowercase", sink) ?? false
+            if let maxLength {
+                kind = .tokens(TokenSettings(maxLength: maxLength, minCount: minCount, maxVocabulary: maxVocabulary,
+                                             split: split, lowercase: lowercase))
+            }
         default:  // category
             let minCount = m.value("min_count")?.int("\(context): min_count", in: 1...Int.max, sink) ?? 1
             let embedding = m.value("embedding")?.int("\(context): embedding", in: 1...65536, sink)
@@ -196,7 +206,8 @@ struct FlowDecoder {
         }
         let keysByType = ["image": ["shape", "resize", "augment", "normalize"],
                           "numeric": ["columns", "normalize", "missing", "encoding", "bins", "dimension", "frequencies", "sigma"],
-                          "tokens": ["max_length"], "category": ["embedding", "encoding"]]
+                          "tokens": ["max_length", "max_vocabulary", "tokenize", "lowercase"],
+                          "category": ["embedding", "encoding"]]
         var elsewhere: [String: String] = [:]
         for (other, keys) in keysByType where other != type {
             for key in keys where !(keysByType[type] ?? []).contains(key) {

@@ -88,8 +88,8 @@ struct FlowResolver {
             }
             if missing == .mean { width = width + SymbolicCount(symbol: "indicators(\(input.name))") }
             return ResolvedInput(input: input, shape: .vector(width), parameters: parameters)
-        case .tokens(let maxLength, _):
-            return ResolvedInput(input: input, shape: .tokenIDs(length: maxLength, input: input.name),
+        case .tokens(let settings):
+            return ResolvedInput(input: input, shape: .tokenIDs(length: settings.maxLength, input: input.name),
                                  parameters: SymbolicCount(0))
         case .category(let encoding, _):
             let vocabulary = SymbolicCount(symbol: "vocabulary(\(input.name))")

@@ -27,8 +27,10 @@ public enum FlowWriter {
             case let .numeric(columns, normalize, missing):
                 "type: numeric, columns: \(columnsText(columns)), normalize: \(normalize.rawValue), missing: \(missing.rawValue)"
                     + (input.numericEncoding.map { ", " + encodingText($0) } ?? "")
-            case let .tokens(maxLength, minCount):
-                "type: tokens, column: \(quote(input.column)), max_length: \(maxLength), min_count: \(minCount)"
+            case .tokens(let settings):
+                "type: tokens, column: \(quote(input.column)), max_length: \(settings.maxLength), min_count: \(settings.minCount)"
+                    + (settings.maxVocabulary.map { ", max_vocabulary: \($0)" } ?? "")
+                    + ", tokenize: \(settings.split.rawValue), lowercase: \(settings.lowercase)"
             case let .category(encoding, minCount):
                 "type: category, column: \(quote(input.column)), "
                     + (encoding == .oneHot ? "encoding: one_hot" : "embedding: \(embeddingWidth(encoding))")
@@ -136,6 +138,14 @@ public enum FlowWriter {
         case let .embedding(dimension, initialization): "embedding: {dimension: \(dimension)\(initText(initialization))}"
         case let .residual(inner, shortcut):
             "residual: {layers: \(layersText(inner))" + (shortcut.map { ", shortcut: \(layersText($0))" } ?? "") + "}"
+        case .positional(let initialization): "positional: {\(initText(initialization).dropFirst(2))}"
+        case let .conv1d(filters, kernel, dilation, bias, initialization):
+            "conv1d: {filters: \(filters), kernel: \(kernel), dilation: \(dilation), bias: \(bias)\(initText(initialization))}"
+        case let .attention(heads, initialization): "attention: {heads: \(heads)\(initText(initialization))}"
+        case let .transformer(heads, hidden, dropout, initialization):
+            "transformer: {heads: \(heads)" + (hidden.map { ", hidden: \($0)" } ?? "")
+                + ", dropout: \(number(dropout))\(initText(initialization))}"
+        case .pool(let mode): "pool: \(mode.rawValue)"
         default: LayerDescription.name(layer.kind)
         }
     }

@@ -19,6 +19,11 @@ public enum LayerDescription {
         case .flatten: "flatten"
         case .embedding: "embedding"
         case .residual: "residual"
+        case .positional: "positional"
+        case .conv1d: "conv1d"
+        case .attention: "attention"
+        case .transformer: "transformer"
+        case .pool: "pool"
         }
     }
 
@@ -39,6 +44,15 @@ public enum LayerDescription {
         case .leakyRelu(let slope): "leaky_relu \(slope)"
         case .dropout(let rate): "dropout \(rate)"
         case let .embedding(dimension, initialization): "embedding \(dimension)" + initText(initialization)
+        case let .conv1d(filters, kernel, dilation, bias, initialization):
+            "conv1d \(filters), kernel \(kernel)" + (dilation == 1 ? "" : ", dilation \(dilation)") + (bias ? "" : ", no bias")
+                + initText(initialization)
+        case let .attention(heads, initialization): "attention, \(heads) heads" + initText(initialization)
+        case let .transformer(heads, hidden, dropout, initialization):
+            "transformer, \(heads) heads" + (hidden.map { ", hidden \($0)" } ?? "") + ", dropout \(dropout)"
+                + initText(initialization)
+        case .pool(let mode): "pool \(mode.rawValue)"
+        case .positional(let initialization): "positional" + initText(initialization)
         default: name(kind)
         }
     }

@@ -167,6 +167,51 @@ enum LayerSyntax {
             f.finish()
             return dimension.map { .embedding(dimension: $0, initialization: initialization) }
         },
+        "positional": Entry { args in
+            guard var f = args.fields(shorthandKey: nil) else { return nil }
+            let initialization = f.weightInit()
+            f.finish()
+            return .positional(initialization: initialization)
+        },
+        "conv1d": Entry { args in
+            guard var f = args.fields(shorthandKey: nil) else { return nil }
+            let filters = f.int("filters", in: 1...65536, default: nil)
+            let kernel = f.int("kernel", in: 1...1024, default: nil)
+            let dilation = f.int("dilation", in: 1...1024, default: 1)
+            let bias = f.value("bias").flatMap { $0.bool("\(args.context): bias", args.sink) } ?? true
+            let initialization = f.weightInit()
+            f.finish()
+            guard let filters, let kernel, let dilation else { return nil }
+            return .conv1d(filters: filters, kernel: kernel, dilation: dilation, bias: bias, initialization: initialization)
+        },
+        "attention": Entry { args in
+            guard var f = args.fields(shorthandKey: "heads") else { return nil }
+            let heads = f.int("heads", in: 1...4096, default: nil)
+            let initialization = f.weightInit()
+            f.finish()
+            return heads.map { .attention(heads: $0, initialization: initialization) }
+        },
+        "transformer": Entry { args in
+            guard var f = args.fields(shorthandKey: nil) else { return nil }
+            let heads = f.int("heads", in: 1...4096, default: nil)
+            // Present but wrong is reported; absent means 4 × the features.
+            let hiddenNode = f.value("hidden")
+            let hidden = hiddenNode.flatMap { $0.int("\(args.context): hidden", in: 1...1_048_576, args.sink) }
+            let dropout = f.double("dropout", in: 0...1, exclusiveUpper: true, default: 0.1)
+            let initialization = f.weightInit()
+            f.finish()
+            guard let heads, let dropout, hiddenNode == nil || hidden != nil else { return nil }
+            return .transformer(heads: heads, hidden: hidden, dropout: dropout, initialization: initialization)
+        },
+        "pool": Entry { args in
+            guard var f = args.fields(shorthandKey: "mode") else { return nil }
+            let mode = f.value("mode").map {
+                $0.choice("\(args.context): mode", SequencePooling.allCases.map(\.rawValue), args.sink)
+                    .flatMap(SequencePooling.init(rawValue:))
+            } ?? .mean
+            f.finish()
+            return mode.map { .pool($0) }
+        },
         "residual": Entry { args in
             // `residual: [layers]`, `residual: {layers: [...]}` or `residual: {layers: [...], shortcut: [...]}`.
             guard let node = args.node, !node.isNull else {

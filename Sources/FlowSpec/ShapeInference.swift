@@ -48,6 +48,20 @@ struct ShapeInference {
             return done(.image(height: (h + 2 * padding - size) / stride + 1, width: (w + 2 * padding - size) / stride + 1,
                                channels: c))
         }
+        /// What the sequence layers say of any other input.
+        func needsSequence() -> ResolvedLayer? {
+            fail("\(name) needs a sequence [length, features], but its input is \(input.phrase)",
+                 hint: "\(name) reads the positions of a tokens input after its embedding, before a pool or flatten")
+        }
+        /// Attention's heads split the features evenly; nil after reporting that they do not.
+        func checkHeads(_ heads: Int, _ features: SymbolicCount) -> Bool {
+            guard let d = features.known, d % heads != 0 else { return true }
+            let divisors = (1...d).filter { d % $0 == 0 }.sorted { abs($0 - heads) < abs($1 - heads) }.prefix(3).sorted()
+                .map(String.init).joined(separator: ", ")
+            _ = fail("\(name): \(heads) heads do not split \(d) features evenly",
+                     hint: "use a number of heads that divides \(d), such as \(divisors)")
+            return false
+        }
         if case let .tokenIDs(length, tokenInput) = input {
             if case .embedding(let dimension, _) = layer.kind {
                 return done(.sequence(length: length, features: SymbolicCount(dimension)),
@@ -103,6 +117,28 @@ struct ShapeInference {
             return done(.vector(flat))
         case .embedding:
             return fail("embedding reads token ids, but its input is \(input.phrase)")
+        case .positional:
+            guard case let .sequence(length, features) = input else { return needsSequence() }
+            return done(input, SymbolicCount(length) * features)
+        case let .conv1d(filters, kernel, _, bias, _):
+            guard case let .sequence(length, features) = input else { return needsSequence() }
+            return done(.sequence(length: length, features: SymbolicCount(filters)),
+                        SymbolicCount(kernel * filters) * features + SymbolicCount(bias ? filters : 0))
+        case .attention(let heads, _):
+            guard case .sequence(_, let d) = input else { return needsSequence() }
+            guard checkHeads(heads, d) else { return nil }
+            // Query, key and value projections (one 3d × d weight), the output projection.
+            return done(input, SymbolicCount(4) * d * d + SymbolicCount(4) * d)
+        case let .transformer(heads, hidden, _, _):
+            guard case .sequence(_, let d) = input else { return needsSequence() }
+            guard checkHeads(heads, d) else { return nil }
+            let h = hidden.map { SymbolicCount($0) } ?? SymbolicCount(4) * d
+            // Attention, two layernorms, then d → h → d.
+            return done(input, SymbolicCount(4) * d * d + SymbolicCount(4) * d + SymbolicCount(4) * d
+                        + SymbolicCount(2) * d * h + h + d)
+        case .pool:
+            guard case .sequence(_, let features) = input else { return needsSequence() }
+            return done(.vector(features))
         case let .residual(layers, nil):
             guard let inner = infer(layers, from: input, context: context) else { return nil }
             let output = inner.last?.output ?? input

@@ -7,7 +7,7 @@ public struct DataStatistics: Codable, Sendable, Equatable {
     /// offset and scale that normalise each column (x − offset) / scale.
     public var numeric: [String: NumericStatistics] = [:]
     /// Per category or tokens input: the values in index order. Index 0 is the unknown value
-    /// (tokens: 0 is padding, 1 unknown).
+    /// (tokens: 0 is padding, 1 unknown, 2 the mask; `TokenSettings.reserved`).
     public var vocabularies: [String: [String]] = [:]
     /// Per classification, multilabel or token task path: its classes or labels in index order.
     public var classes: [String: [String]] = [:]

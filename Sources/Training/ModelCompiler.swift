@@ -19,6 +19,9 @@ public struct ModelCompiler {
     let builder: PlanBuilder
     /// The tokens input behind each tensor of token ids, for its vocabulary size.
     private var tokenInput: [ObjectIdentifier: String] = [:]
+    /// The padding of each tokens input, and of each branch whose output descends from one
+    /// alone: what attention, conv1d and pool read (docs/engine.md, "Sequences and padding").
+    private var masks: [String: SequenceMask] = [:]
     /// Each layer with a weight as built: its name and the tensor that holds its output (after
     /// the activation following it), for `CompiledModel.layers`.
     private var watched: [(name: String, output: Tensor)] = []
@@ -51,11 +54,12 @@ public struct ModelCompiler {
                 let x = builder.input([facts.numericWidth[input.name] ?? 0])
                 inputs[input.name] = x
                 values[input.name] = encode(x, input)
-            case .tokens(let maxLength, _):
-                let ids = builder.input([maxLength])
+            case .tokens(let settings):
+                let ids = builder.input([settings.maxLength])
                 tokenInput[ObjectIdentifier(ids)] = input.name
                 inputs[input.name] = ids
                 values[input.name] = ids
+                masks[input.name] = builder.sequenceMask(ids)
             case .category(.oneHot, _):
                 inputs[input.name] = builder.input([vocabulary])
                 values[input.name] = inputs[input.name]
@@ -71,9 +75,12 @@ public struct ModelCompiler {
         for branch in flow.branches {
             let sources = branch.branch.sources.compactMap { values[$0.value] }
             let name = branch.branch.name
+            // Several sources are concatenated into a vector, which has no positions.
+            let mask = sources.count == 1 ? branch.branch.sources.first.flatMap { masks[$0.value] } : nil
+            masks[name] = mask
             func build(_ compiler: inout ModelCompiler) -> Tensor {
                 let x = sources.count == 1 ? sources[0] : compiler.builder.concat(sources)
-                return compiler.apply(branch.branch.layers, to: x, prefix: "trunk.\(name)")
+                return compiler.apply(branch.branch.layers, to: x, mask: mask, prefix: "trunk.\(name)")
             }
             if branch.branch.trainable {
                 values[name] = build(&self)
@@ -106,7 +113,8 @@ public struct ModelCompiler {
             let prefix = "heads.\(task.path)"
             let first = fused[index]
             let hidden = task.spec.head.isEmpty ? input
-                : apply(task.spec.head, to: first ?? input, prefix: prefix, from: first == nil ? 0 : 1)
+                : apply(task.spec.head, to: first ?? input, mask: masks[task.inputName], prefix: prefix,
+                        from: first == nil ? 0 : 1)
             let output = TaskOutput(task, facts: facts, positions: hidden.shape.first ?? 1)
             var logits: Tensor
             if task.spec.head.isEmpty, let first {
@@ -212,9 +220,15 @@ public struct ModelCompiler {
     }
 
     /// The layers from `start` on, applied in order. Layer names keep their index in `layers`.
-    private mutating func apply(_ layers: [Layer], to input: Tensor, prefix: String, from start: Int = 0) -> Tensor {
+    /// `mask` is the padding of `input` when it is a sequence of a tokens input's positions.
+    private mutating func apply(_ layers: [Layer], to input: Tensor, mask: SequenceMask?, prefix: String,
+                                from start: Int = 0) -> Tensor {
         var x = input
         var fusedReLU = false
+        // Shape inference lets sequence layers read only the positions of a tokens input, whose
+        // mask this is; a sequence of no tokens input would have no padding.
+        let builder = self.builder
+        func padding(of x: Tensor) -> SequenceMask { mask ?? builder.unpaddedMask(length: x.shape.first ?? 1) }
         // The watched layer whose output an activation right after it replaces: the previous
         // layer's, or, for a head whose first layer ran fused with others, that layer's.
         var watchedBefore = start > 0 ? watched.lastIndex { $0.output === input } : nil
@@ -258,17 +272,41 @@ public struct ModelCompiler {
                                       initialization: scheme(initialization), name: name)
             case let .residual(inner, nil):
                 var compiler = self
-                x = builder.residual(x) { compiler.apply(inner, to: $0, prefix: name) }
+                x = builder.residual(x) { compiler.apply(inner, to: $0, mask: mask, prefix: name) }
                 watched = compiler.watched
             case let .residual(inner, shortcut?):
                 var compiler = self
-                x = builder.residual(x, { compiler.apply(inner, to: $0, prefix: name) },
-                                     shortcut: { compiler.apply(shortcut, to: $0, prefix: "\(name).shortcut") })
+                x = builder.residual(x, { compiler.apply(inner, to: $0, mask: mask, prefix: name) },
+                                     shortcut: { compiler.apply(shortcut, to: $0, mask: mask, prefix: "\(name).shortcut") })
                 watched = compiler.watched
+            case .positional(let initialization):
+                x = builder.positionalEmbedding(x, initialization: scheme(initialization), name: name)
+            case let .conv1d(filters, kernel, dilation, bias, initialization):
+                x = builder.conv1d(x, filters: filters, kernel: kernel, dilation: dilation, bias: bias, mask: padding(of: x),
+                                   initialization: scheme(initialization), name: name)
+            case let .attention(heads, initialization):
+                x = builder.multiHeadAttention(x, heads: heads, mask: padding(of: x), initialization: scheme(initialization),
+                                               name: name)
+            case let .transformer(heads, hidden, dropout, initialization):
+                x = builder.transformerBlock(x, heads: heads, hidden: hidden ?? 4 * (x.shape.last ?? 1), dropout: Float(dropout),
+                                             mask: padding(of: x), initialization: scheme(initialization), name: name)
+            case .pool(let mode):
+                let engineMode: SequencePoolMode = switch mode {
+                case .mean: .mean
+                case .max: .max
+                case .first: .first
+                }
+                x = builder.sequencePool(x, mode: engineMode, mask: padding(of: x))
             }
             switch layer.kind {
-            case .dense, .conv, .embedding, .batchnorm, .layernorm:
+            case .dense, .conv, .embedding, .batchnorm, .layernorm, .positional, .conv1d:
                 watched.append((name, x))
+                watchedBefore = watched.count - 1
+            case .attention:
+                watched.append((name + ".out", x))  // its last dense layer stands for it
+                watchedBefore = watched.count - 1
+            case .transformer:
+                watched.append((name + ".linear2", x))
                 watchedBefore = watched.count - 1
             case .relu, .leakyRelu, .gelu, .tanh, .sigmoid:
                 if let before = watchedBefore { watched[before].output = x }

@@ -79,11 +79,17 @@ extension DataStatistics {
                     throw StateProblem(key: "statistics.vocabularies", message: "has no entry for input '\(input.name)'")
                 }
                 let key = "statistics.vocabularies.\(input.name)"
-                let reserved = if case .tokens = input.kind { 2 } else { 1 }
-                guard vocabulary.count >= reserved else {
-                    throw StateProblem(key: key, message: "has \(counted(vocabulary.count, "value")); "
-                                       + (reserved == 2 ? "the first two are padding and the unknown value"
-                                                        : "the first is the unknown value"))
+                if case .tokens = input.kind {
+                    // Runs before the mask id have ["<pad>", "<unknown>", tokens...]: their ids
+                    // from 2 on would all read one further.
+                    guard vocabulary.starts(with: TokenSettings.reserved) else {
+                        throw StateProblem(key: key, message: "does not start with the reserved ids "
+                                           + TokenSettings.reserved.map { "\"\($0)\"" }.joined(separator: ", ")
+                                           + " (padding, unknown, mask); a run trained before the mask id was added "
+                                           + "must be trained again")
+                    }
+                } else if vocabulary.isEmpty {
+                    throw StateProblem(key: key, message: "has \(counted(vocabulary.count, "value")); the first is the unknown value")
                 }
                 try checkUnique(vocabulary, key: key)
             case .image:

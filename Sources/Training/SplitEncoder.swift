@@ -75,14 +75,15 @@ public struct SplitEncoder: Sendable {
             case .category(_, let minCount):
                 let counts = Self.merged(blockTallies.map { $0.values[i] })
                 statistics.vocabularies[input.name] = ["<unknown>"] + counts.filter { $0.value >= minCount }.keys.sorted()
-            case .tokens(_, let minCount):
+            case .tokens(let settings):
+                let tokenizer = Tokenizer(settings: settings)
                 var counts: [String: Int] = [:]
                 for row in rows {
-                    for token in train.string(row: row, column: inputColumns[i][0]).split(whereSeparator: \.isWhitespace) {
-                        counts[String(token), default: 0] += 1
+                    for token in tokenizer.tokens(of: train.string(row: row, column: inputColumns[i][0])) {
+                        counts[token, default: 0] += 1
                     }
                 }
-                statistics.vocabularies[input.name] = ["<pad>", "<unknown>"] + counts.filter { $0.value >= minCount }.keys.sorted()
+                statistics.vocabularies[input.name] = tokenizer.vocabulary(counts: counts)
             case .image:
                 break
             }
@@ -448,20 +449,22 @@ public struct SplitEncoder: Sendable {
             case .embedding: return .floats(ids.map(Float.init), sampleSize: 1)
             case .oneHot: return .oneHot(ids.map(Int32.init), sampleSize: vocabulary.count)
             }
-        case .tokens(let maxLength, _):
+        case .tokens(let settings):
             let column = try columnIndex(table, input.column)
-            let vocabulary = statistics.vocabularies[input.name]!
-            let index = Dictionary(vocabulary.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-            var values = [Float](repeating: 0, count: rows.count * maxLength)
-            for (r, row) in rows.enumerated() {
-                if let problem = table.withBytes(row: row, column: column, UTF8Field.problem) {
-                    problems.add(Problem(table, row: row, column: column, message: problem))
-                    continue
+            let index = Tokenizer.index(statistics.vocabularies[input.name]!)
+            let tokenizer = Tokenizer(settings: settings), length = settings.maxLength
+            var values = [Float](repeating: 0, count: rows.count * length)
+            values.withUnsafeMutableBufferPointer { values in
+                for (r, row) in rows.enumerated() {
+                    if let problem = table.withBytes(row: row, column: column, UTF8Field.problem) {
+                        problems.add(Problem(table, row: row, column: column, message: problem))
+                        continue
+                    }
+                    tokenizer.encode(table.string(row: row, column: column), index: index,
+                                     into: UnsafeMutableBufferPointer(rebasing: values[(r * length)..<((r + 1) * length)]))
                 }
-                let tokens = table.string(row: row, column: column).split(whereSeparator: \.isWhitespace).prefix(maxLength)
-                for (t, token) in tokens.enumerated() { values[r * maxLength + t] = Float(index[String(token)] ?? 1) }
             }
-            return .floats(values, sampleSize: maxLength)
+            return .floats(values, sampleSize: length)
         case let .image(height, width, channels, resize):
             return try decodeImages(input, table, rows, height: height, width: width, channels: channels, resize: resize,
                                     &problems)

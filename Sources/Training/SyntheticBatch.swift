@@ -14,7 +14,18 @@ public enum SyntheticBatch {
             switch input {
             case .image?:
                 for i in values.indices { values[i] = random.uniform() }
-            case .tokens?, .category(.embedding, _)?:
+            case .tokens?:
+                // Texts of every length up to the input's, then padding, as real ones encode.
+                let vocabulary = facts.vocabularySize[name] ?? 1, length = tensor.sampleSize
+                let first = TokenSettings.reserved.count, words = vocabulary - first
+                values.update(repeating: Float(TokenSettings.paddingID))
+                for row in 0..<batch {
+                    for t in 0..<Int(random.uniform() * Float(length + 1)) {
+                        values[row * length + t] = words > 0 ? Float(first + Int(random.uniform() * Float(words)))
+                            : Float(TokenSettings.unknownID)
+                    }
+                }
+            case .category(.embedding, _)?:
                 let vocabulary = facts.vocabularySize[name] ?? 1
                 for i in values.indices { values[i] = Float(Int(random.uniform() * Float(vocabulary))) }
             case .category(.oneHot, _)?:

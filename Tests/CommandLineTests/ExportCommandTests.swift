@@ -76,4 +76,59 @@ struct ExportCommandTests {
         let notARun = try run(["export", directory.path])
         #expect(notARun.status == 2 && notARun.stderr.contains("state.json"), "\(notARun.stderr)")
     }
+
+    /// A tokens input exports as int64 ids with its vocabulary (reserved ids first) and how to
+    /// split text in the metadata; the sequence layers export too, but the transformer's
+    /// layernorms need opset 17, and at 16 the transformer is named where the run's flow has it.
+    @Test func tokensAndSequenceLayersExport() throws {
+        let directory = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "text,y\nNot good,0\ngood,1\nvery good,1\nnot bad,1\n".write(to: directory.appendingPathComponent("train.csv"),
+                                                                    atomically: true, encoding: .utf8)
+        func trained(_ name: String, layers: String) throws -> URL {
+            let flow = directory.appendingPathComponent("\(name).yaml")
+            try """
+                name: \(name)
+                data: {train: train.csv}
+                inputs:
+                  text: {type: tokens, max_length: 4, lowercase: true}
+                trunk:
+                  body: {from: text, layers: \(layers)}
+                flow:
+                  y: {type: binary}
+                train: {epochs: 1, batch_size: 2}
+                """.write(to: flow, atomically: true, encoding: .utf8)
+            let runDirectory = directory.appendingPathComponent("run-\(name)")
+            let training = try run(["train", flow.path, "--run-dir", runDirectory.path])
+            #expect(training.status == 0, "\(training.stderr)")
+            return runDirectory
+        }
+        let plain = try trained("plain", layers: "[embedding: 4, global_avgpool]")
+        let exported = try run(["export", plain.path])
+        #expect(exported.status == 0, "\(exported.stderr)")
+        let model = try #require(ProtobufFields.decode(Array(try Data(contentsOf: plain.appendingPathComponent("model.onnx")))))
+        let metadata = ProtobufFields.messages(model, 14).map {
+            (ProtobufFields.strings($0, 1).first ?? "", ProtobufFields.strings($0, 2).first ?? "")
+        }
+        let inputs = try #require(metadata.first { $0.0 == "flowtrain.inputs" }?.1)
+        #expect(inputs.contains(#""vocabulary":["<pad>","<unknown>","<mask>","bad","good","not","very"]"#), "\(inputs)")
+        #expect(inputs.contains(#""lowercase":true"#) && inputs.contains(#""tokenize":"whitespace""#), "\(inputs)")
+
+        let sequence = try trained("sequence", layers: "[embedding: 4, positional, conv1d: {filters: 4, kernel: 2}, "
+                                   + "transformer: {heads: 2}, attention: 2, pool: max]")
+        let full = try run(["export", sequence.path])
+        #expect(full.status == 0, "\(full.stderr)")
+        let sequenceModel = try #require(ProtobufFields.decode(Array(try Data(contentsOf: sequence.appendingPathComponent("model.onnx")))))
+        let graph = try #require(ProtobufFields.messages(sequenceModel, 7).first)
+        let operators = Set(ProtobufFields.messages(graph, 1).compactMap { ProtobufFields.strings($0, 4).first })
+        #expect(operators.isSuperset(of: ["Conv", "MatMul", "Softmax", "LayerNormalization", "Where", "ReduceMax"]), "\(operators)")
+        let refused = try run(["export", sequence.path, "--opset", "16"])
+        let flowText = try String(contentsOf: sequence.appendingPathComponent("flow.yaml"), encoding: .utf8)
+        let lines = flowText.split(separator: "\n", omittingEmptySubsequences: false)
+        let line = try #require(lines.firstIndex { $0.contains("transformer") })
+        let column = try #require(lines[line].range(of: "transformer")).lowerBound.utf16Offset(in: lines[line]) + 1
+        #expect(refused.status == 2)
+        #expect(refused.stderr == "\(sequence.path)/flow.yaml:\(line + 1):\(column): cannot export 'transformer' at "
+                + "opset 16: its layernorms need LayerNormalization, opset 17 or later (export with --opset 17)\n")
+    }
 }

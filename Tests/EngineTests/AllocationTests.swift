@@ -40,4 +40,35 @@ struct AllocationTests {
         let probe = [Int](repeating: 1, count: 100)
         #expect(allocation_count_this_thread() > after && probe.count == 100)
     }
+
+    /// The sequence ops too: texts of every length padded to L, embedded, through a transformer
+    /// block with dropout (attention's own included), conv1d and pooling, on two threads.
+    @Test func steadyStateStepOfASequenceModelAllocatesNothing() {
+        let (batch, length) = (16, 12)
+        let b = PlanBuilder(maxBatch: batch, pool: ThreadPool(threads: 2))
+        let ids = b.input([length])
+        for n in 0..<batch { for t in 0..<length { ids.data[n * length + t] = t < n % (length + 1) ? Float(1 + (n * t) % 30) : 0 } }
+        let mask = b.sequenceMask(ids)
+        var h = b.positionalEmbedding(b.embedding(ids, vocabulary: 32, dimension: 16, name: "e"), name: "p")
+        h = b.transformerBlock(h, heads: 4, hidden: 32, dropout: 0.1, mask: mask, name: "t")
+        h = b.conv1d(h, filters: 16, kernel: 3, dilation: 2, mask: mask, name: "c")
+        let pooled = b.concat([b.sequencePool(h, mode: .mean, mask: mask), b.sequencePool(h, mode: .max, mask: mask),
+                               b.sequencePool(h, mode: .first, mask: mask)])
+        let labels = b.input([1]), rowMask = b.input([1])
+        _ = b.binaryCrossEntropy(logits: b.dense(pooled, units: 1, name: "bin"), targets: labels, mask: rowMask)
+        let plan = b.build(seed: 1)
+        for n in 0..<batch { (labels.data[n], rowMask.data[n]) = (Float(n % 2), 1) }
+        let adam = Adam(plan: plan, weightDecay: 0.01, decoupled: true)
+        func step() {
+            plan.forward(batch: batch, mode: .training)
+            plan.backward(batch: batch)
+            GradientClipping.clip(plan, maxNorm: 1)
+            adam.step(learningRate: 0.001)
+        }
+        for _ in 0..<5 { step() }
+        let before = allocation_count_this_thread()
+        for _ in 0..<100 { step() }
+        let after = allocation_count_this_thread()
+        #expect(after - before == 0, "\(after - before) allocations in 100 steps")
+    }
 }

@@ -207,6 +207,37 @@ struct FlowResolutionTests {
         #expect(flow.task(TaskPath(["topic"]))?.output.description == "[1]")
     }
 
+    /// The sequence layers: shapes, parameter counts (a transformer's hidden width defaulting to
+    /// 4 × its features) and the tokens input's settings.
+    @Test func sequenceLayersKeepPositionsUntilAPool() throws {
+        let flow = try load("""
+            name: t
+            data: {train: train.csv}
+            inputs:
+              text: {type: tokens, max_length: 12, tokenize: characters, lowercase: true, max_vocabulary: 500}
+              words: {type: tokens, max_length: 4}
+            trunk:
+              body:
+                from: text
+                layers: [embedding: 16, positional, conv1d: {filters: 8, kernel: 3, dilation: 2}, attention: 2,
+                         transformer: {heads: 4}, transformer: {heads: 2, hidden: 10, dropout: 0}, pool: max]
+            flow:
+              y: {type: binary}
+            """)
+        let body = try #require(flow.branches.first)
+        #expect(body.layers.map(\.output.description)
+                == ["[12, 16]", "[12, 16]", "[12, 8]", "[12, 8]", "[12, 8]", "[12, 8]", "[8]"])
+        let d = 8
+        #expect(body.layers.map(\.parameters.known) == [nil, 12 * 16, 3 * 16 * 8 + 8, 4 * d * d + 4 * d,
+                                                        4 * d * d + 4 * d + 4 * d + 2 * d * 32 + 32 + d,
+                                                        4 * d * d + 4 * d + 4 * d + 2 * d * 10 + 10 + d, 0])
+        guard case .tokens(let settings) = flow.inputs[0].input.kind, case .tokens(let defaults) = flow.inputs[1].input.kind
+        else { Issue.record("not tokens inputs"); return }
+        #expect(settings == TokenSettings(maxLength: 12, minCount: 1, maxVocabulary: 500, split: .characters, lowercase: true))
+        #expect(defaults == TokenSettings(maxLength: 4))
+        #expect(defaults.split == .whitespace && !defaults.lowercase && defaults.maxVocabulary == nil)
+    }
+
     @Test func anchorsAliasesAndMergeKeysWork() throws {
         let flow = try load(minimalHeader + """
             trunk:

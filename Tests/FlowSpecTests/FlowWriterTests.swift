@@ -48,6 +48,28 @@ struct FlowWriterTests {
         #expect(text.contains("batch_size: \(original.flow.training.batchSize)"))
     }
 
+    /// A tokens input's settings and every sequence layer's are written and read back.
+    @Test func sequenceFlowReadsBackTheSame() throws {
+        let flow = try load("""
+            name: t
+            data: {train: train.csv}
+            inputs:
+              text: {type: tokens, max_length: 9, min_count: 2, tokenize: characters, lowercase: true, max_vocabulary: 99}
+            trunk:
+              body:
+                from: text
+                layers: [embedding: 8, positional: {init: glorot}, conv1d: {filters: 4, kernel: 2, dilation: 3, bias: false},
+                         attention: {heads: 2, init: he}, transformer: {heads: 4, dropout: 0.25}, pool: first]
+            flow:
+              y: {type: binary}
+            """)
+        let text = FlowWriter.yaml(flow.flow) { $0 }
+        let again = try FlowLoader.load(bytes: Array(text.utf8), file: "f.yaml")
+        #expect(summary(again) == summary(flow))
+        #expect(String(describing: again.inputs[0].input.kind) == String(describing: flow.inputs[0].input.kind))
+        #expect(text.contains("max_vocabulary: 99, tokenize: characters, lowercase: true"))
+    }
+
     @Test func tricky() throws {
         let flow = try load("""
             name: t
