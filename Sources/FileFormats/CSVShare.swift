@@ -24,7 +24,7 @@ public final class CSVShare {
     private let part: Int, parts: Int
     private let descriptor: Int32
     /// The file's size in bytes.
-    private let size: Int
+    public let size: Int
     /// Where the records after the header start, and the line there.
     private let bodyStart: Int, bodyLine: Int
     /// Bytes of the file from `bufferStart` on, as far as they were needed.

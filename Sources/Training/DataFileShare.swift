@@ -24,6 +24,12 @@ struct DataFileShare {
         let share = try ProcessAgreement.first(processes) { () throws(Problem) in
             try CSVShare(path: path, part: processes.rank, of: processes.size)
         }
+        // Every host must hold the same file: shares of different files would mix their rows.
+        let sizes = processes.allgather(share.size)
+        if let other = sizes.firstIndex(where: { $0 != sizes[0] }) {
+            throw Problem(file: path, message: "is \(sizes[0]) bytes for process 0 and \(sizes[other]) for process \(other)",
+                          hint: "every process reads the same data files: give each host the same copy")
+        }
         let counts = processes.allgatherByRank([share.quotes, share.newlines])
         let before = counts[..<processes.rank]
         let table = try ProcessAgreement.first(processes) { () throws(Problem) in
