@@ -1,6 +1,7 @@
 import FileFormats
 import FlowSpec
 import Foundation
+import HandMadePNG
 import ProcessGroups
 import Testing
 @testable import Training
@@ -140,6 +141,41 @@ struct ShardedDataTests {
         let alone = try #require(#expect(throws: Problem.self) { try TrainingData.load(flow) })
         #expect(alone.description.contains("the row has 3 fields, the header 10"), "\(alone)")
         for result in Self.loadInShares(flow, 3) { #expect(throws: alone) { try result.get() } }
+    }
+
+    /// Images are decoded by the process whose share holds their row: the parts' pixels put
+    /// together are one process's, and an image that cannot be read is reported as one process
+    /// reports it.
+    @Test func eachProcessDecodesTheImagesOfItsRows() throws {
+        let directory = try temporaryDirectory("shared-images")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var table = "image,open\n"
+        for i in 0..<14 {
+            let png = HandMadePNG.file(width: 2, bitDepth: 8, colorType: HandMadePNG.gray, rows: [[i, 2 * i], [3 * i, 255 - i]])
+            try Data(png).write(to: directory.appendingPathComponent("\(i).png"))
+            table += "\(i).png,\(i % 2)\n"
+        }
+        try table.write(to: directory.appendingPathComponent("train.csv"), atomically: true, encoding: .utf8)
+        let text = """
+            name: images
+            data: {train: train.csv}
+            inputs:
+              image: {type: image, column: image, shape: [2, 2, 3]}
+            trunk:
+              body: {from: image, layers: [conv: {filters: 2, kernel: 1}, relu, global_avgpool]}
+            flow:
+              open: {type: binary}
+            """
+        try text.write(to: directory.appendingPathComponent("flow.yaml"), atomically: true, encoding: .utf8)
+        let flow = try FlowLoader.load(path: directory.appendingPathComponent("flow.yaml").path)
+        let alone = try TrainingData.load(flow)
+        let parts = try Self.loadInShares(flow, 3).map { try $0.get() }
+        #expect(parts.allSatisfy { $0.train.rows > 0 })
+        #expect(parts.flatMap { Self.values($0.train.inputs["image"]) } == Self.values(alone.train.inputs["image"]))
+
+        try Data([1, 2, 3]).write(to: directory.appendingPathComponent("12.png"))
+        let problem = try #require(#expect(throws: Problem.self) { try TrainingData.load(flow) })
+        for result in Self.loadInShares(flow, 3) { #expect(throws: problem) { try result.get() } }
     }
 
     /// Each process's rows of every batch, put together, are the batch one process draws (a
