@@ -73,10 +73,9 @@ public struct SplitEncoder: Sendable {
             statistics.regression[flow.tasks[t].path.description] = Standardization(
                 mean: summary.mean, deviation: variance > 0 ? variance.squareRoot() : 1)
         }
-        var counts = ValueCounts(values: (0..<(inputs.count + flow.tasks.count)).map { slot in Self.merged(blockTallies.map { $0.values[slot] }) },
-                                 labelNames: flow.tasks.indices.map { t in
-                                     Array(blockTallies.reduce(into: Set<String>()) { $0.formUnion($1.labelNames[t]) })
-                                 })
+        var counts = ValueCounts(
+            values: (0..<(inputs.count + flow.tasks.count)).map { slot in Self.merged(blockTallies.map { $0.values[slot] }) },
+            labelNames: flow.tasks.indices.map { t in Array(blockTallies.reduce(into: Set<String>()) { $0.formUnion($1.labelNames[t]) }) })
         for (i, input) in inputs.enumerated() {
             guard case .tokens = input.kind else { continue }
             for row in rows {
@@ -237,7 +236,8 @@ public struct SplitEncoder: Sendable {
                 columns.append(NumberColumn(numbers: numbers, first: c, stride: width, count: rows.count))
                 // Anything neither a number nor blank is reported, with the split's other
                 // problems, when it is encoded.
-                blanks.append(rows.indices.contains { r in numbers[r * width + c].isNaN && train.isBlank(row: rows[r], column: column) } ? 1 : 0)
+                let blank = rows.indices.contains { r in numbers[r * width + c].isNaN && train.isBlank(row: rows[r], column: column) }
+                blanks.append(blank ? 1 : 0)
             }
         }
         let summaries = ColumnSummary.summaries(of: columns, across: processes)
@@ -288,7 +288,9 @@ public struct SplitEncoder: Sendable {
     private static func binEdges(_ values: [[Float]], bins: Int, processes: any ProcessGroup) -> [[Float]] {
         let jobs = ParallelJobs<[Float]>(count: values.count)
         guard processes.size > 1 else {
-            DispatchQueue.concurrentPerform(iterations: values.count) { c in jobs.run(c) { QuantileBins.edges(of: values[c], bins: bins) } }
+            DispatchQueue.concurrentPerform(iterations: values.count) { c in
+                jobs.run(c) { QuantileBins.edges(of: values[c], bins: bins) }
+            }
             return (try? jobs.results()) ?? []
         }
         DispatchQueue.concurrentPerform(iterations: values.count) { c in jobs.run(c) { QuantileBins.sortedPresent(values[c]) } }

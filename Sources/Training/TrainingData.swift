@@ -59,9 +59,8 @@ public struct TrainingData: Sendable {
     public static func loadSplit(_ name: String, of flow: ResolvedFlow, flowDirectory: String,
                                  statistics: DataStatistics) throws(Problem) -> EncodedSplit? {
         let base = baseDirectory(flow, flowDirectory)
-        guard let source = try sources(flow, base: base, only: name, processes: SingleProcess()).first(where: { $0.name == name }) else {
-            return nil
-        }
+        let sources = try sources(flow, base: base, only: name, processes: SingleProcess())
+        guard let source = sources.first(where: { $0.name == name }) else { return nil }
         return try SplitEncoder(flow: flow, statistics: statistics).encode(name, source.table, rows: source.rows)
     }
 
@@ -127,8 +126,9 @@ public struct TrainingData: Sendable {
                 for (k, name) in ["train", "valid", "test"].enumerated() {
                     let before = membership[..<file.firstRow].count { $0 == k }
                     let total = before + membership[file.firstRow...].count { $0 == k }
-                    let source = Source(name: name, table: file.table, rows: mine.indices.filter { mine[$0] == k }.map { $0 - file.firstRow },
-                                        firstFileRow: file.firstRow, part: SplitPart(first: before, total: total))
+                    let rows = mine.indices.filter { mine[$0] == k }.map { $0 - file.firstRow }
+                    let source = Source(name: name, table: file.table, rows: rows, firstFileRow: file.firstRow,
+                                        part: SplitPart(first: before, total: total))
                     if k == 0 { sources.append(source) } else { heldOut[name] = source }
                 }
             } else {

@@ -15,7 +15,9 @@ struct ValueCounts: Codable, Equatable {
 
     func merged(across processes: any ProcessGroup) -> ValueCounts {
         guard processes.size > 1, let encoded = try? JSONEncoder().encode(self) else { return self }
-        let parts = processes.allgather(bytes: Array(encoded)).compactMap { try? JSONDecoder().decode(ValueCounts.self, from: Data($0)) }
+        let parts = processes.allgather(bytes: Array(encoded)).compactMap { bytes in
+            try? JSONDecoder().decode(ValueCounts.self, from: Data(bytes))
+        }
         var whole = ValueCounts(values: values.map { _ in [:] }, labelNames: labelNames.map { _ in [] })
         var names = labelNames.map { _ in Set<String>() }
         for part in parts {
