@@ -58,8 +58,10 @@ public final class Plan {
         self.parameterCount = parameterCount
     }
 
+    /// A pass over the first `batch` samples. A batch may be empty (a part of a batch split
+    /// across processes can be): its losses are 0 over no rows, and backward's gradients zero.
     public func forward(batch: Int, mode: PassMode) {
-        precondition(batch >= 1 && batch <= maxBatch, "batch \(batch) outside 1...\(maxBatch)")
+        precondition(batch >= 0 && batch <= maxBatch, "batch \(batch) outside 0...\(maxBatch)")
         for op in ops { op.forward(batch: batch, mode: mode) }
     }
 

@@ -18,8 +18,13 @@ public protocol ProcessGroup: AnyObject {
     func allreduceSum(_ values: UnsafeMutablePointer<Int>, count: Int)
     /// Replaces `values` by process `root`'s (every process passes as many floats).
     func broadcast(_ values: UnsafeMutablePointer<Float>, count: Int, from root: Int)
+    /// Replaces `values` by process `root`'s (every process passes as many doubles).
+    func broadcast(_ values: UnsafeMutablePointer<Double>, count: Int, from root: Int)
     /// Every process's `values`, each may have its own length, one after the other in rank order.
     func allgather(_ values: [Float]) -> [Float]
+    /// Every process's `bytes`, each may have its own length, by rank: how processes exchange
+    /// what is not a number (vocabularies, problems found in their data). Under 2 GiB in all.
+    func allgather(bytes: [UInt8]) -> [[UInt8]]
     /// Ends this process with `status`, and every other process of the group with it: they
     /// would otherwise wait for this one in their next collective call.
     func abort(status: Int32) -> Never

@@ -6,15 +6,11 @@ import FlowSpec
 /// beyond the order of float sums, or whose run could not be continued.
 enum DataParallelLimits {
     /// Throws the first thing `flow` asks that `processes` processes cannot train alike.
-    static func check(_ flow: ResolvedFlow, processes: Int, batchSize: Int, resume: Bool) throws(Problem) {
+    static func check(_ flow: ResolvedFlow, processes: Int, resume: Bool) throws(Problem) {
         guard processes > 1 else { return }
         func refuse(_ what: String) -> Problem {
             Problem(message: "training across \(processes) processes: \(what) is not supported yet",
                     hint: "train it in one process (without mpirun)")
-        }
-        if batchSize < processes {
-            throw Problem(message: "training across \(processes) processes: a batch of \(batchSize) rows leaves a "
-                          + "process without any", hint: "use a batch_size of at least \(processes), or fewer processes")
         }
         if resume { throw refuse("--resume") }
         if flow.flow.training.lossWeighting != .fixed {

@@ -55,12 +55,7 @@ struct EpochProgress {
         processes.allreduceSum(&counts)
         (trainLoss, seen, seenBefore) = (sums[0], counts[0], counts[1])
         taskLosses = zip(sums.dropFirst(), counts.dropFirst(2)).map { (loss: $0, count: $1) }
-        for t in predictions.indices {
-            let mine = predictions[t].collected
-            let scores = processes.allgather(mine.scores), labels = processes.allgather(mine.labels)
-            let counted = processes.allgather(mine.counted.map { $0 ? 1 : 0 }).map { $0 != 0 }
-            predictions[t].restore(scores: scores, labels: labels, counted: counted)
-        }
+        for t in predictions.indices { predictions[t].gather(across: processes) }
     }
 
     /// The epoch's training losses and metrics.

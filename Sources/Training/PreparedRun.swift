@@ -1,3 +1,4 @@
+import FileFormats
 import FlowSpec
 import Foundation
 import ProcessGroups
@@ -32,18 +33,16 @@ public struct PreparedRun {
     public let readSeconds: Double
 
     /// `shouldStop` and `report` as `Trainer` takes them; `processes`, those training together
-    /// (every one reads the whole data; only the first makes and writes the run directory).
+    /// (each reads its share of the data; only the first makes and writes the run directory).
     /// Throws a `Problem` (the data, the model's size, a file of the run, what training across
-    /// processes does not support) or an `UnusableRunDirectory`: bad input either way.
+    /// processes does not support) or an `UnusableRunDirectory`: bad input either way. A problem
+    /// before the run directory is made, every process meets together, and throws it as a
+    /// `ProblemOnEveryProcess` when there are several.
     public init(_ flow: ResolvedFlow, _ request: Request, processes: any ProcessGroup = SingleProcess(),
                 shouldStop: @escaping () -> Bool, report: @escaping (String, _ live: Bool) -> Void) throws {
         let reading = Date()
-        let data = try TrainingData.load(flow)
+        let data = try Self.checkedData(flow, request, processes: processes)
         readSeconds = Date().timeIntervalSince(reading)
-        let batchSize = min(flow.flow.training.batchSize, data.train.rows)
-        try DataParallelLimits.check(flow, processes: processes.size, batchSize: batchSize, resume: request.resume)
-        // Before the run directory is made, so that a model too large for the machine leaves nothing.
-        try ModelMemory.check(flow, facts: data.statistics.facts, batch: batchSize)
         guard processes.isFirst else {
             // The other processes train alike and write nothing; the directory names only what
             // rank 0 writes, in messages.
@@ -78,6 +77,23 @@ public struct PreparedRun {
         resume = request.resume
     }
 
+    /// The flow's data, and what it makes of the flow checked: what training across processes
+    /// does not support, and the model's memory (before the run directory is made, so that a
+    /// model too large for the machine leaves nothing). Every process meets a problem here
+    /// together.
+    private static func checkedData(_ flow: ResolvedFlow, _ request: Request,
+                                    processes: any ProcessGroup) throws -> TrainingData {
+        do {
+            let data = try TrainingData.load(flow, processes: processes)
+            try DataParallelLimits.check(flow, processes: processes.size, resume: request.resume)
+            try ModelMemory.check(flow, facts: data.statistics.facts,
+                                  batch: min(flow.flow.training.batchSize, data.train.totalRows))
+            return data
+        } catch where processes.size > 1 {
+            throw ProblemOnEveryProcess(problem: error)
+        }
+    }
+
     /// `training NAME: 800 training rows, 100 validation rows (read and encoded in 0.05 s), 20
     /// epochs, writing DIR`, and where a resumed run continues: what `train` says before its
     /// first step.
@@ -86,7 +102,15 @@ public struct PreparedRun {
         let position = t.checkpoint.map { c in
             c.epoch == t.epochs ? ", complete already" : ", resuming after epoch \(c.epoch)" + (c.step > 0 ? " and \(c.step) batches" : "")
         } ?? (resume ? ", no checkpoint yet: starting at epoch 1" : "")
-        return "training \(t.flow.flow.name): \(t.data.train.rows) training rows, \(t.data.valid?.rows ?? 0) validation rows "
+        return "training \(t.flow.flow.name): \(t.data.train.totalRows) training rows, \(t.data.valid?.totalRows ?? 0) validation rows "
             + "(read and encoded in \(String(format: "%.2f", readSeconds)) s), \(t.epochs) epochs, writing \(t.run.url.path)\(position)"
     }
+}
+
+/// A problem every process of a training met together, at the same point, before the run
+/// directory was made (its share of the data, or what the data makes of the flow): the job
+/// can end without aborting, the first process saying it.
+public struct ProblemOnEveryProcess: Error, CustomStringConvertible {
+    public let problem: Problem
+    public var description: String { problem.description }
 }

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import FlowSpec
+import ProcessGroups
 import Tasks
 
 /// Every task's masked loss and metrics on a split: what `metrics.csv` records per epoch for
@@ -11,9 +12,12 @@ struct SplitMetrics {
     var losses: [(loss: Double, count: Int)]
     var metrics: [[Metric]]
 
-    /// One pass over `split` in `mode` (evaluation: dropout off, running statistics used).
+    /// One pass over `split` in `mode` (evaluation: dropout off, running statistics used). With
+    /// several `processes`, each holding a part of the split, each passes over its part and the
+    /// losses' sums and the predictions of every part are put together (in rank order: the
+    /// split's), so that the metrics are those of the whole split, the same on every process.
     static func measure(_ model: CompiledModel, _ split: EncodedSplit, statistics: DataStatistics, batchSize: Int,
-                        mode: PassMode = .evaluation) -> SplitMetrics {
+                        mode: PassMode = .evaluation, processes: any ProcessGroup = SingleProcess()) -> SplitMetrics {
         let batcher = Batcher(model: model)
         var predictions = model.tasks.map { TaskPredictions($0.decoder(statistics)) }
         var sums = [(loss: Double, count: Int)](repeating: (0, 0), count: model.tasks.count)
@@ -31,6 +35,13 @@ struct SplitMetrics {
                                    rows: rows[...], counts: split.counts[t])
             }
             start = end
+        }
+        if processes.size > 1 {
+            var losses = sums.map(\.loss), counts = sums.map(\.count)
+            processes.allreduceSum(&losses)
+            processes.allreduceSum(&counts)
+            sums = zip(losses, counts).map { (loss: $0, count: $1) }
+            for t in predictions.indices { predictions[t].gather(across: processes) }
         }
         return SplitMetrics(sums: sums, predictions: predictions)
     }

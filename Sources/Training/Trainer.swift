@@ -13,11 +13,11 @@ import Tasks
 /// order comes from a generator seeded by the epoch; dropout's generators are checkpointed), so
 /// a run resumed from its checkpoint continues exactly as if it had never stopped.
 ///
-/// With several processes (`mpirun`), each trains its part of every batch (the same shuffle on
-/// all, rank r taking rows [r·B/N, (r+1)·B/N) of a batch of B), their losses and gradients are
-/// summed in each step (`ProcessGroupReduction`) and their epoch's sums and predictions at its
-/// end, so that every process holds the same weights and metrics; the first alone writes the
-/// run directory.
+/// With several processes (`mpirun`), each holds a part of the training rows and trains the
+/// rows it holds of every batch (the same order on all, `EpochOrder`), their losses and
+/// gradients are summed in each step (`ProcessGroupReduction`), their epoch's sums and
+/// predictions at its end, and those of their parts of the validation split, so that every
+/// process holds the same weights and metrics; the first alone writes the run directory.
 public struct Trainer {
     public let flow: ResolvedFlow
     public let data: TrainingData
@@ -68,6 +68,7 @@ public struct Trainer {
         let step: TrainingStep
         let schedule: LearningRateSchedule
         let loader: BatchLoader
+        let order: EpochOrder
         let diagnostics: TrainingDiagnostics?
         let batchSize: Int
         /// Full batches only: the last, partial one rejoins the shuffle next epoch.
@@ -106,7 +107,7 @@ public struct Trainer {
     /// initialisation.
     private func start() throws(Problem) -> Session {
         let settings = flow.flow.training
-        let batchSize = min(settings.batchSize, data.train.rows)
+        let batchSize = min(settings.batchSize, data.train.totalRows)
         // Dropout draws per process: its generators are seeded with the rank too (rank 0's as
         // alone); the weights the seed also draws come from process 0 (broadcast below).
         let modelSeed = UInt64(bitPattern: Int64(seed)) ^ (UInt64(processes.rank) &* 0xD6E8_FEB8_6659_FD93)
@@ -119,8 +120,9 @@ public struct Trainer {
                                reduction: reduction),
             schedule: OptimizerFactory.schedule(for: settings, epochs: epochs),
             loader: BatchLoader(model: model, split: data.train, inputs: flow.inputs, seed: seed, rank: processes.rank),
+            order: EpochOrder(data.train, sampling: settings.sampling, seed: seed, processes: processes),
             diagnostics: writes ? TrainingDiagnostics(settings.diagnostics, model: model, split: data.train, run: run) : nil,
-            batchSize: batchSize, stepsPerEpoch: max(1, data.train.rows / batchSize), log: MetricsLog(run: run),
+            batchSize: batchSize, stepsPerEpoch: max(1, data.train.totalRows / batchSize), log: MetricsLog(run: run),
             best: (epoch: 0, loss: .infinity))
         if let checkpoint {
             try checkpoint.restore(plan: model.plan, optimizer: optimizer)
@@ -142,15 +144,11 @@ public struct Trainer {
     private func trainSteps(_ epoch: Int, from firstStep: Int, _ session: inout Session, _ progress: inout EpochProgress,
                             _ timings: inout EpochTimings, started: Date) throws -> Int? {
         let (model, batchSize, stepsPerEpoch) = (session.model, session.batchSize, session.stepsPerEpoch)
-        let order = Self.order(of: data.train, epoch: epoch, seed: seed, sampling: flow.flow.training.sampling)
-        func batchRows(_ s: Int) -> ArraySlice<Int> { order[(s * batchSize)..<min((s + 1) * batchSize, order.count)] }
-        let (rank, processCount) = (processes.rank, processes.size)
+        let batches = session.order.batches(epoch: epoch, size: batchSize, steps: stepsPerEpoch)
         if firstStep == 0 { session.diagnostics?.beginEpoch() }
         for s in firstStep..<stepsPerEpoch {
-            let batch = batchRows(s), last = s + 1 == stepsPerEpoch
-            // This process's part of the batch (all of it when training alone).
-            let first = batch.startIndex + rank * batch.count / processCount
-            let rows = batch[first..<(batch.startIndex + (rank + 1) * batch.count / processCount)]
+            // This process's rows of the batch (all of it when training alone; maybe none).
+            let (batchRows, rows) = batches.batch(s), last = s + 1 == stepsPerEpoch
             timings.time(\.batches) { session.loader.load(rows, epoch: epoch, step: s) }
             timings.time(\.diagnostics) { session.diagnostics?.beforeStep(last: last) }
             let rate = session.schedule.rate(epoch: epoch - 1, step: s, stepsPerEpoch: stepsPerEpoch)
@@ -159,7 +157,7 @@ public struct Trainer {
                 throw TrainingDivergence.atStep(run: run.url.path, epoch: epoch, batch: s + 1, cause: problem)
             }
             timings.time(\.diagnostics) { session.diagnostics?.afterStep(rows: rows, last: last) }
-            let loss = timings.time(\.metrics) { progress.add(model, rows: rows, batchRows: batch.count) }
+            let loss = timings.time(\.metrics) { progress.add(model, rows: rows, batchRows: batchRows) }
             if !last, shouldStop() {
                 try writeCheckpoint(epoch: epoch - 1, step: s + 1, session, within: progress)
                 return s + 1
@@ -186,9 +184,10 @@ public struct Trainer {
         let trainResult = timings.time(\.metrics) { progress.metrics() }
         session.log.add(epoch: epoch, split: "train", model.tasks, trainResult)
         var selection = trainResult
-        if let valid = data.valid, valid.rows > 0 {
+        if let valid = data.valid, valid.totalRows > 0 {
             selection = timings.time(\.validation) {
-                SplitMetrics.measure(model, valid, statistics: data.statistics, batchSize: session.batchSize)
+                SplitMetrics.measure(model, valid, statistics: data.statistics, batchSize: session.batchSize,
+                                     processes: processes)
             }
             session.log.add(epoch: epoch, split: "valid", model.tasks, selection)
         }
@@ -241,22 +240,8 @@ public struct Trainer {
     /// (the first epoch's) was never compared with anything, and the run fails.
     private func ranked(_ best: (epoch: Int, loss: Double), unrankedTasks: [String]) throws(TrainingDivergence) -> Outcome {
         guard !best.loss.isFinite else { return .finished }
-        let split = data.valid.map { $0.rows > 0 } == true ? "validation" : "training"
+        let split = data.valid.map { $0.totalRows > 0 } == true ? "validation" : "training"
         throw .noFiniteEpoch(run: run.url.path, split: split, unrankedTasks: unrankedTasks, keptEpoch: best.epoch)
-    }
-
-    /// The training rows of `epoch` in the order they are drawn: a shuffle (or a balanced
-    /// draw) from a generator seeded by the run's seed and the epoch alone.
-    static func order(of split: EncodedSplit, epoch: Int, seed: Int, sampling: Sampling) -> [Int] {
-        var random = Random(seed: (UInt64(bitPattern: Int64(seed)) &+ 0x5EED) ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15))
-        switch sampling {
-        case .shuffle:
-            var order = Array(0..<split.rows)
-            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(random.next() % UInt64(i + 1))) }
-            return order
-        case .balanced:
-            return BalancedSampler.draw(split, count: split.rows, random: &random)
-        }
     }
 
     /// Why the last step cannot be trusted, if it cannot: a task's loss or a gradient that is

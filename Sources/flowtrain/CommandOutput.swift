@@ -15,7 +15,7 @@ enum CommandOutput {
     static func end(_ failure: any Error) -> any Error {
         switch failure {
         case let failure as CommandFailure:
-            error(failure.message)
+            if !failure.message.isEmpty { error(failure.message) }
             return failure.status
         default:
             let code = Flowtrain.exitCode(for: failure)

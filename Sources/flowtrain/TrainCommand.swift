@@ -22,8 +22,8 @@ struct TrainCommand: ParsableCommand {
             killed run from its checkpoint and ends exactly as an uninterrupted run would \
             (docs/reliability.md).
 
-            Under mpirun, each process trains its part of every batch and process 0 alone \
-            writes the run directory.
+            Under mpirun, each process reads its share of the data files and trains the rows \
+            it holds of every batch; process 0 alone writes the run directory.
             """)
 
     @OptionGroup var options: FlowOptions
@@ -55,7 +55,11 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let processes = ProcessLaunch.group()
         guard processes.size > 1 else { return try train(processes) }
-        do { try train(processes) } catch {
+        do { try train(processes) } catch let failure as CommandFailure where failure.onEveryProcess {
+            // Every process stopped at the same point with the same problem: the first says it,
+            // and all end with its status, none waiting for another.
+            throw processes.isFirst ? failure : CommandFailure(message: "", status: failure.status)
+        } catch {
             // One process's failure ends them all: the others would wait for it in their next step.
             processes.abort(status: (CommandOutput.end(error) as? ExitCode ?? .runFailed).rawValue)
         }
@@ -72,7 +76,9 @@ struct TrainCommand: ParsableCommand {
                                                    resume: resume),
                                        processes: processes, shouldStop: { Interruption.wasRequested }, report: report)
         } catch {
-            throw CommandFailure.badInput(error)
+            var failure = CommandFailure.badInput(error)
+            failure.onEveryProcess = error is ProblemOnEveryProcess
+            throw failure
         }
         let trainer = prepared.trainer
         let outcome: Trainer.Outcome
