@@ -1,37 +1,15 @@
 import FileFormats
-import FlowSpec
 
-/// What training split across processes (`mpirun`) does not do yet, refused before the run
-/// directory is made, as bad input: a flow whose training would differ from one process's
-/// beyond the order of float sums, or whose run could not be continued.
+/// What training split across processes (`mpirun`) does not do, refused before the run
+/// directory is made, as bad input: a training whose steps would differ from one process's
+/// beyond the order of float sums.
 enum DataParallelLimits {
-    /// Throws the first thing `flow` asks that `processes` processes cannot train alike.
-    static func check(_ flow: ResolvedFlow, processes: Int, batchSize: Int, resume: Bool) throws(Problem) {
+    /// Throws when `processes` processes cannot train batches of `batchSize` rows alike.
+    static func check(processes: Int, batchSize: Int) throws(Problem) {
         guard processes > 1 else { return }
-        func refuse(_ what: String) -> Problem {
-            Problem(message: "training across \(processes) processes: \(what) is not supported yet",
-                    hint: "train it in one process (without mpirun)")
-        }
         if batchSize < processes {
             throw Problem(message: "training across \(processes) processes: a batch of \(batchSize) rows leaves a "
                           + "process without any", hint: "use a batch_size of at least \(processes), or fewer processes")
-        }
-        if resume { throw refuse("--resume") }
-        if flow.flow.training.lossWeighting != .fixed {
-            // Balancers keep state from each process's own losses and gradients.
-            throw refuse("a loss_weighting other than fixed")
-        }
-        if !flow.flow.training.diagnostics.isOff { throw refuse("diagnostics") }
-        // Batch statistics would be each process's part's, and the running ones would drift apart.
-        let trainable = flow.branches.filter(\.branch.trainable).flatMap(\.branch.layers) + flow.tasks.flatMap(\.spec.head)
-        if trainable.contains(where: hasBatchnorm) { throw refuse("a trainable batchnorm layer") }
-    }
-
-    private static func hasBatchnorm(_ layer: Layer) -> Bool {
-        switch layer.kind {
-        case .batchnorm: true
-        case let .residual(block, shortcut): (block + (shortcut ?? [])).contains(where: hasBatchnorm)
-        default: false
         }
     }
 }

@@ -6,6 +6,9 @@ struct CommandFailure: Error {
     /// What standard error gets.
     var message: String
     var status: ExitCode
+    /// Under mpirun: every process fails alike at the same point (a divergence, a stop they
+    /// agreed on), so process 0 alone says so.
+    var everyProcess = false
 
     /// A problem with what the user gave (a flow, a data file, a run directory): exit 2. The
     /// message is the error's description, which for a `Problem`, an `UnusableRunDirectory` and
