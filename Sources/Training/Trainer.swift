@@ -16,11 +16,11 @@ import Tasks
 /// With several processes (`mpirun`), each trains its part of every batch (the same shuffle on
 /// all, rank r taking rows [r·B/N, (r+1)·B/N) of a batch of B), their losses and gradients are
 /// summed in each step (`ProcessGroupReduction`; batchnorm and the loss balancers sum what they
-/// need of the whole batch, `ProcessGroupParts`) and their epoch's sums and predictions at its
+/// need of the whole batch, `ProcessGroupParts`) and their epoch's predictions gathered at its
 /// end, so that every process holds the same weights and metrics; the first alone writes the
-/// run directory. They decide together after each step whether it diverged and whether to stop
-/// (`StepAgreement`), and dropout draws per step from the seed, the rank and the step's place,
-/// so that a checkpoint holds nothing of one process (`Checkpoint+Processes`).
+/// run directory. After each step they agree on the batch's losses, whether it diverged and
+/// whether to stop (`StepAgreement`), and dropout draws per step from the seed, the rank and the
+/// step's place, so that a checkpoint holds nothing of one process (`Checkpoint+Processes`).
 public struct Trainer {
     public let flow: ResolvedFlow
     public let data: TrainingData
@@ -101,7 +101,9 @@ public struct Trainer {
                 return .interrupted(epoch: epoch, batches: done)
             }
             unrankedTasks = try finishEpoch(epoch, &session, progress, &timings, started: started)
-            if epoch < epochs, session.agreement.stop(requested: shouldStop()) { return .interrupted(epoch: epoch + 1, batches: 0) }
+            if epoch < epochs, session.agreement.stop(requested: shouldStop()) {
+                return .interrupted(epoch: epoch + 1, batches: 0)
+            }
         }
         return try ranked(session.best, unrankedTasks: unrankedTasks)
     }
@@ -124,7 +126,8 @@ public struct Trainer {
             loader: BatchLoader(model: model, split: data.train, inputs: flow.inputs, seed: seed, rank: processes.rank),
             diagnostics: TrainingDiagnostics(settings.diagnostics, model: model, split: data.train, run: run,
                                              processes: processes),
-            agreement: StepAgreement(processes, model: model), batchSize: batchSize, stepsPerEpoch: max(1, data.train.rows / batchSize), log: MetricsLog(run: run),
+            agreement: StepAgreement(processes, model: model), batchSize: batchSize,
+            stepsPerEpoch: max(1, data.train.rows / batchSize), log: MetricsLog(run: run),
             best: (epoch: 0, loss: .infinity))
         if let checkpoint {
             try checkpoint.restore(plan: model.plan, optimizer: optimizer)

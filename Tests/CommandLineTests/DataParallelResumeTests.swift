@@ -89,8 +89,8 @@ extension DataParallelTests {
 
         let stopped = directory.appendingPathComponent("stopped")
         let job = try Self.stopWithinTheFirstEpoch(flow, processes: 2, runDirectory: stopped)
-        #expect(job.stderr.contains("with a checkpoint; continue with:\n  flowtrain train \(flow.path) --run-dir \(stopped.path) --resume"),
-                "\(job.stderr)")
+        let advice = "with a checkpoint; continue with:\n  flowtrain train \(flow.path) --run-dir \(stopped.path) --resume"
+        #expect(job.stderr.contains(advice), "\(job.stderr)")
 
         let resumed = try Self.mpiFlowtrain(3, ["train", flow.path, "--run-dir", stopped.path, "--resume", "--threads", "1"])
         #expect(resumed.status == 0, "\(resumed.stderr)")

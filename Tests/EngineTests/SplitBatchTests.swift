@@ -60,7 +60,9 @@ struct SplitBatchTests {
         let threaded = ThreadedParts(count: parts.count)
         var start = 0
         for (p, size) in zip(parts, sizes) {
-            for tensor in [\NormPlan.x, \.targets, \.mask] { Self.copy(whole[keyPath: tensor], rows: start..<(start + size), into: p[keyPath: tensor]) }
+            for tensor in [\NormPlan.x, \.targets, \.mask] {
+                Self.copy(whole[keyPath: tensor], rows: start..<(start + size), into: p[keyPath: tensor])
+            }
             p.plan.splitBatches(into: threaded.part(start == 0 ? 0 : 1))
             start += size
         }
