@@ -57,8 +57,9 @@ extension DataParallelTests {
     @Test func aKilledProcessEndsTheJobAndTheRunResumes() throws {
         let directory = try scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        // Eight epochs: the job is still training when the test, however held up, kills it.
-        let flow = try Self.resumableFlow(in: directory, dropout: true, epochs: 8)
+        // Twenty-four epochs (a few milliseconds each): the job still trains for most of a second
+        // after its first checkpoint, while the test, held up on a loaded machine, kills it.
+        let flow = try Self.resumableFlow(in: directory, dropout: true, epochs: 24)
         let reference = directory.appendingPathComponent("reference")
         let uninterrupted = try Self.mpiFlowtrain(2, ["train", flow.path, "--run-dir", reference.path, "--threads", "1"])
         try #require(uninterrupted.status == 0, "\(uninterrupted.stderr)")
