@@ -66,6 +66,9 @@ public struct Input: Sendable {
     public var numericEncoding: NumericEncoding? = nil
     /// `normalize:` of an image input: per-channel standardisation after scaling to [0, 1].
     public var imageNormalization: ImageNormalization? = nil
+    /// `directory:` of an image input: where its relative paths lead from, itself relative to
+    /// the flow file (nil: the CSV file's directory).
+    public var imageDirectory: String? = nil
 
     /// The kinds of input data.
     public enum Kind: Sendable {

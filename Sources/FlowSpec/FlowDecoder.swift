@@ -104,7 +104,7 @@ struct FlowDecoder {
         guard let type = m.required("type", what: typeNames.joined(separator: ", "))?
             .choice("\(context): type", typeNames, sink)
         else {
-            m.skip("column", "columns", "shape", "resize", "augment", "normalize", "missing", "max_length", "min_count",
+            m.skip("column", "columns", "shape", "resize", "augment", "normalize", "directory", "missing", "max_length", "min_count",
                    "max_vocabulary", "tokenize", "lowercase", "embedding", "encoding", "bins", "dimension", "frequencies",
                    "sigma")
             m.finish()
@@ -116,9 +116,11 @@ struct FlowDecoder {
         var augmentation: Augmentation?
         var numericEncoding: NumericEncoding?
         var imageNormalization: ImageNormalization?
+        var imageDirectory: String?
         switch type {
         case "image":
             let resize = m.value("resize")?.bool("\(context): resize", sink) ?? false
+            imageDirectory = m.value("directory")?.string("\(context): directory", sink)
             if let shape = m.required("shape", what: "[height, width, channels]"),
                let dims = shape.list("\(context): shape", sink) {
                 if dims.count != 3 {
@@ -204,7 +206,7 @@ struct FlowDecoder {
                 kind = .category(encoding: embedding.map { .embedding($0) } ?? .oneHot, minCount: minCount)
             }
         }
-        let keysByType = ["image": ["shape", "resize", "augment", "normalize"],
+        let keysByType = ["image": ["shape", "resize", "augment", "normalize", "directory"],
                           "numeric": ["columns", "normalize", "missing", "encoding", "bins", "dimension", "frequencies", "sigma"],
                           "tokens": ["max_length", "max_vocabulary", "tokenize", "lowercase"],
                           "category": ["embedding", "encoding"]]
@@ -219,7 +221,7 @@ struct FlowDecoder {
         m.finish(elsewhere: elsewhere)
         return kind.map {
             Input(name: name, location: at, column: column, kind: $0, augmentation: augmentation, numericEncoding: numericEncoding,
-                  imageNormalization: imageNormalization)
+                  imageNormalization: imageNormalization, imageDirectory: imageDirectory)
         }
     }
 

@@ -24,6 +24,7 @@ public enum FlowWriter {
                         ", normalize: {mean: [\(n.mean.map(number).joined(separator: ", "))], "
                             + "std: [\(n.std.map(number).joined(separator: ", "))]}"
                     } ?? "")
+                    + (input.imageDirectory.map { ", directory: \(quote(resolve($0)))" } ?? "")
             case let .numeric(columns, normalize, missing):
                 "type: numeric, columns: \(columnsText(columns)), normalize: \(normalize.rawValue), missing: \(missing.rawValue)"
                     + (input.numericEncoding.map { ", " + encodingText($0) } ?? "")

@@ -532,7 +532,10 @@ public struct SplitEncoder: Sendable {
     private func decodeImages(_ input: Input, _ table: CSVTable, _ rows: ArraySlice<Int>, height: Int, width: Int,
                               channels: Int, resize: Bool, _ problems: inout DataProblems) throws(Problem) -> EncodedInput {
         let column = try columnIndex(table, input.column)
-        let directory = URL(fileURLWithPath: table.file).deletingLastPathComponent()
+        // Relative paths lead from the input's `directory:` (itself relative to the flow file), else the CSV's.
+        let flowDirectory = URL(fileURLWithPath: flow.flow.file).deletingLastPathComponent()
+        let directory = input.imageDirectory.map { URL(fileURLWithPath: $0, relativeTo: flowDirectory).standardizedFileURL }
+            ?? URL(fileURLWithPath: table.file).deletingLastPathComponent()
         let size = height * width * channels
         // Each worker writes only its own rows' bytes.
         nonisolated(unsafe) let pixels = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: rows.count * size)
