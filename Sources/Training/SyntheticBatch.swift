@@ -62,7 +62,11 @@ public enum SyntheticBatch {
                     case .multilabel: random.uniform() < 0.3 ? 1 : 0
                     case .boundedRegression: random.uniform()
                     case .regression: random.normal()
-                    case .tokenClassification: Float(Int(random.uniform() * Float(task.output.classCount)))
+                    case .tokenClassification, .maskedLanguageModel: Float(Int(random.uniform() * Float(task.output.classCount)))
+                    }
+                    // A masked language model predicts its share of the tokens.
+                    if task.task.spec.type == .maskedLanguageModel, random.uniform() >= Float(task.task.spec.maskRate) {
+                        mask[i] = 0
                     }
                 }
             }

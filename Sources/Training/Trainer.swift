@@ -188,7 +188,8 @@ public struct Trainer {
         var selection = trainResult
         if let valid = data.valid, valid.rows > 0 {
             selection = timings.time(\.validation) {
-                SplitMetrics.measure(model, valid, statistics: data.statistics, batchSize: session.batchSize)
+                SplitMetrics.measure(model, valid, statistics: data.statistics, batchSize: session.batchSize,
+                                     maskingSeed: flow.flow.training.seed)
             }
             session.log.add(epoch: epoch, split: "valid", model.tasks, selection)
         }

@@ -3,7 +3,7 @@ import Foundation
 
 /// The demo data sets `flowtrain datasets` writes.
 public enum DemoDatasets {
-    public static let names = ["security", "orders"]
+    public static let names = ["security", "orders", "tickets"]
 
     /// Writes `count` security scenes under `directory`: `images/NNNNN.png` and
     /// `train.csv`, `valid.csv`, `test.csv` (80%, 10%, 10%), image paths relative to the CSVs.
@@ -33,6 +33,20 @@ public enum DemoDatasets {
         var writers = ["train", "valid", "test"].map { _ in CSVWriter(header: OrdersTable.columns) }
         for index in 0..<count {
             writers[index % 10 == 8 ? 1 : index % 10 == 9 ? 2 : 0].append(table.next())
+        }
+        for (writer, name) in zip(writers, ["train", "valid", "test"]) {
+            try writer.write(to: directory.appendingPathComponent("\(name).csv").path)
+        }
+    }
+
+    /// Writes `count` support tickets to `train.csv`, `valid.csv` and `test.csv` under
+    /// `directory` (80%, 10%, 10%, as the others).
+    public static func writeTickets(to directory: URL, count: Int, seed: UInt64) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var tickets = SupportTickets(seed: seed)
+        var writers = ["train", "valid", "test"].map { _ in CSVWriter(header: SupportTickets.columns) }
+        for index in 0..<count {
+            writers[index % 10 == 8 ? 1 : index % 10 == 9 ? 2 : 0].append(tickets.next())
         }
         for (writer, name) in zip(writers, ["train", "valid", "test"]) {
             try writer.write(to: directory.appendingPathComponent("\(name).csv").path)
