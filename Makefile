@@ -53,7 +53,8 @@ bench: build
 	  $(FLOWTRAIN) bench $$flow $$batches || exit 1; done
 
 # flowtrain against PyTorch (CPU wheel from PyPI, in a throwaway virtualenv) on the same
-# networks, masked losses, optimiser and threads: the MLP, the security network, and with
+# networks, masked losses, optimiser and threads: the MLP, the security network, the
+# transformer encoder of bench/transformer.yaml (batch 32 and 128), and with
 # BENCH_TRAIN=1 a whole training of the security demo. Never part of `make test`.
 TORCH_VENV := .build-torch/venv
 BENCH_THREADS ?= 2
