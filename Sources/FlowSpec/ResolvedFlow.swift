@@ -120,10 +120,6 @@ extension ResolvedFlow {
     /// The tokens input whose positions the sequence of `name` (an input or a branch) holds:
     /// the input itself, or the one input a chain of single-source branches descends from. Nil
     /// for anything else (several sources are concatenated into a vector, which has no positions).
-    public func tokensInput(feeding name: String) -> Input? {
-        Self.tokensInput(feeding: name, inputs: inputs, branches: branches)
-    }
-
     static func tokensInput(feeding name: String, inputs: [ResolvedInput], branches: [ResolvedBranch]) -> Input? {
         var name = name
         for _ in 0...branches.count {

@@ -542,7 +542,7 @@ public struct SplitEncoder: Sendable {
         let standard = statistics.regression[path]
         // A token classification's labels pair with the tokens of the text its sequence holds.
         var text: (column: Int, name: String, tokenizer: Tokenizer)?
-        if type == .tokenClassification, let input = flow.tokensInput(feeding: task.inputName),
+        if type == .tokenClassification, let input = flow.inputs.first(where: { $0.input.name == task.tokensInput })?.input,
            case .tokens(let settings) = input.kind {
             text = (try columnIndex(table, input.column), input.column, Tokenizer(settings: settings))
         }
