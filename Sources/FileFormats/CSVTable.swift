@@ -67,42 +67,73 @@ public struct CSVTable: Sendable {
         }
         return try bytes.withUnsafeBufferPointer { buffer throws(Problem) -> CSVTable in
             let base = buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!, count = buffer.count
-            var start = count >= 3 && base[0] == 0xEF && base[1] == 0xBB && base[2] == 0xBF ? 3 : 0  // UTF-8 BOM
-            let first = try Splitter.split(base, count: count, from: start, to: count, columns: nil, firstLine: 1,
-                                           file: file, records: 1)
-            guard !first.rowStarts.isEmpty else {
-                throw Problem(file: file, message: "the file is empty; a header row is required")
-            }
-            var header: [String] = []
-            var fieldStart = Int(first.rowStarts[0])
-            for end in first.ends.array {
-                let name = UnsafeBufferPointer(rebasing: buffer[fieldStart..<Int(end)])
-                if let problem = UTF8Field.problem(name) {
-                    throw Problem(file: file, line: 1, column: header.count + 1, message: "the column name \(problem)")
-                }
-                header.append(Self.text(buffer, from: fieldStart, to: Int(end)))
-                fieldStart = Int(end) + 1
-            }
-            // Which of two same-named columns a flow meant cannot be known.
-            var firstField: [String: Int] = [:]
-            for (index, name) in header.enumerated() {
-                if let first = firstField[name] {
-                    throw Problem(file: file, line: 1, column: index + 1,
-                                  message: "column '\(name)' appears twice in the header (fields \(first + 1) and \(index + 1))")
-                }
-                firstField[name] = index
-            }
-            start = first.position
-            let body = try Splitter.splitInPieces(base, count: count, from: start, columns: header.count,
-                                                  firstLine: 1 + first.newlines, file: file,
-                                                  pieces: pieces ?? Splitter.defaultPieces(bytes: count - start))
-            return CSVTable(file: file, header: header, bytes: bytes, rowStarts: body.rowStarts, fieldEnds: body.ends,
+            let header = try Self.header(buffer, file: file)
+            let body = try Splitter.splitInPieces(base, count: count, from: header.bodyStart, columns: header.names.count,
+                                                  firstLine: header.bodyLine, file: file,
+                                                  pieces: pieces ?? Splitter.defaultPieces(bytes: count - header.bodyStart))
+            return CSVTable(file: file, header: header.names, bytes: bytes, rowStarts: body.rowStarts, fieldEnds: body.ends,
                             lines: body.lines)
         }
     }
 
-    private init(file: String, header: [String], bytes: [UInt8], rowStarts: [UInt32], fieldEnds: OffsetBuffer,
-                 lines: [Int32]) {
+    /// A file's header row: the column names, where the records after it start, and on which line.
+    struct Header {
+        var names: [String]
+        /// The offset of the byte after the header row's line end.
+        var bodyStart: Int
+        var bodyLine: Int
+    }
+
+    /// The header row of a file whose first bytes only are in `buffer`, or nil when they may end
+    /// before the header row does (read more).
+    static func header(prefix buffer: UnsafeBufferPointer<UInt8>, file: String) throws(Problem) -> Header? {
+        let base = buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!, count = buffer.count
+        let start = afterByteOrderMark(buffer)
+        // A quoted name going on past these bytes is a quote never closed in them.
+        guard let first = try? Splitter.split(base, count: count, from: start, to: count, columns: nil, firstLine: 1,
+                                              file: file, records: 1),
+              !first.rowStarts.isEmpty, first.position > 0, base[first.position - 1] == 0x0A
+        else { return nil }
+        return try header(buffer, file: file)
+    }
+
+    /// Where the text starts: after a UTF-8 byte-order mark, if there is one.
+    private static func afterByteOrderMark(_ buffer: UnsafeBufferPointer<UInt8>) -> Int {
+        buffer.count >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF ? 3 : 0
+    }
+
+    /// Reads the header row of a whole file's bytes; throws its problems.
+    static func header(_ buffer: UnsafeBufferPointer<UInt8>, file: String) throws(Problem) -> Header {
+        let base = buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!, count = buffer.count
+        let start = afterByteOrderMark(buffer)
+        let first = try Splitter.split(base, count: count, from: start, to: count, columns: nil, firstLine: 1, file: file,
+                                       records: 1)
+        guard !first.rowStarts.isEmpty else {
+            throw Problem(file: file, message: "the file is empty; a header row is required")
+        }
+        var header: [String] = []
+        var fieldStart = Int(first.rowStarts[0])
+        for end in first.ends.array {
+            let name = UnsafeBufferPointer(rebasing: buffer[fieldStart..<Int(end)])
+            if let problem = UTF8Field.problem(name) {
+                throw Problem(file: file, line: 1, column: header.count + 1, message: "the column name \(problem)")
+            }
+            header.append(Self.text(buffer, from: fieldStart, to: Int(end)))
+            fieldStart = Int(end) + 1
+        }
+        // Which of two same-named columns a flow meant cannot be known.
+        var firstField: [String: Int] = [:]
+        for (index, name) in header.enumerated() {
+            if let first = firstField[name] {
+                throw Problem(file: file, line: 1, column: index + 1,
+                              message: "column '\(name)' appears twice in the header (fields \(first + 1) and \(index + 1))")
+            }
+            firstField[name] = index
+        }
+        return Header(names: header, bodyStart: first.position, bodyLine: 1 + first.newlines)
+    }
+
+    init(file: String, header: [String], bytes: [UInt8], rowStarts: [UInt32], fieldEnds: OffsetBuffer, lines: [Int32]) {
         self.file = file
         self.header = header
         self.bytes = bytes
@@ -235,6 +266,9 @@ public struct CSVTable: Sendable {
 
     /// Splits records over the file's bytes, without bounds checks in the loops.
     enum Splitter {
+        /// What a quote opened and never closed before the end of the bytes is told.
+        static let unclosedQuote = "the row has a quoted field that is never closed"
+
         /// One piece per core once each piece has a few megabytes: below that, starting threads costs more.
         static func defaultPieces(bytes: Int) -> Int {
             max(1, min(ProcessInfo.processInfo.activeProcessorCount, bytes / (4 << 20)))
@@ -316,7 +350,7 @@ public struct CSVTable: Sendable {
                         while true {
                             guard p < end else {
                                 throw Problem(file: file, line: startLine, column: endsCount - firstField + 1,
-                                              message: "the row has a quoted field that is never closed")
+                                              message: unclosedQuote)
                             }
                             let byte = base[p]
                             if byte == quote {

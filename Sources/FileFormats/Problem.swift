@@ -6,11 +6,12 @@
 /// Every module throws this one type for such problems (a run directory that cannot be used and
 /// a training that diverged have types of their own, which render as one of these), and one
 /// place, `description`, renders it. A pass that finds several problems throws the first with
-/// the others as `further`, so that a user fixing a file sees them at once.
-public struct Problem: Error, Hashable, Sendable, CustomStringConvertible {
+/// the others as `further`, so that a user fixing a file sees them at once. Codable, so that
+/// processes reading a file together can tell one another what they found in it.
+public struct Problem: Error, Hashable, Sendable, Codable, CustomStringConvertible {
     /// Where a problem is: a file and, when known, the line, the column or field within it, and
     /// the name of the CSV column.
-    public struct Location: Hashable, Sendable {
+    public struct Location: Hashable, Sendable, Codable {
         public var file: String
         /// 1-based line of the file; in a CSV file, the line where the row starts.
         public var line: Int?

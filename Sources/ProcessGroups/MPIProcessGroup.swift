@@ -42,8 +42,20 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
         inPieces(count) { MPI_Allreduce(flowtrain_mpi_in_place(), values + $0, $1, flowtrain_mpi_int64(), flowtrain_mpi_sum(), communicator) }
     }
 
+    public func allreduceMax(_ values: UnsafeMutablePointer<Int>, count: Int) {
+        inPieces(count) { MPI_Allreduce(flowtrain_mpi_in_place(), values + $0, $1, flowtrain_mpi_int64(), flowtrain_mpi_max(), communicator) }
+    }
+
     public func broadcast(_ values: UnsafeMutablePointer<Float>, count: Int, from root: Int) {
         inPieces(count) { MPI_Bcast(values + $0, $1, flowtrain_mpi_float(), Int32(root), communicator) }
+    }
+
+    public func broadcast(_ values: UnsafeMutablePointer<Double>, count: Int, from root: Int) {
+        inPieces(count) { MPI_Bcast(values + $0, $1, flowtrain_mpi_double(), Int32(root), communicator) }
+    }
+
+    public func broadcast(_ values: UnsafeMutablePointer<Int>, count: Int, from root: Int) {
+        inPieces(count) { MPI_Bcast(values + $0, $1, flowtrain_mpi_int64(), Int32(root), communicator) }
     }
 
     /// MPI's counts are 32-bit: a longer buffer (a gradient block past 2³¹ floats) goes in pieces.
@@ -67,6 +79,17 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
         MPI_Allgatherv(&sent, Int32(values.count), flowtrain_mpi_float(), &gathered, &lengths, &offsets,
                        flowtrain_mpi_float(), communicator)
         return gathered
+    }
+
+    public func allgather(bytes: [UInt8]) -> [[UInt8]] {
+        let counts = allgather(bytes.count)
+        var lengths = counts.map { Int32($0) }, offsets = [Int32](repeating: 0, count: size)
+        for r in 1..<max(size, 1) { offsets[r] = offsets[r - 1] + lengths[r - 1] }
+        var gathered = [UInt8](repeating: 0, count: counts.reduce(0, +))
+        var sent = bytes
+        MPI_Allgatherv(&sent, Int32(bytes.count), flowtrain_mpi_byte(), &gathered, &lengths, &offsets,
+                       flowtrain_mpi_byte(), communicator)
+        return (0..<size).map { r in Array(gathered[Int(offsets[r])..<(Int(offsets[r]) + counts[r])]) }
     }
 
     public func abort(status: Int32) -> Never {

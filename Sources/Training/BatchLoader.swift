@@ -29,6 +29,9 @@ final class BatchLoader: ParallelLoop {
     private var epoch = 0
     /// The masked language models' masking, drawn per row from the run's seed and the epoch.
     private let maskings: [TokenMasking]
+    /// The index in the whole split of this process's first row: masking draws by the row's
+    /// index in the whole split, so that any number of processes mask alike.
+    private let firstRow: Int
     /// Per worker, what `RowRecords.touch` returned: stored so that its reads are made.
     private let touched: UnsafeMutablePointer<Float>
 
@@ -54,6 +57,7 @@ final class BatchLoader: ParallelLoop {
         costPerRow = (tensors + images.map(\.0)).reduce(0) { $0 + $1.sampleSize + 16 }
         augmenters = Self.makeAugmenters(model: model, inputs: inputs)
         maskings = model.tokenMasking
+        firstRow = split.firstRow
         touched = .allocate(capacity: pool.threads)
         touched.initialize(repeating: 0, count: pool.threads)
     }
@@ -84,7 +88,7 @@ final class BatchLoader: ParallelLoop {
             Batcher.gather(bytes, rows: rows, size: size, into: tensor.data + items.lowerBound * size)
         }
         for masking in maskings {
-            for (b, row) in zip(items, rows) { masking.apply(sample: b, row: row, seed: seed, epoch: epoch) }
+            for (b, row) in zip(items, rows) { masking.apply(sample: b, row: firstRow + row, seed: seed, epoch: epoch) }
         }
     }
 

@@ -42,9 +42,14 @@ public final class Batcher: ParallelLoop {
             Self.gather(split.targets[t], rows: rows, size: targets.sampleSize, into: targets.data + first * targets.sampleSize)
             Self.gather(split.masks[t], rows: rows, size: mask.sampleSize, into: mask.data + first * mask.sampleSize)
         }
+        // Drawn by the row's index in the whole split, whichever process holds it.
         for masking in model.tokenMasking {
             for (b, row) in zip(items, rows) {
-                if masksTokens { masking.apply(sample: b, row: row, seed: maskingSeed, epoch: nil) } else { masking.clear(sample: b) }
+                if masksTokens {
+                    masking.apply(sample: b, row: split.firstRow + row, seed: maskingSeed, epoch: nil)
+                } else {
+                    masking.clear(sample: b)
+                }
             }
         }
     }

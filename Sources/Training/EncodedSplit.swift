@@ -18,6 +18,20 @@ public struct EncodedSplit: Sendable {
     public var counts: [[Bool]]
     /// Per task: whether its label is present on each row.
     public var present: [[Bool]]
+    /// When several processes each hold a part of the split (`mpirun`): this one's. Nil: the
+    /// whole split is here.
+    public var part: SplitPart? = nil
+
+    /// Rows of the whole split, over every process.
+    public var totalRows: Int { part?.total ?? rows }
+    /// The index in the whole split of this process's first row.
+    public var firstRow: Int { part?.first ?? 0 }
+}
+
+/// Where one process's rows of a split are in the whole: rows `first..<(first + rows)` of `total`.
+public struct SplitPart: Sendable, Equatable {
+    public let first: Int
+    public let total: Int
 }
 
 /// An input's values for every row of a split.

@@ -9,19 +9,41 @@ public enum QuantileBins {
     /// p = t (n − 1) / T.
     public static func edges(of values: [Float], bins: Int) -> [Float] {
         let sorted = sortedPresent(values)
-        guard let first = sorted.first, let last = sorted.last, first < last, bins > 0 else { return [] }
+        return edges(count: sorted.count, bins: bins) { sorted[$0] }
+    }
+
+    /// The edges from the `count` present values' order statistics, `orderStatistic(k)` being
+    /// the k-th smallest (0-based): asked only for those `orderStatisticsNeeded` lists.
+    static func edges(count: Int, bins: Int, orderStatistic: (Int) -> Float) -> [Float] {
+        guard count > 0, bins > 0, orderStatistic(0) < orderStatistic(count - 1) else { return [] }
         var edges: [Float] = []
         edges.reserveCapacity(bins + 1)
         for t in 0...bins {
-            let p = Double(t) * Double(sorted.count - 1) / Double(bins)
-            let low = Int(p), fraction = p - Double(low)
-            let high = min(low + 1, sorted.count - 1)
-            let q = Float(Double(sorted[low]) + fraction * (Double(sorted[high]) - Double(sorted[low])))
+            let (low, high, fraction) = position(t, count: count, bins: bins)
+            let q = Float(Double(orderStatistic(low)) + fraction * (Double(orderStatistic(high)) - Double(orderStatistic(low))))
             // Edges must increase strictly: a bin of zero width has no slope.
             if let previous = edges.last, q <= previous { continue }
             edges.append(q)
         }
         return edges
+    }
+
+    /// The order statistics (0-based) the edges of `bins` bins of `count` values are made of.
+    static func orderStatisticsNeeded(count: Int, bins: Int) -> [Int] {
+        guard count > 0, bins > 0 else { return [] }
+        let ends = (0...bins).flatMap { t in
+            let (low, high, _) = position(t, count: count, bins: bins)
+            return [low, high]
+        }
+        return Array(Set(ends + [0, count - 1])).sorted()
+    }
+
+    /// Where quantile t/T lies among the sorted values: between the `low`-th and the
+    /// `high`-th, `fraction` of the way.
+    private static func position(_ t: Int, count: Int, bins: Int) -> (low: Int, high: Int, fraction: Double) {
+        let p = Double(t) * Double(count - 1) / Double(bins)
+        let low = Int(p)
+        return (low, min(low + 1, count - 1), p - Double(low))
     }
 
     /// The values that are not NaN in increasing order, as `filter { !$0.isNaN }.sorted()` gives
@@ -68,12 +90,14 @@ public enum QuantileBins {
         return sorted
     }
 
-    private static func key(_ value: Float) -> UInt32 {
+    /// A key that orders as the floats do (the sign bit flipped for positives, every bit for negatives).
+    static func key(_ value: Float) -> UInt32 {
         let bits = value.bitPattern
         return bits & 0x8000_0000 == 0 ? bits | 0x8000_0000 : ~bits
     }
 
-    private static func value(_ key: UInt32) -> Float {
+    /// The float of a `key`.
+    static func value(_ key: UInt32) -> Float {
         Float(bitPattern: key & 0x8000_0000 != 0 ? key & 0x7FFF_FFFF : ~key)
     }
 }

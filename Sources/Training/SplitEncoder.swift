@@ -2,6 +2,7 @@ import Dispatch
 import FileFormats
 import FlowSpec
 import Foundation
+import ProcessGroups
 import Tasks
 
 /// Learns `DataStatistics` from the training rows, then encodes any split with them: inputs
@@ -21,7 +22,10 @@ public struct SplitEncoder: Sendable {
         markers = MissingLabelMarkers(flow.flow.data.missingMarkers)
     }
 
-    init(flow: ResolvedFlow, train: CSVTable, trainRows rows: [Int]) throws(Problem) {
+    /// Learns the statistics from `rows` of `train`: this process's part of the training rows
+    /// when `processes` read the split in parts (each its part, in rank order).
+    init(flow: ResolvedFlow, train: CSVTable, trainRows rows: [Int],
+         processes: any ProcessGroup = SingleProcess()) throws(Problem) {
         self.flow = flow
         markers = MissingLabelMarkers(flow.flow.data.missingMarkers)
         let inputs = flow.inputs.map(\.input)
@@ -60,34 +64,38 @@ public struct SplitEncoder: Sendable {
         let blockTallies = try tallies.results()
         trainNumbers = parsed
 
-        // Each numeric input's statistics from its numbers, one input per core.
-        let numeric = ParallelJobs<NumericStatistics>(count: numericInputs.count)
-        DispatchQueue.concurrentPerform(iterations: numericInputs.count) { j in
-            numeric.run(j) { () throws(Problem) in
-                let i = numericInputs[j]
-                guard case let .numeric(_, normalize, missing) = inputs[i].kind else { preconditionFailure("not numeric") }
-                return encoder.numericStatistics(columns[i], normalize, missing, inputs[i].numericEncoding,
-                                                 parsed.numbers(of: inputs[i].name)!, train, rows)
+        // With several processes each holds a part of the training rows, and the statistics are
+        // the whole split's, equal to one process's (`ColumnSummary`, `OrderStatistics`,
+        // `ValueCounts`).
+        statistics.numeric = numericStatistics(numericInputs.map { (inputs[$0], inputColumns[$0]) }, parsed, train, rows,
+                                               processes: processes)
+        let regressionTasks = flow.tasks.indices.filter { flow.tasks[$0].spec.type == .regression }
+        let regression = Self.summaries(regressionTasks.map { t in blockTallies.flatMap { $0.numbers[t] } }, processes)
+        for (t, summary) in zip(regressionTasks, regression) {
+            let variance = summary.count == 0 ? 0 : summary.squares / Double(summary.count)
+            statistics.regression[flow.tasks[t].path.description] = Standardization(
+                mean: summary.mean, deviation: variance > 0 ? variance.squareRoot() : 1)
+        }
+        var counts = ValueCounts(
+            values: (0..<(inputs.count + flow.tasks.count)).map { slot in Self.merged(blockTallies.map { $0.values[slot] }) },
+            labelNames: flow.tasks.indices.map { t in Array(blockTallies.reduce(into: Set<String>()) { $0.formUnion($1.labelNames[t]) }) })
+        for (i, input) in inputs.enumerated() {
+            guard case let .tokens(settings) = input.kind else { continue }
+            let tokenizer = Tokenizer(settings: settings)
+            for row in rows {
+                for token in tokenizer.tokens(of: train.string(row: row, column: inputColumns[i][0])) {
+                    counts.values[i][token, default: 0] += 1
+                }
             }
         }
-        for (i, stats) in zip(numericInputs, try numeric.results()) { statistics.numeric[inputs[i].name] = stats }
+        counts = counts.merged(across: processes)
         for (i, input) in inputs.enumerated() {
             switch input.kind {
-            case .numeric:
-                break
             case .category(_, let minCount):
-                let counts = Self.merged(blockTallies.map { $0.values[i] })
-                statistics.vocabularies[input.name] = ["<unknown>"] + counts.filter { $0.value >= minCount }.keys.sorted()
+                statistics.vocabularies[input.name] = ["<unknown>"] + counts.values[i].filter { $0.value >= minCount }.keys.sorted()
             case .tokens(let settings):
-                let tokenizer = Tokenizer(settings: settings)
-                var counts: [String: Int] = [:]
-                for row in rows {
-                    for token in tokenizer.tokens(of: train.string(row: row, column: inputColumns[i][0])) {
-                        counts[token, default: 0] += 1
-                    }
-                }
-                statistics.vocabularies[input.name] = tokenizer.vocabulary(counts: counts)
-            case .image:
+                statistics.vocabularies[input.name] = Tokenizer(settings: settings).vocabulary(counts: counts.values[i])
+            case .numeric, .image:
                 break
             }
         }
@@ -95,17 +103,10 @@ public struct SplitEncoder: Sendable {
             let path = task.path.description
             switch task.spec.type {
             case .classification:
-                statistics.classes[path] = task.spec.classes?.value
-                    ?? Self.merged(blockTallies.map { $0.values[inputs.count + t] }).keys.sorted()
+                statistics.classes[path] = task.spec.classes?.value ?? counts.values[inputs.count + t].keys.sorted()
             case .multilabel, .tokenClassification:
-                statistics.classes[path] = task.spec.classes?.value
-                    ?? blockTallies.reduce(into: Set<String>()) { $0.formUnion($1.labelNames[t]) }.sorted()
-            case .regression:
-                let values = blockTallies.flatMap { $0.numbers[t] }
-                let mean = values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
-                let variance = values.isEmpty ? 0 : values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)
-                statistics.regression[path] = Standardization(mean: mean, deviation: variance > 0 ? variance.squareRoot() : 1)
-            case .binary, .boundedRegression, .maskedLanguageModel:
+                statistics.classes[path] = task.spec.classes?.value ?? counts.labelNames[t].sorted()
+            case .regression, .binary, .boundedRegression, .maskedLanguageModel:
                 break
             }
         }
@@ -228,58 +229,104 @@ public struct SplitEncoder: Sendable {
         }
     }
 
-    /// A numeric input's statistics from its parsed training rows (row-major, NaN: not a number).
-    /// With a piecewise-linear encoding, also each column's bin edges, in the space the network
-    /// sees (normalised as `encode` normalises, missing values left out).
-    private func numericStatistics(_ indices: [Int], _ normalize: Normalization, _ missing: MissingValues,
-                                   _ encoding: NumericEncoding?, _ parsed: UnsafeBufferPointer<Double>,
-                                   _ train: CSVTable, _ rows: [Int]) -> NumericStatistics {
-        let columns = indices.map { train.header[$0] }
-        var stats = NumericStatistics(columns: columns, indicators: [], offsets: [], scales: [], means: [])
-        let width = columns.count
-        for (c, (name, column)) in zip(columns, indices).enumerated() {
-            // Sums in row order, as a reduce over the numbers would.
-            var sum = 0.0, squares = 0.0, count = 0, low = Double.infinity, high = -Double.infinity
-            for r in rows.indices where !parsed[r * width + c].isNaN {
-                let value = parsed[r * width + c]
-                sum += value
-                count += 1
-                low = min(low, value)
-                high = max(high, value)
-            }
-            let mean = count == 0 ? 0 : sum / Double(count)
-            for r in rows.indices where !parsed[r * width + c].isNaN {
-                squares += (parsed[r * width + c] - mean) * (parsed[r * width + c] - mean)
-            }
-            let deviation = count == 0 ? 1 : (squares / Double(count)).squareRoot()
-            if count == 0 { (low, high) = (0, 1) }
-            // Anything neither a number nor blank is reported, with the split's other problems,
-            // when it is encoded.
-            let hadMissing = count < rows.count
-                && rows.indices.contains { r in parsed[r * width + c].isNaN && train.isBlank(row: rows[r], column: column) }
-            if hadMissing, missing == .mean { stats.indicators.append(name) }
-            switch normalize {
-            case .standard:
-                stats.offsets.append(Float(mean))
-                stats.scales.append(Float(deviation > 0 ? deviation : 1))
-            case .minmax:
-                stats.offsets.append(Float(low))
-                stats.scales.append(Float(high > low ? high - low : 1))
-            case .none:
-                stats.offsets.append(0)
-                stats.scales.append(1)
-            }
-            stats.means.append(Float(mean))
-            if case .piecewiseLinear(let bins, _) = encoding {
-                let (offset, scale) = (stats.offsets[c], stats.scales[c])
-                let values = rows.indices.map { r in
-                    let value = parsed[r * width + c]
-                    return value.isNaN ? Float.nan : (Float(value) - offset) / scale
-                }
-                stats.binEdges = (stats.binEdges ?? []) + [QuantileBins.edges(of: values, bins: bins)]
+    /// The numeric inputs' statistics from their parsed training rows (row-major, NaN: not a
+    /// number; `ParsedNumbers`), over every process's rows. With a piecewise-linear encoding,
+    /// also each column's bin edges, in the space the network sees (normalised as `encode`
+    /// normalises, missing values left out).
+    private func numericStatistics(_ inputs: [(input: Input, columns: [Int])], _ parsed: ParsedNumbers, _ train: CSVTable,
+                                   _ rows: [Int], processes: any ProcessGroup) -> [String: NumericStatistics] {
+        let numbers = inputs.map { parsed.numbers(of: $0.input.name) ?? UnsafeBufferPointer(start: nil, count: 0) }
+        var columns: [NumberColumn] = [], blanks: [Int] = []
+        for ((_, indices), numbers) in zip(inputs, numbers) {
+            let width = indices.count
+            for (c, column) in indices.enumerated() {
+                columns.append(NumberColumn(numbers: numbers, first: c, stride: width, count: rows.count))
+                // Anything neither a number nor blank is reported, with the split's other
+                // problems, when it is encoded.
+                let blank = rows.indices.contains { r in numbers[r * width + c].isNaN && train.isBlank(row: rows[r], column: column) }
+                blanks.append(blank ? 1 : 0)
             }
         }
-        return stats
+        let summaries = ColumnSummary.summaries(of: columns, across: processes)
+        processes.allreduceSum(&blanks)
+        var all: [String: NumericStatistics] = [:]
+        var binned: [(name: String, bins: Int, values: [[Float]])] = []
+        var next = 0
+        for ((input, indices), numbers) in zip(inputs, numbers) {
+            guard case let .numeric(_, normalize, missing) = input.kind else { continue }
+            let names = indices.map { train.header[$0] }
+            var stats = NumericStatistics(columns: names, indicators: [], offsets: [], scales: [], means: [])
+            for name in names {
+                let summary = summaries[next], hadMissing = blanks[next] > 0
+                next += 1
+                let deviation = summary.count == 0 ? 1 : (summary.squares / Double(summary.count)).squareRoot()
+                let (low, high) = summary.count == 0 ? (0, 1) : (summary.low, summary.high)
+                if hadMissing, missing == .mean { stats.indicators.append(name) }
+                switch normalize {
+                case .standard:
+                    stats.offsets.append(Float(summary.mean))
+                    stats.scales.append(Float(deviation > 0 ? deviation : 1))
+                case .minmax:
+                    stats.offsets.append(Float(low))
+                    stats.scales.append(Float(high > low ? high - low : 1))
+                case .none:
+                    stats.offsets.append(0)
+                    stats.scales.append(1)
+                }
+                stats.means.append(Float(summary.mean))
+            }
+            all[input.name] = stats
+            if case .piecewiseLinear(let bins, _) = input.numericEncoding {
+                let width = indices.count
+                binned.append((input.name, bins, names.indices.map { c in
+                    let (offset, scale) = (stats.offsets[c], stats.scales[c])
+                    return rows.indices.map { r in
+                        let value = numbers[r * width + c]
+                        return value.isNaN ? Float.nan : (Float(value) - offset) / scale
+                    }
+                }))
+            }
+        }
+        for (name, bins, values) in binned { all[name]?.binEdges = Self.binEdges(values, bins: bins, processes: processes) }
+        return all
+    }
+
+    /// Each column's quantile bin edges (`QuantileBins`) from its values on every process.
+    private static func binEdges(_ values: [[Float]], bins: Int, processes: any ProcessGroup) -> [[Float]] {
+        let jobs = ParallelJobs<[Float]>(count: values.count)
+        guard processes.size > 1 else {
+            DispatchQueue.concurrentPerform(iterations: values.count) { c in
+                jobs.run(c) { QuantileBins.edges(of: values[c], bins: bins) }
+            }
+            return (try? jobs.results()) ?? []
+        }
+        DispatchQueue.concurrentPerform(iterations: values.count) { c in jobs.run(c) { QuantileBins.sortedPresent(values[c]) } }
+        let sorted = (try? jobs.results()) ?? []
+        var counts = sorted.map(\.count)
+        processes.allreduceSum(&counts)
+        let queries = counts.enumerated().flatMap { c, count in
+            QuantileBins.orderStatisticsNeeded(count: count, bins: bins).map { (column: c, rank: $0) }
+        }
+        let selected = OrderStatistics.select(queries, sorted: sorted, across: processes)
+        var byColumn = [[Int: Float]](repeating: [:], count: values.count)
+        for (query, value) in zip(queries, selected) { byColumn[query.column][query.rank] = value }
+        return counts.enumerated().map { c, count in
+            QuantileBins.edges(count: count, bins: bins) { byColumn[c][$0] ?? .nan }
+        }
+    }
+
+    /// Count, mean and squared distances of regression targets' numbers (each task's in row
+    /// order), over every process's rows.
+    private static func summaries(_ values: [[Double]], _ processes: any ProcessGroup) -> [ColumnSummary] {
+        let numbers = values.flatMap { $0 }
+        return numbers.withUnsafeBufferPointer { numbers in
+            var columns: [NumberColumn] = [], next = 0
+            for column in values {
+                columns.append(NumberColumn(numbers: numbers, first: next, stride: 1, count: column.count))
+                next += column.count
+            }
+            return ColumnSummary.summaries(of: columns, across: processes)
+        }
     }
 
     /// Whether every task's label column must be in the file.
@@ -294,6 +341,16 @@ public struct SplitEncoder: Sendable {
     /// Encodes `rows` of `table` as split `name`.
     func encode(_ name: String, _ table: CSVTable, rows: [Int],
                 labels: LabelColumns = .required) throws(Problem) -> EncodedSplit {
+        let (split, problems) = try encodeCollecting(name, table, rows: rows, labels: labels)
+        try problems.check()
+        return split
+    }
+
+    /// Encodes `rows` of `table` as split `name`, the problems in its fields collected rather
+    /// than thrown (those that end the pass at once are thrown). `firstRow` is the row in the
+    /// file of the table's first row (a process's share of the file starts further on).
+    func encodeCollecting(_ name: String, _ table: CSVTable, rows: [Int], firstRow: Int = 0,
+                          labels: LabelColumns = .required) throws(Problem) -> (EncodedSplit, DataProblems) {
         // Blocks of rows on the cores there are, every column of a block before the next block:
         // a block's fields stay in cache while its columns are read (column by column over the
         // whole file, each pass would fetch every cache line of it again). Images are decoded
@@ -316,7 +373,6 @@ public struct SplitEncoder: Sendable {
         }
         let results = try encodedBlocks.results()
         for block in results { problems.add(contentsOf: block.problems) }
-        try problems.check()
         for (i, input) in inputList.enumerated() where inputs[input.name] == nil {
             switch results.first?.inputs[i] {
             case .oneHot(_, let size)?:
@@ -334,11 +390,12 @@ public struct SplitEncoder: Sendable {
             }
         }
         let tasks = flow.tasks.indices
-        return EncodedSplit(name: name, rows: rows.count, file: table.file, sourceRows: rows, inputs: inputs,
-                            targets: tasks.map { t in results.flatMap { $0.targets[t] } },
-                            masks: tasks.map { t in results.flatMap { $0.masks[t] } },
-                            counts: tasks.map { t in results.flatMap { $0.counts[t] } },
-                            present: tasks.map { t in results.flatMap { $0.present[t] } })
+        let split = EncodedSplit(name: name, rows: rows.count, file: table.file, sourceRows: rows.map { firstRow + $0 },
+                                 inputs: inputs, targets: tasks.map { t in results.flatMap { $0.targets[t] } },
+                                 masks: tasks.map { t in results.flatMap { $0.masks[t] } },
+                                 counts: tasks.map { t in results.flatMap { $0.counts[t] } },
+                                 present: tasks.map { t in results.flatMap { $0.present[t] } })
+        return (split, problems)
     }
 
     /// Rows per block of `encode`: a block's fields (about 100 bytes a row in the file, as many

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import FlowSpec
+import ProcessGroups
 import Tasks
 
 /// Every task's masked loss and metrics on a split: what `metrics.csv` records per epoch for
@@ -14,9 +15,13 @@ struct SplitMetrics {
     /// One pass over `split` in `mode` (evaluation: dropout off, running statistics used).
     /// A masked language model is measured on a second pass of each batch with its tokens
     /// masked (seeded by `maskingSeed`: the same tokens every epoch), the other tasks on the
-    /// text as written.
+    /// text as written. With several `processes`, each holding a part of the split, each passes
+    /// over its part and the losses' sums and the predictions of every part are put together
+    /// (in rank order: the split's), so that the metrics are those of the whole split, the same
+    /// on every process.
     static func measure(_ model: CompiledModel, _ split: EncodedSplit, statistics: DataStatistics, batchSize: Int,
-                        mode: PassMode = .evaluation, maskingSeed: Int = 0) -> SplitMetrics {
+                        mode: PassMode = .evaluation, maskingSeed: Int = 0,
+                        processes: any ProcessGroup = SingleProcess()) -> SplitMetrics {
         let batcher = Batcher(model: model)
         batcher.maskingSeed = maskingSeed
         var predictions = model.tasks.map { TaskPredictions($0.decoder(statistics)) }
@@ -38,6 +43,13 @@ struct SplitMetrics {
                 }
             }
             start = end
+        }
+        if processes.size > 1 {
+            var losses = sums.map(\.loss), counts = sums.map(\.count)
+            processes.allreduceSum(&losses)
+            processes.allreduceSum(&counts)
+            sums = zip(losses, counts).map { (loss: $0, count: $1) }
+            for t in predictions.indices { predictions[t].gather(across: processes) }
         }
         return SplitMetrics(sums: sums, predictions: predictions)
     }

@@ -8,9 +8,9 @@ import FlowSpec
 ///
 /// It runs on a batch right after it is loaded, in the input tensor the embedding reads, so
 /// every task of the step sees the masked text. The draws for a row are a function of the
-/// seed, the row's index in its split and the epoch alone (a fixed stream in evaluation): a
-/// resumed run, a run on several processes and one alone mask alike, and validation masks the
-/// same tokens every epoch.
+/// seed, the row's index in its whole split (over every process's parts) and the epoch alone
+/// (a fixed stream in evaluation): a resumed run, a run on several processes and one alone
+/// mask alike, and validation masks the same tokens every epoch.
 struct TokenMasking {
     /// The input's ids (N, L), and the task's targets and mask (N, L).
     let ids: UnsafeMutablePointer<Float>

@@ -147,15 +147,28 @@ struct TokenTaskTests {
         train: {batch_size: 16}
         """
 
-    /// Loading a batch masks its tokens and steps on both token tasks without allocating.
-    @Test func steadyStepOfTokenTasksAllocatesNothing() throws {
+    /// A process's half of a batch whose other half another process holds, as the same rows
+    /// again: each loss divides by twice its kept positions, as `ProcessGroupReduction` makes
+    /// it (nothing is exchanged).
+    final class TwoEqualParts: GradientReduction {
+        let losses: [any MaskedLoss]
+        init(_ model: CompiledModel) { losses = model.tasks.map(\.loss) }
+        func countRows(batch: Int) { for loss in losses { loss.rowsAcrossProcesses = 2 * loss.countKept(batch: batch) } }
+        func reduce(_ plan: Plan) {}
+    }
+
+    /// Loading a batch masks its tokens and steps on both token tasks without allocating; so
+    /// does a step on a part of a batch (under mpirun), whose token losses divide by the
+    /// positions of the whole batch.
+    @Test(arguments: [false, true])
+    func steadyStepOfTokenTasksAllocatesNothing(asAPart: Bool) throws {
         let flow = try FlowLoader.load(bytes: Array(Self.tokenTasksFlow.utf8), file: "t.yaml")
         let facts = DataFacts.synthetic(for: flow, size: 40)
         let model = ModelCompiler.compile(flow, facts: facts, maxBatch: 16, seed: 1)
         SyntheticBatch.fill(model, batch: 16, facts: facts, seed: 2)
         let step = TrainingStep(model: model, optimizer: OptimizerFactory.optimizer(for: model.plan,
                                                                                     settings: flow.flow.training.optimizer),
-                                clipNorm: 1)
+                                clipNorm: 1, reduction: asAPart ? TwoEqualParts(model) : OneProcess())
         #expect(model.tokenMasking.count == 1)
         func steps(_ count: Int) {
             for s in 0..<count {
@@ -174,6 +187,8 @@ struct TokenTaskTests {
         #expect(after - before == 0, "\(after - before) allocations in 50 steps")
         #expect(model.plan.totalLoss.isFinite)
         #expect(model.tasks.allSatisfy { $0.loss.count > 0 })
+        let wholeBatch = asAPart ? 2 : 1
+        #expect(model.tasks.allSatisfy { $0.loss.divisor == wholeBatch * $0.loss.count })
     }
 
     /// A small flow on 3,000 tickets (5 epochs, a few seconds): the tags, which all depend on
