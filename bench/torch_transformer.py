@@ -9,14 +9,13 @@ missing). Texts as `flowtrain bench` makes them: lengths uniform in 0…64, padd
 0.001, same threads. Prints `batch N: S samples/s`, the median of several repetitions of
 whole training steps.
 """
-import argparse
 import functools
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from torch_bench import samples_per_second
+from torch_bench import run_benchmark
 
 VOCABULARY, LENGTH, WIDTH, HEADS, HIDDEN, TAGS = 5000, 64, 128, 4, 512, 9
 
@@ -55,33 +54,23 @@ def synthetic_batch(batch, generator):
     return ids, tags, positive, present
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--batch", default="32,128")
-    parser.add_argument("--steps", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(1)
-    print(f"pytorch {torch.__version__}, {args.threads} threads")
-    for batch in [int(b) for b in args.batch.split(",")]:
-        model = Encoder()
-        model.train()
-        optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
-        ids, tags, positive, present = synthetic_batch(batch, torch.Generator().manual_seed(1))
+def encoder_step(batch):
+    model = Encoder()
+    model.train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
+    ids, tags, positive, present = synthetic_batch(batch, torch.Generator().manual_seed(1))
 
-        def step():
-            optimizer.zero_grad(set_to_none=True)
-            tag_logits, positive_logits = model(ids)
-            loss = F.cross_entropy(tag_logits.reshape(-1, TAGS), tags.reshape(-1), ignore_index=-100)
-            losses = F.binary_cross_entropy_with_logits(positive_logits, positive, reduction="none")
-            loss = loss + (losses * present).sum() / present.sum().clamp(min=1)
-            loss.backward()
-            optimizer.step()
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        tag_logits, positive_logits = model(ids)
+        loss = F.cross_entropy(tag_logits.reshape(-1, TAGS), tags.reshape(-1), ignore_index=-100)
+        losses = F.binary_cross_entropy_with_logits(positive_logits, positive, reduction="none")
+        loss = loss + (losses * present).sum() / present.sum().clamp(min=1)
+        loss.backward()
+        optimizer.step()
 
-        print(f"batch {batch}: {samples_per_second(step, batch, args.steps, args.repeats)} samples/s")
+    return step
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(encoder_step, "32,128", 5)
