@@ -35,6 +35,7 @@ DEMO_EPOCHS ?= 5
 demo: build
 	@[ -f datasets/security/train.csv ] || $(FLOWTRAIN) datasets security
 	@[ -f datasets/orders/train.csv ] || $(FLOWTRAIN) datasets orders
+	@[ -f datasets/tickets/train.csv ] || $(FLOWTRAIN) datasets tickets
 	@for flow in $(FLOWS); do echo "== flowtrain check $$flow"; $(FLOWTRAIN) check $$flow > /dev/null || exit 1; done
 	@run=$$($(FLOWTRAIN) train flows/security.yaml --epochs $(DEMO_EPOCHS)) && \
 	  $(FLOWTRAIN) calibrate $$run && $(FLOWTRAIN) tune-thresholds $$run && $(FLOWTRAIN) eval $$run && \
