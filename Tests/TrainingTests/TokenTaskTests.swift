@@ -228,4 +228,45 @@ struct TokenTaskTests {
         #expect(perplexity < 60, "perplexity \(perplexity)")
         #expect(try value("5,train,words,masked_accuracy,") > 0.1)
     }
+
+    /// A masked language model pretrains an encoder alone; a later flow on the same texts
+    /// starts its tagger's encoder from that run (`init:`) and trains on from those weights.
+    @Test func aPretrainedEncoderStartsALaterFlow() throws {
+        let directory = try temporaryDirectory("pretrain")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try DemoDatasets.writeTickets(to: directory, count: 300, seed: 4)
+        func flow(_ tasks: String, init extra: String = "") -> String {
+            """
+            name: pretrain
+            data: {train: train.csv}
+            inputs:
+              text: {type: tokens, max_length: 24, lowercase: true}
+            trunk:
+              encoder: {from: text, layers: [embedding: 16, positional, transformer: {heads: 2, hidden: 32, dropout: 0}]\(extra)}
+            flow:
+              \(tasks)
+            train: {epochs: 1, batch_size: 32, seed: 3}
+            """
+        }
+        let pretraining = flow("words: {type: masked_language_model, input: encoder}")
+        let first = try RunDirectory.create(flowName: "pretrain", explicit: directory.appendingPathComponent("first").path)
+        let pretrainFlow = try FlowLoader.load(bytes: Array(pretraining.utf8), file: directory.appendingPathComponent("a.yaml").path)
+        #expect(try Trainer(flow: pretrainFlow, data: TrainingData.load(pretrainFlow), run: first, epochs: 1, seed: 3,
+                            flowText: pretraining) { _, _ in }.train() == .finished)
+        let pretrained = try SafetensorsReader.read(path: first.path("model.safetensors"))
+
+        let tagging = flow("tags: {type: token_classification, input: encoder}", init: ", init: first/model.safetensors")
+        let later = try FlowLoader.load(bytes: Array(tagging.utf8), file: directory.appendingPathComponent("b.yaml").path)
+        let data = try TrainingData.load(later)
+        let model = ModelCompiler.compile(later, facts: data.statistics.facts, maxBatch: 32, seed: 9)
+        try TrunkInitialization.apply(later, to: model.plan, flowDirectory: directory.path)
+        let encoder = model.plan.parameters.filter { $0.name.hasPrefix("trunk.encoder.") }
+        #expect(encoder.count > 10)
+        for p in encoder {
+            #expect(Array(UnsafeBufferPointer(start: p.value, count: p.count)) == pretrained.tensors[p.name]?.values, "\(p.name)")
+        }
+        let second = try RunDirectory.create(flowName: "pretrain", explicit: directory.appendingPathComponent("second").path)
+        #expect(try Trainer(flow: later, data: data, run: second, epochs: 1, seed: 3, flowText: tagging) { _, _ in }.train()
+                == .finished)
+    }
 }
