@@ -464,7 +464,7 @@ struct FlowDecoder {
             let children = m.value("flow").map { decodeTaskNodes($0, parent: path, markers: markers) } ?? []
             if !m.has("flow") { sink.brokenTasks.insert(path) }
             m.finish(elsewhere: Dictionary(uniqueKeysWithValues: ["type", "input", "head", "weight", "classes",
-                                                                 "labels", "scale", "loss"].map {
+                                                                 "labels", "scale", "loss", "rate", "tokens"].map {
                 ($0, "belongs to a task; a nested flow has only 'flow' and 'when'")
             }))
             return TaskNode(name: name, location: at, when: when, content: .flow(children))
@@ -473,7 +473,7 @@ struct FlowDecoder {
         guard let type = m.required("type", what: typeNames.joined(separator: ", "))?
             .choice("\(context): type", typeNames, sink).flatMap(TaskType.init(rawValue:))
         else {
-            m.skip("input", "head", "weight", "classes", "labels", "scale", "loss")
+            m.skip("input", "head", "weight", "classes", "labels", "scale", "loss", "rate", "tokens")
             m.finish()
             return nil
         }
@@ -514,6 +514,16 @@ struct FlowDecoder {
                 .flatMap(RegressionLoss.init(rawValue:)) ?? .mse
         } else {
             elsewhere["loss"] = "applies to regression and bounded_regression tasks; \(type.rawValue) has its own"
+        }
+        if type == .maskedLanguageModel {
+            spec.maskRate = m.value("rate")?.double("\(context): rate", in: 0...1, exclusiveLower: true, sink)
+                ?? MaskedLanguageModel.defaultRate
+            if let tokens = m.value("tokens"), let name = tokens.identifier("\(context): tokens", sink) {
+                spec.maskedInput = Located(value: name, location: tokens.location)
+            }
+        } else {
+            elsewhere["rate"] = "applies to masked_language_model tasks"
+            elsewhere["tokens"] = "applies to masked_language_model tasks"
         }
         elsewhere["flow"] = "makes a nested flow, which has no 'type'"
         m.finish(elsewhere: elsewhere)

@@ -110,6 +110,10 @@ public enum FlowWriter {
                 }
                 if spec.type == .boundedRegression { out += "\(inner)scale: \(number(spec.scale))\n" }
                 if let loss = spec.loss { out += "\(inner)loss: \(loss.rawValue)\n" }
+                if spec.type == .maskedLanguageModel {
+                    out += "\(inner)rate: \(number(spec.maskRate))\n"
+                    if let tokens = spec.maskedInput { out += "\(inner)tokens: \(tokens.value)\n" }
+                }
             }
         }
     }
