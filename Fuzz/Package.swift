@@ -15,7 +15,7 @@ let package = Package(
         .executableTarget(name: "FuzzPNG", dependencies: ["FuzzSupport", .product(name: "FileFormats", package: "flowtrain")]),
         .executableTarget(name: "FuzzJPEG", dependencies: ["FuzzSupport", .product(name: "FileFormats", package: "flowtrain")]),
         .executableTarget(name: "FuzzSafetensors", dependencies: ["FuzzSupport", .product(name: "FileFormats", package: "flowtrain")]),
-        // Scratch files for readers that only take a path; FUZZ_VERBOSE reporting.
-        .target(name: "FuzzSupport"),
+        // Scratch files for readers that only take a path; FUZZ_VERBOSE reporting; the image targets' check.
+        .target(name: "FuzzSupport", dependencies: [.product(name: "FileFormats", package: "flowtrain")]),
     ]
 )

@@ -9,13 +9,6 @@ import FuzzSupport
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let bytes = [UInt8](UnsafeRawBufferPointer(start: start, count: count))
     let channels = [1, 3, 4][count % 3]
-    do {
-        let image = try JPEGImage.decode(bytes, path: "input.jpg", channels: channels)
-        precondition(image.channels == channels && image.pixels.count == image.width * image.height * channels)
-        _ = image.resized(width: 3, height: 2)
-        report("\(image.width)×\(image.height), read as \(channels) channels")
-    } catch {
-        report(error.description)
-    }
+    checkImage(channels: channels) { () throws(Problem) in try JPEGImage.decode(bytes, path: "input.jpg", channels: channels) }
     return 0
 }
