@@ -61,9 +61,10 @@ public enum JPEGImage {
         }
     }
 
-    /// Writes `image` as a baseline JPEG of `quality` (1...100), chroma subsampled 4:2:0 (gray
-    /// as one component; an alpha channel is dropped), replacing any file at `path`. On failure
-    /// no partial file is left behind.
+    /// Writes `image` as a baseline JPEG of `quality` (1...100), colour without chroma
+    /// subsampling (4:4:4: details of a pixel or two keep their colour), gray as one component,
+    /// an alpha channel dropped; replaces any file at `path`. On failure no partial file is left
+    /// behind.
     public static func write(_ image: PNGImage, path: String, quality: Int) throws(Problem) {
         precondition((1...100).contains(quality), "JPEG quality is 1 to 100, not \(quality)")
         guard let handle = tjInitCompress() else {
@@ -74,7 +75,7 @@ public enum JPEGImage {
         guard let format = pixelFormat(channels: image.channels) else {
             preconditionFailure("channels must be 1, 3 or 4, not \(image.channels)")
         }
-        let subsampling = Int32(image.channels == 1 ? TJSAMP_GRAY.rawValue : TJSAMP_420.rawValue)
+        let subsampling = Int32(image.channels == 1 ? TJSAMP_GRAY.rawValue : TJSAMP_444.rawValue)
         var jpeg: UnsafeMutablePointer<UInt8>?
         var size: UInt = 0
         defer { tjFree(jpeg) }

@@ -35,7 +35,7 @@ struct DatasetsCommand: ParsableCommand {
     @Option(help: "Seed of the generator.")
     var seed: UInt64 = 1
 
-    @Option(help: "The security scenes' image format (jpeg: quality \(DemoDatasets.jpegQuality), 4:2:0; default: png).")
+    @Option(help: "The security scenes' image format (jpeg: quality \(DemoDatasets.jpegQuality), 4:4:4; default: png).")
     var format: ImageFile.Format?
 
     func validate() throws {

@@ -74,7 +74,7 @@ final class JPEGImageTests {
 
     @Test(arguments: [1, 3, 4])
     func colourComesBackClosely(channels: Int) throws {
-        // 16 × 16 blocks of flat colour, aligned with 4:2:0's macroblocks.
+        // 16 × 16 blocks of flat colour.
         let colours: [[UInt8]] = [[200, 30, 40], [20, 180, 90]]
         let pixels = (0..<(16 * 32)).flatMap { colours[$0 % 32 / 16] }
         let file = directory.appendingPathComponent("colour.jpg").path

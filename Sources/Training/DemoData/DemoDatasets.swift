@@ -5,7 +5,9 @@ import Foundation
 public enum DemoDatasets {
     public static let names = ["security", "orders", "tickets"]
 
-    /// The quality of the security scenes written as JPEG (4:2:0, as cameras write them).
+    /// The quality of the security scenes written as JPEG (4:4:4: at 64×64 pixels, 4:2:0's halved
+    /// colour blurs the faces' glasses and hats enough to cost facial_characteristics accuracy;
+    /// docs/training.md).
     public static let jpegQuality = 95
 
     /// Writes `count` security scenes under `directory`: `images/NNNNN.png` (or `.jpg`, quality
