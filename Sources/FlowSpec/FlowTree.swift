@@ -36,8 +36,8 @@ public struct FlowTree: Sendable {
                     let keys = pairs.compactMap(\.key.scalar)
                     // The keys there, unless one is clearly what was meant.
                     let hint = Suggestion.hint(for: step, among: keys)
-                    return .notFound(step: index, reason: "\(here) has no key '\(step)'" + (hint == nil ? " (it has \(Self.list(keys)))" : ""),
-                                     hint: hint)
+                    let listed = hint == nil ? " (it has \(Self.list(keys)))" : ""
+                    return .notFound(step: index, reason: "\(here) has no key '\(step)'" + listed, hint: hint)
                 }
                 node = pair.value
             case .sequence(let items):
@@ -87,6 +87,7 @@ public struct FlowTree: Sendable {
         let shown = names.prefix(10).map { "'\($0)'" }
         let more = names.count > 10 ? " and \(names.count - 10) more" : ""
         guard shown.count > 1 else { return (shown.first ?? "no key") + more }
-        return shown.dropLast().joined(separator: ", ") + (more.isEmpty ? " and " + shown[shown.count - 1] : ", " + shown[shown.count - 1] + more)
+        let last = shown[shown.count - 1]
+        return shown.dropLast().joined(separator: ", ") + (more.isEmpty ? " and " + last : ", " + last + more)
     }
 }

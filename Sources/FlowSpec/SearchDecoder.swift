@@ -28,7 +28,9 @@ extension FlowDecoder {
     private func decodeObjective(_ node: YAMLNode) -> SearchSettings.Objective? {
         guard var m = MappingReader(node, context: "search.objective", sink: sink) else { return nil }
         let taskNode = m.value("task")
-        let task = taskNode.flatMap { node in node.string("search.objective.task", sink).map { Located(value: $0, location: node.location) } }
+        let task = taskNode.flatMap { node in
+            node.string("search.objective.task", sink).map { Located(value: $0, location: node.location) }
+        }
         let metricNode = m.required("metric", what: "valid.loss, or a metric of the task such as f1_score")
         let text = metricNode?.string("search.objective.metric", sink)
         let goalNode = m.value("goal")
