@@ -58,13 +58,12 @@ compare="python3 $(dirname "$0")/compare_runs.py"
 echo "two hosts against two processes on one host (must be equal):"
 status=0
 $compare "$work/local" "$work/hosts" --tolerance 0 || status=1
-# One process sums in another order; over hundreds of Adam steps that moves the weights as much
-# as another thread count does (printed for scale), so the losses alone are judged.
-echo "two hosts against one process (losses, within ${MULTIHOST_TOLERANCE:=3e-2}):"
-$compare "$work/one" "$work/hosts" --losses-only --tolerance "$MULTIHOST_TOLERANCE" || status=1
-echo "for scale, one process at 2 threads against 1:"
+# One process sums in another order; over hundreds of Adam steps that moves the numbers as much
+# as another thread count moves them, so the losses are judged against that spread: the two
+# hosts must be as close to one process as one process is to itself at 2 threads (within
+# MULTIHOST_TOLERANCE times the spread).
 train two-threads --threads 2 "$@" > /dev/null 2>&1
-$compare "$work/one" "$work/two-threads" --losses-only --tolerance 1 > "$work/scale.txt" || true
-head -1 "$work/scale.txt"
+echo "two hosts against one process (losses, within ${MULTIHOST_TOLERANCE:=2} × one process's spread from 1 to 2 threads):"
+$compare "$work/one" "$work/hosts" --losses-only --scale "$work/two-threads" --tolerance "$MULTIHOST_TOLERANCE" || status=1
 [ $status = 0 ] && echo "check-multihost: passed" || echo "check-multihost: FAILED"
 exit $status

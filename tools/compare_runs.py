@@ -51,12 +51,24 @@ def main():
     parser.add_argument("b")
     parser.add_argument("--tolerance", type=float, default=1e-4)
     parser.add_argument("--losses-only", action="store_true", help="judge the losses of metrics.csv alone")
+    parser.add_argument("--scale", metavar="RUN_C",
+                        help="judge the metrics against --tolerance times their largest difference between A and C "
+                             "(e.g. C is A at another thread count: as close as A is to itself)")
     args = parser.parse_args()
     ok = True
 
-    ma, mb = metrics(args.a), metrics(args.b)
-    if args.losses_only:
-        ma, mb = ({k: v for k, v in m.items() if k[3] == "loss"} for m in (ma, mb))
+    def judged(run):
+        m = metrics(run)
+        return {k: v for k, v in m.items() if k[3] == "loss"} if args.losses_only else m
+
+    ma, mb = judged(args.a), judged(args.b)
+    tolerance = args.tolerance
+    if args.scale:
+        mc = judged(args.scale)
+        spread = max((abs(ma[k] - mc[k]) / max(abs(ma[k]), 1e-2) for k in ma.keys() & mc.keys()), default=0.0)
+        tolerance = args.tolerance * spread
+        print(f"metrics.csv: A against {args.scale}: largest relative difference {spread:.1e}; "
+              f"tolerance {args.tolerance:g} × that = {tolerance:.1e}")
     if ma.keys() != mb.keys():
         print(f"metrics.csv: different rows ({len(ma)} against {len(mb)}; "
               f"e.g. {sorted(ma.keys() ^ mb.keys())[:3]})")
@@ -66,7 +78,7 @@ def main():
         difference, key = worst[0]
         print(f"metrics.csv: {len(worst)} numbers, largest relative difference {difference:.1e} "
               f"({'/'.join(key[:4])}: {ma[key]!r} against {mb[key]!r})")
-        ok = ok and difference <= args.tolerance
+        ok = ok and difference <= tolerance
 
     ta, tb = tensors(args.a), tensors(args.b)
     if ta.keys() != tb.keys() or any(len(ta[n]) != len(tb[n]) for n in ta.keys() & tb.keys()):
@@ -80,7 +92,7 @@ def main():
     print(f"model.safetensors: {len(ta)} tensors, largest difference {largest[0]:.1e} of the tensor's largest "
           f"value ({largest[1]})")
     ok = ok and (args.losses_only or largest[0] <= args.tolerance)
-    print("the same within the tolerance" if ok else f"DIFFERENT (tolerance {args.tolerance:g})")
+    print("the same within the tolerance" if ok else f"DIFFERENT (tolerance {tolerance:.1e})")
     sys.exit(0 if ok else 1)
 
 

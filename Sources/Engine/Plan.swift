@@ -14,6 +14,8 @@ public final class Plan {
     public let state: [StateTensor]
     /// The loss ops, whose weighted sum backward differentiates.
     public let losses: [any LossOp]
+    /// The ops with a generator of their own.
+    private let seededOps: [any SeededOp]
     /// All parameter values, then all gradients, each `parameterCount` floats, in the order of
     /// `parameters`: the optimiser's flat loops run over these.
     public let values: UnsafeMutablePointer<Float>
@@ -45,6 +47,7 @@ public final class Plan {
         self.groups = groups
         self.state = state
         self.losses = ops.compactMap { $0 as? any LossOp }
+        seededOps = ops.compactMap { $0 as? any SeededOp }
         self.pool = pool
         zeroing = GradientZeroing(pool: pool, gradients: gradients, parameterCount: parameterCount,
                                   tensors: tensors.filter { tensor in
@@ -80,9 +83,10 @@ public final class Plan {
     }
 
     /// Restarts every op-owned generator (dropout) from `seed`, as building the plan did, so
-    /// that passes can be repeated exactly (gradient checks, resuming).
-    func reseedOps(_ seed: UInt64) {
-        for op in ops { (op as? SeededOp)?.reseed(planSeed: seed) }
+    /// that passes can be repeated exactly (gradient checks), or drawn from a seed that the
+    /// step's place alone decides (training split across processes).
+    public func reseedOps(_ seed: UInt64) {
+        for op in seededOps { op.reseed(planSeed: seed) }
     }
 
     /// The states of the ops' own generators (dropout masks), in op order: with the parameters,

@@ -42,12 +42,20 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
         inPieces(count) { MPI_Allreduce(flowtrain_mpi_in_place(), values + $0, $1, flowtrain_mpi_int64(), flowtrain_mpi_sum(), communicator) }
     }
 
+    public func allreduceMax(_ values: UnsafeMutablePointer<Int>, count: Int) {
+        inPieces(count) { MPI_Allreduce(flowtrain_mpi_in_place(), values + $0, $1, flowtrain_mpi_int64(), flowtrain_mpi_max(), communicator) }
+    }
+
     public func broadcast(_ values: UnsafeMutablePointer<Float>, count: Int, from root: Int) {
         inPieces(count) { MPI_Bcast(values + $0, $1, flowtrain_mpi_float(), Int32(root), communicator) }
     }
 
     public func broadcast(_ values: UnsafeMutablePointer<Double>, count: Int, from root: Int) {
         inPieces(count) { MPI_Bcast(values + $0, $1, flowtrain_mpi_double(), Int32(root), communicator) }
+    }
+
+    public func broadcast(_ values: UnsafeMutablePointer<Int>, count: Int, from root: Int) {
+        inPieces(count) { MPI_Bcast(values + $0, $1, flowtrain_mpi_int64(), Int32(root), communicator) }
     }
 
     /// MPI's counts are 32-bit: a longer buffer (a gradient block past 2³¹ floats) goes in pieces.

@@ -30,12 +30,9 @@ extension ProcessGroup {
     /// same bits (a sum of the parts' sums would not). Every process ends with the last one's
     /// state. `state` has the same length on every process.
     public func inRankOrder(_ state: inout [Double], _ body: (inout [Double]) -> Void) {
-        let count = state.count
         for turn in 0..<size {
             if turn == rank { body(&state) }
-            state.withUnsafeMutableBufferPointer { buffer in
-                if let base = buffer.baseAddress { broadcast(base, count: count, from: turn) }
-            }
+            broadcast(&state, from: turn)
         }
     }
 }

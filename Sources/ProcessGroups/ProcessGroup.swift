@@ -16,10 +16,14 @@ public protocol ProcessGroup: AnyObject {
     func allreduceSum(_ values: UnsafeMutablePointer<Double>, count: Int)
     /// Sums `count` integers element by element over every process, in place.
     func allreduceSum(_ values: UnsafeMutablePointer<Int>, count: Int)
+    /// The largest of every process's integers, element by element, in place.
+    func allreduceMax(_ values: UnsafeMutablePointer<Int>, count: Int)
     /// Replaces `values` by process `root`'s (every process passes as many floats).
     func broadcast(_ values: UnsafeMutablePointer<Float>, count: Int, from root: Int)
     /// Replaces `values` by process `root`'s (every process passes as many doubles).
     func broadcast(_ values: UnsafeMutablePointer<Double>, count: Int, from root: Int)
+    /// Replaces `values` by process `root`'s (every process passes as many integers).
+    func broadcast(_ values: UnsafeMutablePointer<Int>, count: Int, from root: Int)
     /// Every process's `values`, each may have its own length, one after the other in rank order.
     func allgather(_ values: [Float]) -> [Float]
     /// Every process's `bytes`, each may have its own length, by rank: how processes exchange
@@ -47,6 +51,22 @@ extension ProcessGroup {
         let count = values.count
         values.withUnsafeMutableBufferPointer { buffer in
             if let base = buffer.baseAddress { allreduceSum(base, count: count) }
+        }
+    }
+
+    /// Replaces `values` by process `root`'s (every process passes as many).
+    public func broadcast(_ values: inout [Int], from root: Int) {
+        let count = values.count
+        values.withUnsafeMutableBufferPointer { buffer in
+            if let base = buffer.baseAddress { broadcast(base, count: count, from: root) }
+        }
+    }
+
+    /// Replaces `values` by process `root`'s (every process passes as many).
+    public func broadcast(_ values: inout [Double], from root: Int) {
+        let count = values.count
+        values.withUnsafeMutableBufferPointer { buffer in
+            if let base = buffer.baseAddress { broadcast(base, count: count, from: root) }
         }
     }
 }

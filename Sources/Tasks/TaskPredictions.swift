@@ -30,6 +30,9 @@ public struct TaskPredictions: Sendable {
     /// What has been collected so far: saved with a checkpoint taken within an epoch.
     public var collected: (scores: [Float], labels: [Float], counted: [Bool]) { (scores, labels, counted) }
 
+    /// How many of each have been collected so far.
+    public var lengths: (scores: Int, labels: Int, counted: Int) { (scores.count, labels.count, counted.count) }
+
     /// Continues from what a checkpoint saved.
     public mutating func restore(scores: [Float], labels: [Float], counted: [Bool]) {
         (self.scores, self.labels, self.counted) = (scores, labels, counted)

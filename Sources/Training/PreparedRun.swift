@@ -33,24 +33,27 @@ public struct PreparedRun {
     public let readSeconds: Double
 
     /// `shouldStop` and `report` as `Trainer` takes them; `processes`, those training together
-    /// (each reads its share of the data; only the first makes and writes the run directory).
-    /// Throws a `Problem` (the data, the model's size, a file of the run, what training across
-    /// processes does not support) or an `UnusableRunDirectory`: bad input either way. A problem
-    /// before the run directory is made, every process meets together, and throws it as a
-    /// `ProblemOnEveryProcess` when there are several.
+    /// (each reads its share of the data; only the first makes and writes the run directory, and
+    /// reads the checkpoint of a resumed run, whose position it gives the others).
+    /// Throws a `Problem` (the data, the model's size, a file of the run) or an
+    /// `UnusableRunDirectory`: bad input either way. A problem before the run directory is made,
+    /// every process meets together, and throws it as a `ProblemOnEveryProcess` when there are
+    /// several.
     public init(_ flow: ResolvedFlow, _ request: Request, processes: any ProcessGroup = SingleProcess(),
                 shouldStop: @escaping () -> Bool, report: @escaping (String, _ live: Bool) -> Void) throws {
         let reading = Date()
-        let data = try Self.checkedData(flow, request, processes: processes)
+        let data = try Self.checkedData(flow, processes: processes)
         readSeconds = Date().timeIntervalSince(reading)
         guard processes.isFirst else {
             // The other processes train alike and write nothing; the directory names only what
-            // rank 0 writes, in messages.
+            // rank 0 writes, in messages. A resumed run's position comes from rank 0's checkpoint.
             let run = RunDirectory(url: URL(fileURLWithPath: request.runDirectory ?? "runs/\(flow.flow.name)"))
-            trainer = Trainer(flow: flow, data: data, run: run, epochs: request.epochs ?? flow.flow.training.epochs,
-                              seed: request.seed ?? flow.flow.training.seed, flowText: "", processes: processes,
-                              shouldStop: shouldStop, report: report)
-            resume = false
+            let checkpoint = Checkpoint.shared(nil, across: processes)
+            trainer = Trainer(flow: flow, data: data, run: run,
+                              epochs: checkpoint?.epochs ?? request.epochs ?? flow.flow.training.epochs,
+                              seed: checkpoint?.seed ?? request.seed ?? flow.flow.training.seed, flowText: "",
+                              checkpoint: checkpoint, processes: processes, shouldStop: shouldStop, report: report)
+            resume = request.resume
             return
         }
         let run = try RunDirectory.create(flowName: flow.flow.name, explicit: request.runDirectory)
@@ -62,30 +65,28 @@ public struct PreparedRun {
         let written = FlowWriter.yaml(flow.flow) { path in
             path.hasPrefix("/") ? path : base.appendingPathComponent(path).standardizedFileURL.path
         }
-        let checkpoint = try ResumePolicy.checkpoint(in: run, resume: request.resume, flowText: written,
-                                                     flowFile: request.flowFile, epochs: request.epochs, seed: request.seed)
-        try checkpoint?.checkSameStatistics(data, run: run)
-        if checkpoint == nil, flow.branches.contains(where: { $0.branch.initialWeights != nil }) {
+        let checked = try ResumePolicy.checkpoint(in: run, resume: request.resume, flowText: written,
+                                                  flowFile: request.flowFile, epochs: request.epochs, seed: request.seed)
+        try checked?.checkSameStatistics(data, run: run)
+        if checked == nil, flow.branches.contains(where: { $0.branch.initialWeights != nil }) {
             // Checked here, on a model for one sample, so that a wrong file is bad input.
             let model = ModelCompiler.compile(flow, facts: data.statistics.facts, maxBatch: 1, seed: 0)
             try TrunkInitialization.apply(flow, to: model.plan, flowDirectory: data.flowDirectory)
         }
         try run.write("flow.yaml", Data(written.utf8))
+        let checkpoint = Checkpoint.shared(checked, across: processes)
         trainer = Trainer(flow: flow, data: data, run: run, epochs: checkpoint?.epochs ?? request.epochs ?? flow.flow.training.epochs,
                           seed: checkpoint?.seed ?? request.seed ?? flow.flow.training.seed, flowText: written,
                           checkpoint: checkpoint, processes: processes, shouldStop: shouldStop, report: report)
         resume = request.resume
     }
 
-    /// The flow's data, and what it makes of the flow checked: what training across processes
-    /// does not support, and the model's memory (before the run directory is made, so that a
-    /// model too large for the machine leaves nothing). Every process meets a problem here
-    /// together.
-    private static func checkedData(_ flow: ResolvedFlow, _ request: Request,
-                                    processes: any ProcessGroup) throws -> TrainingData {
+    /// The flow's data, and the model's memory checked with it (before the run directory is made,
+    /// so that a model too large for the machine leaves nothing). Every process meets a problem
+    /// here together.
+    private static func checkedData(_ flow: ResolvedFlow, processes: any ProcessGroup) throws -> TrainingData {
         do {
             let data = try TrainingData.load(flow, processes: processes)
-            try DataParallelLimits.check(flow, processes: processes.size, resume: request.resume)
             try ModelMemory.check(flow, facts: data.statistics.facts,
                                   batch: min(flow.flow.training.batchSize, data.train.totalRows))
             return data

@@ -5,7 +5,8 @@ import ProcessGroups
 /// How processes that read the data in parts agree that reading failed: after each pass every
 /// process says whether it threw, and if any did, every one throws the same problem, so that
 /// none goes on to a collective call the others will not make, and the job ends with the
-/// problem one process reading all of the data would have reported.
+/// problem one process reading all of the data would have reported. (Training's steps agree
+/// on their divergences and stops with `StepAgreement`, numbers in the step's own allreduce.)
 enum ProcessAgreement {
     /// What `work` returns on every process; when it threw on any, the problem of the first
     /// process (by rank) that threw, thrown on every one: the processes hold the parts of the

@@ -32,3 +32,16 @@ final class ProcessGroupReduction: GradientReduction {
         processes.allreduceSum(plan.gradients, count: plan.trainableCount)
     }
 }
+
+/// The processes of a group as the parts of every training batch, for the engine's ops that sum
+/// over the whole batch (batchnorm's statistics, the loss balancers): their sums are
+/// allreduces, and process 0 adds the batch's own terms.
+final class ProcessGroupParts: BatchParts {
+    private let processes: any ProcessGroup
+
+    init(_ processes: any ProcessGroup) { self.processes = processes }
+
+    var addsBatchTerms: Bool { processes.isFirst }
+    func sum(_ values: UnsafeMutablePointer<Float>, count: Int) { processes.allreduceSum(values, count: count) }
+    func sum(_ values: UnsafeMutablePointer<Double>, count: Int) { processes.allreduceSum(values, count: count) }
+}

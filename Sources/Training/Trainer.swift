@@ -14,10 +14,14 @@ import Tasks
 /// a run resumed from its checkpoint continues exactly as if it had never stopped.
 ///
 /// With several processes (`mpirun`), each holds a part of the training rows and trains the
-/// rows it holds of every batch (the same order on all, `EpochOrder`), their losses and
-/// gradients are summed in each step (`ProcessGroupReduction`), their epoch's sums and
-/// predictions at its end, and those of their parts of the validation split, so that every
-/// process holds the same weights and metrics; the first alone writes the run directory.
+/// rows it holds of every batch (the same order on all, `EpochOrder`); their losses and
+/// gradients are summed in each step (`ProcessGroupReduction`; batchnorm and the loss balancers
+/// sum what they need of the whole batch, `ProcessGroupParts`), their epoch's predictions are
+/// gathered at its end, and their parts of the validation split measured together, so that
+/// every process holds the same weights and metrics; the first alone writes the run directory.
+/// After each step they agree on the batch's losses, whether it diverged and whether to stop
+/// (`StepAgreement`), and dropout draws per step from the seed, the rank and the step's place,
+/// so that a checkpoint holds nothing of one process (`Checkpoint+Processes`).
 public struct Trainer {
     public let flow: ResolvedFlow
     public let data: TrainingData
@@ -76,6 +80,7 @@ public struct Trainer {
         let loader: BatchLoader
         let order: EpochOrder
         let diagnostics: TrainingDiagnostics?
+        let agreement: StepAgreement
         let batchSize: Int
         /// Full batches only: the last, partial one rejoins the shuffle next epoch.
         let stepsPerEpoch: Int
@@ -108,7 +113,9 @@ public struct Trainer {
             }
             unrankedTasks = try finishEpoch(epoch, &session, progress, &timings, started: started)
             if epoch < epochs, epoch == pauseAfter { return .paused(after: epoch) }
-            if epoch < epochs, shouldStop() { return .interrupted(epoch: epoch + 1, batches: 0) }
+            if epoch < epochs, session.agreement.stop(requested: shouldStop()) {
+                return .interrupted(epoch: epoch + 1, batches: 0)
+            }
         }
         return try ranked(session.best, unrankedTasks: unrankedTasks)
     }
@@ -118,12 +125,11 @@ public struct Trainer {
     private func start() throws(Problem) -> Session {
         let settings = flow.flow.training
         let batchSize = min(settings.batchSize, data.train.totalRows)
-        // Dropout draws per process: its generators are seeded with the rank too (rank 0's as
-        // alone); the weights the seed also draws come from process 0 (broadcast below).
-        let modelSeed = UInt64(bitPattern: Int64(seed)) ^ (UInt64(processes.rank) &* 0xD6E8_FEB8_6659_FD93)
-        let model = ModelCompiler.compile(flow, facts: data.statistics.facts, maxBatch: batchSize, seed: modelSeed)
+        let model = ModelCompiler.compile(flow, facts: data.statistics.facts, maxBatch: batchSize,
+                                          seed: UInt64(bitPattern: Int64(seed)))
         let optimizer = OptimizerFactory.optimizer(for: model.plan, settings: settings.optimizer)
         let reduction: any GradientReduction = processes.size > 1 ? ProcessGroupReduction(processes, model: model) : OneProcess()
+        if processes.size > 1 { model.plan.splitBatches(into: ProcessGroupParts(processes)) }
         var session = Session(
             model: model, optimizer: optimizer,
             step: TrainingStep(model: model, optimizer: optimizer, clipNorm: settings.optimizer.clipNorm.map(Float.init),
@@ -131,21 +137,23 @@ public struct Trainer {
             schedule: OptimizerFactory.schedule(for: settings, epochs: epochs),
             loader: BatchLoader(model: model, split: data.train, inputs: flow.inputs, seed: seed, rank: processes.rank),
             order: EpochOrder(data.train, sampling: settings.sampling, seed: seed, processes: processes),
-            diagnostics: writes ? TrainingDiagnostics(settings.diagnostics, model: model, split: data.train, run: run) : nil,
-            batchSize: batchSize, stepsPerEpoch: max(1, data.train.totalRows / batchSize), log: MetricsLog(run: run),
+            diagnostics: TrainingDiagnostics(settings.diagnostics, model: model, split: data.train, run: run,
+                                             processes: processes),
+            agreement: StepAgreement(processes, model: model), batchSize: batchSize,
+            stepsPerEpoch: max(1, data.train.totalRows / batchSize), log: MetricsLog(run: run),
             best: (epoch: 0, loss: .infinity))
         if let checkpoint {
             try checkpoint.restore(plan: model.plan, optimizer: optimizer)
-            if writes { try session.log.open(continuing: checkpoint.metricsText) }
-            try session.diagnostics?.resume(from: checkpoint, events: session.log.events)
+            if writes {
+                try session.log.open(continuing: checkpoint.metricsText)
+                try session.diagnostics?.resume(from: checkpoint, events: session.log.events)
+            }
             session.best = (checkpoint.bestEpoch, checkpoint.bestLoss)
         } else {
             try TrunkInitialization.apply(flow, to: model.plan, flowDirectory: data.flowDirectory)
             if writes { try session.log.open() }
         }
-        // Every process starts from process 0's weights: the same seed draws the same ones, and
-        // this keeps them alike whatever the initialisation read.
-        processes.broadcast(model.plan.values, count: model.plan.parameterCount, from: 0)
+        processes.shareTrainingState(model.plan, optimizer)
         return session
     }
 
@@ -162,20 +170,25 @@ public struct Trainer {
             timings.time(\.batches) { session.loader.load(rows, epoch: epoch, step: s) }
             timings.time(\.diagnostics) { session.diagnostics?.beforeStep(last: last) }
             let rate = session.schedule.rate(epoch: epoch - 1, step: s, stepsPerEpoch: stepsPerEpoch)
+            if processes.size > 1 {
+                model.plan.reseedOps(Self.dropoutSeed(seed: seed, epoch: epoch, step: s, rank: processes.rank))
+            }
             timings.time(\.steps) { session.step.run(batch: rows.count, learningRate: rate) }
-            if let problem = divergence(model, session.optimizer, loss: Double(model.plan.totalLoss)) {
+            let stop = session.agreement.afterStep(stopRequested: !last && shouldStop())
+            if let problem = divergence(model, session.optimizer, session.agreement) {
                 throw TrainingDivergence.atStep(run: run.url.path, epoch: epoch, batch: s + 1, cause: problem)
             }
-            timings.time(\.diagnostics) { session.diagnostics?.afterStep(rows: rows, last: last) }
-            let loss = timings.time(\.metrics) { progress.add(model, rows: rows, batchRows: batchRows) }
-            if !last, shouldStop() {
+            timings.time(\.diagnostics) { session.diagnostics?.afterStep(rows: rows, step: s, last: last) }
+            timings.time(\.metrics) { progress.add(model, session.agreement, rows: rows, batchRows: batchRows) }
+            if stop {
                 try writeCheckpoint(epoch: epoch - 1, step: s + 1, session, within: progress)
                 return s + 1
             }
             if s % 20 == 0 {
                 let rate = Double(progress.seen - progress.seenBefore) / Date().timeIntervalSince(started)
-                let remaining = Double((epochs - epoch) * data.train.rows + data.train.rows - progress.seen) / max(rate, 1)
-                report("epoch \(epoch)/\(epochs)  batch \(s + 1)/\(stepsPerEpoch)  loss \(format(loss))  "
+                let rowsLeft = (epochs - epoch) * data.train.totalRows + data.train.totalRows - progress.seen
+                let remaining = Double(rowsLeft) / max(rate, 1)
+                report("epoch \(epoch)/\(epochs)  batch \(s + 1)/\(stepsPerEpoch)  loss \(format(session.agreement.shownLoss))  "
                        + "\(Int(rate)) samples/s  ETA \(Self.duration(remaining))", true)
             }
         }
@@ -235,6 +248,12 @@ public struct Trainer {
     /// the epoch's progress when it is taken within one.
     private func writeCheckpoint(epoch: Int, step: Int, _ session: Session, within progress: EpochProgress?)
         throws(Problem) {
+        // Within an epoch, process 0's checkpoint holds what every process gathered so far.
+        var progress = progress
+        if progress != nil {
+            progress?.combine(across: processes)
+            session.diagnostics?.combineWithinEpoch()
+        }
         guard writes else { return }
         try session.log.flush()
         try session.diagnostics?.write()
@@ -254,13 +273,22 @@ public struct Trainer {
         throw .noFiniteEpoch(run: run.url.path, split: split, unrankedTasks: unrankedTasks, keptEpoch: best.epoch)
     }
 
-    /// Why the last step cannot be trusted, if it cannot: a task's loss or a gradient that is
-    /// not finite.
-    private func divergence(_ model: CompiledModel, _ optimizer: any Optimizer, loss: Double) -> String? {
-        if let task = model.tasks.first(where: { !$0.loss.loss.isFinite }) {
-            return "the loss of task '\(task.task.path)' is \(task.loss.loss)"
+    /// The seed of dropout's generators in step `step` of `epoch` on process `rank`, when several
+    /// processes train: a function of the step's place alone, so that a run resumed under any
+    /// number of processes draws as it would have (alone, the generators run through the run and
+    /// are checkpointed).
+    static func dropoutSeed(seed: Int, epoch: Int, step: Int, rank: Int) -> UInt64 {
+        (UInt64(bitPattern: Int64(seed)) &+ 0xD80_9047) ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+            ^ (UInt64(step) &* 0xC2B2_AE3D_27D4_EB4F) ^ (UInt64(rank) &* 0xD6E8_FEB8_6659_FD93)
+    }
+
+    /// Why the last step cannot be trusted, if it cannot: a task's loss (over the whole batch,
+    /// as every process agreed) or a gradient that is not finite.
+    private func divergence(_ model: CompiledModel, _ optimizer: any Optimizer, _ agreed: StepAgreement) -> String? {
+        if let t = model.tasks.indices.first(where: { !agreed.taskLoss($0).isFinite }) {
+            return "the loss of task '\(model.tasks[t].task.path)' is \(agreed.taskLoss(t))"
         }
-        if !loss.isFinite { return "the total loss is \(loss)" }
+        if !agreed.totalLoss.isFinite { return "the total loss is \(agreed.totalLoss)" }
         if !optimizer.gradientsWereFinite {
             let name = model.plan.parameterWithNonFiniteGradient()?.name ?? "a parameter"
             return "the gradient of '\(name)' is not finite"

@@ -2,6 +2,7 @@ import Engine
 import FileFormats
 import FlowSpec
 import Foundation
+import ProcessGroups
 
 /// `train.diagnostics` over a run: the layer statistics of each epoch's last training step
 /// (`diagnostics.csv`, TensorBoard scalars and histograms under `diagnostics/<layer>/`) and the
@@ -12,26 +13,44 @@ import Foundation
 /// a checkpoint within an epoch keeps the epoch's per-sample losses, so the files end as an
 /// uninterrupted run's. The event file, written anew on resume, gets the earlier epochs' scalars back from
 /// `diagnostics.csv`; their histograms are not kept.
+///
+/// With several processes, every one measures and records its part of the batches, and process
+/// 0 writes what one process training the whole batches would: the layers' outputs are
+/// gathered for the measured step (`LayerMonitor`), and the per-sample losses combined at the
+/// epoch's end (`SampleLosses.combine`). Each process holds a stretch of the training split;
+/// the per-sample losses are kept by the row's number in the whole split (this process's
+/// first row's, `EncodedSplit.firstRow`, plus its own), as one process numbers them.
 final class TrainingDiagnostics {
     let model: CompiledModel
     let run: RunDirectory
+    private let processes: any ProcessGroup
     private let monitor: LayerMonitor?
     private let losses: SampleLosses?
+    /// The number in the whole training split of this process's first row.
+    private let firstRow: Int
     private var worst: WorstSamplesLog?
     private var csv = CSVWriter(header: LayerStatistics.header)
     /// The layers as measured on the last step of the current epoch.
     private var measured: [LayerStatistics] = []
 
-    /// Nil when the flow asks for no diagnostics.
-    init?(_ settings: DiagnosticsSettings, model: CompiledModel, split: EncodedSplit, run: RunDirectory) {
+    /// Nil when the flow asks for no diagnostics. `processes`: those training together, of
+    /// which the first writes.
+    init?(_ settings: DiagnosticsSettings, model: CompiledModel, split: EncodedSplit, run: RunDirectory,
+          processes: any ProcessGroup = SingleProcess()) {
         guard !settings.isOff else { return nil }
         self.model = model
         self.run = run
-        monitor = settings.layers ? LayerMonitor(model: model) : nil
+        self.processes = processes
+        firstRow = split.firstRow
+        monitor = settings.layers ? LayerMonitor(model: model, processes: processes) : nil
         if settings.worstSamples > 0 {
-            losses = SampleLosses(rows: split.rows, tasks: model.tasks.count, maxBatch: model.plan.maxBatch)
-            worst = WorstSamplesLog(count: settings.worstSamples, taskPaths: model.tasks.map { $0.task.path.description },
-                                    sourceRows: split.sourceRows)
+            losses = SampleLosses(rows: split.totalRows, tasks: model.tasks.count, maxBatch: model.plan.maxBatch)
+            // The file's row of every row of the whole split: every process's, in rank order.
+            let sourceRows = processes.size > 1 ? processes.allgatherByRank(split.sourceRows).flatMap { $0 } : split.sourceRows
+            worst = processes.isFirst
+                ? WorstSamplesLog(count: settings.worstSamples, taskPaths: model.tasks.map { $0.task.path.description },
+                                  sourceRows: sourceRows)
+                : nil
         } else {
             losses = nil
         }
@@ -68,16 +87,27 @@ final class TrainingDiagnostics {
         if last { monitor?.snapshot() }
     }
 
-    /// After each step on the training rows `rows`.
-    func afterStep(rows: ArraySlice<Int>, last: Bool) {
-        losses?.record(model, rows: rows)
+    /// After step `step` of the epoch on the training rows `rows` (this process's part).
+    func afterStep(rows: ArraySlice<Int>, step: Int, last: Bool) {
+        // Later steps stamp larger, all above a restored row's 0. Within a step no two processes
+        // record one row: each trains only the rows it holds.
+        losses?.record(model, rows: rows, firstRow: firstRow, stamp: 1 + step)
         if last, let monitor { measured = monitor.measure(batch: rows.count) }
+    }
+
+    /// Before a checkpoint within an epoch: every process's per-sample losses so far, which
+    /// process 0's checkpoint keeps.
+    func combineWithinEpoch() {
+        losses?.combine(across: processes)
     }
 
     /// The epoch's rows for both CSV files and its scalars and histograms for TensorBoard, all
     /// in memory until `write`.
     func endEpoch(_ epoch: Int, events: TensorBoardEventWriter?) {
-        if let losses { worst?.add(epoch: epoch, losses: losses) }
+        if let losses {
+            losses.combine(across: processes)
+            worst?.add(epoch: epoch, losses: losses)
+        }
         guard !measured.isEmpty else { return }
         var scalars: [(tag: String, value: Float)] = []
         var histograms: [(tag: String, histogram: Histogram)] = []

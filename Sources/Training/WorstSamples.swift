@@ -1,15 +1,24 @@
 import Engine
 import FileFormats
 import Foundation
+import ProcessGroups
 
 /// Each training row's own loss per task over one epoch: the loss of the last step that trained
 /// the row (balanced sampling may draw a row twice), NaN for a row not trained yet this epoch
 /// or whose mask keeps nothing of the task. A rows × tasks block and a batch of scratch,
 /// allocated once, so recording a step allocates nothing.
+///
+/// Processes that train parts of the batches each record their own rows, in a block over the
+/// whole split (its rows numbered as one process numbers them, whichever process holds them);
+/// `combine` makes the block every process's, each row's losses those of the step that recorded
+/// it last, as one process that trained every part would hold them.
 public final class SampleLosses {
     public let rows: Int
     public let tasks: Int
     private let losses: UnsafeMutablePointer<Float>
+    /// Per row: the stamp of the step that last recorded it, −1 while none has this epoch; a
+    /// restored row is stamped 0, before any step that follows.
+    private let stamps: UnsafeMutablePointer<Int>
     private let maxBatch: Int
     /// One batch of per-sample losses, task after task, as the loss ops hand them over.
     private let batch: UnsafeMutablePointer<Float>
@@ -18,27 +27,46 @@ public final class SampleLosses {
         (self.rows, self.tasks, self.maxBatch) = (rows, tasks, maxBatch)
         losses = .allocate(capacity: max(rows * tasks, 1))
         losses.initialize(repeating: .nan, count: max(rows * tasks, 1))
+        stamps = .allocate(capacity: max(rows, 1))
+        stamps.initialize(repeating: -1, count: max(rows, 1))
         batch = .allocate(capacity: max(tasks * maxBatch, 1))
         batch.initialize(repeating: 0, count: max(tasks * maxBatch, 1))
     }
 
     deinit {
         losses.deallocate()
+        stamps.deallocate()
         batch.deallocate()
     }
 
     /// Forgets every loss: a new epoch starts.
     public func reset() {
         losses.update(repeating: .nan, count: rows * tasks)
+        stamps.update(repeating: -1, count: rows)
     }
 
-    /// The per-sample losses of the model's last forward pass, for the training rows it ran on.
-    public func record(_ model: CompiledModel, rows batchRows: ArraySlice<Int>) {
+    /// The per-sample losses of the model's last forward pass, for the training rows it ran on:
+    /// `batchRows` of a process's part of the split, whose first row is `firstRow` of the whole
+    /// (0 alone). `stamp` orders the steps for `combine` (later steps larger, all above 0).
+    public func record(_ model: CompiledModel, rows batchRows: ArraySlice<Int>, firstRow: Int = 0, stamp: Int = 1) {
         for (t, task) in model.tasks.enumerated() { task.loss.sampleLosses(batch: batchRows.count, into: batch + t * maxBatch) }
         // Row by row: a shuffled row's losses share a cache line, fetched once.
-        for (b, row) in batchRows.enumerated() {
+        for (b, local) in batchRows.enumerated() {
+            let row = firstRow + local
             for t in 0..<tasks { losses[row * tasks + t] = batch[t * maxBatch + b] }
+            stamps[row] = stamp
         }
+    }
+
+    /// Every process's losses in every process's block: per row, those of the process whose
+    /// stamp is the largest (the others add 0), NaN where no process recorded the row. Two
+    /// collective calls over the block; nothing to do alone.
+    public func combine(across processes: any ProcessGroup) {
+        guard processes.size > 1 else { return }
+        let mine = Array(UnsafeBufferPointer(start: stamps, count: rows))
+        processes.allreduceMax(stamps, count: rows)
+        for row in 0..<rows where mine[row] != stamps[row] { (losses + row * tasks).update(repeating: 0, count: tasks) }
+        processes.allreduceSum(losses, count: rows * tasks)
     }
 
     public func loss(row: Int, task: Int) -> Float { losses[row * tasks + task] }
@@ -50,6 +78,7 @@ public final class SampleLosses {
     public func restore(_ values: [Float]) -> Bool {
         guard values.count == rows * tasks else { return false }
         losses.update(from: values, count: values.count)
+        stamps.update(repeating: 0, count: rows)
         return true
     }
 }

@@ -6,7 +6,9 @@ struct CommandFailure: Error {
     /// What standard error gets.
     var message: String
     var status: ExitCode
-    /// Under `mpirun`: every process failed alike, at the same point (`ProblemOnEveryProcess`).
+    /// Under mpirun: every process failed alike, at the same point, so process 0 alone says so:
+    /// a problem they met together before training (`ProblemOnEveryProcess`), a divergence or a
+    /// stop they agreed on after a step (`StepAgreement`).
     var onEveryProcess = false
 
     /// A problem with what the user gave (a flow, a data file, a run directory): exit 2. The

@@ -11,16 +11,17 @@ enum CommandOutput {
     /// returns what argument-parser ends the process with — the exit code (a `CommandFailure`'s
     /// own: 2 for bad input, a problem rendered by `Problem`, 1 for a run that failed; 2 for a
     /// bad argument; 1 for anything else), or, for `--help` and `--version`, the request itself,
-    /// which it prints to standard output with 0.
-    static func end(_ failure: any Error) -> any Error {
+    /// which it prints to standard output with 0. `from` starts the message (which process of
+    /// several wrote it).
+    static func end(_ failure: any Error, from: String = "") -> any Error {
         switch failure {
         case let failure as CommandFailure:
-            if !failure.message.isEmpty { error(failure.message) }
+            error(from + failure.message)
             return failure.status
         default:
             let code = Flowtrain.exitCode(for: failure)
             guard code != .success else { return failure }
-            error(Flowtrain.fullMessage(for: failure))
+            error(from + Flowtrain.fullMessage(for: failure))
             return code == .validationFailure ? ExitCode.badInput : ExitCode.runFailed
         }
     }

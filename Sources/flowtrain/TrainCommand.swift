@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Foundation
 import ProcessGroups
 import Report
 import Training
@@ -28,7 +29,10 @@ struct TrainCommand: ParsableCommand {
             does with its trials).
 
             Under mpirun, each process reads its share of the data files and trains the rows \
-            it holds of every batch; process 0 alone writes the run directory.
+            it holds of every batch; process 0 alone writes the run directory. The processes \
+            stop together: after a signal to any of them, at the same step with one checkpoint; \
+            after bad data or a divergence, with process 0's message; a process that fails alone \
+            ends the job with its rank and reason (docs/distributed.md).
             """)
 
     @OptionGroup var options: FlowOptions
@@ -69,12 +73,18 @@ struct TrainCommand: ParsableCommand {
         let processes = ProcessLaunch.group()
         guard processes.size > 1 else { return try train(processes) }
         do { try train(processes) } catch let failure as CommandFailure where failure.onEveryProcess {
-            // Every process stopped at the same point with the same problem: the first says it,
-            // and all end with its status, none waiting for another.
-            throw processes.isFirst ? failure : CommandFailure(message: "", status: failure.status)
+            // Every process ends here at the same point (bad data they read together, a divergence
+            // or a stop they agreed on): the first says why, and they all wait until it has, so
+            // that mpirun, which ends the job when a process exits with a failure, does not cut
+            // its message short.
+            if processes.isFirst { _ = CommandOutput.end(failure) }
+            var done = [0]
+            processes.allreduceSum(&done)
+            Foundation.exit(failure.status.rawValue)
         } catch {
             // One process's failure ends them all: the others would wait for it in their next step.
-            processes.abort(status: (CommandOutput.end(error) as? ExitCode ?? .runFailed).rawValue)
+            let status = CommandOutput.end(error, from: "process \(processes.rank) of \(processes.size): ")
+            processes.abort(status: (status as? ExitCode ?? .runFailed).rawValue)
         }
     }
 
@@ -99,29 +109,31 @@ struct TrainCommand: ParsableCommand {
         trainer.pauseAfter = pauseAfter
         let outcome: Trainer.Outcome
         do {
-            guard processes.isFirst else { _ = try trainer.train(); return }
-            CommandOutput.error(prepared.summary)
-            // Alone only: mpirun's signal ends every process, which could stop at different steps.
-            if processes.size == 1 { Interruption.catchFirstSignal() }
+            // Every process: they agree after each step whether any was asked to stop.
+            Interruption.catchFirstSignal()
+            if processes.isFirst { CommandOutput.error(prepared.summary) }
             ParentWatch.trainingStarts()
             outcome = try trainer.train()
-            if case .finished = outcome { try RunReport.refresh(trainer.run, flow: flow, after: .training) }
+            if processes.isFirst, case .finished = outcome { try RunReport.refresh(trainer.run, flow: flow, after: .training) }
         } catch {
-            let kept = (try? Checkpoint.read(from: trainer.run)).flatMap { $0 }
+            let kept = processes.isFirst ? (try? Checkpoint.read(from: trainer.run)).flatMap { $0 } : nil
             throw CommandFailure(message: String(describing: error) + (kept.map { "\nthe last checkpoint (epoch \($0.epoch)) is kept" } ?? ""),
-                                 status: .runFailed)
+                                 status: .runFailed, onEveryProcess: error is TrainingDivergence)
         }
         switch outcome {
         case .finished:
-            print(trainer.run.url.path)
+            if processes.isFirst { print(trainer.run.url.path) }
         case .paused(let epoch):
+            guard processes.isFirst else { return }
             CommandOutput.error("paused after epoch \(epoch) of \(trainer.epochs), with a checkpoint; continue with:\n"
                                 + "  flowtrain train \(options.flow) --run-dir \(trainer.run.url.path) --resume")
             print(trainer.run.url.path)
         case let .interrupted(epoch, batches):
+            // A process that got no signal itself stopped for another's: as if sent SIGTERM.
+            let status = Interruption.wasRequested ? Interruption.exitStatus : 128 + SIGTERM
             throw CommandFailure(message: "stopped at epoch \(epoch), batch \(batches), with a checkpoint; continue with:\n"
                                  + "  flowtrain train \(options.flow) --run-dir \(trainer.run.url.path) --resume",
-                                 status: ExitCode(Interruption.exitStatus))
+                                 status: ExitCode(status), onEveryProcess: true)
         }
     }
 }

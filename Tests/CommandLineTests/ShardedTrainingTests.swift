@@ -138,14 +138,14 @@ struct ShardedTrainingTests {
         // 1.2e-7 in the weights, over 2 or 3 epochs). 1e-5 relative (1e-7 absolute near 0)
         // leaves room for that; a wrong divisor, a row trained twice or missed, a part of the
         // validation split left out change the numbers from their first digits.
-        let expected = try metrics(in: one), actual = try metrics(in: many)
+        let expected = try DataParallelTests.metrics(in: one), actual = try DataParallelTests.metrics(in: many)
         #expect(expected.count == actual.count && expected.count > 40)
         for (e, a) in zip(expected, actual) {
             #expect(e.key == a.key)
             #expect(abs(e.value - a.value) <= max(1e-7, 1e-5 * abs(e.value)), "\(e.key): \(e.value) alone, \(a.value) with \(processes)")
         }
-        let weights = try tensors(in: one.appendingPathComponent("model-last.safetensors"))
-        let weightsTogether = try tensors(in: many.appendingPathComponent("model-last.safetensors"))
+        let weights = try DataParallelTests.tensors(in: one.appendingPathComponent("model-last.safetensors"))
+        let weightsTogether = try DataParallelTests.tensors(in: many.appendingPathComponent("model-last.safetensors"))
         #expect(weights.keys.sorted() == weightsTogether.keys.sorted() && !weights.isEmpty)
         for (name, values) in weights {
             let other = weightsTogether[name] ?? []
@@ -159,30 +159,5 @@ struct ShardedTrainingTests {
     static func statistics(in run: URL) throws -> NSDictionary {
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("state.json")))
         return ((json as? [String: Any])?["statistics"] as? NSDictionary) ?? [:]
-    }
-
-    /// `metrics.csv` as (epoch, split, task, metric, rows) → value, in the file's order.
-    static func metrics(in run: URL) throws -> [(key: String, value: Double)] {
-        let lines = try String(contentsOf: run.appendingPathComponent("metrics.csv"), encoding: .utf8)
-            .split(separator: "\n").dropFirst()
-        return lines.map { line in
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            return (fields.enumerated().filter { $0.offset != 4 }.map(\.element).joined(separator: ","), Double(fields[4]) ?? .nan)
-        }
-    }
-
-    /// Every float32 tensor of a safetensors file, by name.
-    static func tensors(in file: URL) throws -> [String: [Float]] {
-        let data = try Data(contentsOf: file)
-        let headerLength = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-        let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + headerLength))) as? [String: Any] ?? [:]
-        var tensors: [String: [Float]] = [:]
-        for (name, entry) in header {
-            guard let entry = entry as? [String: Any], entry["dtype"] as? String == "F32",
-                  let offsets = entry["data_offsets"] as? [Int], offsets.count == 2 else { continue }
-            let bytes = data.subdata(in: (8 + headerLength + offsets[0])..<(8 + headerLength + offsets[1]))
-            tensors[name] = bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-        }
-        return tensors
     }
 }

@@ -71,4 +71,41 @@ struct AllocationTests {
         let after = allocation_count_this_thread()
         #expect(after - before == 0, "\(after - before) allocations in 100 steps")
     }
+
+    /// Sums over a batch of two equal parts, in place: a stand-in for the processes'.
+    final class TwoEqualParts: BatchParts {
+        var addsBatchTerms: Bool { true }
+        func sum(_ values: UnsafeMutablePointer<Float>, count: Int) { for i in 0..<count { values[i] *= 2 } }
+        func sum(_ values: UnsafeMutablePointer<Double>, count: Int) { for i in 0..<count { values[i] *= 2 } }
+    }
+
+    /// A step of a plan whose batches are split into parts, as under mpirun: batchnorm's and
+    /// DWA's sums over the parts are taken in place, and dropout reseeded for the step, without
+    /// allocating.
+    @Test func splitStepAllocatesNothing() {
+        let b = PlanBuilder(maxBatch: 16, pool: ThreadPool(threads: 2))
+        let image = b.input([8, 8, 3])
+        let h = b.relu(b.batchNorm(b.conv2d(image, filters: 4, kernel: 3, padding: .same, name: "c"), name: "bn"))
+        let trunk = b.dropout(b.batchNorm(b.dense(b.flatten(h), units: 8, name: "d"), name: "bn2"), rate: 0.1)
+        let labels = b.input([1]), mask = b.input([1])
+        let losses = [b.binaryCrossEntropy(logits: b.dense(trunk, units: 1, name: "a"), targets: labels, mask: mask),
+                      b.binaryCrossEntropy(logits: b.dense(trunk, units: 1, name: "b"), targets: labels, mask: mask)]
+        b.dynamicWeightAverage(losses, temperature: 2, name: "dwa")
+        let plan = b.build(seed: 1)
+        plan.splitBatches(into: TwoEqualParts())
+        for i in 0..<16 { (labels.data[i], mask.data[i]) = (Float(i % 2), 1) }
+        let adam = Adam(plan: plan)
+        func step(_ n: Int) {
+            plan.reseedOps(UInt64(n))
+            for loss in losses { loss.rowsAcrossProcesses = 2 * loss.countKept(batch: 16) }
+            plan.forward(batch: 16, mode: .training)
+            plan.backward(batch: 16)
+            adam.step(learningRate: 0.001)
+        }
+        for n in 0..<5 { step(n) }
+        let before = allocation_count_this_thread()
+        for n in 5..<105 { step(n) }
+        let after = allocation_count_this_thread()
+        #expect(after - before == 0, "\(after - before) allocations in 100 steps")
+    }
 }

@@ -41,8 +41,14 @@ final class ThreadedProcessGroup: ProcessGroup, @unchecked Sendable {
         for i in 0..<count { values[i] = parts.reduce(.zero) { $0 + ($1 as! [Number])[i] } }
     }
 
+    func allreduceMax(_ values: UnsafeMutablePointer<Int>, count: Int) {
+        let parts = meeting.exchange(rank, Array(UnsafeBufferPointer(start: values, count: count)))
+        for i in 0..<count { values[i] = parts.reduce(Int.min) { max($0, ($1 as! [Int])[i]) } }
+    }
+
     func broadcast(_ values: UnsafeMutablePointer<Float>, count: Int, from root: Int) { copy(values, count, root) }
     func broadcast(_ values: UnsafeMutablePointer<Double>, count: Int, from root: Int) { copy(values, count, root) }
+    func broadcast(_ values: UnsafeMutablePointer<Int>, count: Int, from root: Int) { copy(values, count, root) }
 
     private func copy<Number>(_ values: UnsafeMutablePointer<Number>, _ count: Int, _ root: Int) {
         let parts = meeting.exchange(rank, Array(UnsafeBufferPointer(start: values, count: count)))

@@ -8,4 +8,5 @@ static inline MPI_Datatype flowtrain_mpi_double(void) { return MPI_DOUBLE; }
 static inline MPI_Datatype flowtrain_mpi_int64(void) { return MPI_INT64_T; }
 static inline MPI_Datatype flowtrain_mpi_byte(void) { return MPI_BYTE; }
 static inline MPI_Op flowtrain_mpi_sum(void) { return MPI_SUM; }
+static inline MPI_Op flowtrain_mpi_max(void) { return MPI_MAX; }
 static inline void *flowtrain_mpi_in_place(void) { return MPI_IN_PLACE; }

@@ -19,8 +19,12 @@ import Foundation
 ///
 /// The running sums and the previous two epochs' means are state tensors (saved with the
 /// weights and in checkpoints), so a resumed run weights exactly as an uninterrupted one.
-final class DynamicWeightAverageOp: LossOp, EpochObserver {
-    let losses: [any LossOp]
+///
+/// With the batch split into parts, every training pass sums the parts' shares of the task
+/// losses (one call of K floats): each part then adds the batch's loss and count, so the sums,
+/// n_k and λ are the whole batch's and the same in every part, at every step.
+final class DynamicWeightAverageOp: LossOp, EpochObserver, SplitBatchOp {
+    let losses: [any MaskedLoss]
     /// It reads the task losses, not tensors.
     var inputs: [Tensor] { [] }
     let baseWeights: [Float]
@@ -31,12 +35,17 @@ final class DynamicWeightAverageOp: LossOp, EpochObserver {
     var weight: Float = 1
     var loss: Float { 0 }
     var count: Int { 1 }
+    var parts: (any BatchParts)?
+    /// The batch's task losses of the last training pass when it is split: the parts' shares summed.
+    let batchLosses: UnsafeMutablePointer<Float>
 
-    init(losses: [any LossOp], temperature: Float, history: UnsafeMutablePointer<Float>) {
+    init(losses: [any MaskedLoss], temperature: Float, history: UnsafeMutablePointer<Float>,
+         batchLosses: UnsafeMutablePointer<Float>) {
         self.losses = losses
         self.baseWeights = losses.map(\.weight)
         self.temperature = temperature
         self.history = history
+        self.batchLosses = batchLosses
     }
 
     static let floatsPerTask = 6
@@ -46,11 +55,16 @@ final class DynamicWeightAverageOp: LossOp, EpochObserver {
     func balance(_ k: Int) -> Float { sum(k)[4] }
 
     func forward(batch: Int, mode: PassMode) {
+        if mode == .training, let parts {
+            for (k, op) in losses.enumerated() { batchLosses[k] = op.loss }
+            parts.sum(batchLosses, count: losses.count)
+        }
         for (k, op) in losses.enumerated() {
             let s = sum(k)
-            if mode == .training, op.count > 0 {
-                s[0] += op.loss * Float(op.count)
-                s[1] += Float(op.count)
+            // The divisor is the batch's count of kept rows, in every part (alone: `count`).
+            if mode == .training, op.divisor > 0 {
+                s[0] += (parts == nil ? op.loss : batchLosses[k]) * Float(op.divisor)
+                s[1] += Float(op.divisor)
             }
             let scale = s[5].isNaN ? (s[1] > 0 ? s[0] / s[1] : 1) : s[5]
             op.weight = baseWeights[k] * s[4] / max(scale, 1e-8)
@@ -96,13 +110,14 @@ public protocol EpochObserver: AnyObject {
 extension PlanBuilder {
     /// Weights `losses` by Dynamic Weight Average with `temperature` (2 in the paper); call after
     /// adding them. Its statistics are saved with the weights under `name`.
-    public func dynamicWeightAverage(_ losses: [any LossOp], temperature: Float, name: String) {
+    public func dynamicWeightAverage(_ losses: [any MaskedLoss], temperature: Float, name: String) {
         let size = DynamicWeightAverageOp.floatsPerTask
         let history = stateTensor(name, [size * losses.count + 1], initial: .nan)
         for k in losses.indices {
             (history[size * k], history[size * k + 1], history[size * k + 4]) = (0, 0, 1)
         }
         history[size * losses.count] = 0
-        add(DynamicWeightAverageOp(losses: losses, temperature: temperature, history: history))
+        add(DynamicWeightAverageOp(losses: losses, temperature: temperature, history: history,
+                                   batchLosses: scratch(losses.count)))
     }
 }

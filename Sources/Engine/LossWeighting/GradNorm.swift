@@ -29,8 +29,13 @@ import Foundation
 ///
 /// Tasks that do not read the shared representation, whose fixed weight is 0, or that no row of
 /// the batch counts, take no part in that step's update.
-final class GradNormOp: LossOp {
-    let losses: [any LossOp]
+///
+/// With the batch split into parts, G and the losses are the whole batch's: each step sums the
+/// taps' squared norms and the parts' loss shares over the parts in one call of T + K floats
+/// (after backward), and a step that takes a task's first loss sums the shares before forward
+/// weights them too. μ is then the same in every part.
+final class GradNormOp: LossOp, SplitBatchOp {
+    let losses: [any MaskedLoss]
     /// Per loss: which tap of `taps` holds its gradient at the shared layer, if any.
     let tapIndex: [Int?]
     let taps: GradientTapOp
@@ -40,15 +45,19 @@ final class GradNormOp: LossOp {
     let rate: Float
     /// μ per task, then L_k(0) per task (NaN until the task's first counted batch).
     let state: UnsafeMutablePointer<Float>
+    var parts: (any BatchParts)?
+    /// The taps' squared norms, then the task losses, summed over the parts when the batch is split.
+    let batchSums: UnsafeMutablePointer<Float>
     var weight: Float = 1
     var loss: Float { 0 }
     var count: Int { 1 }
     /// The least μ a task keeps.
     static let floor: Float = 0.1
 
-    init(losses: [any LossOp], tapIndex: [Int?], taps: GradientTapOp, alpha: Float, rate: Float,
-         state: UnsafeMutablePointer<Float>) {
+    init(losses: [any MaskedLoss], tapIndex: [Int?], taps: GradientTapOp, alpha: Float, rate: Float,
+         state: UnsafeMutablePointer<Float>, batchSums: UnsafeMutablePointer<Float>) {
         self.losses = losses
+        self.batchSums = batchSums
         self.tapIndex = tapIndex
         self.taps = taps
         self.baseWeights = losses.map(\.weight)
@@ -62,9 +71,35 @@ final class GradNormOp: LossOp {
 
     private var initial: UnsafeMutablePointer<Float> { state + losses.count }
 
+    /// Whether a training pass takes task k's first loss: the batch keeps rows of it (`divisor`,
+    /// the same in every part) and none did before.
+    private func takesFirstLoss(_ k: Int) -> Bool {
+        tapIndex[k] != nil && initial[k].isNaN && losses[k].divisor > 0
+    }
+
+    /// Task k's loss in the last pass: the batch's when split (after `sumOverParts`), else its own.
+    private func batchLoss(_ k: Int) -> Float {
+        parts == nil ? losses[k].loss : batchSums[taps.taps.count + k]
+    }
+
+    /// Sums over the parts the task losses' shares, and with `norms` the taps' squared norms
+    /// too, into `batchSums`.
+    private func sumOverParts(_ parts: any BatchParts, norms: Bool) {
+        let t = taps.taps.count
+        if norms { batchSums.update(from: taps.squares, count: t) }
+        for (k, op) in losses.enumerated() { batchSums[t + k] = op.loss }
+        let start = norms ? 0 : t
+        parts.sum(batchSums + start, count: t + losses.count - start)
+    }
+
     func forward(batch: Int, mode: PassMode) {
+        if mode == .training, let parts {
+            var first = false
+            for k in losses.indices where takesFirstLoss(k) { first = true }
+            if first { sumOverParts(parts, norms: false) }
+        }
         for (k, op) in losses.enumerated() {
-            if mode == .training, tapIndex[k] != nil, initial[k].isNaN, op.count > 0 { initial[k] = max(op.loss, 1e-6) }
+            if mode == .training, takesFirstLoss(k) { initial[k] = max(batchLoss(k), 1e-6) }
             let scale = tapIndex[k] == nil || initial[k].isNaN ? 1 : initial[k]
             op.weight = baseWeights[k] * state[k] / scale
         }
@@ -80,10 +115,12 @@ final class GradNormOp: LossOp {
 
     /// The μ step, with the gradient norms the taps just measured.
     func update() {
+        let squares = parts == nil ? taps.squares : batchSums
+        if let parts { sumOverParts(parts, norms: true) }
         var active: [(k: Int, g: Float, relative: Float)] = []
         for (k, op) in losses.enumerated() {
-            guard let tap = tapIndex[k], baseWeights[k] > 0, op.count > 0, !initial[k].isNaN else { continue }
-            active.append((k, taps.norms[tap] / baseWeights[k], op.loss / initial[k]))
+            guard let tap = tapIndex[k], baseWeights[k] > 0, op.divisor > 0, !initial[k].isNaN else { continue }
+            active.append((k, squares[tap].squareRoot() / baseWeights[k], batchLoss(k) / initial[k]))
         }
         guard !active.isEmpty else { return }
         let meanG = active.reduce(0) { $0 + $1.g } / Float(active.count)
@@ -105,20 +142,20 @@ final class GradNormOp: LossOp {
 /// the readers send back can be measured apart (GradNorm) before they are summed.
 ///
 /// The taps share the shared tensor's values; forward does nothing. Backward measures each
-/// tap's gradient norm over the batch, adds every tap's gradient into the shared tensor's, and
-/// then calls `afterBackward`.
+/// tap's squared gradient norm over the batch, adds every tap's gradient into the shared
+/// tensor's, and then calls `afterBackward`.
 final class GradientTapOp: Op {
     let shared: Tensor
     let taps: [Tensor]
     var inputs: [Tensor] { [shared] }
-    /// ‖gradient‖ of each tap in the last backward pass.
-    let norms: UnsafeMutablePointer<Float>
+    /// ‖gradient‖² of each tap in the last backward pass (over this part of a split batch).
+    let squares: UnsafeMutablePointer<Float>
     var afterBackward: (() -> Void)?
 
-    init(shared: Tensor, taps: [Tensor], norms: UnsafeMutablePointer<Float>) {
+    init(shared: Tensor, taps: [Tensor], squares: UnsafeMutablePointer<Float>) {
         self.shared = shared
         self.taps = taps
-        self.norms = norms
+        self.squares = squares
     }
 
     func forward(batch: Int, mode: PassMode) {}
@@ -129,7 +166,7 @@ final class GradientTapOp: Op {
             guard let g = tap.grad else { continue }
             var sum: Float = 0
             for i in 0..<n { sum += g[i] * g[i] }
-            norms[t] = sum.squareRoot()
+            squares[t] = sum
             if let d = shared.grad {
                 for i in 0..<n { d[i] += g[i] }
             }
@@ -148,14 +185,14 @@ extension PlanBuilder {
             adopt(tap)
             return tap
         }
-        add(GradientTapOp(shared: shared, taps: taps, norms: scratch(count)))
+        add(GradientTapOp(shared: shared, taps: taps, squares: scratch(count)))
         return taps
     }
 
     /// Weights `losses` by GradNorm; `taps[k]` is the tap (from `gradientTaps`) the k-th loss's
     /// head reads, nil for a loss that does not read the shared tensor. Call after adding the
     /// losses. μ and the first losses are saved with the weights under `name`.
-    public func gradNorm(_ losses: [any LossOp], taps: [Tensor?], alpha: Float, rate: Float, name: String) {
+    public func gradNorm(_ losses: [any MaskedLoss], taps: [Tensor?], alpha: Float, rate: Float, name: String) {
         guard let tapOp = ops.lazy.compactMap({ $0 as? GradientTapOp }).first(where: { op in
             taps.contains { tap in tap.map { t in op.taps.contains { $0 === t } } ?? false }
         }) else {
@@ -164,7 +201,8 @@ extension PlanBuilder {
         let tapIndex = taps.map { tap in tap.flatMap { t in tapOp.taps.firstIndex { $0 === t } } }
         let state = stateTensor(name, [2 * losses.count], initial: 1)
         for k in losses.indices { state[losses.count + k] = .nan }
-        let op = GradNormOp(losses: losses, tapIndex: tapIndex, taps: tapOp, alpha: alpha, rate: rate, state: state)
+        let op = GradNormOp(losses: losses, tapIndex: tapIndex, taps: tapOp, alpha: alpha, rate: rate, state: state,
+                            batchSums: scratch(tapOp.taps.count + losses.count))
         tapOp.afterBackward = { [unowned op] in op.update() }
         add(op)
     }

@@ -8,7 +8,11 @@ import Foundation
 /// The op runs after the task losses. Forward sets each loss op's `weight` to w_t · exp(−s_t),
 /// so the losses' own backward (which runs after this op's, in reverse order) scales their
 /// gradients by it; its own loss is Σ s_t, and backward adds ∂total/∂s_t = 1 − w_t·exp(−s_t)·L_t.
-final class UncertaintyWeightingOp: LossOp {
+///
+/// With the batch split into parts, each L_t is the part's share of the batch's loss and the
+/// parts' gradients are summed: the + s_t term (its loss, and the 1 in its gradient) is one
+/// part's alone (`BatchParts.addsBatchTerms`).
+final class UncertaintyWeightingOp: LossOp, SplitBatchOp {
     let losses: [any LossOp]
     /// It reads the task losses, not tensors.
     var inputs: [Tensor] { [] }
@@ -17,6 +21,9 @@ final class UncertaintyWeightingOp: LossOp {
     var weight: Float = 1
     private(set) var loss: Float = 0
     var count: Int { 1 }
+    var parts: (any BatchParts)?
+    /// 1 where this pass adds the batch's own terms, 0 in the other parts.
+    private var batchTerm: Float { parts?.addsBatchTerms ?? true ? 1 : 0 }
 
     init(losses: [any LossOp], logVariance: Parameter) {
         self.losses = losses
@@ -31,7 +38,7 @@ final class UncertaintyWeightingOp: LossOp {
             op.weight = baseWeights[t] * expf(-s)
             sum += s
         }
-        loss = sum
+        loss = batchTerm * sum
     }
 
     /// The log-variance term belongs to no sample.
@@ -43,7 +50,7 @@ final class UncertaintyWeightingOp: LossOp {
         guard !logVariance.frozen else { return }
         for (t, op) in losses.enumerated() {
             // A task with no counted row this batch has L = 0: its s_t only feels the + s_t term.
-            logVariance.grad[t] += 1 - op.weight * op.loss
+            logVariance.grad[t] += batchTerm - op.weight * op.loss
         }
     }
 }

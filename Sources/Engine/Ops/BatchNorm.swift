@@ -14,7 +14,13 @@
 /// neither do the results. The sums are kept in double, as PyTorch's CPU kernels keep them:
 /// Σdout over a 64×64 image batch cancels to a small fraction of its terms in some channels,
 /// and float sums then lost percents of the first layers' gradients.
-final class BatchNormOp: Op, ParallelLoop {
+///
+/// With the batch split into parts (`BatchParts`, data-parallel training), training uses the
+/// whole batch's statistics, as synchronised batchnorm does: forward sums the rows and Σx over
+/// the parts, then Σ(x − mean)² with the batch's mean, and backward Σdout and Σdout·x̂ for the
+/// input's gradient, so every part normalises alike and keeps the same running statistics. The
+/// weight's and bias's gradients stay this part's sums: the gradient reduction adds the parts'.
+final class BatchNormOp: SplitBatchOp, ParallelLoop {
     let pool: ThreadPool
     let input: Tensor, output: Tensor
     var inputs: [Tensor] { [input] }
@@ -28,6 +34,9 @@ final class BatchNormOp: Op, ParallelLoop {
     let totals: UnsafeMutablePointer<Double>
     let channels: Int, positions: Int
     private var rows = 0
+    /// Rows of the whole batch in the last training pass: this part's, or every part's together.
+    private var batchRows = 0
+    var parts: (any BatchParts)?
     static let blockRows = 512
     let momentum: Float, epsilon: Float
     private var lastMode = PassMode.evaluation
@@ -62,11 +71,20 @@ final class BatchNormOp: Op, ParallelLoop {
         self.rows = rows
         if mode == .training {
             blockSums(.sumOfInputs)
-            for j in 0..<c { mean[j] = Float(totals[j] / Double(rows)) }
+            var n = rows
+            if let parts {
+                // The rows' count rides with the sums: one call, in the space backward's second sums use.
+                totals[c] = Double(rows)
+                parts.sum(totals, count: c + 1)
+                n = Int(totals[c])
+            }
+            batchRows = n
+            for j in 0..<c { mean[j] = Float(totals[j] / Double(n)) }
             blockSums(.sumOfSquaredDeviations)
+            parts?.sum(totals, count: c)
             for j in 0..<c {
-                let variance = totals[j] / Double(rows)
-                let unbiased = rows > 1 ? totals[j] / Double(rows - 1) : variance
+                let variance = totals[j] / Double(n)
+                let unbiased = n > 1 ? totals[j] / Double(n - 1) : variance
                 runningMean[j] = (1 - momentum) * runningMean[j] + momentum * mean[j]
                 runningVariance[j] = (1 - momentum) * runningVariance[j] + momentum * Float(unbiased)
                 rstd[j] = Float(1 / (variance + Double(epsilon)).squareRoot())
@@ -103,8 +121,13 @@ final class BatchNormOp: Op, ParallelLoop {
         }
         guard input.grad != nil else { return }
         if lastMode == .training {
+            if let parts {
+                // The input's gradient takes the whole batch's sums (its weight's took this part's).
+                parts.sum(totals, count: 2 * c)
+                for j in 0..<c { (sumD[j], sumDX[j]) = (Float(totals[j]), Float(totals[c + j])) }
+            }
             // dinp = w·rstd · (dout − Σdout/N − x̂ · Σ(dout·x̂)/N), the formula above with g = dout·w.
-            let n = Float(rows)
+            let n = Float(batchRows)
             for j in 0..<c {
                 sumD[j] /= n
                 sumDX[j] /= n
