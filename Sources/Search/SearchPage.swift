@@ -35,33 +35,11 @@ enum SearchPage {
         curves.showsLegend = false
         body += "<figure>\(curves.svg(width: 960, height: 360))</figure>\n"
         body += table(search, records: records, best: best)
-        return """
-            <!DOCTYPE html>
-            <html lang="en">
-            <head>
-            <meta charset="utf-8">
-            <title>\(e(search.flow.flow.name)) — flowtrain search</title>
-            <style>
-            body { font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; padding: 0 1em; }
-            h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 1.6em; }
-            .meta { color: #666; margin-top: 0; }
-            table { border-collapse: collapse; font-size: 0.9em; margin: 0.5em 0; }
-            th, td { border-bottom: 1px solid #e4e4e4; padding: 0.25em 0.7em; text-align: left; }
-            td.num { text-align: right; font-variant-numeric: tabular-nums; }
-            th { background: #f4f4f4; }
+        return HTMLPage.document(title: "\(search.flow.flow.name) — flowtrain search", style: """
             tr.best td { background: #e8f4e8; font-weight: bold; }
             td.failed { color: #a04000; } td.stopped { color: #777; }
-            .plots { display: flex; flex-wrap: wrap; gap: 1em; }
             figure { margin: 0; }
-            .empty { color: #888; font-style: italic; }
-            </style>
-            </head>
-            <body>
-            \(body)
-            </body>
-            </html>
-
-            """
+            """, body: body)
     }
 
     private static func bestSection(_ search: HyperparameterSearch, best: TrialRecord?) -> String {
