@@ -22,7 +22,6 @@ import Training
 public struct HyperparameterSearch {
     /// What `search` was asked for beyond the flow.
     public struct Request: Sendable {
-        public var flowFile: String
         public var runDirectory: String?
         public var trials: Int?
         /// Jobs at a time (in each process, under mpirun).
@@ -34,9 +33,8 @@ public struct HyperparameterSearch {
         /// The `flowtrain` executable the trials run.
         public var executable: URL
 
-        public init(flowFile: String, runDirectory: String?, trials: Int?, parallel: Int, seed: Int?, threads: Int, resume: Bool,
-                    executable: URL) {
-            (self.flowFile, self.runDirectory, self.trials, self.parallel) = (flowFile, runDirectory, trials, parallel)
+        public init(runDirectory: String?, trials: Int?, parallel: Int, seed: Int?, threads: Int, resume: Bool, executable: URL) {
+            (self.runDirectory, self.trials, self.parallel) = (runDirectory, trials, parallel)
             (self.seed, self.threads, self.resume, self.executable) = (seed, threads, resume, executable)
         }
     }

@@ -66,7 +66,7 @@ struct SearchCommand: ParsableCommand {
         let search: HyperparameterSearch
         do {
             search = try HyperparameterSearch(
-                flow, .init(flowFile: options.flow, runDirectory: runDir, trials: trials, parallel: parallel, seed: seed,
+                flow, .init(runDirectory: runDir, trials: trials, parallel: parallel, seed: seed,
                             threads: threads.count, resume: resume, executable: executable),
                 processes: processes, shouldStop: { Interruption.wasRequested }, report: { CommandOutput.error(prefix + $0) })
         } catch {
