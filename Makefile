@@ -35,6 +35,7 @@ DEMO_EPOCHS ?= 5
 demo: build
 	@[ -f datasets/security/train.csv ] || $(FLOWTRAIN) datasets security
 	@[ -f datasets/orders/train.csv ] || $(FLOWTRAIN) datasets orders
+	@[ -f datasets/tickets/train.csv ] || $(FLOWTRAIN) datasets tickets
 	@for flow in $(FLOWS); do echo "== flowtrain check $$flow"; $(FLOWTRAIN) check $$flow > /dev/null || exit 1; done
 	@run=$$($(FLOWTRAIN) train flows/security.yaml --epochs $(DEMO_EPOCHS)) && \
 	  $(FLOWTRAIN) calibrate $$run && $(FLOWTRAIN) tune-thresholds $$run && $(FLOWTRAIN) eval $$run && \
@@ -53,7 +54,8 @@ bench: build
 	  $(FLOWTRAIN) bench $$flow $$batches || exit 1; done
 
 # flowtrain against PyTorch (CPU wheel from PyPI, in a throwaway virtualenv) on the same
-# networks, masked losses, optimiser and threads: the MLP, the security network, and with
+# networks, masked losses, optimiser and threads: the MLP, the security network, the
+# transformer encoder of bench/transformer.yaml (batch 32 and 128), and with
 # BENCH_TRAIN=1 a whole training of the security demo. Never part of `make test`.
 TORCH_VENV := .build-torch/venv
 BENCH_THREADS ?= 2

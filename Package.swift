@@ -2,8 +2,8 @@
 // flowtrain: a multi-task neural-network trainer driven by declarative flow files.
 //
 // Modules depend one way only:
-//   CBridges (CYAML, CBLAS, CPNG, CMPI) → FileFormats → FlowSpec → Engine → Tasks → Training → Evaluation → Report, Export
-//   → Search → flowtrain
+//   CBridges (CYAML, CBLAS, CPNG, CMPI) → FileFormats → FlowSpec (→ FlowInference) → Engine → Tasks → Training → Evaluation
+//   → Report, Export → Search → flowtrain
 // ProcessGroups (MPI's processes, or one) sits beside Engine, below Training.
 // FileFormats reads and writes files (CSV, PNG, safetensors, TensorBoard events; durable
 // replacement) and knows nothing of flows or tensors; it holds `Problem`, the one error type of
@@ -36,6 +36,8 @@ let package = Package(
                        pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "FileFormats", dependencies: ["CPNG"]),
         .target(name: "FlowSpec", dependencies: ["FileFormats", "CYAML"]),
+        // `flowtrain init`: a flow inferred from a CSV (column types, tasks, preconditions).
+        .target(name: "FlowInference", dependencies: ["FileFormats", "FlowSpec"]),
         // -fno-math-errno: without it, sqrt goes through a libm call that may set errno, and no
         // loop with a square root (Adam, norms) is vectorised.
         .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: [.unsafeFlags(["-Xcc", "-fno-math-errno"])]),
@@ -51,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "flowtrain",
             dependencies: [
-                "FileFormats", "FlowSpec", "Engine", "Tasks", "ProcessGroups", "Training", "Evaluation", "Report", "Export", "Search",
+                "FileFormats", "FlowSpec", "FlowInference", "Engine", "Tasks", "ProcessGroups", "Training", "Evaluation", "Report", "Export", "Search",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // PNG files written byte by byte, for the tests of the PNG reader and of image inputs.
@@ -59,6 +61,7 @@ let package = Package(
         // A protobuf decoder of the tests' own, to read written ONNX models back.
         .target(name: "ProtobufFields", path: "Tests/ProtobufFields"),
         .testTarget(name: "FileFormatsTests", dependencies: ["FileFormats", "HandMadePNG", "ProtobufFields"]),
+        .testTarget(name: "FlowInferenceTests", dependencies: ["FlowInference", "FlowSpec", "FileFormats", "HandMadePNG"]),
         .testTarget(name: "FlowSpecTests", dependencies: ["FlowSpec", "FileFormats"], exclude: ["BadFlows"]),
         // Interposes malloc in the test executable to count allocations per thread.
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),

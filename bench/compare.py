@@ -1,5 +1,6 @@
 """flowtrain against its PyTorch mirrors, side by side, for `make bench-torch`: the MLP of
-bench/mlp.yaml at several batch sizes, the network of flows/security.yaml at batch 64, and
+bench/mlp.yaml at several batch sizes, the network of flows/security.yaml at batch 64, the
+transformer encoder of bench/transformer.yaml at batch 32 and 128, and
 (with --train) the whole `flowtrain train flows/security.yaml` against
 bench/torch_train_security.py, and (with --train-orders) `flowtrain train flows/orders.yaml` +
 `flowtrain eval RUN --split test` against bench/torch_train_orders.py, wall times and every test
@@ -57,6 +58,11 @@ def main():
     ours = samples_per_second(run([args.flowtrain, "bench", "flows/security.yaml", "--batch", "64"] + common))
     theirs = samples_per_second(run([args.python, "bench/torch_security.py", "--batch", "64"] + common))
     rows.append(("security network, batch 64", ours[64], theirs.get(64, 0), "samples/s"))
+    # Both sides in the same run, so that a busy machine slows both alike.
+    ours = samples_per_second(run([args.flowtrain, "bench", "bench/transformer.yaml", "--batch", "32,128"] + common))
+    theirs = samples_per_second(run([args.python, "bench/torch_transformer.py", "--batch", "32,128"] + common))
+    for batch in (32, 128):
+        rows.append((f"transformer encoder, batch {batch}", ours.get(batch, 0), theirs.get(batch, 0), "samples/s"))
     if args.train:
         shutil.rmtree(".build-torch/security-run", ignore_errors=True)
         start = time.perf_counter()

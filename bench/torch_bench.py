@@ -184,10 +184,13 @@ def samples_per_second(step, batch, steps, repeats):
     return round(batch / statistics.median(times))
 
 
-def main():
+def run_benchmark(make_step, default_batch, default_steps):
+    """The mirrors' command line (--batch, --steps, --repeats, --threads): per batch size, the
+    training step `make_step(batch)` builds (after the threads and the seed are set), timed by
+    `samples_per_second`, printed as `batch N: S samples/s`."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("--batch", default="32,256,1024")
-    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--batch", default=default_batch)
+    parser.add_argument("--steps", type=int, default=default_steps)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
@@ -195,17 +198,22 @@ def main():
     torch.manual_seed(1)
     print(f"pytorch {torch.__version__}, {args.threads} threads")
     for batch in [int(b) for b in args.batch.split(",")]:
-        model = MLP()
-        optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
-        features, labels, masks = synthetic_batch(batch, torch.Generator().manual_seed(1))
-
-        def step():
-            optimizer.zero_grad(set_to_none=True)
-            total_loss(model(features), labels, masks).backward()
-            optimizer.step()
-
+        step = make_step(batch)
         print(f"batch {batch}: {samples_per_second(step, batch, args.steps, args.repeats)} samples/s")
 
 
+def mlp_step(batch):
+    model = MLP()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
+    features, labels, masks = synthetic_batch(batch, torch.Generator().manual_seed(1))
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        total_loss(model(features), labels, masks).backward()
+        optimizer.step()
+
+    return step
+
+
 if __name__ == "__main__":
-    main()
+    run_benchmark(mlp_step, "32,256,1024", 20)

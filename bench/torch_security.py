@@ -8,13 +8,12 @@ masks follow the flow's preconditions, 10% of labels missing), Adam lr 0.001, sa
 Images are NCHW, PyTorch's default layout. Prints `batch N: S samples/s` per batch size,
 the median of several repetitions of whole training steps.
 """
-import argparse
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from torch_bench import samples_per_second
+from torch_bench import run_benchmark
 
 BOXES = ["face_x1", "face_y1", "face_w", "face_h", "body_x1", "body_y1", "body_w", "body_h"]
 
@@ -88,29 +87,19 @@ def total_loss(outputs, labels, masks):
     return loss
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--batch", default="64")
-    parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(1)
-    print(f"pytorch {torch.__version__}, {args.threads} threads")
-    for batch in [int(b) for b in args.batch.split(",")]:
-        model = SecurityNet()
-        model.train()
-        optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
-        images, labels, masks = synthetic_batch(batch, torch.Generator().manual_seed(1))
+def security_step(batch):
+    model = SecurityNet()
+    model.train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
+    images, labels, masks = synthetic_batch(batch, torch.Generator().manual_seed(1))
 
-        def step():
-            optimizer.zero_grad(set_to_none=True)
-            total_loss(model(images), labels, masks).backward()
-            optimizer.step()
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        total_loss(model(images), labels, masks).backward()
+        optimizer.step()
 
-        print(f"batch {batch}: {samples_per_second(step, batch, args.steps, args.repeats)} samples/s")
+    return step
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(security_step, "64", 10)

@@ -85,6 +85,12 @@ def run_model(session, inputs, batch):
     return {name: np.concatenate(values) for name, values in parts.items()}
 
 
+def token_numbers(text):
+    """A token classification's cell: per token, `|`-joined values; tokens separated by spaces."""
+    return np.array([[float(x) for x in group.split("|")] for group in text.split()], dtype=np.float64).reshape(
+        len(text.split()), -1)
+
+
 def numbers(cell):
     return np.array([float(x) for x in cell.split("|")], dtype=np.float32)
 
@@ -130,10 +136,34 @@ def main():
         decoded = outputs[f"{path}.decoded"]
         activated = outputs[f"{path}.activated"]
         logits = outputs[f"{path}.logits"]
-        blank = np.array([r[f"{path}.decoded"] == "" for r in predicted])
+        # A token classification of an empty text writes no token either way: it is blank only
+        # where the text has tokens.
+        blank = np.array([r[f"{path}.decoded"] == "" and (kind != "token_classification" or r[f"{path}.logits"] != "")
+                          for r in predicted])
         mismatched_gate = int(np.sum(reached == blank))
         wrong = boundary = 0
         for i, r in enumerate(predicted):
+            if kind == "token_classification":
+                # Per token of the text (up to max_length), tokens separated by spaces: the
+                # graph's first positions; padding decodes to -1 there and is not written.
+                theirs = token_numbers(r[f"{path}.logits"])
+                count = len(theirs)
+                worst_logits = max(worst_logits, float(np.max(np.abs(theirs - logits[i][:count]) / np.maximum(1, np.abs(theirs)), initial=0)))
+                if blank[i]:
+                    continue
+                scores = token_numbers(r[f"{path}.activated"])
+                worst_activated = max(worst_activated, float(np.max(np.abs(scores - activated[i][:count]), initial=0)))
+                names = r[f"{path}.decoded"].split()
+                for t, name in enumerate(names):
+                    if name != task["classes"][int(decoded[i][t])]:
+                        top = np.sort(scores[t])[-2:]
+                        if len(top) == 2 and top[1] - top[0] <= args.tolerance:
+                            boundary += 1
+                        else:
+                            wrong += 1
+                if np.any(decoded[i][count:] != -1):
+                    wrong += 1
+                continue
             theirs = numbers(r[f"{path}.logits"])
             worst_logits = max(worst_logits, float(np.max(np.abs(theirs - logits[i].reshape(-1)) / np.maximum(1, np.abs(theirs)))))
             if blank[i]:

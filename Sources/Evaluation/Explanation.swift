@@ -106,12 +106,16 @@ public struct Explanation {
             switch key {
             case .root: return nil
             case .task(let t):
-                guard predictions.reached[t][r] else { return nil }
+                // A masked language model predicts nothing about the row as written.
                 let task = predictions.tasks[t]
+                guard predictions.reached[t][r], task.spec.type != .maskedLanguageModel else { return nil }
                 let output = predictions.decoded[t][r]
+                // A token classification's logits at the text's tokens, not at the padding.
+                let logits = predictions.outputs.logits(t, r)
+                let kept = predictions.outputs.tokens(t, r).map { $0 * predictions.decoders[t].output.units } ?? logits.count
                 return Node(name: task.path.name, path: task.path.description, kind: "task",
                             type: task.spec.type.rawValue, decoded: decoded(output.value, predictions.decoders[t]),
-                            activated: output.activated, logits: Array(predictions.outputs.logits(t, r)),
+                            activated: output.activated, logits: Array(logits.prefix(kept)),
                             children: nodes(under: key, row: r))
             case .flow(let path):
                 guard flowReached(path, row: r) else { return nil }
@@ -136,6 +140,7 @@ public struct Explanation {
         case .flag(let yes): .flag(yes)
         case .classIndex(let index): .name(index < decoder.names.count ? decoder.names[index] : "\(index)")
         case .labels(let on): .names(on.indices.filter { on[$0] }.map { $0 < decoder.names.count ? decoder.names[$0] : "\($0)" })
+        case .classIndices(let indices): .names(indices.map { $0 < decoder.names.count ? decoder.names[$0] : "\($0)" })
         case .number(let number): .number(number)
         }
     }

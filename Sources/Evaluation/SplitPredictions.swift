@@ -21,7 +21,7 @@ public struct SplitPredictions {
         self.decoders = decoders
         self.tasks = tasks
         let decoded = decoders.indices.map { t in
-            (0..<outputs.split.rows).map { r in decoders[t].decode(outputs.logits(t, r)) }
+            (0..<outputs.split.rows).map { r in decoders[t].decode(outputs.logits(t, r), tokens: outputs.tokens(t, r)) }
         }
         self.decoded = decoded
         mask = PreconditionMask(tasks: tasks, classes: classes)

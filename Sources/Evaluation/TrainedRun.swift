@@ -93,7 +93,7 @@ public struct TrainedRun {
     public func outputs(_ split: EncodedSplit) throws(Problem) -> (model: CompiledModel, outputs: SplitOutputs) {
         let batchSize = min(flow.flow.training.batchSize, split.rows)
         let model = try model(maxBatch: batchSize)
-        return (model, SplitOutputs.infer(model, split, batchSize: batchSize))
+        return (model, SplitOutputs.infer(model, split, batchSize: batchSize, maskingSeed: flow.flow.training.seed))
     }
 
     /// The model's outputs and decisions on every row of `split`, batch by batch.

@@ -73,6 +73,8 @@ struct ExportMetadata {
                 (entry.classes, entry.thresholds, entry.temperature) = (decoder.names, decoder.thresholds, decoder.temperature)
             case .classification, .tokenClassification:
                 (entry.classes, entry.temperature) = (decoder.names, decoder.temperature)
+            case .maskedLanguageModel:
+                break  // not exported
             case .boundedRegression:
                 entry.scale = decoder.scale
             case .regression:

@@ -26,9 +26,12 @@ public enum ONNXExport {
                           + "\(opsets.upperBound)", hint: "the default is \(defaultOpset)")
         }
         let compiled = try run.model(maxBatch: 1)
+        // A masked language model is for training a trunk: what it predicts is not exported.
+        let exported = compiled.tasks.indices.filter { compiled.tasks[$0].task.spec.type != .maskedLanguageModel }
+        let tasks = exported.map { compiled.tasks[$0] }
         let weights = ExportedWeights(compiled.plan, file: run.directory.path("model.safetensors"))
         let graph = ONNXGraphBuilder(name: run.flow.flow.name, opset: opset)
-        graph.reserve(ONNXTaskOutputs.outputNames(compiled.tasks.map(\.task)))
+        graph.reserve(ONNXTaskOutputs.outputNames(tasks.map(\.task)))
         var values = try ONNXInputs(graph: graph, weights: weights, statistics: run.state.statistics).add(run.flow.inputs)
         // Each tokens input's padding, and that of each branch of one source that has one.
         var paddings: [String: ExportedPadding] = [:]
@@ -54,7 +57,8 @@ public enum ONNXExport {
             values[name] = try layers.apply(branch.branch.layers, to: x, padding: padding, prefix: "trunk.\(name)")
         }
         var logits: [ExportedValue] = []
-        for task in compiled.tasks {
+        var keeps: [String?] = []
+        for task in tasks {
             let prefix = "heads.\(task.task.path)"
             guard let input = values[task.task.inputName] else {
                 throw Problem("task '\(task.task.path)' reads '\(task.task.inputName)', which the graph does not have",
@@ -62,9 +66,11 @@ public enum ONNXExport {
             }
             let hidden = try layers.apply(task.task.spec.head, to: input, padding: paddings[task.task.inputName], prefix: prefix)
             logits.append(try layers.dense(hidden, units: task.output.units, bias: true, name: "\(prefix).out"))
+            keeps.append(task.task.spec.type == .tokenClassification ? paddings[task.task.inputName]?.keep(graph) : nil)
         }
-        let decoders = run.decoders(compiled)
-        ONNXTaskOutputs(graph: graph).add(compiled.tasks.map(\.task), logits: logits, decoders: decoders)
+        let allDecoders = run.decoders(compiled)
+        let decoders = exported.map { allDecoders[$0] }
+        ONNXTaskOutputs(graph: graph).add(tasks.map(\.task), logits: logits, decoders: decoders, keeps: keeps)
         var model = ONNXModel(graph: graph.graph)
         model.irVersion = irVersion(opset)
         model.operatorSets = [("", Int64(opset))]
@@ -72,7 +78,7 @@ public enum ONNXExport {
             model.operatorSets.append(("ai.onnx.ml", machineLearningOpset))
         }
         model.producerVersion = FlowtrainVersion.current
-        model.metadata = ExportMetadata(flow: run.flow, statistics: run.state.statistics, tasks: compiled.tasks.map(\.task),
+        model.metadata = ExportMetadata(flow: run.flow, statistics: run.state.statistics, tasks: tasks.map(\.task),
                                         decoders: decoders).entries
         return model
     }

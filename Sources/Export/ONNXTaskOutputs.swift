@@ -8,7 +8,8 @@ import Tasks
 /// - `<path>.activated`: σ or softmax of logits / temperature (the run's `calibration.yaml`),
 ///   the logits themselves for a regression;
 /// - `<path>.decoded`: a binary task's bool at its threshold (`thresholds.yaml`, else 0.5), a
-///   class index (int64; names in the metadata), a multilabel bool per label, a regression's
+///   class index (int64; names in the metadata; per position for token classification, −1 at
+///   padding), a multilabel bool per label, a regression's
 ///   number in the label's units (computed in double, then float32, as `predict` does);
 /// - `<path>.reached`: bool [N], the task's composed precondition on its parents' decoded
 ///   outputs in Kleene's three-valued logic (an atom about a task not reached is unknown, and
@@ -32,7 +33,9 @@ struct ONNXTaskOutputs {
     /// Adds the outputs of every task (`tasks` in evaluation order, each with its logits and
     /// decoder) and returns where each task is reached.
     @discardableResult
-    func add(_ tasks: [ResolvedTask], logits: [ExportedValue], decoders: [TaskDecoder]) -> [Gate] {
+    /// `keeps`: per token classification, the padding (N, L) of its sequence, where its
+    /// decoded classes are −1.
+    func add(_ tasks: [ResolvedTask], logits: [ExportedValue], decoders: [TaskDecoder], keeps: [String?] = []) -> [Gate] {
         graph.reserve(Self.outputNames(tasks))
         var decisions: [String] = []
         var gates: [Gate] = []
@@ -40,7 +43,12 @@ struct ONNXTaskOutputs {
         let rows = logits.first.map { everyRow(like: $0.name) }
         for (t, task) in tasks.enumerated() {
             let path = task.path.description, decoder = decoders[t], z = logits[t]
-            let (activated, decoded, type, shape) = decode(z, decoder, path: path)
+            var (activated, decoded, type, shape) = decode(z, decoder, path: path)
+            if t < keeps.count, let keep = keeps[t] {
+                let isToken = graph.add("Cast", [keep], "\(path).is_token", [("to", .integer(ONNXElementType.bool.rawValue))])
+                decoded = graph.add("Where", [isToken, decoded, graph.integers("\(path).no_token", [-1], shape: [])],
+                                    "\(path).decoded_tokens")
+            }
             decisions.append(decoded)
             let gate: Gate = task.precondition.map { condition in
                 truth(condition, Context(index: index, decisions: decisions, gates: gates, decoders: decoders, rows: rows!))
@@ -85,7 +93,7 @@ struct ONNXTaskOutputs {
             let thresholds = graph.constant("\(path).thresholds", decoder.thresholds, shape: [decoder.thresholds.count])
             return (activated, graph.add("GreaterOrEqual", [activated, thresholds], "\(path).decoded"), .bool,
                     [decoder.output.units])
-        case .classification, .tokenClassification:
+        case .classification, .tokenClassification, .maskedLanguageModel:
             let activated = graph.add("Softmax", [scaled], "\(path).activated", [("axis", .integer(-1))])
             let decided = graph.add("ArgMax", [activated], "\(path).decoded", [("axis", .integer(-1)), ("keepdims", .integer(0))])
             return (activated, decided, .int64, Array(z.shape.dropLast()))

@@ -46,6 +46,49 @@ public struct PNGImage: Sendable, Equatable {
         guard let format = format(channels: channels) else {
             throw Self.fileProblem(path, "cannot be read as \(channels) channels; use 1 (gray), 3 (RGB) or 4 (RGBA)")
         }
+        return try beginReading(path) { (image: inout png_image, file: UnsafeMutablePointer<FILE>) throws(Problem) in
+            // Only settable after begin_read, which initialises `flags`.
+            image.flags |= UInt32(PNG_IMAGE_FLAG_16BIT_sRGB)
+            image.format = format
+
+            let width = Int(image.width), height = Int(image.height)
+            guard width * height <= maximumPixelCount else {
+                throw Self.fileProblem(path, "is \(width)×\(height) pixels, more than the \(maximumPixelCount) allowed")
+            }
+            // PNG_IMAGE_ROW_STRIDE and PNG_IMAGE_SIZE are function-like macros, which Swift does not
+            // import. For the 8-bit, non-colour-mapped formats requested here they come to
+            // channels × width samples per row and height × that bytes. The pixel limit above
+            // keeps the stride within png_int_32.
+            let rowStride = channels * width
+            // Every row holds at least a filter byte and a bit per pixel, and deflate compresses at
+            // most 1032:1: a header claiming more pixels than the file can hold is refused before a
+            // buffer for them is made (a 100-byte file could otherwise cost a gigabyte per read).
+            var status = stat()
+            if fstat(fileno(file), &status) == 0, Int(status.st_size) < height * (1 + width / 8) / 1032 {
+                throw Self.fileProblem(path, "is truncated or corrupt: its header claims "
+                                            + "\(width)×\(height) pixels, more than its \(status.st_size) bytes can hold")
+            }
+            // Only used when an alpha channel is removed; for gray output libpng takes green.
+            var black = png_color(red: 0, green: 0, blue: 0)
+            var finished = false
+            // Uninitialised: only the pages libpng writes are touched, and all of them are written
+            // when the read succeeds.
+            let pixels = [UInt8](unsafeUninitializedCapacity: height * rowStride) { buffer, count in
+                finished = png_image_finish_read(&image, &black, buffer.baseAddress, Int32(rowStride), nil) != 0
+                count = finished ? buffer.count : 0
+            }
+            guard finished else {
+                throw Self.fileProblem(path, "is truncated or corrupt: \(libpngMessage(image))")
+            }
+            return PNGImage(width: width, height: height, channels: channels, pixels: pixels)
+        }
+    }
+
+    /// Opens `path`, checks it is a PNG and reads its header, then calls `body` with libpng's
+    /// state and the file; frees both afterwards, also when `body` throws.
+    private static func beginReading<Result>(
+        _ path: String, _ body: (inout png_image, UnsafeMutablePointer<FILE>) throws(Problem) -> Result
+    ) throws(Problem) -> Result {
         if let problem = RegularFile.problem(at: path) {
             throw Self.fileProblem(path, problem)
         }
@@ -54,48 +97,23 @@ public struct PNGImage: Sendable, Equatable {
         }
         defer { fclose(file) }
         try checkSignature(file, path: path)
-
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
-        // Frees libpng's state when a check below throws; after finish_read it does nothing.
+        // Frees libpng's state when `body` throws; after finish_read it does nothing.
         defer { png_image_free(&image) }
         guard png_image_begin_read_from_stdio(&image, file) != 0 else {
             throw Self.fileProblem(path, "is truncated or corrupt: \(libpngMessage(image))")
         }
-        // Only settable after begin_read, which initialises `flags`.
-        image.flags |= UInt32(PNG_IMAGE_FLAG_16BIT_sRGB)
-        image.format = format
+        return try body(&image, file)
+    }
 
-        let width = Int(image.width), height = Int(image.height)
-        guard width * height <= maximumPixelCount else {
-            throw Self.fileProblem(path, "is \(width)×\(height) pixels, more than the \(maximumPixelCount) allowed")
+    /// The size and channels of the PNG at `path`, from its header alone: 1 (gray), 3 (RGB)
+    /// or 4 (RGBA; gray with alpha counts as RGBA), as `read` would give them unconverted.
+    public static func shape(path: String) throws(Problem) -> (height: Int, width: Int, channels: Int) {
+        try beginReading(path) { (image: inout png_image, _: UnsafeMutablePointer<FILE>) throws(Problem) in
+            let alpha = image.format & UInt32(PNG_FORMAT_FLAG_ALPHA) != 0, colour = image.format & UInt32(PNG_FORMAT_FLAG_COLOR) != 0
+            return (Int(image.height), Int(image.width), alpha ? 4 : colour ? 3 : 1)
         }
-        // PNG_IMAGE_ROW_STRIDE and PNG_IMAGE_SIZE are function-like macros, which Swift does not
-        // import. For the 8-bit, non-colour-mapped formats requested here they come to
-        // channels × width samples per row and height × that bytes. The pixel limit above
-        // keeps the stride within png_int_32.
-        let rowStride = channels * width
-        // Every row holds at least a filter byte and a bit per pixel, and deflate compresses at
-        // most 1032:1: a header claiming more pixels than the file can hold is refused before a
-        // buffer for them is made (a 100-byte file could otherwise cost a gigabyte per read).
-        var status = stat()
-        if fstat(fileno(file), &status) == 0, Int(status.st_size) < height * (1 + width / 8) / 1032 {
-            throw Self.fileProblem(path, "is truncated or corrupt: its header claims "
-                                        + "\(width)×\(height) pixels, more than its \(status.st_size) bytes can hold")
-        }
-        // Only used when an alpha channel is removed; for gray output libpng takes green.
-        var black = png_color(red: 0, green: 0, blue: 0)
-        var finished = false
-        // Uninitialised: only the pages libpng writes are touched, and all of them are written
-        // when the read succeeds.
-        let pixels = [UInt8](unsafeUninitializedCapacity: height * rowStride) { buffer, count in
-            finished = png_image_finish_read(&image, &black, buffer.baseAddress, Int32(rowStride), nil) != 0
-            count = finished ? buffer.count : 0
-        }
-        guard finished else {
-            throw Self.fileProblem(path, "is truncated or corrupt: \(libpngMessage(image))")
-        }
-        return PNGImage(width: width, height: height, channels: channels, pixels: pixels)
     }
 
     /// Writes an 8-bit gray, RGB or RGBA PNG, replacing any file at `path`. On failure no

@@ -68,6 +68,9 @@ public struct Input: Sendable {
     public var numericEncoding: NumericEncoding? = nil
     /// `normalize:` of an image input: per-channel standardisation after scaling to [0, 1].
     public var imageNormalization: ImageNormalization? = nil
+    /// `directory:` of an image input: where its relative paths lead from, itself relative to
+    /// the flow file (nil: the CSV file's directory).
+    public var imageDirectory: String? = nil
 
     /// The kinds of input data.
     public enum Kind: Sendable {
@@ -359,7 +362,7 @@ public struct TaskNode: Sendable {
     }
 }
 
-/// The six task types.
+/// The seven task types.
 public enum TaskType: String, Sendable, CaseIterable, Codable {
     case binary
     case classification
@@ -367,6 +370,8 @@ public enum TaskType: String, Sendable, CaseIterable, Codable {
     case boundedRegression = "bounded_regression"
     case regression
     case tokenClassification = "token_classification"
+    /// Predicts the ids of a tokens input's masked tokens: its labels are the text itself.
+    case maskedLanguageModel = "masked_language_model"
 
     /// Only tasks with a discrete decoded value can gate other tasks.
     public var canBePrecondition: Bool { self == .binary || self == .classification }
@@ -387,6 +392,20 @@ public struct TaskSpec: Sendable {
     /// Bounded regression: labels are divided by `scale` so that the target lies in [0, 1].
     public var scale: Double
     public var loss: RegressionLoss?
+    /// Masked language model: the share of a text's tokens masked in each training step.
+    public var maskRate: Double = MaskedLanguageModel.defaultRate
+    /// Masked language model: the tokens input it masks, when written (`tokens:`); it must be
+    /// the one the task's sequence descends from, which is also the default.
+    public var maskedInput: Located<String>? = nil
+}
+
+/// Settings shared by masked language models.
+public enum MaskedLanguageModel {
+    /// BERT's share of masked tokens.
+    public static let defaultRate = 0.15
+    /// Of the masked tokens: the share replaced by `<mask>`, then by a random token; the rest
+    /// stay as they are (BERT's 80/10/10).
+    public static let maskShare: Float = 0.8, randomShare: Float = 0.1
 }
 
 /// The loss of a regression task.

@@ -105,7 +105,7 @@ struct FlowDecoder {
         guard let type = m.required("type", what: typeNames.joined(separator: ", "))?
             .choice("\(context): type", typeNames, sink)
         else {
-            m.skip("column", "columns", "shape", "resize", "augment", "normalize", "missing", "max_length", "min_count",
+            m.skip("column", "columns", "shape", "resize", "augment", "normalize", "directory", "missing", "max_length", "min_count",
                    "max_vocabulary", "tokenize", "lowercase", "embedding", "encoding", "bins", "dimension", "frequencies",
                    "sigma")
             m.finish()
@@ -117,9 +117,11 @@ struct FlowDecoder {
         var augmentation: Augmentation?
         var numericEncoding: NumericEncoding?
         var imageNormalization: ImageNormalization?
+        var imageDirectory: String?
         switch type {
         case "image":
             let resize = m.value("resize")?.bool("\(context): resize", sink) ?? false
+            imageDirectory = m.value("directory")?.string("\(context): directory", sink)
             if let shape = m.required("shape", what: "[height, width, channels]"),
                let dims = shape.list("\(context): shape", sink) {
                 if dims.count != 3 {
@@ -205,7 +207,7 @@ struct FlowDecoder {
                 kind = .category(encoding: embedding.map { .embedding($0) } ?? .oneHot, minCount: minCount)
             }
         }
-        let keysByType = ["image": ["shape", "resize", "augment", "normalize"],
+        let keysByType = ["image": ["shape", "resize", "augment", "normalize", "directory"],
                           "numeric": ["columns", "normalize", "missing", "encoding", "bins", "dimension", "frequencies", "sigma"],
                           "tokens": ["max_length", "max_vocabulary", "tokenize", "lowercase"],
                           "category": ["embedding", "encoding"]]
@@ -220,7 +222,7 @@ struct FlowDecoder {
         m.finish(elsewhere: elsewhere)
         return kind.map {
             Input(name: name, location: at, column: column, kind: $0, augmentation: augmentation, numericEncoding: numericEncoding,
-                  imageNormalization: imageNormalization)
+                  imageNormalization: imageNormalization, imageDirectory: imageDirectory)
         }
     }
 
@@ -463,7 +465,7 @@ struct FlowDecoder {
             let children = m.value("flow").map { decodeTaskNodes($0, parent: path, markers: markers) } ?? []
             if !m.has("flow") { sink.brokenTasks.insert(path) }
             m.finish(elsewhere: Dictionary(uniqueKeysWithValues: ["type", "input", "head", "weight", "classes",
-                                                                 "labels", "scale", "loss"].map {
+                                                                 "labels", "scale", "loss", "rate", "tokens"].map {
                 ($0, "belongs to a task; a nested flow has only 'flow' and 'when'")
             }))
             return TaskNode(name: name, location: at, when: when, content: .flow(children))
@@ -472,7 +474,7 @@ struct FlowDecoder {
         guard let type = m.required("type", what: typeNames.joined(separator: ", "))?
             .choice("\(context): type", typeNames, sink).flatMap(TaskType.init(rawValue:))
         else {
-            m.skip("input", "head", "weight", "classes", "labels", "scale", "loss")
+            m.skip("input", "head", "weight", "classes", "labels", "scale", "loss", "rate", "tokens")
             m.finish()
             return nil
         }
@@ -513,6 +515,16 @@ struct FlowDecoder {
                 .flatMap(RegressionLoss.init(rawValue:)) ?? .mse
         } else {
             elsewhere["loss"] = "applies to regression and bounded_regression tasks; \(type.rawValue) has its own"
+        }
+        if type == .maskedLanguageModel {
+            spec.maskRate = m.value("rate")?.double("\(context): rate", in: 0...1, exclusiveLower: true, sink)
+                ?? MaskedLanguageModel.defaultRate
+            if let tokens = m.value("tokens"), let name = tokens.identifier("\(context): tokens", sink) {
+                spec.maskedInput = Located(value: name, location: tokens.location)
+            }
+        } else {
+            elsewhere["rate"] = "applies to masked_language_model tasks"
+            elsewhere["tokens"] = "applies to masked_language_model tasks"
         }
         elsewhere["flow"] = "makes a nested flow, which has no 'type'"
         m.finish(elsewhere: elsewhere)

@@ -200,6 +200,7 @@ struct FlowResolver {
 
         var resolved: [ResolvedTask] = []
         var indexByPath: [TaskPath: Int] = [:]
+        var maskedInputs: Set<String> = []
         for path in order {
             guard let node = tree.node(path), case .task(let spec) = node.node.content,
                   !sink.brokenTasks.contains(path.description) else { continue }
@@ -227,16 +228,50 @@ struct FlowResolver {
             }
             // A branch whose own shapes failed has already been reported.
             guard let inputShape = shapes[inputName] else { continue }
+            var vocabularyOf: String?
+            if spec.type == .maskedLanguageModel {
+                let feeding = ResolvedFlow.tokensInput(feeding: inputName, inputs: inputs, branches: branches)
+                if let named = spec.maskedInput {
+                    guard let input = inputs.first(where: { $0.input.name == named.value })?.input else {
+                        sink.error("\(context): tokens names unknown input '\(named.value)'", at: named.location,
+                                   hint: Suggestion.hint(for: named.value, among: inputs.map(\.input.name)))
+                        continue
+                    }
+                    guard case .tokens = input.kind else {
+                        sink.error("\(context): tokens: '\(named.value)' is \(input.typeName == "image" ? "an" : "a") "
+                                   + "\(input.typeName) input; a masked_language_model masks the tokens of a tokens input",
+                                   at: named.location)
+                        continue
+                    }
+                    if let feeding, feeding.name != named.value {
+                        sink.error("\(context): tokens: '\(named.value)' is not the input whose positions '\(inputName)' "
+                                   + "holds ('\(feeding.name)' is)", at: named.location,
+                                   hint: "the model predicts the masked tokens from the sequence it reads")
+                        continue
+                    }
+                }
+                if let feeding {
+                    guard maskedInputs.insert(feeding.name).inserted else {
+                        sink.error("\(context): a second masked_language_model on input '\(feeding.name)'",
+                                   at: spec.input?.location ?? node.node.location, hint: "one masks each tokens input")
+                        continue
+                    }
+                }
+                vocabularyOf = feeding?.name
+            }
             guard let head = inference.infer(spec.head, from: inputShape, context: "\(context): head"),
                   let output = inference.outputLayer(for: path, spec: spec, after: head.last?.output ?? inputShape,
                                                      at: spec.input?.location ?? node.node.location,
-                                                     inputName: inputName)
+                                                     inputName: inputName, vocabularyOf: vocabularyOf)
             else { continue }
             indexByPath[path] = resolved.count
             resolved.append(ResolvedTask(path: path, spec: spec, location: node.node.location,
                                          precondition: conditions.composed[path] ?? nil, inputName: inputName,
                                          inputShape: inputShape, head: head, outputLayer: output,
-                                         ownPrecondition: conditions.own[path] ?? nil))
+                                         ownPrecondition: conditions.own[path] ?? nil,
+                                         tokensInput: spec.type == .tokenClassification || spec.type == .maskedLanguageModel
+                                             ? ResolvedFlow.tokensInput(feeding: inputName, inputs: inputs, branches: branches)?.name
+                                             : nil))
         }
 
         func treeNodes(_ nodes: [TaskTree.Entry]) -> [TaskTreeNode] {

@@ -163,6 +163,9 @@ public struct FlowSummary {
                 let task = flow.tasks[index]
                 var line = "\(task.path.name): \(task.spec.type.rawValue)"
                 if task.spec.type == .boundedRegression { line += ", scale \(FlowNumber.text(task.spec.scale))" }
+                if task.spec.type == .maskedLanguageModel {
+                    line += ", masks \(FlowNumber.text(task.spec.maskRate)) of \(task.tokensInput ?? "its input")"
+                }
                 if task.spec.weight != 1 { line += ", weight \(FlowNumber.text(task.spec.weight))" }
                 table.add(branch + line)
                 let pipe = inner + "  "

@@ -24,6 +24,7 @@ public enum FlowWriter {
                         ", normalize: {mean: [\(n.mean.map(number).joined(separator: ", "))], "
                             + "std: [\(n.std.map(number).joined(separator: ", "))]}"
                     } ?? "")
+                    + (input.imageDirectory.map { ", directory: \(quote(resolve($0)))" } ?? "")
             case let .numeric(columns, normalize, missing):
                 "type: numeric, columns: \(columnsText(columns)), normalize: \(normalize.rawValue), missing: \(missing.rawValue)"
                     + (input.numericEncoding.map { ", " + encodingText($0) } ?? "")
@@ -109,6 +110,10 @@ public enum FlowWriter {
                 }
                 if spec.type == .boundedRegression { out += "\(inner)scale: \(number(spec.scale))\n" }
                 if let loss = spec.loss { out += "\(inner)loss: \(loss.rawValue)\n" }
+                if spec.type == .maskedLanguageModel {
+                    out += "\(inner)rate: \(number(spec.maskRate))\n"
+                    if let tokens = spec.maskedInput { out += "\(inner)tokens: \(tokens.value)\n" }
+                }
             }
         }
     }

@@ -247,11 +247,11 @@ extension YAMLNode {
 }
 
 /// Task, input and branch names: letters, digits and `_`, not starting with a digit, so that
-/// they read unambiguously in dotted paths and `when:` expressions.
-enum Identifier {
-    static let keywords: Set<String> = ["and", "or", "not", "in"]
+/// they read unambiguously in dotted paths and `when:` expressions (docs/flow-format.md, "Names").
+public enum Identifier {
+    public static let keywords: Set<String> = ["and", "or", "not", "in"]
 
-    static func isValid(_ text: String) -> Bool {
+    public static func isValid(_ text: String) -> Bool {
         guard let first = text.unicodeScalars.first, !keywords.contains(text) else { return false }
         let isStart = { (c: Unicode.Scalar) in c == "_" || ("a"..."z").contains(c) || ("A"..."Z").contains(c) }
         return isStart(first) && text.unicodeScalars.allSatisfy { isStart($0) || ("0"..."9").contains($0) }

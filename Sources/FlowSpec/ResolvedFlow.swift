@@ -98,6 +98,10 @@ public struct ResolvedTask: Sendable {
     /// The task's own `when`, without those of the flows around it (where `explain` hangs the
     /// task in its tree).
     public var ownPrecondition: Condition<TaskPath>? = nil
+    /// The tokens input whose positions the task's sequence holds (token classification and
+    /// masked language models; nil for the others): the text a token classification's labels
+    /// pair with, the input a masked language model masks.
+    public var tokensInput: String? = nil
     public var output: Shape { outputLayer.output }
     public var parameters: SymbolicCount {
         head.map(\.parameters).reduce(outputLayer.parameters, +)
@@ -110,4 +114,24 @@ public struct ResolvedTask: Sendable {
 public indirect enum TaskTreeNode: Sendable {
     case task(Int)
     case flow(path: TaskPath, when: Condition<TaskPath>?, children: [TaskTreeNode])
+}
+
+extension ResolvedFlow {
+    /// The tokens input whose positions the sequence of `name` (an input or a branch) holds:
+    /// the input itself, or the one input a chain of single-source branches descends from. Nil
+    /// for anything else (several sources are concatenated into a vector, which has no positions).
+    static func tokensInput(feeding name: String, inputs: [ResolvedInput], branches: [ResolvedBranch]) -> Input? {
+        var name = name
+        for _ in 0...branches.count {
+            if let input = inputs.first(where: { $0.input.name == name })?.input {
+                if case .tokens = input.kind { return input }
+                return nil
+            }
+            guard let branch = branches.first(where: { $0.branch.name == name }), branch.branch.sources.count == 1 else {
+                return nil
+            }
+            name = branch.branch.sources[0].value
+        }
+        return nil
+    }
 }

@@ -164,11 +164,13 @@ struct ShapeInference {
 
     /// The output layer a task type adds after its head: one logit per binary or regression
     /// target, one per class or label.
+    /// `vocabularyOf`: the tokens input a masked language model predicts the ids of.
     func outputLayer(for task: TaskPath, spec: TaskSpec, after input: Shape, at location: SourceLocation,
-                     inputName: String) -> ResolvedLayer? {
+                     inputName: String, vocabularyOf: String? = nil) -> ResolvedLayer? {
         let context = "task '\(task)'"
         let width: SymbolicCount = switch spec.type {
         case .binary, .boundedRegression, .regression: SymbolicCount(1)
+        case .maskedLanguageModel: SymbolicCount(symbol: "vocabulary(\(vocabularyOf ?? inputName))")
         case .classification, .multilabel, .tokenClassification:
             spec.classes.map { SymbolicCount($0.value.count) }
                 ?? SymbolicCount(symbol: "\(spec.type == .multilabel ? "labels" : "classes")(\(task))")
@@ -187,11 +189,12 @@ struct ShapeInference {
     private func outputLayerUnchecked(_ layer: Layer, width: SymbolicCount, spec: TaskSpec, input: Shape,
                                       context: String, location: SourceLocation, inputName: String) -> ResolvedLayer? {
         switch (spec.type, input) {
-        case (.tokenClassification, .sequence(let length, let features)):
+        case (.tokenClassification, .sequence(let length, let features)),
+             (.maskedLanguageModel, .sequence(let length, let features)):
             return ResolvedLayer(layer: layer, output: .sequence(length: length, features: width),
                                  parameters: (features + SymbolicCount(1)) * width, inner: [])
-        case (.tokenClassification, _):
-            sink.error("\(context): token_classification needs a sequence (tokens through an embedding), "
+        case (.tokenClassification, _), (.maskedLanguageModel, _):
+            sink.error("\(context): \(spec.type.rawValue) needs a sequence (tokens through an embedding), "
                        + "but '\(inputName)' gives \(input.phrase)", at: location)
             return nil
         case (_, .vector(let features)):

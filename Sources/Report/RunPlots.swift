@@ -154,6 +154,7 @@ public enum RunPlots {
         case .classification, .tokenClassification: "accuracy_1"
         case .multilabel: "f1_score_micro"
         case .boundedRegression, .regression: "mean_absolute_error"
+        case .maskedLanguageModel: "masked_accuracy"
         }
     }
 

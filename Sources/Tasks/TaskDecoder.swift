@@ -31,14 +31,18 @@ public struct TaskDecoder: Sendable {
         self.deviation = deviation
     }
 
-    /// Decodes the logits of one sample (`output.units` values).
-    public func decode(_ logits: ArraySlice<Float>) -> DecodedOutput {
+    /// Decodes the logits of one sample (`output.units` values; a token classification's
+    /// `units` per position, of which the first `tokens` positions hold the text's tokens).
+    public func decode(_ logits: ArraySlice<Float>, tokens: Int? = nil) -> DecodedOutput {
+        if output.type == .tokenClassification || output.type == .maskedLanguageModel {
+            return decodeTokens(logits, tokens: min(tokens ?? output.positions, output.positions))
+        }
         let activated = activate(logits)
         switch output.type {
         case .binary:
             let yes = activated[0] >= thresholds[0]
             return DecodedOutput(activated: activated, value: .flag(yes), decision: yes ? 1 : 0)
-        case .classification, .tokenClassification:
+        case .classification, .tokenClassification, .maskedLanguageModel:
             let top = Self.argmax(activated)
             return DecodedOutput(activated: activated, value: .classIndex(top), decision: Float(top))
         case .multilabel:
@@ -50,6 +54,22 @@ public struct TaskDecoder: Sendable {
             return DecodedOutput(activated: activated, value: .number(Double(activated[0]) * deviation + mean),
                                  decision: 0)
         }
+    }
+
+    /// A token classification's class per token, and each token's class probabilities
+    /// (`tokens` × classes); nothing for a masked language model, whose output is its metrics'.
+    private func decodeTokens(_ logits: ArraySlice<Float>, tokens: Int) -> DecodedOutput {
+        guard output.type == .tokenClassification else { return DecodedOutput(activated: [], value: .classIndices([]), decision: 0) }
+        let width = output.units
+        var activated: [Float] = [], classes: [Int] = []
+        for p in 0..<tokens {
+            let start = logits.startIndex + p * width
+            let probabilities = TaskPredictions.activate(.classification, Array(logits[start..<(start + width)]),
+                                                         temperature: temperature)
+            classes.append(Self.argmax(probabilities))
+            activated += probabilities
+        }
+        return DecodedOutput(activated: activated, value: .classIndices(classes), decision: 0)
     }
 
     /// The activation of one sample's logits, at the task's temperature.
@@ -70,6 +90,7 @@ public struct TaskDecoder: Sendable {
         switch value {
         case .flag(let yes): return yes ? "1" : "0"
         case .classIndex(let index): return name(index)
+        case .classIndices(let indices): return indices.map(name).joined(separator: " ")
         case .labels(let on):
             let chosen = on.indices.filter { on[$0] }.map(name)
             return chosen.isEmpty ? "none" : chosen.joined(separator: "|")
@@ -83,7 +104,9 @@ public struct TaskDecoder: Sendable {
         let y = Array(targets)
         switch output.type {
         case .binary: return text(.flag(y[0] >= 0.5))
-        case .classification, .tokenClassification: return text(.classIndex(Int(y[0])))
+        case .classification: return text(.classIndex(Int(y[0])))
+        case .tokenClassification: return text(.classIndices(y.filter { $0 >= 0 }.map { Int($0) }))
+        case .maskedLanguageModel: return ""
         case .multilabel: return text(.labels(y.map { $0 >= 0.5 }))
         case .boundedRegression, .regression: return text(.number(labelNumber(y[0])))
         }
@@ -109,6 +132,8 @@ public struct DecodedOutput: Equatable, Sendable {
 public enum DecodedValue: Equatable, Sendable {
     case flag(Bool)
     case classIndex(Int)
+    /// A token classification's class per token.
+    case classIndices([Int])
     /// Per label, whether it is on.
     case labels([Bool])
     case number(Double)

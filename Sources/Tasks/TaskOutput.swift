@@ -5,7 +5,8 @@ import FlowSpec
 /// its output layer, the shape of its targets and mask per sample, and its fused loss.
 public struct TaskOutput: Sendable {
     public let type: TaskType
-    /// Classes (classification, token classification) or labels (multilabel); 1 otherwise.
+    /// Classes (classification, token classification), labels (multilabel), or the vocabulary
+    /// (masked language model); 1 otherwise.
     public let classCount: Int
     /// Positions per sample: the sequence length for token classification, else 1.
     public let positions: Int
@@ -16,22 +17,26 @@ public struct TaskOutput: Sendable {
         self.positions = positions
     }
 
-    /// Output-layer units per position.
+    /// Output-layer units per position; for a masked language model, what its fused output
+    /// layer and loss leave per position: (1 if the top id is the original, else 0; the
+    /// cross-entropy), or (−1, 0) where no token was masked.
     public var units: Int {
         switch type {
         case .binary, .boundedRegression, .regression: 1
         case .classification, .multilabel, .tokenClassification: classCount
+        case .maskedLanguageModel: 2
         }
     }
 
-    /// Target values per sample: a class index per row or position, one 0/1 per label, or one
-    /// number (binary 0/1, bounded regression already divided by its scale, regression
-    /// standardised).
+    /// Target values per sample: a class index per row or position (−1 at a position with no
+    /// labelled token; a masked language model's original id at a masked position, −1
+    /// elsewhere), one 0/1 per label, or one number (binary 0/1, bounded regression already
+    /// divided by its scale, regression standardised).
     public var targetShape: [Int] {
         switch type {
         case .binary, .classification, .boundedRegression, .regression: [1]
         case .multilabel: [classCount]
-        case .tokenClassification: [positions]
+        case .tokenClassification, .maskedLanguageModel: [positions]
         }
     }
 
@@ -47,6 +52,8 @@ public struct TaskOutput: Sendable {
             return builder.binaryCrossEntropy(logits: logits, targets: targets, mask: mask, weight: weight)
         case .classification, .tokenClassification:
             return builder.softmaxCrossEntropy(logits: logits, targets: targets, mask: mask, weight: weight)
+        case .maskedLanguageModel:
+            preconditionFailure("a masked language model's output layer and loss are one op (maskedTokenPrediction)")
         case .boundedRegression:
             return builder.boundedRegressionLoss(logits: logits, targets: targets, mask: mask,
                                                  distance: spec.loss == .l1 ? .absolute : .squared, weight: weight)

@@ -13,7 +13,12 @@ public struct TaskPredictions: Sendable {
     let thresholds: [Float]
     /// The logits are divided by this before the activation (1 unless calibrated).
     let temperature: Float
+    /// Class names (token classification: whether they follow the B-/I- scheme).
+    let names: [String]
 
+    /// Per counted row (multilabel: label; token tasks: token) its activation, label, and
+    /// whether it counts (multilabel) or starts a row (token classification). A masked
+    /// language model keeps per masked token its cross-entropy and whether its top id was right.
     private var scores: [Float] = []
     private var labels: [Float] = []
     private var counted: [Bool] = []
@@ -25,6 +30,7 @@ public struct TaskPredictions: Sendable {
         deviation = decoder.deviation
         thresholds = decoder.thresholds
         temperature = decoder.temperature
+        names = decoder.names
     }
 
     /// What has been collected so far: saved with a checkpoint taken within an epoch.
@@ -76,11 +82,32 @@ public struct TaskPredictions: Sendable {
                         counted.append(true)
                     }
                 }
-            case .classification, .tokenClassification:
+            case .classification:
                 for (r, row) in rows.enumerated() where included(r, row) {
                     Self.appendActivation(output.type, UnsafeBufferPointer(start: z + r * width, count: width),
                                           temperature: temperature, to: &scores)
                     labels.append(y[r])
+                }
+            case .tokenClassification, .maskedLanguageModel:
+                // Per position: the targets say which hold a labelled token (a masked language
+                // model's output, which it masked), −1 elsewhere; a training batch's mask says
+                // which count.
+                let positions = output.positions, masked = output.type == .maskedLanguageModel
+                for (r, row) in rows.enumerated() where !byRow || counts[row] {
+                    var first = true
+                    for p in (r * positions)..<((r + 1) * positions)
+                    where (masked ? z[2 * p] : y[p]) >= 0 && (mask == nil || mask.unsafelyUnwrapped[p] > 0) {
+                        if output.type == .maskedLanguageModel {
+                            scores.append(z[2 * p + 1])
+                            labels.append(z[2 * p])
+                        } else {
+                            Self.appendActivation(.classification, UnsafeBufferPointer(start: z + p * width, count: width),
+                                                  temperature: temperature, to: &scores)
+                            labels.append(y[p])
+                            counted.append(first)
+                        }
+                        first = false
+                    }
                 }
             }
         }
@@ -102,7 +129,7 @@ public struct TaskPredictions: Sendable {
         switch type {
         case .binary, .multilabel, .boundedRegression:
             for z in logits { output.append(1 / (1 + exp(-z / temperature))) }
-        case .classification, .tokenClassification:
+        case .classification, .tokenClassification, .maskedLanguageModel:
             var top = -Float.infinity
             for z in logits { top = max(top, z / temperature) }
             let first = output.count
@@ -127,9 +154,14 @@ public struct TaskPredictions: Sendable {
         switch output.type {
         case .binary:
             return BinaryMetrics.compute(scores: scores, labels: labels, threshold: thresholds[0])
-        case .classification, .tokenClassification:
+        case .classification:
             return ClassificationMetrics.compute(probabilities: scores, classes: output.classCount,
                                                  labels: labels.map { Int($0) })
+        case .tokenClassification:
+            return TokenClassificationMetrics.compute(probabilities: scores, classes: output.classCount,
+                                                      labels: labels.map { Int($0) }, rowStarts: counted, names: names)
+        case .maskedLanguageModel:
+            return MaskedLanguageModelMetrics.compute(losses: scores, hits: labels)
         case .multilabel:
             return MultilabelMetrics.compute(scores: scores, labels: labels, counted: counted, labelCount: output.units,
                                              thresholds: thresholds)

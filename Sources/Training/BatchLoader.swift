@@ -24,8 +24,14 @@ final class BatchLoader: ParallelLoop {
     private let rank: Int
     /// Values written per row, plus a few for each tensor's loop: what `load` tells the pool.
     private let costPerRow: Int
-    /// The rows of the batch under way, for `run`.
+    /// The rows of the batch under way, and its epoch, for `run`.
     private var rows: ArraySlice<Int> = []
+    private var epoch = 0
+    /// The masked language models' masking, drawn per row from the run's seed and the epoch.
+    private let maskings: [TokenMasking]
+    /// The index in the whole split of this process's first row: masking draws by the row's
+    /// index in the whole split, so that any number of processes mask alike.
+    private let firstRow: Int
     /// Per worker, what `RowRecords.touch` returned: stored so that its reads are made.
     private let touched: UnsafeMutablePointer<Float>
 
@@ -50,6 +56,8 @@ final class BatchLoader: ParallelLoop {
         records = RowRecords(columns, rows: split.rows)
         costPerRow = (tensors + images.map(\.0)).reduce(0) { $0 + $1.sampleSize + 16 }
         augmenters = Self.makeAugmenters(model: model, inputs: inputs)
+        maskings = model.tokenMasking
+        firstRow = split.firstRow
         touched = .allocate(capacity: pool.threads)
         touched.initialize(repeating: 0, count: pool.threads)
     }
@@ -59,6 +67,7 @@ final class BatchLoader: ParallelLoop {
     /// Loads `rows`, batch `step` of `epoch`.
     func load(_ rows: ArraySlice<Int>, epoch: Int, step: Int) {
         self.rows = rows
+        self.epoch = epoch
         pool.parallelFor(rows.count, costPerItem: costPerRow, self)
         guard !augmenters.isEmpty else { return }
         var random = Self.augmentationRandom(seed: seed, epoch: epoch, step: step, rank: rank)
@@ -77,6 +86,9 @@ final class BatchLoader: ParallelLoop {
         for (tensor, bytes) in images {
             let size = tensor.sampleSize
             Batcher.gather(bytes, rows: rows, size: size, into: tensor.data + items.lowerBound * size)
+        }
+        for masking in maskings {
+            for (b, row) in zip(items, rows) { masking.apply(sample: b, row: firstRow + row, seed: seed, epoch: epoch) }
         }
     }
 

@@ -10,6 +10,11 @@ public final class Batcher: ParallelLoop {
     /// Values copied per row, plus a few for each tensor's loop: what `fill` tells the pool.
     private let costPerRow: Int
 
+    /// Whether the masked language models' tokens are masked (evaluation's fixed masking,
+    /// seeded by `maskingSeed`); otherwise the text stays as written and they count nowhere.
+    public var masksTokens = false
+    public var maskingSeed = 0
+
     public init(model: CompiledModel) {
         self.model = model
         let tensors = Array(model.inputs.values) + model.tasks.flatMap { [$0.targets, $0.mask] }
@@ -36,6 +41,16 @@ public final class Batcher: ParallelLoop {
             let (targets, mask) = (task.targets, task.mask)
             Self.gather(split.targets[t], rows: rows, size: targets.sampleSize, into: targets.data + first * targets.sampleSize)
             Self.gather(split.masks[t], rows: rows, size: mask.sampleSize, into: mask.data + first * mask.sampleSize)
+        }
+        // Drawn by the row's index in the whole split, whichever process holds it.
+        for masking in model.tokenMasking {
+            for (b, row) in zip(items, rows) {
+                if masksTokens {
+                    masking.apply(sample: b, row: split.firstRow + row, seed: maskingSeed, epoch: nil)
+                } else {
+                    masking.clear(sample: b)
+                }
+            }
         }
     }
 

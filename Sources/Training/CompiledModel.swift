@@ -17,6 +17,12 @@ public struct CompiledModel {
     /// Every layer with a weight, in the order forward computes them: what the training
     /// diagnostics measure.
     public let layers: [WatchedLayer]
+    /// One per masked language model: how a loaded batch is masked for it.
+    let tokenMasking: [TokenMasking]
+
+    /// Whether a pass with masked text is needed besides the plain one: evaluation measures
+    /// the masked language models on masked text and every other task on the text as written.
+    public var hasMaskedLanguageModel: Bool { !tokenMasking.isEmpty }
 }
 
 /// A layer with a weight (dense, conv, embedding, batchnorm, layernorm, a task's output layer)
@@ -39,6 +45,8 @@ public struct CompiledTask {
     public let targets: Tensor
     public let mask: Tensor
     public let loss: any MaskedLoss
+    /// Token tasks: the padding of the sequence the task reads (N, L), 1 where a token is.
+    public let padding: Tensor?
 }
 
 extension CompiledTask {

@@ -17,7 +17,8 @@ public struct DataFacts: Sendable {
 
     public init() {}
 
-    /// Facts for a flow without data: listed sizes where the flow lists them, `size` otherwise.
+    /// Facts for a flow without data: listed sizes where the flow lists them (classes,
+    /// `max_vocabulary`), `size` otherwise.
     public static func synthetic(for flow: ResolvedFlow, size: Int = 8) -> DataFacts {
         var facts = DataFacts()
         for input in flow.inputs {
@@ -31,8 +32,11 @@ public struct DataFacts: Sendable {
                     let edges = (0...bins).map { Float(-2 + 4 * Double($0) / Double(bins)) }
                     facts.binEdges[input.input.name] = Array(repeating: edges, count: count)
                 }
-            case .category, .tokens:
+            case .category:
                 facts.vocabularySize[input.input.name] = size
+            case .tokens(let settings):
+                // A vocabulary the flow bounds is taken as full: `bench` then times its size.
+                facts.vocabularySize[input.input.name] = settings.maxVocabulary ?? size
             case .image:
                 break
             }

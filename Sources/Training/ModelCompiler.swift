@@ -108,6 +108,7 @@ public struct ModelCompiler {
         let fused = fuseFirstLayers(values, skipping: taps)
         var tasks: [CompiledTask] = []
         var taskTaps: [Tensor?] = []
+        var tokenMasking: [TokenMasking] = []
         for (index, task) in flow.tasks.enumerated() {
             guard let input = taps[index] ?? values[task.inputName] else { continue }
             let prefix = "heads.\(task.path)"
@@ -115,7 +116,23 @@ public struct ModelCompiler {
             let hidden = task.spec.head.isEmpty ? input
                 : apply(task.spec.head, to: first ?? input, mask: masks[task.inputName], prefix: prefix,
                         from: first == nil ? 0 : 1)
-            let output = TaskOutput(task, facts: facts, positions: hidden.shape.first ?? 1)
+            let output = TaskOutput(task, facts: facts)
+            let padding = task.tokensInput.flatMap { masks[$0]?.keep }
+            if task.spec.type == .maskedLanguageModel {
+                let targets = builder.input(output.targetShape), mask = builder.input(output.maskShape)
+                let (out, loss) = builder.maskedTokenPrediction(hidden, vocabulary: output.classCount, targets: targets,
+                                                                mask: mask, weight: Float(task.spec.weight),
+                                                                initialization: scheme(nil), name: "\(prefix).out")
+                if let name = task.tokensInput, let ids = inputs[name] {
+                    tokenMasking.append(TokenMasking(ids: ids.data, targets: targets.data, mask: mask.data,
+                                                     length: output.positions, rate: Float(task.spec.maskRate),
+                                                     vocabulary: output.classCount))
+                }
+                tasks.append(CompiledTask(task: task, output: output, logits: out, targets: targets, mask: mask, loss: loss,
+                                          padding: padding))
+                taskTaps.append(taps[index])
+                continue
+            }
             var logits: Tensor
             if task.spec.head.isEmpty, let first {
                 logits = first
@@ -125,7 +142,8 @@ public struct ModelCompiler {
             }
             let targets = builder.input(output.targetShape), mask = builder.input(output.maskShape)
             let loss = output.addLoss(to: builder, logits: logits, targets: targets, mask: mask, spec: task.spec)
-            tasks.append(CompiledTask(task: task, output: output, logits: logits, targets: targets, mask: mask, loss: loss))
+            tasks.append(CompiledTask(task: task, output: output, logits: logits, targets: targets, mask: mask, loss: loss,
+                                      padding: padding))
             taskTaps.append(taps[index])
         }
         switch flow.flow.training.lossWeighting {
@@ -147,7 +165,8 @@ public struct ModelCompiler {
         }
         let branches = Dictionary(flow.branches.compactMap { branch in values[branch.branch.name].map { (branch.branch.name, $0) } },
                                   uniquingKeysWith: { a, _ in a })
-        return CompiledModel(plan: plan, inputs: inputs, inputKinds: kinds, tasks: tasks, branches: branches, layers: layers)
+        return CompiledModel(plan: plan, inputs: inputs, inputKinds: kinds, tasks: tasks, branches: branches, layers: layers,
+                             tokenMasking: tokenMasking)
     }
 
     /// A numeric input's values through its `encoding:` (the indicators pass through).

@@ -105,6 +105,8 @@ extension DataStatistics {
                 }
                 guard !names.isEmpty else { throw StateProblem(key: "statistics.classes.\(path)", message: "is empty") }
                 try checkUnique(names, key: "statistics.classes.\(path)")
+            case .maskedLanguageModel:
+                break  // its classes are its input's vocabulary
             case .regression:
                 guard let standardization = regression[path] else {
                     throw StateProblem(key: "statistics.regression", message: "has no entry for task '\(path)'")

@@ -43,7 +43,10 @@ public struct SplitEncoder: Sendable {
             }
         }
         let numericInputs = inputs.indices.filter { if case .numeric = inputs[$0].kind { true } else { false } }
-        let taskColumns = try flow.tasks.map { task throws(Problem) in try columnIndex(train, task.path.description) }
+        // A masked language model's labels are its input's text: it has no column (−1).
+        let taskColumns = try flow.tasks.map { task throws(Problem) in
+            task.spec.type == .maskedLanguageModel ? -1 : try columnIndex(train, task.path.description)
+        }
 
         // Blocks of training rows on the cores there are, every column of a block in turn (as
         // `encode` does): numeric inputs parsed into one row-major array each, values counted.
@@ -99,11 +102,11 @@ public struct SplitEncoder: Sendable {
         for (t, task) in flow.tasks.enumerated() {
             let path = task.path.description
             switch task.spec.type {
-            case .classification, .tokenClassification:
+            case .classification:
                 statistics.classes[path] = task.spec.classes?.value ?? counts.values[inputs.count + t].keys.sorted()
-            case .multilabel:
+            case .multilabel, .tokenClassification:
                 statistics.classes[path] = task.spec.classes?.value ?? counts.labelNames[t].sorted()
-            case .regression, .binary, .boundedRegression:
+            case .regression, .binary, .boundedRegression, .maskedLanguageModel:
                 break
             }
         }
@@ -155,15 +158,19 @@ public struct SplitEncoder: Sendable {
                     rows.filter { row in !reader.withField(row: row, column: column) { markers.matches($0) } }
                 }
                 switch task.spec.type {
-                case .classification, .tokenClassification:
+                case .classification:
                     if task.spec.classes == nil { tally.values[inputs.count + t] = valueCounts(reader, column, present()[...]) }
+                case .tokenClassification:
+                    if task.spec.classes == nil {
+                        tally.labelNames[t] = Set(present().flatMap { Labels.tokens(train.string(row: $0, column: column)) })
+                    }
                 case .multilabel:
                     if task.spec.classes == nil {
                         tally.labelNames[t] = Set(present().flatMap { Labels.multilabel(train.string(row: $0, column: column)) })
                     }
                 case .regression:
                     tally.numbers[t] = present().compactMap { reader.number(row: $0, column: column) }.filter { Float($0).isFinite }
-                case .binary, .boundedRegression:
+                case .binary, .boundedRegression, .maskedLanguageModel:
                     break  // nothing to learn from the labels
                 }
             }
@@ -426,11 +433,15 @@ public struct SplitEncoder: Sendable {
         }
         let facts = statistics.facts
         let counts = PreconditionMask(tasks: flow.tasks, classes: facts.classes).counts(values: values)
-        let masks = zip(flow.tasks, counts).map { task, counted -> [Float] in
+        let masks = zip(flow.tasks, zip(counts, targets)).map { task, rows -> [Float] in
+            let (counted, targets) = rows
             let width = TaskOutput(task, facts: facts).maskShape.reduce(1, *)
+            // A token classification counts, on a row it counts on, the positions holding a
+            // labelled token (target −1: padding, or past `max_length`).
+            let byPosition = task.spec.type == .tokenClassification
             return [Float](unsafeUninitializedCapacity: counted.count * width) { mask, initialized in
                 for (r, counts) in counted.enumerated() {
-                    for j in 0..<width { mask[r * width + j] = counts ? 1 : 0 }
+                    for j in 0..<width { mask[r * width + j] = counts && (!byPosition || targets[r * width + j] >= 0) ? 1 : 0 }
                 }
                 initialized = counted.count * width
             }
@@ -532,7 +543,10 @@ public struct SplitEncoder: Sendable {
     private func decodeImages(_ input: Input, _ table: CSVTable, _ rows: ArraySlice<Int>, height: Int, width: Int,
                               channels: Int, resize: Bool, _ problems: inout DataProblems) throws(Problem) -> EncodedInput {
         let column = try columnIndex(table, input.column)
-        let directory = URL(fileURLWithPath: table.file).deletingLastPathComponent()
+        // Relative paths lead from the input's `directory:` (itself relative to the flow file), else the CSV's.
+        let flowDirectory = URL(fileURLWithPath: flow.flow.file).deletingLastPathComponent()
+        let directory = input.imageDirectory.map { URL(fileURLWithPath: $0, relativeTo: flowDirectory).standardizedFileURL }
+            ?? URL(fileURLWithPath: table.file).deletingLastPathComponent()
         let size = height * width * channels
         // Each worker writes only its own rows' bytes.
         nonisolated(unsafe) let pixels = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: rows.count * size)
@@ -567,24 +581,30 @@ public struct SplitEncoder: Sendable {
                               _ problems: inout DataProblems) throws(Problem) -> ([Float?], [Float]) {
         let path = task.path.description
         let classes = statistics.classes[path] ?? []
+        let width = TaskOutput(task, facts: statistics.facts).targetShape.reduce(1, *)
+        // Token classification's positions without a labelled token hold −1.
+        let unlabelled: Float = task.spec.type == .tokenClassification ? -1 : 0
+        if task.spec.type == .maskedLanguageModel {
+            // Present on every row: the text is the label, and the tokens are chosen per batch.
+            return ([Float?](repeating: 1, count: rows.count), [Float](repeating: -1, count: rows.count * width))
+        }
         if labels == .ignored || (labels == .optional && table.column(path) == nil) {
-            let width = task.spec.type == .multilabel ? classes.count : 1
-            return ([Float?](repeating: nil, count: rows.count), [Float](repeating: 0, count: rows.count * width))
+            return ([Float?](repeating: nil, count: rows.count), [Float](repeating: unlabelled, count: rows.count * width))
         }
         let column = try columnIndex(table, path)
-        let width = task.spec.type == .multilabel ? classes.count : 1
         var values = [Float?](repeating: nil, count: rows.count)
-        var targets = [Float](repeating: 0, count: rows.count * width)
+        var targets = [Float](repeating: unlabelled, count: rows.count * width)
         var lookup = ValueLookup(classes)
         // Multilabel cells hold few distinct combinations: each is decoded once.
         var combinations = FieldValueIndex()
         var decodedCombinations: [(labels: [Int], problem: String?)] = []
         let type = task.spec.type
         let standard = statistics.regression[path]
-        if type == .tokenClassification,
-           let row = table.withReader({ reader in rows.first { !reader.withField(row: $0, column: column) { markers.matches($0) } } }) {
-            throw Problem(table, row: row, column: column,
-                          message: "token_classification trains with sequence layers, which come in a later version")
+        // A token classification's labels pair with the tokens of the text its sequence holds.
+        var text: (column: Int, name: String, tokenizer: Tokenizer)?
+        if type == .tokenClassification, let input = flow.inputs.first(where: { $0.input.name == task.tokensInput })?.input,
+           case .tokens(let settings) = input.kind {
+            text = (try columnIndex(table, input.column), input.column, Tokenizer(settings: settings))
         }
         // Each cell is read as bytes once: a String is made only for the cells that need one
         // (other spellings of true and false, error messages).
@@ -652,7 +672,25 @@ public struct SplitEncoder: Sendable {
                         values[r] = Float(number)
                         targets[r] = Float(target)
                     case .tokenClassification:
-                        break
+                        guard let text else { return "token_classification reads no tokens input" }
+                        if let problem = UTF8Field.problem(field) { return problem }
+                        let names = Labels.tokens(String(decoding: field, as: UTF8.self))
+                        let tokens = text.tokenizer.tokens(of: table.string(row: row, column: text.column)).count
+                        guard names.count == tokens else {
+                            return "holds \(names.count) label\(names.count == 1 ? "" : "s") for the \(tokens) "
+                                + "token\(tokens == 1 ? "" : "s") of column '\(text.name)': write one class per token"
+                        }
+                        for (p, name) in names.prefix(width).enumerated() {
+                            guard case .at(let index) = Array(name.utf8).withUnsafeBufferPointer({ lookup.match($0) }) else {
+                                let hint = Suggestion.hint(for: name, among: classes).map { " (\($0))" } ?? ""
+                                return "token \(p + 1): class '\(name)' is not among the "
+                                    + (task.spec.classes == nil ? "training split's classes" : "listed classes") + hint
+                            }
+                            targets[r * width + p] = Float(index)
+                        }
+                        values[r] = 1
+                    case .maskedLanguageModel:
+                        break  // returned above
                     }
                     return nil
                 }

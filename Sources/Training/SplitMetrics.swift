@@ -12,27 +12,35 @@ struct SplitMetrics {
     var losses: [(loss: Double, count: Int)]
     var metrics: [[Metric]]
 
-    /// One pass over `split` in `mode` (evaluation: dropout off, running statistics used). With
-    /// several `processes`, each holding a part of the split, each passes over its part and the
-    /// losses' sums and the predictions of every part are put together (in rank order: the
-    /// split's), so that the metrics are those of the whole split, the same on every process.
+    /// One pass over `split` in `mode` (evaluation: dropout off, running statistics used).
+    /// A masked language model is measured on a second pass of each batch with its tokens
+    /// masked (seeded by `maskingSeed`: the same tokens every epoch), the other tasks on the
+    /// text as written. With several `processes`, each holding a part of the split, each passes
+    /// over its part and the losses' sums and the predictions of every part are put together
+    /// (in rank order: the split's), so that the metrics are those of the whole split, the same
+    /// on every process.
     static func measure(_ model: CompiledModel, _ split: EncodedSplit, statistics: DataStatistics, batchSize: Int,
-                        mode: PassMode = .evaluation, processes: any ProcessGroup = SingleProcess()) -> SplitMetrics {
+                        mode: PassMode = .evaluation, maskingSeed: Int = 0,
+                        processes: any ProcessGroup = SingleProcess()) -> SplitMetrics {
         let batcher = Batcher(model: model)
+        batcher.maskingSeed = maskingSeed
         var predictions = model.tasks.map { TaskPredictions($0.decoder(statistics)) }
         var sums = [(loss: Double, count: Int)](repeating: (0, 0), count: model.tasks.count)
         var start = 0
         while start < split.rows {
             let end = min(start + batchSize, split.rows)
             let rows = Array(start..<end)
-            batcher.fill(split, rows: rows[...])
-            model.plan.forward(batch: rows.count, mode: mode)
-            for (t, task) in model.tasks.enumerated() {
-                sums[t].loss += Double(task.loss.loss) * Double(task.loss.count)
-                sums[t].count += task.loss.count
-                predictions[t].add(logits: UnsafeBufferPointer(task.logits.values(batch: rows.count)),
-                                   targets: UnsafeBufferPointer(task.targets.values(batch: rows.count)),
-                                   rows: rows[...], counts: split.counts[t])
+            for masked in model.hasMaskedLanguageModel ? [false, true] : [false] {
+                batcher.masksTokens = masked
+                batcher.fill(split, rows: rows[...])
+                model.plan.forward(batch: rows.count, mode: mode)
+                for (t, task) in model.tasks.enumerated() where (task.output.type == .maskedLanguageModel) == masked {
+                    sums[t].loss += Double(task.loss.loss) * Double(task.loss.count)
+                    sums[t].count += task.loss.count
+                    predictions[t].add(logits: UnsafeBufferPointer(task.logits.values(batch: rows.count)),
+                                       targets: UnsafeBufferPointer(task.targets.values(batch: rows.count)),
+                                       rows: rows[...], counts: split.counts[t])
+                }
             }
             start = end
         }

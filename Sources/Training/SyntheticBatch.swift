@@ -53,6 +53,7 @@ public enum SyntheticBatch {
         for (t, task) in model.tasks.enumerated() {
             let targets = task.targets.values(batch: batch), mask = task.mask.values(batch: batch)
             let width = task.targets.sampleSize
+            let ids = task.task.tokensInput.flatMap { model.inputs[$0]?.values(batch: batch) }
             for row in 0..<batch {
                 for j in 0..<width {
                     let i = row * width + j
@@ -62,7 +63,13 @@ public enum SyntheticBatch {
                     case .multilabel: random.uniform() < 0.3 ? 1 : 0
                     case .boundedRegression: random.uniform()
                     case .regression: random.normal()
-                    case .tokenClassification: Float(Int(random.uniform() * Float(task.output.classCount)))
+                    case .tokenClassification, .maskedLanguageModel: Float(Int(random.uniform() * Float(task.output.classCount)))
+                    }
+                    // Token tasks count the positions that hold a token; a masked language
+                    // model its share of them.
+                    if let ids, ids[i] == Float(TokenSettings.paddingID) { mask[i] = 0 }
+                    if task.task.spec.type == .maskedLanguageModel, random.uniform() >= Float(task.task.spec.maskRate) {
+                        mask[i] = 0
                     }
                 }
             }

@@ -210,7 +210,7 @@ public struct Trainer {
         if let valid = data.valid, valid.totalRows > 0 {
             selection = timings.time(\.validation) {
                 SplitMetrics.measure(model, valid, statistics: data.statistics, batchSize: session.batchSize,
-                                     processes: processes)
+                                     maskingSeed: flow.flow.training.seed, processes: processes)
             }
             session.log.add(epoch: epoch, split: "valid", model.tasks, selection)
         }

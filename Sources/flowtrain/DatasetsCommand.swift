@@ -12,12 +12,14 @@ struct DatasetsCommand: ParsableCommand {
             flows/security.yaml, split into train.csv, valid.csv and test.csv. \
             orders: a table of online orders for flows/orders.yaml (13 numeric columns, some with holes, 5 categorical, \
             conditional targets), split into train.csv, valid.csv and test.csv. \
+            tickets: support tickets for flows/tickets.yaml (a line of text naming products, versions and error \
+            codes; is_bug, its severity and component, a B-/I-/O tag per token), split the same way. \
             The same seed writes the same data.
             """)
 
     /// The data sets this command can write.
     enum Name: String, ExpressibleByArgument, CaseIterable {
-        case security, orders
+        case security, orders, tickets
     }
 
     @Argument(help: "The data set to write.")
@@ -26,7 +28,7 @@ struct DatasetsCommand: ParsableCommand {
     @Option(help: "The directory to write into (default: datasets/NAME).")
     var out: String?
 
-    @Option(name: .customLong("n"), help: "Number of samples (default: 10000 scenes, 300000 orders).")
+    @Option(name: .customLong("n"), help: "Number of samples (default: 10000 scenes, 300000 orders, 12000 tickets).")
     var count: Int?
 
     @Option(help: "Seed of the generator.")
@@ -43,6 +45,8 @@ struct DatasetsCommand: ParsableCommand {
             try DemoDatasets.writeSecurity(to: directory, count: count ?? 10_000, seed: seed)
         case .orders:
             try DemoDatasets.writeOrders(to: directory, count: count ?? 300_000, seed: seed)
+        case .tickets:
+            try DemoDatasets.writeTickets(to: directory, count: count ?? 12_000, seed: seed)
         }
         print("wrote \(name.rawValue) data to \(directory.path)")
     }

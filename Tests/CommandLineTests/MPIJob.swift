@@ -11,13 +11,13 @@ final class MPIJob: @unchecked Sendable {
     private var errors = Data()
     private let finishedReading = DispatchSemaphore(value: 0)
 
-    /// Starts `flowtrain train FLOW --run-dir RUN --threads 1` in `processes` processes.
-    init(_ processes: Int, flow: URL, runDirectory: URL) throws {
+    /// Starts `flowtrain train FLOW --run-dir RUN --threads 1 [--resume]` in `processes` processes.
+    init(_ processes: Int, flow: URL, runDirectory: URL, resume: Bool = false) throws {
         self.runDirectory = runDirectory
         let mpirun = try #require(DataParallelTests.mpirun, "mpirun is not installed: `make deps` installs Open MPI")
         process.executableURL = mpirun
         process.arguments = ["--oversubscribe", "--allow-run-as-root", "-np", String(processes), flowtrainBinary.path,
-                             "train", flow.path, "--run-dir", runDirectory.path, "--threads", "1"]
+                             "train", flow.path, "--run-dir", runDirectory.path, "--threads", "1"] + (resume ? ["--resume"] : [])
         process.standardOutput = FileHandle.nullDevice
         let pipe = Pipe()
         process.standardError = pipe

@@ -47,6 +47,44 @@ struct SequenceOpTests {
         }, "conv1d kernel \(kernel) dilation \(dilation) bias \(bias)")
     }
 
+    /// Token classification's loss: a dense layer per position, then softmax cross-entropy at
+    /// each position the mask keeps — the padded texts' tokens (targets −1 at padding) of every
+    /// row but the last, which its precondition drops. Finite differences agree, padded and
+    /// dropped positions get exactly no gradient, and the divisor is the kept tokens (8).
+    @Test func tokenClassificationLoss() {
+        let keptRows = 3
+        func fillTargets(_ targets: Tensor, _ mask: Tensor) {
+            for (n, count) in Self.lengths.enumerated() {
+                for t in 0..<Self.length {
+                    let i = n * Self.length + t
+                    targets.data[i] = t < count ? Float((n + 2 * t) % 3) : -1
+                    mask.data[i] = t < count && n < keptRows ? 1 : 0
+                }
+            }
+        }
+        expectSmall(checkGradients(batch: 4, inputs: [[Self.length, 4]]) { b, x in
+            let targets = b.input([Self.length]), mask = b.input([Self.length])
+            fillTargets(targets, mask)
+            _ = b.softmaxCrossEntropy(logits: b.dense(x[0], units: 3, name: "tags"), targets: targets, mask: mask, weight: 0.6)
+        }, "token classification")
+
+        let b = PlanBuilder(maxBatch: 4)
+        let x = b.tensor([Self.length, 4]), targets = b.input([Self.length]), mask = b.input([Self.length])
+        let loss = b.softmaxCrossEntropy(logits: b.dense(x, units: 3, name: "tags"), targets: targets, mask: mask)
+        let plan = b.build(seed: 2)
+        fillTargets(targets, mask)
+        var random = Random(seed: 3)
+        for i in 0..<(4 * x.sampleSize) { x.data[i] = random.uniform() * 2 - 1 }
+        plan.forward(batch: 4, mode: .training)
+        plan.backward(batch: 4)
+        #expect(loss.count == 8 && loss.divisor == 8)
+        let gradients = x.gradients(batch: 4)!
+        for position in 0..<(4 * Self.length) {
+            let row = gradients[(position * 4)..<((position + 1) * 4)]
+            #expect(row.allSatisfy { $0 == 0 } == (mask.data[position] == 0), "position \(position)")
+        }
+    }
+
     /// The op (im2col, sgemm, col2im) computes what the plain loops compute: values, and
     /// input, weight and bias gradients.
     @Test func conv1dEqualsItsReference() {

@@ -99,6 +99,8 @@ struct ReachedGateTests {
                 switch expected {
                 case .flag(let yes): #expect((decoded.values[r] != 0) == yes, "\(path) row \(r)")
                 case .classIndex(let index): #expect(Int(decoded.values[r]) == index, "\(path) row \(r)")
+                case .classIndices(let indices):
+                    #expect(indices.indices.allSatisfy { Int(decoded.values[r * indices.count + $0]) == indices[$0] }, "\(path) row \(r)")
                 case .labels(let on):
                     let got = (0..<on.count).map { decoded.values[r * on.count + $0] != 0 }
                     #expect(got == on, "\(path) row \(r)")

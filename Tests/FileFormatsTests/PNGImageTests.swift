@@ -39,6 +39,26 @@ final class PNGImageTests {
         #expect(try PNGImage.read(path: file, channels: channels) == image)
     }
 
+    /// The header alone gives the size and the channels a file has: gray 1, gray with alpha and
+    /// RGBA 4, RGB and a palette 3 (a palette with transparency 4); a file that is no PNG is
+    /// refused as `read` refuses it.
+    @Test func shapeFromTheHeader() throws {
+        let cases: [(UInt8, Int, [UInt8]?, [UInt8]?, Int)] = [
+            (HandMadePNG.gray, 1, nil, nil, 1), (HandMadePNG.grayAlpha, 2, nil, nil, 4), (HandMadePNG.rgb, 3, nil, nil, 3),
+            (HandMadePNG.rgba, 4, nil, nil, 4), (HandMadePNG.palette, 1, [1, 2, 3, 4, 5, 6], nil, 3),
+            (HandMadePNG.palette, 1, [1, 2, 3, 4, 5, 6], [0, 255], 4),
+        ]
+        for (type, samples, palette, transparency, channels) in cases {
+            let rows = (0..<3).map { _ in [Int](repeating: 1, count: 5 * samples) }
+            let file = try save(HandMadePNG.file(width: 5, bitDepth: 8, colorType: type, rows: rows, palette: palette,
+                                                 transparency: transparency), as: "shape.png")
+            let shape = try PNGImage.shape(path: file)
+            #expect(shape.height == 3 && shape.width == 5 && shape.channels == channels, "colour type \(type)")
+        }
+        let text = try save(Array("not a png".utf8), as: "text.png")
+        #expect(throws: Problem.self) { try PNGImage.shape(path: text) }
+    }
+
     /// For bit depth d, sample 1 (or 257 at 16 bits) is the smallest step that maps to a whole
     /// 8-bit value: 255 / (2^d - 1).
     @Test(arguments: [(1, 1, 255), (2, 1, 85), (4, 1, 17), (8, 1, 1), (16, 257, 1)])

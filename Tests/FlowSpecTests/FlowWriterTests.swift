@@ -56,18 +56,24 @@ struct FlowWriterTests {
             inputs:
               text: {type: tokens, max_length: 9, min_count: 2, tokenize: characters, lowercase: true, max_vocabulary: 99}
             trunk:
+              seq: {from: text, layers: [embedding: 4]}
               body:
                 from: text
                 layers: [embedding: 8, positional: {init: glorot}, conv1d: {filters: 4, kernel: 2, dilation: 3, bias: false},
                          attention: {heads: 2, init: he}, transformer: {heads: 4, dropout: 0.25}, pool: first]
             flow:
               y: {type: binary}
+              tags: {type: token_classification, input: seq, classes: [O, B-X, I-X]}
+              words: {type: masked_language_model, input: seq, rate: 0.3, tokens: text}
             """)
         let text = FlowWriter.yaml(flow.flow) { $0 }
         let again = try FlowLoader.load(bytes: Array(text.utf8), file: "f.yaml")
         #expect(summary(again) == summary(flow))
         #expect(String(describing: again.inputs[0].input.kind) == String(describing: flow.inputs[0].input.kind))
         #expect(text.contains("max_vocabulary: 99, tokenize: characters, lowercase: true"))
+        // A run's flow.yaml keeps what its masked language model masks.
+        let words = try #require(again.tasks.first { $0.path.description == "words" })
+        #expect(words.spec.maskRate == 0.3 && words.spec.maskedInput?.value == "text" && words.tokensInput == "text")
     }
 
     @Test func tricky() throws {

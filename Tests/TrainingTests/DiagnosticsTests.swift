@@ -29,7 +29,8 @@ struct DiagnosticsTests {
         mask.data.update(from: [1, 1], count: 2)
         let layers = [WatchedLayer(name: "hidden", output: hidden, weight: parameter["hidden.weight"]!),
                       WatchedLayer(name: "out", output: logits, weight: parameter["out.weight"]!)]
-        return (CompiledModel(plan: plan, inputs: ["x": x], inputKinds: [:], tasks: [], branches: [:], layers: layers), hidden)
+        return (CompiledModel(plan: plan, inputs: ["x": x], inputKinds: [:], tasks: [], branches: [:], layers: layers,
+                              tokenMasking: []), hidden)
     }
 
     func close(_ a: Double?, _ b: Double, relative: Double = 1e-5) -> Bool {

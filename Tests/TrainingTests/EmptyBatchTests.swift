@@ -25,7 +25,26 @@ struct EmptyBatchTests {
           x: {type: bounded_regression, scale: 8, when: not blocked, head: [dense: 4, sigmoid]}
         """
 
-    @Test(arguments: [tabular, image])
+    /// Every sequence layer and both token tasks: a masked language model with no masked
+    /// position, a token classification with no labelled token.
+    static let sequence = """
+        name: text
+        data: {train: train.csv}
+        inputs:
+          text: {type: tokens, max_length: 8}
+        trunk:
+          seq:
+            from: text
+            layers: [embedding: 8, positional, conv1d: {filters: 8, kernel: 3, dilation: 2}, attention: {heads: 2},
+                     transformer: {heads: 2, hidden: 16, dropout: 0.2}]
+          sentence: {from: seq, layers: [pool: max]}
+        flow:
+          tags: {type: token_classification, input: seq, classes: [O, B-X, I-X]}
+          words: {type: masked_language_model, input: seq, rate: 0.5}
+          y: {type: binary, input: sentence}
+        """
+
+    @Test(arguments: [tabular, image, sequence])
     func anEmptyPartGivesZeroLossesAndGradients(flowText: String) throws {
         let (flow, directory) = try TabularEncodingTests.flow(flowText, files: [:])
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -31,8 +31,11 @@ final class DropoutOp: SeededOp {
             return
         }
         let scale = 1 / (1 - rate)
+        // random.uniform() ≥ rate, on the draw's 24 bits before they become a float: k / 2²⁴ ≥
+        // rate exactly when k ≥ ⌈rate · 2²⁴⌉ (both sides exact), so the masks are the same.
+        let threshold = UInt64((rate * 16_777_216).rounded(.up))
         for i in 0..<count {
-            mask[i] = random.uniform() >= rate ? scale : 0
+            mask[i] = random.next() >> 40 >= threshold ? scale : 0
             out[i] = inp[i] * mask[i]
         }
     }

@@ -3,7 +3,7 @@ import Foundation
 
 /// The demo data sets `flowtrain datasets` writes.
 public enum DemoDatasets {
-    public static let names = ["security", "orders"]
+    public static let names = ["security", "orders", "tickets"]
 
     /// Writes `count` security scenes under `directory`: `images/NNNNN.png` and
     /// `train.csv`, `valid.csv`, `test.csv` (80%, 10%, 10%), image paths relative to the CSVs.
@@ -28,11 +28,25 @@ public enum DemoDatasets {
     /// Writes `count` orders to `train.csv`, `valid.csv` and `test.csv` under `directory` (80%,
     /// 10%, 10%, as the security scenes).
     public static func writeOrders(to directory: URL, count: Int, seed: UInt64) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var table = OrdersTable(seed: seed)
-        var writers = ["train", "valid", "test"].map { _ in CSVWriter(header: OrdersTable.columns) }
+        try writeSplits(to: directory, header: OrdersTable.columns, count: count) { table.next() }
+    }
+
+    /// Writes `count` support tickets to `train.csv`, `valid.csv` and `test.csv` under
+    /// `directory` (80%, 10%, 10%, as the others).
+    public static func writeTickets(to directory: URL, count: Int, seed: UInt64) throws {
+        var tickets = SupportTickets(seed: seed)
+        try writeSplits(to: directory, header: SupportTickets.columns, count: count) { tickets.next() }
+    }
+
+    /// `count` rows from `next` into `train.csv`, `valid.csv` and `test.csv` under `directory`:
+    /// of every ten rows, the ninth to valid, the tenth to test.
+    private static func writeSplits(to directory: URL, header: [String], count: Int,
+                                    next: () -> [String]) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var writers = ["train", "valid", "test"].map { _ in CSVWriter(header: header) }
         for index in 0..<count {
-            writers[index % 10 == 8 ? 1 : index % 10 == 9 ? 2 : 0].append(table.next())
+            writers[index % 10 == 8 ? 1 : index % 10 == 9 ? 2 : 0].append(next())
         }
         for (writer, name) in zip(writers, ["train", "valid", "test"]) {
             try writer.write(to: directory.appendingPathComponent("\(name).csv").path)
