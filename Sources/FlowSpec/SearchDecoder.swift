@@ -141,8 +141,8 @@ enum SearchDecoder {
     /// More trials than any search on one machine would run; keeps trials.csv and the page readable.
     static let maxTrials = 100_000
 
-    /// Losses and errors are minimised, every other metric (accuracy, f1, r2, AUC) maximised.
+    /// Losses, errors and perplexity are minimised, every other metric (accuracy, f1, r2, AUC) maximised.
     static func defaultGoal(_ metric: String) -> SearchSettings.Goal {
-        ["loss", "mean_absolute_error", "rmse"].contains(metric) ? .minimize : .maximize
+        ["loss", "mean_absolute_error", "rmse", "perplexity"].contains(metric) ? .minimize : .maximize
     }
 }

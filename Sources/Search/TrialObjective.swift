@@ -28,7 +28,10 @@ public struct TrialObjective: Sendable {
     public static func metrics(of type: TaskType) -> [String] {
         switch type {
         case .binary: ["loss", "accuracy", "precision", "recall", "f1_score", "roc_auc"]
-        case .classification, .tokenClassification: ["loss", "accuracy_1", "accuracy_3", "accuracy_5", "f1_score", "precision", "recall"]
+        case .classification: ["loss", "accuracy_1", "accuracy_3", "accuracy_5", "f1_score", "precision", "recall"]
+        case .tokenClassification: ["loss", "accuracy_1", "accuracy_3", "accuracy_5", "f1_score", "precision", "recall",
+                                    "entity_f1", "entity_precision", "entity_recall"]
+        case .maskedLanguageModel: ["loss", "masked_accuracy", "perplexity"]
         case .multilabel: ["loss", "accuracy", "f1_score_micro", "f1_score_macro"]
         case .boundedRegression, .regression: ["loss", "mean_absolute_error", "rmse", "r2"]
         }
