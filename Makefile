@@ -193,20 +193,23 @@ check-metrics: build $(METRICS_VENV)/bin/python
 	$(METRICS_VENV)/bin/python tools/check_metrics.py $(RUN) $(METRICS_RUN)
 
 # A screenshot of a run's report.html by headless Chromium (installed from Debian's packages
-# when missing): RUN/report.png. Default RUN: the newest `make demo` run. The window is as tall
-# as the page: a first pass loads a copy of the page with a script that writes the page's
-# height into the DOM once everything (contact sheets too) has loaded, and reads it back with
-# --dump-dom; SCREENSHOT_HEIGHT=pixels sets the height instead.
+# when missing): RUN/report.png; for a search's directory (`flowtrain search`), its search.html:
+# RUN/search.png. Default RUN: the newest `make demo` run. The window is as tall as the page: a
+# first pass loads a copy of the page with a script that writes the page's height into the DOM
+# once everything (contact sheets too) has loaded, and reads it back with --dump-dom;
+# SCREENSHOT_HEIGHT=pixels sets the height instead.
 screenshot: build
 	@[ -n "$(RUN)" ] || { echo "screenshot: no run under runs/security/: run 'make demo' first, or pass RUN=dir" >&2; exit 1; }
 	@command -v chromium > /dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
-	@height="$(SCREENSHOT_HEIGHT)"; \
+	@page=report; [ -f $(RUN)/search.html ] && page=search; \
+	[ -f $(RUN)/$$page.html ] || { echo "screenshot: $(RUN) holds neither report.html nor search.html" >&2; exit 1; }; \
+	height="$(SCREENSHOT_HEIGHT)"; \
 	if [ -z "$$height" ]; then \
 	  measure=$$(mktemp --suffix=.html); \
 	  sed -e 's#<head>#<head><base href="file://$(abspath $(RUN))/">#' \
 	    -e 's#</body>#<script>addEventListener("load", () => document.body.dataset.pageHeight = document.documentElement.scrollHeight)</script></body>#' \
-	    $(RUN)/report.html > $$measure; \
+	    $(RUN)/$$page.html > $$measure; \
 	  height=$$(chromium $(SCREENSHOT_FLAGS) --window-size=1200,800 --dump-dom file://$$measure 2> /dev/null \
 	    | sed -n 's#.*data-page-height="\([0-9]*\)".*#\1#p'); \
 	  rm -f $$measure; \
@@ -214,8 +217,8 @@ screenshot: build
 	fi; \
 	echo "chromium: 1200 × $$height pixels"; \
 	chromium $(SCREENSHOT_FLAGS) --window-size=1200,$$height \
-	  --screenshot=$(abspath $(RUN))/report.png file://$(abspath $(RUN))/report.html 2> /dev/null
-	@echo "wrote $(RUN)/report.png"
+	  --screenshot=$(abspath $(RUN))/$$page.png file://$(abspath $(RUN))/$$page.html 2> /dev/null; \
+	echo "wrote $(RUN)/$$page.png"
 
 SCREENSHOT_FLAGS := --headless --no-sandbox --disable-gpu --hide-scrollbars
 SCREENSHOT_HEIGHT ?=

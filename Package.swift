@@ -2,14 +2,16 @@
 // flowtrain: a multi-task neural-network trainer driven by declarative flow files.
 //
 // Modules depend one way only:
-//   CBridges (CYAML, CBLAS, CPNG, CJPEG, CMPI) → FileFormats → FlowSpec (→ FlowInference) → Engine → Tasks → Training → Evaluation → Report, Export → flowtrain
+//   CBridges (CYAML, CBLAS, CPNG, CJPEG, CMPI) → FileFormats → FlowSpec (→ FlowInference) → Engine → Tasks → Training → Evaluation
+//   → Report, Export → Search → flowtrain
 // ProcessGroups (MPI's processes, or one) sits beside Engine, below Training.
 // FileFormats reads and writes files (CSV, PNG, JPEG, safetensors, TensorBoard events; durable
 // replacement) and knows nothing of flows or tensors; it holds `Problem`, the one error type of
 // located problems, which is why FlowSpec, otherwise independent of it, imports it. FlowSpec
 // knows YAML and the flow language; Engine knows tensors and nothing of flows; Evaluation reads
 // a trained run back (decode, eval, thresholds, explain, predict); Report draws it (SVG plots,
-// PNG contact sheets, report.html); Export writes it as an ONNX model.
+// PNG contact sheets, report.html); Export writes it as an ONNX model; Search runs a flow's hyper-parameter search
+// (trials as `flowtrain train` processes, asynchronous successive halving, search.html).
 import PackageDescription
 
 let package = Package(
@@ -50,10 +52,11 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["FileFormats", "FlowSpec", "Engine", "Tasks", "Training"]),
         .target(name: "Report", dependencies: ["FileFormats", "FlowSpec", "Tasks", "Training", "Evaluation"]),
         .target(name: "Export", dependencies: ["FileFormats", "FlowSpec", "Engine", "Tasks", "Training", "Evaluation"]),
+        .target(name: "Search", dependencies: ["FileFormats", "FlowSpec", "ProcessGroups", "Training", "Report"]),
         .executableTarget(
             name: "flowtrain",
             dependencies: [
-                "FileFormats", "FlowSpec", "FlowInference", "Engine", "Tasks", "ProcessGroups", "Training", "Evaluation", "Report", "Export",
+                "FileFormats", "FlowSpec", "FlowInference", "Engine", "Tasks", "ProcessGroups", "Training", "Evaluation", "Report", "Export", "Search",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // PNG files written byte by byte, for the tests of the PNG reader and of image inputs.
@@ -73,6 +76,7 @@ let package = Package(
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Training", "Tasks", "FlowSpec", "FileFormats"]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Evaluation", "Training", "Tasks", "FlowSpec", "FileFormats"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Evaluation", "Training", "FileFormats"]),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "FlowSpec", "FileFormats"]),
         .testTarget(name: "CommandLineTests", dependencies: ["flowtrain", "ProtobufFields"]),
     ]
 )

@@ -9,6 +9,8 @@ public struct Flow: Sendable {
     public var trunk: [Branch]
     public var tasks: [TaskNode]
     public var training: TrainingSettings
+    /// `search:`, read by `flowtrain search` alone.
+    public var search: SearchSettings? = nil
 }
 
 /// A value with the place it was written, for errors found after decoding.

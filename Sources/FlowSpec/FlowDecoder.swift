@@ -21,10 +21,11 @@ struct FlowDecoder {
             tasks = decodeTaskNodes(flowNode, parent: nil, markers: data.missingMarkers)
         }
         let training = decodeTraining(top.value("train"))
+        let search = top.value("search").flatMap { decodeSearch($0, key: top.keyLocation("search") ?? $0.location) }
         top.finish(ignoringPrefix: "x-")
         // A missing or bad name was reported; resolution goes on to find the other mistakes.
         return Flow(name: name ?? "", file: file, data: data, inputs: inputs, trunk: trunk, tasks: tasks,
-                    training: training)
+                    training: training, search: search)
     }
 
     // MARK: data

@@ -29,6 +29,8 @@ public enum FlowLoader {
         if checkingDataFiles { DataFileCheck.report(flow.data, flowFile: file, sink: sink) }
         let resolved = FlowResolver(flow: flow, sink: sink).resolve()
         guard let resolved, sink.isEmpty else { throw sink.problem }
+        if let search = resolved.flow.search { SearchPathCheck(flow: resolved, sink: sink).check(search) }
+        guard sink.isEmpty else { throw sink.problem }
         return resolved
     }
 }

@@ -29,6 +29,11 @@ public struct YAMLNode: Sendable {
     /// so a character's offset in the text gives its column.
     public var isVerbatim = true
 
+    /// A plain scalar written by flowtrain itself (a number a search drew), as if read at `location`.
+    public static func plain(_ text: String, at location: SourceLocation) -> YAMLNode {
+        YAMLNode(content: .scalar(text, isPlain: true), location: location, size: 1)
+    }
+
     /// A plain scalar that YAML reads as null: empty, `~`, `null`.
     public var isNull: Bool {
         if case .scalar(let text, true) = content { return ["", "~", "null", "Null", "NULL"].contains(text) }

@@ -40,6 +40,9 @@ public struct LineChart: Sendable {
     /// The line y = x, the ROC curve of a classifier that guesses.
     public var diagonal: Bool
     public var marker: Marker?
+    /// Whether several series get a legend; a chart of many (every trial of a search) names
+    /// each in its tooltip instead.
+    public var showsLegend = true
 
     public init(title: String, xLabel: String, yLabel: String, series: [Series],
                 xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil,
@@ -59,7 +62,7 @@ public struct LineChart: Sendable {
     public func svg(width: Int = 480, height: Int = 300) -> String {
         let width = max(width, 200), height = max(height, 150)
         var canvas = SVGCanvas(width: width, height: height, title: title)
-        let legend = series.count > 1 ? legendLayout(width: width) : []
+        let legend = series.count > 1 && showsLegend ? legendLayout(width: width) : []
         let legendRows = (legend.last?.row ?? -1) + 1
         let frame = PlotFrame(left: 58, top: 30, right: Double(width) - 16,
                               bottom: Double(height) - 44 - Double(legendRows) * 16)

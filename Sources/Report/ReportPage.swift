@@ -30,37 +30,15 @@ public enum ReportPage {
         body += plots(run, flow: flow)
         body += diagnostics(run)
         body += interpretation(run)
-        return """
-            <!DOCTYPE html>
-            <html lang="en">
-            <head>
-            <meta charset="utf-8">
-            <title>\(e(flow.flow.name)) — flowtrain report</title>
-            <style>
-            body { font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; padding: 0 1em; }
-            h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 1.6em; }
-            .meta { color: #666; margin-top: 0; }
+        return HTMLPage.document(title: "\(flow.flow.name) — flowtrain report", style: """
             ul.tree, ul.tree ul { list-style: none; padding-left: 1.4em; border-left: 1px solid #ccc; margin: 0.2em 0; }
             ul.tree { border-left: none; padding-left: 0; }
             .type { color: #555; font-size: 0.9em; } .when { color: #8a4b00; font-family: monospace; }
             .flow { font-weight: bold; }
-            table { border-collapse: collapse; font-size: 0.9em; margin: 0.5em 0; }
-            th, td { border-bottom: 1px solid #e4e4e4; padding: 0.25em 0.7em; text-align: left; }
-            td.num { text-align: right; font-variant-numeric: tabular-nums; }
-            th { background: #f4f4f4; }
-            .plots { display: flex; flex-wrap: wrap; gap: 1em; }
             .plots figure { margin: 0; }
             .sheets figure { margin: 0 0 1em 0; } .sheets img { max-width: 100%; height: auto; }
-            .empty { color: #888; font-style: italic; }
             tr.flagged td { background: #fff4e5; } .flag { color: #a04000; }
-            </style>
-            </head>
-            <body>
-            \(body)
-            </body>
-            </html>
-
-            """
+            """, body: body)
     }
 
     /// The task tree as written, each task with its type and its own `when`.

@@ -36,6 +36,10 @@ public struct Trainer {
     public let shouldStop: () -> Bool
     /// Called with one line per epoch, and (when `live` is set) with progress within it.
     public let report: (String, _ live: Bool) -> Void
+    /// Epochs after which to stop, with a checkpoint, as if interrupted there (`train
+    /// --pause-after`): the schedule stays laid out for `epochs`, so a run paused and resumed
+    /// ends exactly as one never paused. Nil, or `epochs` or more: train to the end.
+    public var pauseAfter: Int?
     /// Called after each epoch with where its time went.
     public var timed: (_ epoch: Int, EpochTimings) -> Void = { _, _ in }
     /// The processes training together; one unless started by `mpirun`.
@@ -63,6 +67,8 @@ public struct Trainer {
         case finished
         /// Stopped by `shouldStop` with a checkpoint: `batches` of epoch `epoch` are done.
         case interrupted(epoch: Int, batches: Int)
+        /// Stopped at `pauseAfter` with a checkpoint, `epoch` epochs done.
+        case paused(after: Int)
     }
 
     /// What one call to `train` builds and carries from epoch to epoch.
@@ -90,6 +96,9 @@ public struct Trainer {
         if let checkpoint, checkpoint.epoch >= epochs {
             return try ranked((checkpoint.bestEpoch, checkpoint.bestLoss), unrankedTasks: [])
         }
+        if let checkpoint, checkpoint.step == 0, let pauseAfter, checkpoint.epoch >= pauseAfter {
+            return .paused(after: checkpoint.epoch)
+        }
         var session = try start()
         let resumeAt = checkpoint.map { (epoch: $0.epoch + 1, step: $0.step) } ?? (epoch: 1, step: 0)
         var unrankedTasks: [String] = []
@@ -103,6 +112,7 @@ public struct Trainer {
                 return .interrupted(epoch: epoch, batches: done)
             }
             unrankedTasks = try finishEpoch(epoch, &session, progress, &timings, started: started)
+            if epoch < epochs, epoch == pauseAfter { return .paused(after: epoch) }
             if epoch < epochs, session.agreement.stop(requested: shouldStop()) {
                 return .interrupted(epoch: epoch + 1, batches: 0)
             }
@@ -305,7 +315,7 @@ public struct Trainer {
     private func format(_ value: Double) -> String { String(format: "%.4f", value) }
 
     /// `1 h 02 min`, `3 min 05 s`, `42 s`: the time left, roughly (validation passes not counted).
-    static func duration(_ seconds: Double) -> String {
+    public static func duration(_ seconds: Double) -> String {
         let total = Int(seconds.rounded())
         if total >= 3600 { return String(format: "%d h %02d min", total / 3600, total % 3600 / 60) }
         if total >= 60 { return String(format: "%d min %02d s", total / 60, total % 60) }

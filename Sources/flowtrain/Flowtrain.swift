@@ -11,7 +11,7 @@ struct Flowtrain: ParsableCommand {
             between them. See docs/flow-format.md for the format.
             """,
         version: FlowtrainVersion.current,
-        subcommands: [InitCommand.self, TrainCommand.self, EvalCommand.self, TuneThresholdsCommand.self, CalibrateCommand.self, ExplainCommand.self,
+        subcommands: [InitCommand.self, TrainCommand.self, SearchCommand.self, EvalCommand.self, TuneThresholdsCommand.self, CalibrateCommand.self, ExplainCommand.self,
                       PredictCommand.self, EmbedCommand.self, ExportCommand.self, CheckCommand.self, BenchCommand.self, DatasetsCommand.self])
 
     /// Runs a command. A failure is rendered in one place, `CommandOutput.end`, which maps it to

@@ -23,6 +23,11 @@ struct TrainCommand: ParsableCommand {
             killed run from its checkpoint and ends exactly as an uninterrupted run would \
             (docs/reliability.md).
 
+            --pause-after N stops after epoch N as Ctrl-C would at an epoch's end, and exits 0: the \
+            learning-rate schedule stays laid out for all the epochs, so `--resume` (with a later \
+            --pause-after, or none) ends exactly as a run never paused (what `flowtrain search` \
+            does with its trials).
+
             Under mpirun, each process reads its share of the data files and trains the rows \
             it holds of every batch; process 0 alone writes the run directory. The processes \
             stop together: after a signal to any of them, at the same step with one checkpoint; \
@@ -46,8 +51,16 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue the run in --run-dir from its last checkpoint (after Ctrl-C, a kill or a crash).")
     var resume = false
 
+    @Option(help: "Stop after this many epochs with a checkpoint, the schedule still laid out for all of them; --resume continues.")
+    var pauseAfter: Int?
+
+    // `flowtrain search`'s trials: a search killed at once (kill -9) must not leave them training.
+    @Option(help: .hidden)
+    var parentProcess: Int32?
+
     func validate() throws {
         if let epochs, !(1...100_000).contains(epochs) { throw ValidationError("--epochs must be 1 to 100000") }
+        if let pauseAfter, !(1...100_000).contains(pauseAfter) { throw ValidationError("--pause-after must be 1 to 100000") }
         if resume, runDir == nil { throw ValidationError("--resume needs --run-dir: the run directory to continue") }
         // An unset shell variable (`--run-dir "$RUN"`) would otherwise mean the current directory.
         if let runDir, runDir.allSatisfy(\.isWhitespace) {
@@ -81,21 +94,25 @@ struct TrainCommand: ParsableCommand {
         let prepared: PreparedRun
         // Process 0 alone shows the progress.
         let report: (String, Bool) -> Void = processes.isFirst ? { CommandOutput.progress($0, live: $1) } : { _, _ in }
+        if let parentProcess { ParentWatch.start(parent: parentProcess) }
         do {
             prepared = try PreparedRun(flow, .init(flowFile: options.flow, runDirectory: runDir, epochs: epochs, seed: seed,
                                                    resume: resume),
-                                       processes: processes, shouldStop: { Interruption.wasRequested }, report: report)
+                                       processes: processes, shouldStop: { Interruption.wasRequested || ParentWatch.parentEnded },
+                                       report: report)
         } catch {
             var failure = CommandFailure.badInput(error)
             failure.onEveryProcess = error is ProblemOnEveryProcess
             throw failure
         }
-        let trainer = prepared.trainer
+        var trainer = prepared.trainer
+        trainer.pauseAfter = pauseAfter
         let outcome: Trainer.Outcome
         do {
             // Every process: they agree after each step whether any was asked to stop.
             Interruption.catchFirstSignal()
             if processes.isFirst { CommandOutput.error(prepared.summary) }
+            ParentWatch.trainingStarts()
             outcome = try trainer.train()
             if processes.isFirst, case .finished = outcome { try RunReport.refresh(trainer.run, flow: flow, after: .training) }
         } catch {
@@ -106,6 +123,11 @@ struct TrainCommand: ParsableCommand {
         switch outcome {
         case .finished:
             if processes.isFirst { print(trainer.run.url.path) }
+        case .paused(let epoch):
+            guard processes.isFirst else { return }
+            CommandOutput.error("paused after epoch \(epoch) of \(trainer.epochs), with a checkpoint; continue with:\n"
+                                + "  flowtrain train \(options.flow) --run-dir \(trainer.run.url.path) --resume")
+            print(trainer.run.url.path)
         case let .interrupted(epoch, batches):
             // A process that got no signal itself stopped for another's: as if sent SIGTERM.
             let status = Interruption.wasRequested ? Interruption.exitStatus : 128 + SIGTERM

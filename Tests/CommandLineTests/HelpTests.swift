@@ -3,7 +3,7 @@ import Testing
 /// Golden lines of `--help`: each option's default is stated once, in words where it depends
 /// on the machine.
 struct HelpTests {
-    @Test(arguments: ["train", "eval", "tune-thresholds", "calibrate", "explain", "predict", "bench"])
+    @Test(arguments: ["train", "search", "eval", "tune-thresholds", "calibrate", "explain", "predict", "bench"])
     func threadsStateTheirDefaultOnce(_ command: String) throws {
         let result = try run([command, "--help"])
         #expect(result.status == 0)

@@ -95,6 +95,31 @@ struct ResumeTests {
         #expect(try eventFiles(runDirectory) == events)
     }
 
+    /// `--pause-after` stops at an epoch's end with the cosine schedule laid out for every
+    /// epoch: paused twice and resumed, the run ends as the uninterrupted one (what a search's
+    /// promoted trials rely on).
+    @Test func aRunPausedAndResumedEndsAsAnUninterruptedOne() throws {
+        let runDirectory = Self.data.directory.appendingPathComponent("paused")
+        let first = try flowtrain(["train", Self.data.flow, "--run-dir", runDirectory.path, "--pause-after", "1"] + Self.arguments)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout == runDirectory.path + "\n")
+        #expect(first.stderr.contains("paused after epoch 1 of 4, with a checkpoint; continue with:\n  flowtrain train "
+                                      + "\(Self.data.flow) --run-dir \(runDirectory.path) --resume\n"), "\(first.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: runDirectory.appendingPathComponent("report.html").path))
+        // Asked to pause where it stands already, it trains nothing.
+        let again = try flowtrain(["train", Self.data.flow, "--run-dir", runDirectory.path, "--resume", "--pause-after", "1"]
+                                  + Self.arguments)
+        #expect(again.status == 0)
+        #expect(!again.stderr.contains("epoch 2/4"), "\(again.stderr)")
+        let second = try flowtrain(["train", Self.data.flow, "--run-dir", runDirectory.path, "--resume", "--pause-after", "3"]
+                                   + Self.arguments)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("resuming after epoch 1") && second.stderr.contains("paused after epoch 3 of 4"))
+        let last = try flowtrain(["train", Self.data.flow, "--run-dir", runDirectory.path, "--resume"] + Self.arguments)
+        #expect(last.status == 0, "\(last.stderr)")
+        try expectSameRun(runDirectory, Self.reference)
+    }
+
     @Test func resumeRefusesAChangedFlowAndOtherEpochs() throws {
         let runDirectory = Self.data.directory.appendingPathComponent("changed")
         #expect(try flowtrain(["train", Self.data.flow, "--run-dir", runDirectory.path, "--epochs", "1"]).status == 0)
