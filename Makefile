@@ -1,6 +1,6 @@
 # flowtrain: `make demo` shows it working, `make test` runs every test.
 SWIFT ?= swift
-PACKAGES := libyaml-dev libopenblas-dev libpng-dev pkg-config libopenmpi-dev openmpi-bin
+PACKAGES := libyaml-dev libopenblas-dev libpng-dev libturbojpeg0-dev pkg-config libopenmpi-dev openmpi-bin
 FLOWTRAIN := .build/release/flowtrain
 FLOWS := $(wildcard flows/*.yaml)
 
@@ -83,10 +83,10 @@ bench-scaling: build
 	sh bench/scaling.sh $(FLOWTRAIN)
 
 # libFuzzer targets (Fuzz/, a package of its own built with -sanitize=fuzzer,address) for the
-# flow loader, the CSV, PNG and safetensors readers: each runs FUZZ_SECONDS; fails on any crash,
+# flow loader, the CSV, PNG, JPEG and safetensors readers: each runs FUZZ_SECONDS; fails on any crash,
 # timeout or out-of-memory (reproducers in .build-fuzz/artifacts/). Never part of `make test`.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= FuzzFlow FuzzCSV FuzzPNG FuzzSafetensors
+FUZZ_TARGETS ?= FuzzFlow FuzzCSV FuzzPNG FuzzJPEG FuzzSafetensors
 
 fuzz: deps
 	SWIFT=$(SWIFT) sh Fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)

@@ -2,10 +2,10 @@
 // flowtrain: a multi-task neural-network trainer driven by declarative flow files.
 //
 // Modules depend one way only:
-//   CBridges (CYAML, CBLAS, CPNG, CMPI) → FileFormats → FlowSpec (→ FlowInference) → Engine → Tasks → Training → Evaluation
+//   CBridges (CYAML, CBLAS, CPNG, CJPEG, CMPI) → FileFormats → FlowSpec (→ FlowInference) → Engine → Tasks → Training → Evaluation
 //   → Report, Export → Search → flowtrain
 // ProcessGroups (MPI's processes, or one) sits beside Engine, below Training.
-// FileFormats reads and writes files (CSV, PNG, safetensors, TensorBoard events; durable
+// FileFormats reads and writes files (CSV, PNG, JPEG, safetensors, TensorBoard events; durable
 // replacement) and knows nothing of flows or tensors; it holds `Problem`, the one error type of
 // located problems, which is why FlowSpec, otherwise independent of it, imports it. FlowSpec
 // knows YAML and the flow language; Engine knows tensors and nothing of flows; Evaluation reads
@@ -32,9 +32,12 @@ let package = Package(
                        pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CBridges/CPNG",
                        pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        // libjpeg-turbo's TurboJPEG API (Debian's 2.1: tjInitDecompress, tjDecompress2, …).
+        .systemLibrary(name: "CJPEG", path: "Sources/CBridges/CJPEG",
+                       pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CMPI", path: "Sources/CBridges/CMPI",
                        pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
-        .target(name: "FileFormats", dependencies: ["CPNG"]),
+        .target(name: "FileFormats", dependencies: ["CPNG", "CJPEG"]),
         .target(name: "FlowSpec", dependencies: ["FileFormats", "CYAML"]),
         // `flowtrain init`: a flow inferred from a CSV (column types, tasks, preconditions).
         .target(name: "FlowInference", dependencies: ["FileFormats", "FlowSpec"]),
@@ -60,7 +63,7 @@ let package = Package(
         .target(name: "HandMadePNG", path: "Tests/HandMadePNG"),
         // A protobuf decoder of the tests' own, to read written ONNX models back.
         .target(name: "ProtobufFields", path: "Tests/ProtobufFields"),
-        .testTarget(name: "FileFormatsTests", dependencies: ["FileFormats", "HandMadePNG", "ProtobufFields"]),
+        .testTarget(name: "FileFormatsTests", dependencies: ["FileFormats", "CJPEG", "HandMadePNG", "ProtobufFields"]),
         .testTarget(name: "FlowInferenceTests", dependencies: ["FlowInference", "FlowSpec", "FileFormats", "HandMadePNG"]),
         .testTarget(name: "FlowSpecTests", dependencies: ["FlowSpec", "FileFormats"], exclude: ["BadFlows"]),
         // Interposes malloc in the test executable to count allocations per thread.

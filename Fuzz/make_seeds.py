@@ -105,3 +105,51 @@ write("Corpus/FuzzSafetensors/bad-dtype.safetensors",
 write("Corpus/FuzzSafetensors/bad-overlap.safetensors",
       (lambda h: struct.pack("<Q", len(h)) + h + b"\x00" * 8)(
           b'{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}'))
+
+# --- JPEG ------------------------------------------------------------------------------------
+# Encoded by libjpeg-turbo's TurboJPEG (Debian's libturbojpeg, which `make deps` installs)
+# through ctypes; the odd ones (Exif, CMYK, cut, huge header) also go to Regressions/FuzzJPEG,
+# which `make test` replays.
+import ctypes
+
+turbo = ctypes.CDLL("libturbojpeg.so.0")
+turbo.tjInitCompress.restype = ctypes.c_void_p
+TJPF_RGB, TJPF_GRAY, TJPF_CMYK = 0, 6, 11
+TJSAMP_444, TJSAMP_420, TJSAMP_GRAY = 0, 2, 3
+TJFLAG_PROGRESSIVE = 16384
+
+def jpeg(width, height, pixel_format, samples, subsampling, quality=90, flags=0):
+    handle = ctypes.c_void_p(turbo.tjInitCompress())
+    out, size = ctypes.POINTER(ctypes.c_ubyte)(), ctypes.c_ulong(0)
+    status = turbo.tjCompress2(handle, bytes(samples), width, 0, height, pixel_format, ctypes.byref(out),
+                               ctypes.byref(size), subsampling, quality, flags)
+    assert status == 0, "tjCompress2 failed"
+    data = ctypes.string_at(out, size.value)
+    turbo.tjFree(out)
+    turbo.tjDestroy(handle)
+    return data
+
+def exif(orientation):
+    tiff = b"MM" + struct.pack(">HIH", 42, 8, 1) + struct.pack(">HHIHH", 0x0112, 3, 1, orientation, 0) + b"\0\0\0\0"
+    payload = b"Exif\0\0" + tiff
+    return b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+
+rgb = [(x * 40 + y * 3 + c * 90) % 256 for y in range(12) for x in range(10) for c in range(3)]
+gray = [(x * 25 + y * 9) % 256 for y in range(9) for x in range(11)]
+baseline = jpeg(10, 12, TJPF_RGB, rgb, TJSAMP_420)
+seeds = {
+    "baseline-420.jpg": baseline,
+    "progressive-444.jpg": jpeg(10, 12, TJPF_RGB, rgb, TJSAMP_444, flags=TJFLAG_PROGRESSIVE),
+    "gray.jpg": jpeg(11, 9, TJPF_GRAY, gray, TJSAMP_GRAY),
+}
+odd = {
+    "exif-rotated-6.jpg": baseline[:2] + exif(6) + baseline[2:],
+    "exif-bad-offset.jpg": baseline[:2] + exif(6)[:20].replace(b"\x00\x00\x00\x08", b"\xff\xff\xff\xf0") + baseline[2:],
+    "cmyk.jpg": jpeg(8, 8, TJPF_CMYK, [30, 200, 10, 0] * 64, TJSAMP_444),
+    "cut-in-scan.jpg": baseline[: len(baseline) * 2 // 3],
+    "huge-header-truncated.jpg": (lambda at: baseline[: at + 5] + b"\x3f\xff\x3f\xff" + baseline[at + 9 :])(baseline.index(b"\xff\xc0")),
+}
+for name, data in {**seeds, **odd}.items():
+    write(f"Corpus/FuzzJPEG/{name}", data)
+for name, data in odd.items():
+    write(f"Regressions/FuzzJPEG/{name}", data)

@@ -8,7 +8,7 @@
 set -u
 SECONDS_EACH=${1:-60}
 shift 2> /dev/null
-TARGETS=${*:-FuzzFlow FuzzCSV FuzzPNG FuzzSafetensors}
+TARGETS=${*:-FuzzFlow FuzzCSV FuzzPNG FuzzJPEG FuzzSafetensors}
 SWIFT=${SWIFT:-swift}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$ROOT/.build-fuzz
@@ -33,7 +33,7 @@ grep -v "Cannot export local symbol" "$WORK/logs/build.log" | tail -n 1
 
 max_len() {
     case $1 in
-        FuzzPNG|FuzzSafetensors) echo 65536 ;;
+        FuzzPNG|FuzzJPEG|FuzzSafetensors) echo 65536 ;;
         *) echo 16384 ;;
     esac
 }

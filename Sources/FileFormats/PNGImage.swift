@@ -218,8 +218,8 @@ public struct PNGImage: Sendable, Equatable {
     }
 
     /// A problem with the file at `path`; `message` completes a sentence whose subject is the
-    /// file, e.g. "is not a PNG file".
-    private static func fileProblem(_ path: String, _ message: String) -> Problem {
+    /// file, e.g. "is not a PNG file". The JPEG reader words its problems the same way.
+    static func fileProblem(_ path: String, _ message: String) -> Problem {
         Problem(file: path, message: "the file " + message)
     }
 
@@ -231,7 +231,7 @@ public struct PNGImage: Sendable, Equatable {
         }
     }
 
-    private static func systemMessage(_ code: Int32) -> String {
+    static func systemMessage(_ code: Int32) -> String {
         String(cString: strerror(code))
     }
 }

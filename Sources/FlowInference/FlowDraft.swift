@@ -81,21 +81,15 @@ public struct FlowDraft {
         }
     }
 
-    /// The shape of the first image a column names, read from its header.
+    /// The shape of the first image a column names (PNG or JPEG), read from its header.
     private static func imageShape(_ path: String, directory: String, table: CSVTable, column: Int) throws(Problem)
         -> (height: Int, width: Int, channels: Int) {
         let full = path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
-        let lower = path.lowercased()
-        guard lower.hasSuffix(".png") else {
-            throw Problem(message: "column '\(table.header[column])' holds JPEG paths ('\(path)'), which image inputs do not read yet",
-                          at: .init(file: table.file, line: 2, column: column + 1, columnName: table.header[column]),
-                          hint: "convert the images to PNG")
-        }
         do {
-            return try PNGImage.shape(path: full)
+            return try ImageFile.shape(path: full)
         } catch {
             var problem = error
-            problem.hint = "image paths are read relative to the CSV file's directory; --images-relative-to names another"
+            problem.hint = problem.hint ?? "image paths are read relative to the CSV file's directory; --images-relative-to names another"
             throw problem
         }
     }

@@ -74,7 +74,7 @@ public struct Input: Sendable {
 
     /// The kinds of input data.
     public enum Kind: Sendable {
-        /// PNG paths, decoded to height × width × channels bytes.
+        /// PNG or JPEG paths, decoded to height × width × channels bytes.
         case image(height: Int, width: Int, channels: Int, resize: Bool)
         case numeric(columns: ColumnSelection, normalize: Normalization, missing: MissingValues)
         /// Text split into tokens, padded or cut to `maxLength`.

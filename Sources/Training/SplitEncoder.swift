@@ -539,7 +539,7 @@ public struct SplitEncoder: Sendable {
         }
     }
 
-    /// Decodes every image once, in parallel, and keeps its bytes.
+    /// Decodes every image (PNG or JPEG, by its signature) once, in parallel, and keeps its bytes.
     private func decodeImages(_ input: Input, _ table: CSVTable, _ rows: ArraySlice<Int>, height: Int, width: Int,
                               channels: Int, resize: Bool, _ problems: inout DataProblems) throws(Problem) -> EncodedInput {
         let column = try columnIndex(table, input.column)
@@ -557,7 +557,7 @@ public struct SplitEncoder: Sendable {
             let name = table.string(row: row, column: column)
             let path = name.hasPrefix("/") ? name : directory.appendingPathComponent(name).path
             do throws(Problem) {
-                var image = try PNGImage.read(path: path, channels: channels)
+                var image = try ImageFile.read(path: path, channels: channels)
                 if image.width != width || image.height != height {
                     guard resize else {
                         failures.add(Problem(table, row: row, column: column,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileFormats
 import Foundation
 import Training
 
@@ -8,7 +9,7 @@ struct DatasetsCommand: ParsableCommand {
         commandName: "datasets",
         abstract: "Write a generated demo data set.",
         discussion: """
-            security: 64×64 camera views of a front door (PNG) with labels for \
+            security: 64×64 camera views of a front door (PNG, or JPEG with --format jpeg) with labels for \
             flows/security.yaml, split into train.csv, valid.csv and test.csv. \
             orders: a table of online orders for flows/orders.yaml (13 numeric columns, some with holes, 5 categorical, \
             conditional targets), split into train.csv, valid.csv and test.csv. \
@@ -34,15 +35,19 @@ struct DatasetsCommand: ParsableCommand {
     @Option(help: "Seed of the generator.")
     var seed: UInt64 = 1
 
+    @Option(help: "The security scenes' image format (jpeg: quality \(DemoDatasets.jpegQuality), 4:4:4; default: png).")
+    var format: ImageFile.Format?
+
     func validate() throws {
         if let count, count < 10 { throw ValidationError("--n must be at least 10") }
+        if format != nil, name != .security { throw ValidationError("--format applies to the security data set only") }
     }
 
     func run() throws {
         let directory = URL(fileURLWithPath: out ?? "datasets/\(name.rawValue)")
         switch name {
         case .security:
-            try DemoDatasets.writeSecurity(to: directory, count: count ?? 10_000, seed: seed)
+            try DemoDatasets.writeSecurity(to: directory, count: count ?? 10_000, seed: seed, format: format ?? .png)
         case .orders:
             try DemoDatasets.writeOrders(to: directory, count: count ?? 300_000, seed: seed)
         case .tickets:
@@ -51,3 +56,6 @@ struct DatasetsCommand: ParsableCommand {
         print("wrote \(name.rawValue) data to \(directory.path)")
     }
 }
+
+/// `--format png|jpeg`.
+extension ImageFile.Format: ExpressibleByArgument {}

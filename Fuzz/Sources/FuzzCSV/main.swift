@@ -19,7 +19,7 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
         for column in table.header.indices {
             _ = table.string(row: row, column: column)
             _ = table.number(row: row, column: column)
-            _ = table.field(row: row, column: column, equals: Array(table.header[column].utf8))
+            _ = table.withBytes(row: row, column: column) { $0.elementsEqual(table.header[column].utf8) }
         }
     }
     for name in table.header { precondition(table.column(name) != nil, "header '\(name)' has no column") }

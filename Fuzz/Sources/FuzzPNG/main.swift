@@ -11,13 +11,6 @@ let scratch = ScratchFile()
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     scratch.write(UnsafeRawBufferPointer(start: start, count: count))
     let channels = [1, 3, 4][count % 3]
-    do {
-        let image = try PNGImage.read(path: scratch.path, channels: channels)
-        precondition(image.channels == channels && image.pixels.count == image.width * image.height * channels)
-        _ = image.resized(width: 3, height: 2)
-        report("\(image.width)×\(image.height), read as \(channels) channels")
-    } catch {
-        report(error.description)
-    }
+    checkImage(channels: channels) { () throws(Problem) in try PNGImage.read(path: scratch.path, channels: channels) }
     return 0
 }
