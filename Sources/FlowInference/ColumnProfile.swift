@@ -25,8 +25,6 @@ struct ColumnProfile {
     /// The smallest and largest value and whether all are whole numbers, when every value is a
     /// number; nil when one is not.
     private(set) var numbers: (min: Double, max: Double, integers: Bool)?
-    /// Per row: the value as a number (NaN where the cell is missing or not a number).
-    private(set) var numericValues: [Double]
     /// Some value holds a `|` (a multilabel set).
     private(set) var hasSets = false
     /// The whitespace-separated words over all values, and the most in one value.
@@ -42,7 +40,6 @@ struct ColumnProfile {
         self.index = index
         rows = table.rowCount
         present = [Bool](repeating: false, count: rows)
-        numericValues = [Double](repeating: .nan, count: rows)
         var hashes = Set<Int>()
         var minimum = Double.infinity, maximum = -Double.infinity, integers = true, allNumbers = true
         for row in 0..<rows {
@@ -57,7 +54,6 @@ struct ColumnProfile {
                 if counts.count > Self.countedValues { manyValues = true; counts = [:] }
             }
             if allNumbers, let value = table.number(row: row, column: index) {
-                numericValues[row] = value
                 minimum = Swift.min(minimum, value)
                 maximum = Swift.max(maximum, value)
                 integers = integers && value.rounded() == value

@@ -20,10 +20,8 @@ struct DraftWriter {
         line("name: \(flowName)")
         writeData(request, flowDirectory: flowDirectory, rows: table.rowCount)
         let branchSources = writeInputs(inputs, request: request, flowDirectory: flowDirectory, rows: table.rowCount)
-        let hasImages = inputs.contains { if case .image = $0.guess { true } else { false } }
-        writeTrunk(branchSources, images: inputs.compactMap { input in
-            if case let .image(h, w, _) = input.guess { (Self.name(for: input.profile.name, in: &names, claim: false), max(h, w)) } else { nil }
-        }, hasImages: hasImages)
+        let hasImages = !branchSources.images.isEmpty
+        writeTrunk(branchSources, hasImages: hasImages)
         line("")
         line("flow:")
         writeChildren(of: tree.root, tree: tree, indent: "  ")
@@ -50,11 +48,16 @@ struct DraftWriter {
 
     // MARK: inputs
 
-    /// Writes the inputs; returns the names the trunk reads, images apart.
+    /// The inputs the trunk reads, by kind: vectors, texts, and images with their larger side.
+    private struct TrunkSources {
+        var vectors: [String] = [], tokens: [String] = [], images: [(name: String, side: Int)] = []
+    }
+
+    /// Writes the inputs; returns what the trunk reads.
     private mutating func writeInputs(_ inputs: [(profile: ColumnProfile, guess: InputGuess)], request: FlowDraft.Request,
-                                      flowDirectory: String, rows: Int) -> (vectors: [String], tokens: [String]) {
+                                      flowDirectory: String, rows: Int) -> TrunkSources {
         line("inputs:")
-        var vectors: [String] = [], tokens: [String] = []
+        var sources = TrunkSources()
         let numeric = inputs.filter { $0.guess == .numeric }.map(\.profile)
         if !numeric.isEmpty {
             let name = Self.name(for: "numbers", in: &names)
@@ -69,7 +72,7 @@ struct DraftWriter {
             line("  \(name): {type: numeric, columns: [\(numeric.map { Self.yamlString($0.name) }.joined(separator: ", "))], "
                  + "normalize: standard, missing: mean, encoding: piecewise_linear, bins: \(bins), dimension: 16}")
             decisions.append("input \(name): numeric, \(numeric.count) columns")
-            vectors.append(name)
+            sources.vectors.append(name)
         }
         for (profile, guess) in inputs {
             switch guess {
@@ -84,13 +87,14 @@ struct DraftWriter {
                 }
                 line("  \(name): {\(fields)}")
                 decisions.append("input \(name): image \(height)×\(width)×\(channels)")
+                sources.images.append((name, max(height, width)))
             case let .tokens(maxLength):
                 let name = Self.name(for: profile.name, in: &names)
                 line("  # Text of \(String(format: "%.1f", profile.meanWords)) words on average, \(profile.mostWords) at most: "
                      + "tokens, lowercased, words seen at least twice.")
                 line("  \(name): {type: tokens, column: \(Self.yamlString(profile.name)), max_length: \(maxLength), min_count: 2, lowercase: true}")
                 decisions.append("input \(name): tokens, \(maxLength) positions")
-                tokens.append(name)
+                sources.tokens.append(name)
             case let .category(values, embedding):
                 let name = Self.name(for: profile.name, in: &names)
                 let column = name == profile.name ? "" : "column: \(Self.yamlString(profile.name)), "
@@ -102,23 +106,22 @@ struct DraftWriter {
                     line("  \(name): {type: category, \(column)encoding: one_hot}")
                 }
                 decisions.append("input \(name): category, \(values) values")
-                vectors.append(name)
+                sources.vectors.append(name)
             case .leftOut(let reason):
                 line("  # Left out: \(profile.name), \(reason).")
                 decisions.append("left out \(profile.name): \(reason)")
             }
         }
         line("")
-        return (vectors, tokens)
+        return sources
     }
 
     // MARK: trunk
 
-    private mutating func writeTrunk(_ sources: (vectors: [String], tokens: [String]), images: [(name: String, side: Int)],
-                                     hasImages: Bool) {
+    private mutating func writeTrunk(_ sources: TrunkSources, hasImages: Bool) {
         line("trunk:")
         var from: [String] = []
-        for (input, side) in images {
+        for (input, side) in sources.images {
             let branch = Self.name(for: input + "_features", in: &names)
             line("  # The security demo's convolutions: each stage halves the image, down to 8 pixels or fewer.")
             line("  \(branch):")
@@ -259,14 +262,13 @@ struct DraftWriter {
         return cleaned
     }
 
-    /// A name (letters, digits, `_`) for `text`, not yet in `taken`, which it joins when `claim`.
-    static func name(for text: String, in taken: inout Set<String>, claim: Bool = true) -> String {
+    /// A name (letters, digits, `_`) for `text`, not yet in `taken`, which it joins.
+    static func name(for text: String, in taken: inout Set<String>) -> String {
         var base = String(text.unicodeScalars.map { scalar -> Character in
             scalar == "_" || ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
                 ? Character(scalar) : "_"
         })
         if base.isEmpty || base.first?.isNumber == true || Identifier.keywords.contains(base) { base = "_" + base }
-        guard claim else { return base }
         var name = base, n = 2
         while taken.contains(name) { name = "\(base)_\(n)"; n += 1 }
         taken.insert(name)

@@ -48,6 +48,11 @@ public struct FlowDraft {
             }
             inputs.append((profile, guess))
         }
+        if inputs.allSatisfy({ if case .leftOut = $0.guess { true } else { false } }) {
+            throw Problem(message: "no column is left to be an input: "
+                          + (inputs.isEmpty ? "every column is a target" : inputs.map { "\($0.profile.name) is left out" }.joined(separator: ", ")),
+                          at: .init(file: trainFile, line: 1), hint: "a flow needs at least one input column besides the targets")
+        }
         let imageSide = inputs.compactMap { input -> Int? in
             if case let .image(h, w, _) = input.guess { return max(h, w) } else { return nil }
         }.max()

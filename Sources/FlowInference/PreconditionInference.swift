@@ -29,6 +29,8 @@ struct PreconditionInference {
     /// One inferred atom: which parent, which of its codes satisfy it, and the evidence.
     struct Atom: Equatable {
         let parent: String
+        /// The parent's index in `parents`.
+        let index: Int
         /// The codes that make the atom true (binary: [1] or [0]).
         let codes: Set<Int32>
         /// The atom as `when:` reads it, with `name` standing for the parent's name there.
@@ -52,8 +54,8 @@ struct PreconditionInference {
         // Rows where the given atoms hold: the ones the condition is judged on.
         let within = (0..<rows).map { row in given.allSatisfy { atom in holds(atom, row) } }
         var candidates: [Atom] = []
-        for parent in parents where !excluded.contains(parent.path) {
-            if let atom = candidate(parent, present: present, within: within) { candidates.append(atom) }
+        for (index, parent) in parents.enumerated() where !excluded.contains(parent.path) {
+            if let atom = candidate(parent, index: index, present: present, within: within) { candidates.append(atom) }
         }
         candidates.sort { $0.satisfying != $1.satisfying ? $0.satisfying < $1.satisfying : $0.parent < $1.parent }
         var taken: [Atom] = []
@@ -68,17 +70,16 @@ struct PreconditionInference {
 
     /// Whether `atom` holds in `row` (its parent's label there is one of its codes).
     func holds(_ atom: Atom, _ row: Int) -> Bool {
-        guard let parent = parents.first(where: { $0.path == atom.parent }) else { return false }
-        return atom.codes.contains(parent.codes[row])
+        atom.codes.contains(parents[atom.index].codes[row])
     }
 
     /// Whether `atom` is false in `row` (its parent's label there is known and not one of its codes).
     func fails(_ atom: Atom, _ row: Int) -> Bool {
-        guard let parent = parents.first(where: { $0.path == atom.parent }) else { return false }
-        return parent.codes[row] >= 0 && !atom.codes.contains(parent.codes[row])
+        let code = parents[atom.index].codes[row]
+        return code >= 0 && !atom.codes.contains(code)
     }
 
-    private func candidate(_ parent: Parent, present: [Bool], within: [Bool]) -> Atom? {
+    private func candidate(_ parent: Parent, index: Int, present: [Bool], within: [Bool]) -> Atom? {
         var seen = Set<Int32>(), carrying = 0, unknown = 0
         for row in present.indices where present[row] && within[row] {
             let code = parent.codes[row]
@@ -100,7 +101,7 @@ struct PreconditionInference {
         } else {
             text = seen.contains(1) ? { $0 } : { "not \($0)" }
         }
-        return Atom(parent: parent.path, codes: seen, text: text, carrying: carrying, unknown: unknown, failing: failing, satisfying: satisfying)
+        return Atom(parent: parent.path, index: index, codes: seen, text: text, carrying: carrying, unknown: unknown, failing: failing, satisfying: satisfying)
     }
 }
 

@@ -164,6 +164,18 @@ struct FlowDraftTests {
         }
     }
 
+    /// A table whose only other column is left out has no input: a problem that names why.
+    @Test func noInputLeftIsAProblem() throws {
+        let path = try Self.csv([("shop", { _ in "main" }), ("y", { String($0 % 2) })], rows: 40)
+        do {
+            _ = try FlowDraft.infer(.init(data: [path], targets: ["y"], flowFile: nil))
+            Issue.record("a flow without inputs was drafted")
+        } catch {
+            #expect(error.description == "\(path):1: no column is left to be an input: shop is left out "
+                    + "(a flow needs at least one input column besides the targets)", "\(error)")
+        }
+    }
+
     /// An image column's shape comes from its first PNG; a box within the image's side is a
     /// bounded regression scaled by it; the trunk has convolutions down to 8 pixels.
     @Test func imagesAndBoxes() throws {
