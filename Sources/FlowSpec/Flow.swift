@@ -536,6 +536,10 @@ public enum LossWeighting: Sendable, Equatable {
 /// How training batches are drawn.
 public enum Sampling: String, Sendable, CaseIterable {
     case shuffle
+    /// A shuffle in which each batch takes one row from each of `batch_size` equal stretches
+    /// of the split: a batch spans the whole file, and processes that each hold a stretch of
+    /// it (`mpirun`) get equal parts of every batch.
+    case stratified
     /// Rows with rare patterns of present labels are drawn as often as common ones.
     case balanced
 }

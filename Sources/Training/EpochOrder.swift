@@ -3,8 +3,9 @@ import FlowSpec
 import ProcessGroups
 
 /// The order each epoch draws the training rows in, and this process's rows of each batch.
-/// The order is over the whole training split and the same on every process: a shuffle (or a
-/// balanced draw) from a generator seeded by the run's seed and the epoch alone. With several
+/// The order is over the whole training split and the same on every process: a shuffle (plain
+/// or stratified by position), or a balanced draw, from a generator seeded by the run's seed
+/// and the epoch alone. With several
 /// processes each holding a contiguous part of the split (`mpirun`), each trains the rows of
 /// every batch that it holds, so that the parts of a batch differ in size and may be empty; the
 /// masked losses divide by the rows of the whole batch (`ProcessGroupReduction`), so the step is
@@ -41,23 +42,54 @@ struct EpochOrder {
         counts = (0..<tasks).map { t in stride(from: t, to: patterns.count, by: tasks).map { patterns[$0] != 0 } }
     }
 
-    /// The whole split's rows in the order epoch `epoch` draws them.
-    func order(epoch: Int) -> [Int] {
+    /// The whole split's rows in the order epoch `epoch` draws them, in batches of `size`.
+    func order(epoch: Int, size: Int) -> [Int] {
         var random = Random(seed: (UInt64(bitPattern: Int64(seed)) &+ 0x5EED) ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15))
         switch sampling {
         case .shuffle:
             var order = Array(0..<total)
-            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(random.next() % UInt64(i + 1))) }
+            Self.shuffle(&order[...], &random)
             return order
+        case .stratified:
+            return Self.stratified(rows: total, size: size, random: &random)
         case .balanced:
             return BalancedSampler.draw(counts: counts, rows: total, count: total, random: &random)
         }
     }
 
+    /// Fisher–Yates.
+    private static func shuffle(_ rows: inout ArraySlice<Int>, _ random: inout Random) {
+        let start = rows.startIndex
+        for i in stride(from: rows.count - 1, to: 0, by: -1) {
+            rows.swapAt(start + i, start + Int(random.next() % UInt64(i + 1)))
+        }
+    }
+
+    /// `rows` cut into `size` stretches of ⌊rows/size⌋ or one more rows, each shuffled; batch b
+    /// takes the b-th row of every stretch, in stretch order, for as many full batches as the
+    /// split holds; the stretches' last rows, one at most from each, come after them (the
+    /// partial batch no epoch trains). A process holding a contiguous part of the split holds
+    /// the rows of the stretches inside it, so its part of each batch is the batch's share to
+    /// within the two stretches its ends cut: per batch, within one row of `size × its share`.
+    static func stratified(rows: Int, size: Int, random: inout Random) -> [Int] {
+        let size = min(max(size, 1), max(rows, 1))
+        let stretches = (0...size).map { $0 * rows / size }
+        var shuffled = Array(0..<rows)
+        for s in 0..<size { shuffle(&shuffled[stretches[s]..<stretches[s + 1]], &random) }
+        let steps = rows / size  // the shortest stretch's rows
+        var order: [Int] = []
+        order.reserveCapacity(rows)
+        for b in 0..<steps {
+            for s in 0..<size { order.append(shuffled[stretches[s] + b]) }
+        }
+        for s in 0..<size where stretches[s] + steps < stretches[s + 1] { order.append(shuffled[stretches[s] + steps]) }
+        return order
+    }
+
     /// Epoch `epoch`'s first `steps` batches of `size` rows: each batch of the whole order, and
     /// this process's rows of it (indices into its part of the split, in the order drawn).
     func batches(epoch: Int, size: Int, steps: Int) -> EpochBatches {
-        let order = order(epoch: epoch)
+        let order = order(epoch: epoch, size: size)
         var rows: [Int] = [], starts = [0]
         rows.reserveCapacity(min(order.count, mine.count * 2 + size))
         for s in 0..<steps {

@@ -163,7 +163,7 @@ struct DataParallelTests {
     /// process's rows with their row numbers in the training file (each process holding its
     /// stretch of the file). With balanced sampling a row may be drawn twice in an epoch: its
     /// loss is the later draw's, as alone.
-    @Test(arguments: ["shuffle", "balanced"])
+    @Test(arguments: ["shuffle", "stratified", "balanced"])
     func diagnosticsAreOneProcesss(_ sampling: String) throws {
         let directory = try scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

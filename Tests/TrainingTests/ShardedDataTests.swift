@@ -179,8 +179,8 @@ struct ShardedDataTests {
     }
 
     /// Each process's rows of every batch, put together, are the batch one process draws (a
-    /// shuffle, and a balanced draw from every process's counts).
-    @Test(arguments: [Sampling.shuffle, .balanced])
+    /// shuffle, plain or stratified, and a balanced draw from every process's counts).
+    @Test(arguments: [Sampling.shuffle, .stratified, .balanced])
     func everyProcessTrainsItsRowsOfEachBatch(sampling: Sampling) throws {
         let (flow, directory) = try TabularEncodingTests.flow(Self.flowText, files: Self.files)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -199,5 +199,24 @@ struct ShardedDataTests {
             let together = parts.flatMap { $0?[s] ?? [] }
             #expect(together.sorted() == whole.sorted(), "batch \(s)")
         }
+    }
+
+    /// With a stratified shuffle, each of 3 processes holds within two rows of its share of
+    /// every batch (a plain shuffle's parts of 16 rows spread binomially, by ±3 rows at once):
+    /// the processes of a step wait for one another no longer than those rows take.
+    @Test func aStratifiedShuffleGivesEveryProcessItsShareOfEachBatch() throws {
+        let (flow, directory) = try TabularEncodingTests.flow(Self.flowText, files: Self.files)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        nonisolated(unsafe) let flow2 = flow
+        let shares = ThreadedProcessGroup.run(3) { group -> (share: Double, parts: [Int]) in
+            let data = try TrainingData.load(flow2, processes: group)
+            let batches = EpochOrder(data.train, sampling: .stratified, seed: 7, processes: group)
+                .batches(epoch: 1, size: 16, steps: 9)
+            return (Double(data.train.rows) / Double(data.train.totalRows), (0..<9).map { batches.batch($0).mine.count })
+        }.map { try? $0.get() }
+        for case let (share, parts)? in shares {
+            #expect(parts.allSatisfy { abs(Double($0) - 16 * share) < 2 }, "\(parts) of 16 with share \(share)")
+        }
+        #expect(shares.allSatisfy { $0 != nil })
     }
 }
