@@ -134,9 +134,10 @@ public struct StateTensor {
 }
 
 extension Plan {
-    /// Seconds spent in each op's forward and backward over `steps` training passes, for
-    /// finding where a step's time goes (`flowtrain bench --profile`).
-    public func profile(batch: Int, steps: Int) -> [(op: String, forward: Double, backward: Double)] {
+    /// Seconds spent in each op's forward and backward over `steps` training passes, and the
+    /// floating-point operations of one pass of each (forward and backward, as `flops` counts
+    /// them), for finding where a step's time goes (`flowtrain bench --profile`).
+    public func profile(batch: Int, steps: Int) -> [(op: String, forward: Double, backward: Double, flops: Double)] {
         let backwardIdentities = Set(backwardOps.map { ObjectIdentifier($0) })
         var forward = [Double](repeating: 0, count: ops.count)
         var backward = [Double](repeating: 0, count: ops.count)
@@ -157,7 +158,7 @@ extension Plan {
             }
         }
         return ops.enumerated().map { index, op in
-            ("\(index) \(type(of: op))", forward[index], backward[index])
+            ("\(index) \(type(of: op))", forward[index], backward[index], op.flops(batch: batch))
         }
     }
 }

@@ -46,11 +46,23 @@ public struct TrainingBenchmark {
         public var gflops: Double { flops / seconds / 1e9 }
     }
 
-    /// Seconds per step in each op, slowest first, and in the optimiser.
+    /// Seconds per step in each op, slowest first, with the op's floating-point operations per
+    /// step (forward and backward; 0 for ops that `flops` does not count), and in the optimiser.
     public struct StepProfile: Sendable {
-        public var ops: [(op: String, forward: Double, backward: Double)]
+        public var ops: [(op: String, forward: Double, backward: Double, flops: Double)]
         public var optimizerSeconds: Double
+        /// The sgemm peak the ops' shares are of: the median of the repetitions' peaks, GFLOP/s.
+        public var peak: Double
         public var opsSeconds: Double { ops.reduce(0) { $0 + $1.forward + $1.backward } }
+
+        /// An op's GFLOP/s over its forward and backward, and that as a share of `peak`; nil
+        /// for an op whose operations are not counted.
+        public func speed(of op: Int) -> (gflops: Double, peakShare: Double)? {
+            let (_, forward, backward, flops) = ops[op]
+            guard flops > 0, forward + backward > 0 else { return nil }
+            let gflops = flops / (forward + backward) / 1e9
+            return (gflops, gflops / peak)
+        }
     }
 
     /// The peak the figures are compared with: the best of 5 products.
@@ -87,15 +99,16 @@ public struct TrainingBenchmark {
         }
         return StepFigures(batch: batch, seconds: Self.median(times), flops: flops, peakShare: Self.median(shares),
                            meanPeakShare: Self.median(meanShares), peaks: (peaks.min() ?? 0)...(peaks.max() ?? 0),
-                           planBytes: model.plan.bufferBytes, profile: profile ? self.profile(step, batch: batch) : nil)
+                           planBytes: model.plan.bufferBytes,
+                           profile: profile ? self.profile(step, batch: batch, peak: Self.median(peaks)) : nil)
     }
 
-    private func profile(_ step: TrainingStep, batch: Int) -> StepProfile {
+    private func profile(_ step: TrainingStep, batch: Int, peak: Double) -> StepProfile {
         let ops = step.model.plan.profile(batch: batch, steps: steps)
-            .map { (op: $0.op, forward: $0.forward / Double(steps), backward: $0.backward / Double(steps)) }
+            .map { (op: $0.op, forward: $0.forward / Double(steps), backward: $0.backward / Double(steps), flops: $0.flops) }
             .sorted { $0.forward + $0.backward > $1.forward + $1.backward }
         let optimizer = Self.seconds { for _ in 0..<steps { step.optimizer.step(learningRate: 0) } }
-        return StepProfile(ops: ops, optimizerSeconds: optimizer / Double(steps))
+        return StepProfile(ops: ops, optimizerSeconds: optimizer / Double(steps), peak: peak)
     }
 
     /// The process's peak resident memory so far, in bytes.

@@ -36,7 +36,11 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var threadOptions: ThreadOptions
 
-    @Flag(help: "Also print the time of each op's forward and backward, slowest first.")
+    @Flag(help: """
+        Also print, slowest first, the time of each op's forward and backward and, for the ops \
+        whose operations are counted (products, convolutions), their GFLOP/s over both and the \
+        share of the repetitions' median sgemm peak.
+        """)
     var profile = false
 
     @Flag(help: """
@@ -88,8 +92,9 @@ struct BenchCommand: ParsableCommand {
         guard let profile = step.profile else { return }
         print("  a \(format(1000 * step.seconds)) ms step: ops \(format(1000 * profile.opsSeconds)) ms, "
               + "optimiser \(format(1000 * profile.optimizerSeconds)) ms")
-        for op in profile.ops.prefix(12) {
-            print("  \(op.op): forward \(format(1e6 * op.forward)) µs, backward \(format(1e6 * op.backward)) µs")
+        for (index, op) in profile.ops.prefix(12).enumerated() {
+            let speed = profile.speed(of: index).map { ", \(format($0.gflops)) GFLOP/s, \(percent($0.peakShare)) of sgemm peak" } ?? ""
+            print("  \(op.op): forward \(format(1e6 * op.forward)) µs, backward \(format(1e6 * op.backward)) µs\(speed)")
         }
     }
 

@@ -58,7 +58,6 @@ struct ShardedDataTests {
 
     /// Loads `flow` on `processes` threads at once, each its share.
     static func loadInShares(_ flow: ResolvedFlow, _ processes: Int) -> [Result<TrainingData, any Error>] {
-        nonisolated(unsafe) let flow = flow
         return ThreadedProcessGroup.run(processes) { group in try TrainingData.load(flow, processes: group) }
     }
 
@@ -187,7 +186,7 @@ struct ShardedDataTests {
         let alone = try TrainingData.load(flow)
         let batches = EpochOrder(alone.train, sampling: sampling, seed: 7, processes: SingleProcess())
             .batches(epoch: 2, size: 16, steps: 9)
-        nonisolated(unsafe) let flow2 = flow
+        let flow2 = flow
         let parts = ThreadedProcessGroup.run(3) { group -> [[Int]] in
             let data = try TrainingData.load(flow2, processes: group)
             let mine = EpochOrder(data.train, sampling: sampling, seed: 7, processes: group).batches(epoch: 2, size: 16, steps: 9)
@@ -207,7 +206,7 @@ struct ShardedDataTests {
     @Test func aStratifiedShuffleGivesEveryProcessItsShareOfEachBatch() throws {
         let (flow, directory) = try TabularEncodingTests.flow(Self.flowText, files: Self.files)
         defer { try? FileManager.default.removeItem(at: directory) }
-        nonisolated(unsafe) let flow2 = flow
+        let flow2 = flow
         let shares = ThreadedProcessGroup.run(3) { group -> (share: Double, parts: [Int]) in
             let data = try TrainingData.load(flow2, processes: group)
             let batches = EpochOrder(data.train, sampling: .stratified, seed: 7, processes: group)

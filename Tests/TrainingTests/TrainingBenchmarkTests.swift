@@ -34,6 +34,18 @@ struct TrainingBenchmarkTests {
         #expect(!profile.ops.isEmpty && profile.optimizerSeconds > 0)
         let times = profile.ops.map { $0.forward + $0.backward }
         #expect(times == times.sorted(by: >), "slowest first")
+        // Per op, the operations `flops` counts, and its speed against the one repetition's peak.
+        #expect(profile.peak == figures.peaks.lowerBound)
+        #expect(profile.ops.reduce(0) { $0 + $1.flops } == figures.flops, "the ops' operations add up to the step's")
+        for (index, op) in profile.ops.enumerated() {
+            guard let speed = profile.speed(of: index) else {
+                #expect(op.flops == 0 || op.forward + op.backward == 0, "\(op.op)")
+                continue
+            }
+            #expect(speed.gflops == op.flops / (op.forward + op.backward) / 1e9)
+            #expect(speed.peakShare == speed.gflops / profile.peak)
+        }
+        #expect(profile.ops.contains { $0.flops > 0 }, "the dense layers' products are counted")
         #expect(bench.measureSteps(batch: 2).profile == nil)
     }
 }
