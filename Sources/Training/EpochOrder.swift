@@ -5,11 +5,11 @@ import ProcessGroups
 /// The order each epoch draws the training rows in, and this process's rows of each batch.
 /// The order is over the whole training split and the same on every process: a shuffle (plain
 /// or stratified by position), or a balanced draw, from a generator seeded by the run's seed
-/// and the epoch alone. With several
-/// processes each holding a contiguous part of the split (`mpirun`), each trains the rows of
-/// every batch that it holds, so that the parts of a batch differ in size and may be empty; the
-/// masked losses divide by the rows of the whole batch (`ProcessGroupReduction`), so the step is
-/// the one a single process takes on the whole batch.
+/// and the epoch alone. With several processes each holding a contiguous part of the split
+/// (`mpirun`), each trains the rows of every batch that it holds, so that the parts of a batch
+/// differ in size (least with `stratified`) and may be empty; the masked losses divide by the
+/// rows of the whole batch (`ProcessGroupReduction`), so the step is the one a single process
+/// takes on the whole batch.
 struct EpochOrder {
     private let sampling: Sampling
     private let seed: Int
@@ -69,8 +69,8 @@ struct EpochOrder {
     /// takes the b-th row of every stretch, in stretch order, for as many full batches as the
     /// split holds; the stretches' last rows, one at most from each, come after them (the
     /// partial batch no epoch trains). A process holding a contiguous part of the split holds
-    /// the rows of the stretches inside it, so its part of each batch is the batch's share to
-    /// within the two stretches its ends cut: per batch, within one row of `size × its share`.
+    /// the rows of the stretches inside it, so its part of each batch differs from `size × its
+    /// share` only by the two stretches its ends cut: by less than two rows.
     static func stratified(rows: Int, size: Int, random: inout Random) -> [Int] {
         let size = min(max(size, 1), max(rows, 1))
         let stretches = (0...size).map { $0 * rows / size }
