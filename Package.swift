@@ -4,7 +4,8 @@
 // Modules depend one way only:
 //   CBridges (CYAML, CBLAS, CPNG, CJPEG, CMPI) → FileFormats → FlowSpec (→ FlowInference) → Engine → Tasks → Training → Evaluation
 //   → Report, Export → Search → flowtrain
-// ProcessGroups (MPI's processes, or one) sits beside Engine, below Training.
+// ProcessGroups (MPI's processes, or one) sits beside Engine, below Training; ConvolutionKernels
+// (C) sits below Engine alone.
 // FileFormats reads and writes files (CSV, PNG, JPEG, safetensors, TensorBoard events; durable
 // replacement) and knows nothing of flows or tensors; it holds `Problem`, the one error type of
 // located problems, which is why FlowSpec, otherwise independent of it, imports it. FlowSpec
@@ -43,7 +44,10 @@ let package = Package(
         .target(name: "FlowInference", dependencies: ["FileFormats", "FlowSpec"]),
         // -fno-math-errno: without it, sqrt goes through a libm call that may set errno, and no
         // loop with a square root (Adam, norms) is vectorised.
-        .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: [.unsafeFlags(["-Xcc", "-fno-math-errno"])]),
+        // C for the few kernels that need one function built for two instruction sets and
+        // chosen at run time (AVX2 + FMA or portable), which Swift cannot express.
+        .target(name: "ConvolutionKernels"),
+        .target(name: "Engine", dependencies: ["CBLAS", "ConvolutionKernels"], swiftSettings: [.unsafeFlags(["-Xcc", "-fno-math-errno"])]),
         .target(name: "Tasks", dependencies: ["FlowSpec", "Engine"]),
         // The processes of a data-parallel training (MPI under mpirun, else one): beside Engine,
         // which stays one-process, and used by Training alone.
@@ -68,7 +72,7 @@ let package = Package(
         .testTarget(name: "FlowSpecTests", dependencies: ["FlowSpec", "FileFormats"], exclude: ["BadFlows"]),
         // Interposes malloc in the test executable to count allocations per thread.
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "AllocationCounter"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "ConvolutionKernels", "AllocationCounter"]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
         .testTarget(name: "TrainingTests",
                     dependencies: ["Training", "FileFormats", "FlowSpec", "Engine", "ProcessGroups", "AllocationCounter",

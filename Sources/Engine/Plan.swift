@@ -136,11 +136,13 @@ public struct StateTensor {
 extension Plan {
     /// Seconds spent in each op's forward and backward over `steps` training passes, and the
     /// floating-point operations of one pass of each (forward and backward, as `flops` counts
-    /// them), for finding where a step's time goes (`flowtrain bench --profile`).
+    /// them), for finding where a step's time goes (`flowtrain bench --profile`); a last row
+    /// holds the zeroing of the gradients before backward.
     public func profile(batch: Int, steps: Int) -> [(op: String, forward: Double, backward: Double, flops: Double)] {
         let backwardIdentities = Set(backwardOps.map { ObjectIdentifier($0) })
         var forward = [Double](repeating: 0, count: ops.count)
         var backward = [Double](repeating: 0, count: ops.count)
+        var zeroing = 0.0
         func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
         for _ in 0..<steps {
             for (index, op) in ops.enumerated() {
@@ -150,7 +152,7 @@ extension Plan {
             }
             let start = now()
             zeroGradients(batch: batch)
-            backward[0] += now() - start  // zeroing counts with the first op
+            zeroing += now() - start
             for (index, op) in ops.enumerated().reversed() where backwardIdentities.contains(ObjectIdentifier(op)) {
                 let start = now()
                 op.backward(batch: batch)
@@ -159,7 +161,7 @@ extension Plan {
         }
         return ops.enumerated().map { index, op in
             ("\(index) \(type(of: op))", forward[index], backward[index], op.flops(batch: batch))
-        }
+        } + [("zeroing the gradients", 0, zeroing, 0)]
     }
 }
 

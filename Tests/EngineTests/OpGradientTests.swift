@@ -114,20 +114,24 @@ struct OpGradientTests {
         }
     }
 
-    @Test func conv2dWithStrideAndPadding() {
+    /// Both ways of computing a convolution: directly (forward and weight gradient) and
+    /// through im2col and sgemm.
+    @Test(arguments: [ConvolutionMethod.direct, .im2col]) func conv2dWithStrideAndPadding(method: ConvolutionMethod) {
         for (stride, padding) in [(1, ConvPadding.zeros(0)), (2, .zeros(1)), (2, .same), (1, .same)] {
             expectSmall(checkGradients(batch: 2, inputs: [[5, 6, 2]]) { b, x in
-                b.project(b.conv2d(x[0], filters: 3, kernel: 3, stride: stride, padding: padding, name: "c"))
-            }, "conv stride \(stride) padding \(padding)")
+                b.project(b.conv2d(x[0], filters: 3, kernel: 3, stride: stride, padding: padding, bias: true,
+                                   initialization: .glorot, method: method, name: "c"))
+            }, "conv stride \(stride) padding \(padding), \(method)")
         }
     }
 
     /// Without a bias: no `.bias` parameter, and the weight and input gradients still check.
-    @Test func conv2dWithoutBias() {
+    @Test(arguments: [ConvolutionMethod.direct, .im2col]) func conv2dWithoutBias(method: ConvolutionMethod) {
         for (stride, padding) in [(1, ConvPadding.zeros(0)), (2, .zeros(3)), (2, .same)] {
             expectSmall(checkGradients(batch: 2, inputs: [[5, 6, 2]]) { b, x in
-                b.project(b.conv2d(x[0], filters: 3, kernel: 3, stride: stride, padding: padding, bias: false, name: "c"))
-            }, "conv without bias, stride \(stride) padding \(padding)")
+                b.project(b.conv2d(x[0], filters: 3, kernel: 3, stride: stride, padding: padding, bias: false,
+                                   initialization: .glorot, method: method, name: "c"))
+            }, "conv without bias, stride \(stride) padding \(padding), \(method)")
         }
         let b = PlanBuilder(maxBatch: 1)
         _ = b.conv2d(b.input([4, 4, 2]), filters: 3, kernel: 3, bias: false, name: "c")

@@ -5,10 +5,11 @@ import Testing
 /// sums across chunks), and their gradients stay right. BLAS stays at one thread here: OpenBLAS
 /// does not promise the same rounding at different thread counts.
 struct ThreadTests {
-    /// A conv net big enough that every parallel loop really splits.
-    func run(threads: Int) -> [Float] {
+    /// A conv net big enough that every parallel loop really splits; with 3 image channels its
+    /// first convolution runs the direct kernels, with 8 im2col and sgemm.
+    func run(threads: Int, channels: Int = 8) -> [Float] {
         let b = PlanBuilder(maxBatch: 16, pool: ThreadPool(threads: threads))
-        let image = b.input([16, 16, 8]), label = b.input([1]), mask = b.input([1])
+        let image = b.input([16, 16, channels]), label = b.input([1]), mask = b.input([1])
         var h = b.relu(b.batchNorm(b.conv2d(image, filters: 16, kernel: 3, padding: .same, name: "c1"), name: "bn"))
         h = b.layerNorm(h, name: "ln")
         h = b.avgPool(b.maxPool(h, size: 2, stride: 2), size: 2, stride: 1)
@@ -16,7 +17,7 @@ struct ThreadTests {
         _ = b.softmaxCrossEntropy(logits: b.dense(h, units: 3, name: "out"), targets: label, mask: mask)
         let plan = b.build(seed: 4)
         var random = Random(seed: 8)
-        for i in 0..<(16 * 16 * 16 * 8) { image.data[i] = random.normal() }
+        for i in 0..<(16 * 16 * 16 * channels) { image.data[i] = random.normal() }
         for n in 0..<16 { (label.data[n], mask.data[n]) = (Float(n % 3), 1) }
         let adam = Adam(plan: plan)
         var losses: [Float] = []
@@ -61,8 +62,8 @@ struct ThreadTests {
         }
     }
 
-    @Test func twoThreadsGiveTheSameNumbersAsOne() {
-        let one = run(threads: 1), two = run(threads: 2)
+    @Test(arguments: [8, 3]) func twoThreadsGiveTheSameNumbersAsOne(channels: Int) {
+        let one = run(threads: 1, channels: channels), two = run(threads: 2, channels: channels)
         #expect(one == two)
     }
 

@@ -1,8 +1,11 @@
 import CBLAS
+import ConvolutionKernels
 
 // 2-D convolution on NHWC images as im2col and sgemm, a group of samples at a time.
 // Weights are (F, K, K, C): each filter is a row of K·K·C values in the order im2col writes
 // a window, so out (rows, F) = cols (rows, K·K·C) · weightᵀ with the transpose flag, no copy.
+// Layers with few input channels compute forward and the weight gradient directly instead
+// (ConvolutionKernels): with a window of 27 values, sgemm runs at a sixth of its peak.
 
 /// Geometry of a convolution: input H × W × C, K × K kernel, stride, padding before each axis.
 struct ConvGeometry {
@@ -78,6 +81,19 @@ func col2im(_ dinp: UnsafeMutablePointer<Float>, _ dcols: UnsafePointer<Float>, 
     }
 }
 
+/// How a convolution computes its forward pass and weight gradient (the input gradient is
+/// always a product and col2im).
+enum ConvolutionMethod {
+    /// im2col, then sgemm.
+    case im2col
+    /// The direct kernels over a zero-padded copy of each sample.
+    case direct
+
+    /// Direct for at most 4 input channels, where the window is too short for sgemm to pay
+    /// (measured in docs/performance.md).
+    static func chosen(for g: ConvGeometry) -> ConvolutionMethod { g.c <= 4 ? .direct : .im2col }
+}
+
 /// The convolution runs group by group of samples, each group on one worker with its own
 /// cache-sized columns: im2col, then one single-threaded sgemm (OpenBLAS runs on one thread
 /// inside the workers), so the columns are written and read while they sit in L2 instead of
@@ -86,7 +102,8 @@ func col2im(_ dinp: UnsafeMutablePointer<Float>, _ dcols: UnsafePointer<Float>, 
 ///
 /// The weight gradient of each group goes to a slot of its own; the slots are then summed in
 /// group order, element ranges split across the workers, so the result does not depend on the
-/// thread count.
+/// thread count. The direct method keeps its partials as (K·K·C, F), the layout its kernel
+/// writes, and transposes them in that sum.
 final class Conv2DOp: Op, ParallelLoop {
     let pool: ThreadPool
     let input: Tensor, output: Tensor
@@ -104,6 +121,10 @@ final class Conv2DOp: Op, ParallelLoop {
     /// Per group: its weight gradient (F × window) followed by its bias gradient (F, when it
     /// has a bias).
     let partials: UnsafeMutablePointer<Float>
+    let method: ConvolutionMethod
+    /// Direct method only: per worker, one sample padded with zeros (`paddedSize` floats), and
+    /// the weights transposed to (K, K, C, F), refreshed at each forward.
+    let padded: UnsafeMutablePointer<Float>?, transposedWeight: UnsafeMutablePointer<Float>?
     private var batch = 0
 
     /// Columns a group keeps: about 512 KB, half of a core's L2 on the machines we measure.
@@ -111,9 +132,23 @@ final class Conv2DOp: Op, ParallelLoop {
 
     static func groupSamples(_ g: ConvGeometry) -> Int { max(1, groupFloats / max(1, g.oh * g.ow * g.window)) }
 
+    /// The padded sample the direct kernels read: every pixel a window reaches.
+    static func paddedShape(_ g: ConvGeometry) -> (height: Int, width: Int) {
+        ((g.oh - 1) * g.stride + g.k, (g.ow - 1) * g.stride + g.k)
+    }
+
+    static func paddedSize(_ g: ConvGeometry) -> Int {
+        let (height, width) = paddedShape(g)
+        return height * width * g.c
+    }
+
     init(pool: ThreadPool, input: Tensor, output: Tensor, weight: Parameter, bias: Parameter?, geometry: ConvGeometry,
-         columns: UnsafeMutablePointer<Float>, partials: UnsafeMutablePointer<Float>) {
+         method: ConvolutionMethod, columns: UnsafeMutablePointer<Float>, partials: UnsafeMutablePointer<Float>,
+         padded: UnsafeMutablePointer<Float>?, transposedWeight: UnsafeMutablePointer<Float>?) {
         self.pool = pool
+        self.method = method
+        self.padded = padded
+        self.transposedWeight = transposedWeight
         self.input = input
         self.output = output
         self.weight = weight
@@ -132,6 +167,12 @@ final class Conv2DOp: Op, ParallelLoop {
 
     func forward(batch: Int, mode: PassMode) {
         self.batch = batch
+        if let transposedWeight {
+            let window = geometry.window
+            for f in 0..<filters {
+                for e in 0..<window { transposedWeight[e * filters + f] = weight.value[f * window + e] }
+            }
+        }
         pool.parallelFor(groups(batch), costPerItem: groupCost, self, part: .forward)
     }
 
@@ -155,7 +196,13 @@ final class Conv2DOp: Op, ParallelLoop {
             for e in items {
                 var sum: Float = 0
                 for group in 0..<groupCount { sum += partials[group * partialSize + e] }
-                if e < weightSize { weight.grad[e] += sum } else if let bias { bias.grad[e - weightSize] += sum }
+                if e >= weightSize {
+                    bias?.grad[e - weightSize] += sum
+                } else if method == .direct {
+                    weight.grad[(e % f) * window + e / f] += sum  // partial (K·K·C, F) → weight (F, K·K·C)
+                } else {
+                    weight.grad[e] += sum
+                }
             }
             return
         }
@@ -163,6 +210,14 @@ final class Conv2DOp: Op, ParallelLoop {
             let samples = (group * groupSamples)..<min((group + 1) * groupSamples, batch)
             let rows = samples.count * rowsPerSample, first = samples.lowerBound * rowsPerSample
             let out = output.data + first * f
+            if part == .forward, method == .direct {
+                for n in samples {
+                    let sample = padSample(n, worker: worker)
+                    ft_direct_conv_forward(sample, transposedWeight, bias?.value, directShape,
+                                           output.data + n * rowsPerSample * f)
+                }
+                continue
+            }
             if part == .forward {
                 im2col(cols - first * window, input.data, g, samples)
                 // out = bias, then += cols · weightᵀ; without a bias the product overwrites out (β = 0).
@@ -172,21 +227,22 @@ final class Conv2DOp: Op, ParallelLoop {
                 continue
             }
             let dout = output.grad! + first * f
-            if !weight.frozen {
+            if !weight.frozen, method == .direct {
+                let slot = partials + group * partialSize
+                for n in samples {
+                    let sample = padSample(n, worker: worker)
+                    ft_direct_conv_weight_gradient(sample, dout + (n - samples.lowerBound) * rowsPerSample * f, directShape,
+                                                   n == samples.lowerBound ? 0 : 1, slot)
+                }
+                if bias != nil { sumBiasGradient(dout, rows: rows, into: slot + f * window) }
+            } else if !weight.frozen {
                 // This group's dweight (F, KKC) = doutᵀ (F, rows) · cols (rows, KKC), and dbias
                 // (F) = Σ over rows of dout when there is a bias.
                 im2col(cols - first * window, input.data, g, samples)
                 let slot = partials + group * partialSize
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(f), Int32(window), Int32(rows),
                             1, dout, Int32(f), cols, Int32(window), 0, slot, Int32(window))
-                if bias != nil {
-                    let dbias = slot + f * window
-                    dbias.update(repeating: 0, count: f)
-                    for r in 0..<rows {
-                        let d = dout + r * f
-                        for j in 0..<f { dbias[j] += d[j] }
-                    }
-                }
+                if bias != nil { sumBiasGradient(dout, rows: rows, into: slot + f * window) }
             }
             guard let dinp = input.grad else { continue }
             // dcols (rows, KKC) = dout (rows, F) · weight (F, KKC), then scattered back.
@@ -194,6 +250,31 @@ final class Conv2DOp: Op, ParallelLoop {
                         1, dout, Int32(f), weight.value, Int32(window), 0, cols, Int32(window))
             col2im(dinp, cols - first * window, g, samples)
         }
+    }
+
+    /// dbias (F) = Σ over a group's rows of dout.
+    private func sumBiasGradient(_ dout: UnsafePointer<Float>, rows: Int, into dbias: UnsafeMutablePointer<Float>) {
+        dbias.update(repeating: 0, count: filters)
+        for r in 0..<rows {
+            let d = dout + r * filters
+            for j in 0..<filters { dbias[j] += d[j] }
+        }
+    }
+
+    /// Sample `n` copied into the worker's padded buffer (direct method).
+    private func padSample(_ n: Int, worker: Int) -> UnsafeMutablePointer<Float> {
+        let g = geometry, (height, width) = Self.paddedShape(g)
+        let sample = padded! + worker * Self.paddedSize(g)
+        ft_direct_conv_pad(input.data + n * g.h * g.w * g.c, Int32(g.h), Int32(g.w), Int32(g.c), Int32(g.padTop),
+                           Int32(g.padLeft), Int32(height), Int32(width), sample)
+        return sample
+    }
+
+    private var directShape: ft_direct_conv_shape {
+        let g = geometry
+        return ft_direct_conv_shape(padded_width: Int32(Self.paddedShape(g).width), channels: Int32(g.c),
+                                    kernel: Int32(g.k), stride: Int32(g.stride), out_height: Int32(g.oh),
+                                    out_width: Int32(g.ow), filters: Int32(filters))
     }
 
     func flops(batch: Int) -> Double {
@@ -215,6 +296,13 @@ extension PlanBuilder {
     /// A convolution named `name` (`<name>.weight`, and `<name>.bias` unless `bias` is false).
     public func conv2d(_ input: Tensor, filters: Int, kernel: Int, stride: Int = 1, padding: ConvPadding = .zeros(0),
                        bias: Bool = true, initialization: WeightScheme = .glorot, name: String) -> Tensor {
+        conv2d(input, filters: filters, kernel: kernel, stride: stride, padding: padding, bias: bias,
+               initialization: initialization, method: nil, name: name)
+    }
+
+    /// `method` nil chooses by the layer's shape; the tests set it to compare the two.
+    func conv2d(_ input: Tensor, filters: Int, kernel: Int, stride: Int, padding: ConvPadding, bias: Bool,
+                initialization: WeightScheme, method: ConvolutionMethod?, name: String) -> Tensor {
         let (h, w, c) = (input.shape[0], input.shape[1], input.shape[2])
         let oh: Int, ow: Int, top: Int, left: Int
         switch padding {
@@ -235,9 +323,13 @@ extension PlanBuilder {
         let output = tensor([oh, ow, filters])
         let groupSamples = Conv2DOp.groupSamples(geometry)
         let groups = (maxBatch + groupSamples - 1) / groupSamples
+        let method = method ?? ConvolutionMethod.chosen(for: geometry)
+        let direct = method == .direct
         add(Conv2DOp(pool: pool, input: input, output: output, weight: weight, bias: biasParameter, geometry: geometry,
-                     columns: scratch(pool.threads * groupSamples * oh * ow * geometry.window),
-                     partials: scratch(groups * (filters * geometry.window + (bias ? filters : 0)))))
+                     method: method, columns: scratch(pool.threads * groupSamples * oh * ow * geometry.window),
+                     partials: scratch(groups * (filters * geometry.window + (bias ? filters : 0))),
+                     padded: direct ? scratch(pool.threads * Conv2DOp.paddedSize(geometry)) : nil,
+                     transposedWeight: direct ? scratch(filters * geometry.window) : nil))
         return output
     }
 }

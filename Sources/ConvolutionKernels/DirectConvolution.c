@@ -1,0 +1,226 @@
+// Direct convolution kernels: the plain reference loops first, then the fast ones, which
+// keep a tile of outputs (forward: 4 pixels × 16 filters; weight gradient: 4 window elements
+// × 16 filters) in registers while they run over the window (forward) or the pixels (weight
+// gradient). The tile sizes are compile-time constants, so the compiler unrolls the tile's
+// loops into vector registers: 8 accumulators of 8 floats with AVX2, each step two vector
+// loads, four broadcasts and eight fused multiply-adds.
+//
+// Swift cannot compile one function for AVX2 and pick it at run time; C can, so the same body
+// is built twice (portable, and AVX2 + FMA on x86-64) and chosen per call by the processor.
+#include "ConvolutionKernels.h"
+
+#include <string.h>
+
+#define INLINE static inline __attribute__((always_inline))
+
+// Output pixels per forward tile (at most 6).
+#define TILE_PIXELS 6
+
+void ft_direct_conv_pad(const float *image, int height, int width, int channels, int pad_top, int pad_left,
+                        int padded_height, int padded_width, float *padded) {
+    // Each padded row: zeros, the part of the image row that lands inside, zeros.
+    const int first = pad_left < padded_width ? pad_left : padded_width;
+    const int end = pad_left + width < padded_width ? pad_left + width : padded_width;
+    for (int py = 0; py < padded_height; py++) {
+        float *row = padded + py * padded_width * channels;
+        const int iy = py - pad_top;
+        if (iy < 0 || iy >= height) {
+            memset(row, 0, sizeof(float) * padded_width * channels);
+            continue;
+        }
+        memset(row, 0, sizeof(float) * first * channels);
+        memcpy(row + first * channels, image + (iy * width + first - pad_left) * channels,
+               sizeof(float) * (end - first) * channels);
+        memset(row + end * channels, 0, sizeof(float) * (padded_width - end) * channels);
+    }
+}
+
+void ft_direct_conv_forward_reference(const float *padded, const float *weight_t, const float *bias,
+                                      ft_direct_conv_shape s, float *out) {
+    const int C = s.channels, K = s.kernel, F = s.filters, row = s.padded_width * C;
+    for (int oy = 0; oy < s.out_height; oy++)
+        for (int ox = 0; ox < s.out_width; ox++)
+            for (int f = 0; f < F; f++) {
+                float sum = bias ? bias[f] : 0.0f;
+                for (int ky = 0; ky < K; ky++)
+                    for (int kx = 0; kx < K; kx++)
+                        for (int c = 0; c < C; c++)
+                            sum += padded[(oy * s.stride + ky) * row + (ox * s.stride + kx) * C + c]
+                                 * weight_t[((ky * K + kx) * C + c) * F + f];
+                out[(oy * s.out_width + ox) * F + f] = sum;
+            }
+}
+
+void ft_direct_conv_weight_gradient_reference(const float *padded, const float *dout, ft_direct_conv_shape s,
+                                              int accumulate, float *dweight_t) {
+    const int C = s.channels, K = s.kernel, F = s.filters, row = s.padded_width * C;
+    for (int ky = 0; ky < K; ky++)
+        for (int kx = 0; kx < K; kx++)
+            for (int c = 0; c < C; c++)
+                for (int f = 0; f < F; f++) {
+                    float sum = 0;
+                    for (int oy = 0; oy < s.out_height; oy++)
+                        for (int ox = 0; ox < s.out_width; ox++)
+                            sum += padded[(oy * s.stride + ky) * row + (ox * s.stride + kx) * C + c]
+                                 * dout[(oy * s.out_width + ox) * F + f];
+                    float *to = dweight_t + ((ky * K + kx) * C + c) * F + f;
+                    *to = (accumulate ? *to : 0.0f) + sum;
+                }
+}
+
+// ---- Forward: TP pixels along a row × TF filters from f0. ----
+
+// The window is walked as one loop over its K·K·C elements, element e at offset[e] from the
+// window's first float, so that the accumulators stay in registers from the first element to
+// the last (a loop per kernel row made the compiler store and reload them at every row).
+INLINE void forward_tile(const float *padded, const float *weight_t, const float *bias, ft_direct_conv_shape s,
+                         const int *offset, float *out, int oy, int ox, int f0, const int TP, const int TF) {
+    const int F = s.filters, window = s.kernel * s.kernel * s.channels;
+    const int row = s.padded_width * s.channels, step = s.stride * s.channels;
+    float acc[6][16];
+    for (int p = 0; p < TP; p++)
+        for (int j = 0; j < TF; j++) acc[p][j] = bias ? bias[f0 + j] : 0.0f;
+    const float *in = padded + oy * s.stride * row + ox * step;
+    const float *w = weight_t + f0;
+    for (int e = 0; e < window; e++)
+        for (int p = 0; p < TP; p++) {
+            const float v = in[p * step + offset[e]];
+            for (int j = 0; j < TF; j++) acc[p][j] += v * w[e * F + j];
+        }
+    float *o = out + (oy * s.out_width + ox) * F + f0;
+    for (int p = 0; p < TP; p++)
+        for (int j = 0; j < TF; j++) o[p * F + j] = acc[p][j];
+}
+
+INLINE void forward_filters(const float *padded, const float *weight_t, const float *bias, ft_direct_conv_shape s,
+                            const int *offset, float *out, int oy, int ox, const int TP) {
+    int f0 = 0;
+    for (; f0 + 16 <= s.filters; f0 += 16) forward_tile(padded, weight_t, bias, s, offset, out, oy, ox, f0, TP, 16);
+    if (f0 + 8 <= s.filters) { forward_tile(padded, weight_t, bias, s, offset, out, oy, ox, f0, TP, 8); f0 += 8; }
+    if (f0 + 4 <= s.filters) { forward_tile(padded, weight_t, bias, s, offset, out, oy, ox, f0, TP, 4); f0 += 4; }
+    for (; f0 < s.filters; f0++) forward_tile(padded, weight_t, bias, s, offset, out, oy, ox, f0, TP, 1);
+}
+
+INLINE void forward_body(const float *padded, const float *weight_t, const float *bias, ft_direct_conv_shape s,
+                         float *out) {
+    const int span = s.kernel * s.channels, window = s.kernel * span, row = s.padded_width * s.channels;
+    int offset[window];
+    for (int e = 0; e < window; e++) offset[e] = e / span * row + e % span;
+    for (int oy = 0; oy < s.out_height; oy++) {
+        int ox = 0;
+        for (; ox + TILE_PIXELS <= s.out_width; ox += TILE_PIXELS)
+            forward_filters(padded, weight_t, bias, s, offset, out, oy, ox, TILE_PIXELS);
+        // The row's last pixels as one tile of their own.
+        switch (s.out_width - ox) {
+        case 5: forward_filters(padded, weight_t, bias, s, offset, out, oy, ox, 5); break;
+        case 4: forward_filters(padded, weight_t, bias, s, offset, out, oy, ox, 4); break;
+        case 3: forward_filters(padded, weight_t, bias, s, offset, out, oy, ox, 3); break;
+        case 2: forward_filters(padded, weight_t, bias, s, offset, out, oy, ox, 2); break;
+        case 1: forward_filters(padded, weight_t, bias, s, offset, out, oy, ox, 1); break;
+        default: break;
+        }
+    }
+}
+
+// ---- Weight gradient: TE window elements from e0 × TF filters from f0, over every pixel. ----
+
+INLINE void weight_tile(const float *padded, const float *dout, ft_direct_conv_shape s, int accumulate,
+                        float *dweight_t, int e0, int f0, const int TE, const int TF) {
+    const int F = s.filters, span = s.kernel * s.channels, row = s.padded_width * s.channels;
+    const int step = s.stride * s.channels;
+    // Where each element (ky, kx, c) of the tile lies from its window's first float.
+    int offset[4];
+    for (int i = 0; i < TE; i++) offset[i] = (e0 + i) / span * row + (e0 + i) % span;
+    float acc[4][16];
+    for (int i = 0; i < TE; i++)
+        for (int j = 0; j < TF; j++) acc[i][j] = 0.0f;
+    for (int oy = 0; oy < s.out_height; oy++) {
+        const float *in_row = padded + oy * s.stride * row;
+        const float *d = dout + oy * s.out_width * F + f0;
+        for (int ox = 0; ox < s.out_width; ox++) {
+            const float *in = in_row + ox * step;
+            for (int i = 0; i < TE; i++) {
+                const float v = in[offset[i]];
+                for (int j = 0; j < TF; j++) acc[i][j] += v * d[ox * F + j];
+            }
+        }
+    }
+    for (int i = 0; i < TE; i++)
+        for (int j = 0; j < TF; j++) {
+            float *to = dweight_t + (e0 + i) * F + f0 + j;
+            *to = (accumulate ? *to : 0.0f) + acc[i][j];
+        }
+}
+
+INLINE void weight_filters(const float *padded, const float *dout, ft_direct_conv_shape s, int accumulate,
+                           float *dweight_t, int e0, const int TE) {
+    int f0 = 0;
+    for (; f0 + 16 <= s.filters; f0 += 16) weight_tile(padded, dout, s, accumulate, dweight_t, e0, f0, TE, 16);
+    if (f0 + 8 <= s.filters) { weight_tile(padded, dout, s, accumulate, dweight_t, e0, f0, TE, 8); f0 += 8; }
+    if (f0 + 4 <= s.filters) { weight_tile(padded, dout, s, accumulate, dweight_t, e0, f0, TE, 4); f0 += 4; }
+    for (; f0 < s.filters; f0++) weight_tile(padded, dout, s, accumulate, dweight_t, e0, f0, TE, 1);
+}
+
+INLINE void weight_body(const float *padded, const float *dout, ft_direct_conv_shape s, int accumulate,
+                        float *dweight_t) {
+    const int window = s.kernel * s.kernel * s.channels;
+    int e0 = 0;
+    for (; e0 + 4 <= window; e0 += 4) weight_filters(padded, dout, s, accumulate, dweight_t, e0, 4);
+    // The last one to three elements as one tile: each tile is a pass over dout.
+    switch (window - e0) {
+    case 3: weight_filters(padded, dout, s, accumulate, dweight_t, e0, 3); break;
+    case 2: weight_filters(padded, dout, s, accumulate, dweight_t, e0, 2); break;
+    case 1: weight_filters(padded, dout, s, accumulate, dweight_t, e0, 1); break;
+    default: break;
+    }
+}
+
+// ---- The two builds and the choice between them. ----
+
+static void forward_portable(const float *padded, const float *weight_t, const float *bias, ft_direct_conv_shape s,
+                             float *out) {
+    forward_body(padded, weight_t, bias, s, out);
+}
+
+static void weight_portable(const float *padded, const float *dout, ft_direct_conv_shape s, int accumulate,
+                            float *dweight_t) {
+    weight_body(padded, dout, s, accumulate, dweight_t);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma")))
+static void forward_avx2(const float *padded, const float *weight_t, const float *bias, ft_direct_conv_shape s,
+                         float *out) {
+    forward_body(padded, weight_t, bias, s, out);
+}
+
+__attribute__((target("avx2,fma")))
+static void weight_avx2(const float *padded, const float *dout, ft_direct_conv_shape s, int accumulate,
+                        float *dweight_t) {
+    weight_body(padded, dout, s, accumulate, dweight_t);
+}
+#endif
+
+int ft_direct_conv_uses_avx2(void) {
+#if defined(__x86_64__)
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+void ft_direct_conv_forward(const float *padded, const float *weight_t, const float *bias,
+                            ft_direct_conv_shape shape, float *out) {
+#if defined(__x86_64__)
+    if (ft_direct_conv_uses_avx2()) { forward_avx2(padded, weight_t, bias, shape, out); return; }
+#endif
+    forward_portable(padded, weight_t, bias, shape, out);
+}
+
+void ft_direct_conv_weight_gradient(const float *padded, const float *dout, ft_direct_conv_shape shape,
+                                    int accumulate, float *dweight_t) {
+#if defined(__x86_64__)
+    if (ft_direct_conv_uses_avx2()) { weight_avx2(padded, dout, shape, accumulate, dweight_t); return; }
+#endif
+    weight_portable(padded, dout, shape, accumulate, dweight_t);
+}

@@ -1,0 +1,45 @@
+// Direct convolution for layers with few input channels (an image's first layer: 3 channels,
+// a window of 27 values): computed straight from the padded image, with no im2col buffer.
+// With so short a window, sgemm spends its time packing and im2col copying 9 floats at a
+// time; here each output pixel's filters stay in registers for the whole window.
+//
+// Layouts: images NHWC, one sample at a time; weights transposed to (K, K, C, F) so that
+// the F filters of one window element are contiguous (one vector load); outputs (OH, OW, F).
+#ifndef FLOWTRAIN_CONVOLUTION_KERNELS_H
+#define FLOWTRAIN_CONVOLUTION_KERNELS_H
+
+/// One sample's convolution over an image already padded with zeros: window (oy, ox) starts
+/// at padded pixel (oy·stride, ox·stride).
+typedef struct {
+    int padded_width;
+    int channels;
+    int kernel;
+    int stride;
+    int out_height, out_width;
+    int filters;
+} ft_direct_conv_shape;
+
+/// Copies an H × W × C image into a padded_h × padded_w × C buffer, `pad_top` rows and
+/// `pad_left` columns of zeros before it and zeros wherever the image does not reach.
+void ft_direct_conv_pad(const float *image, int height, int width, int channels, int pad_top, int pad_left,
+                        int padded_height, int padded_width, float *padded);
+
+/// out (OH, OW, F) = bias (or 0 when bias is NULL) + Σ over the window of input · weight.
+void ft_direct_conv_forward(const float *padded, const float *weight_t, const float *bias,
+                            ft_direct_conv_shape shape, float *out);
+
+/// dweight_t (K·K·C, F) = Σ over output pixels of input window ⊗ dout; with `accumulate`
+/// added to what dweight_t holds, else written over it.
+void ft_direct_conv_weight_gradient(const float *padded, const float *dout, ft_direct_conv_shape shape,
+                                    int accumulate, float *dweight_t);
+
+/// The plain loops both fast kernels are checked against: the formulas, one product at a time.
+void ft_direct_conv_forward_reference(const float *padded, const float *weight_t, const float *bias,
+                                      ft_direct_conv_shape shape, float *out);
+void ft_direct_conv_weight_gradient_reference(const float *padded, const float *dout, ft_direct_conv_shape shape,
+                                              int accumulate, float *dweight_t);
+
+/// 1 when the kernels run their AVX2 + FMA build on this processor, 0 for the portable one.
+int ft_direct_conv_uses_avx2(void);
+
+#endif
