@@ -13,14 +13,17 @@
 
 #define INLINE static inline __attribute__((always_inline))
 
-// Output pixels per forward tile (at most 6).
+// Output pixels per forward tile, and window elements per weight-gradient tile (at most 6).
 #define TILE_PIXELS 6
+#define TILE_ELEMENTS 6
+
+static int clamp(int value, int low, int high) { return value < low ? low : value > high ? high : value; }
 
 void ft_direct_conv_pad(const float *image, int height, int width, int channels, int pad_top, int pad_left,
                         int padded_height, int padded_width, float *padded) {
-    // Each padded row: zeros, the part of the image row that lands inside, zeros.
-    const int first = pad_left < padded_width ? pad_left : padded_width;
-    const int end = pad_left + width < padded_width ? pad_left + width : padded_width;
+    // Each padded row: zeros, the part of the image row that lands inside, zeros. A negative
+    // pad crops (a stride-1 input gradient pads the output gradient by K − 1 − pad).
+    const int first = clamp(pad_left, 0, padded_width), end = clamp(pad_left + width, 0, padded_width);
     for (int py = 0; py < padded_height; py++) {
         float *row = padded + py * padded_width * channels;
         const int iy = py - pad_top;
@@ -36,18 +39,19 @@ void ft_direct_conv_pad(const float *image, int height, int width, int channels,
 }
 
 void ft_direct_conv_forward_reference(const float *padded, const float *weight_t, const float *bias,
-                                      ft_direct_conv_shape s, float *out) {
+                                      ft_direct_conv_shape s, int accumulate, float *out) {
     const int C = s.channels, K = s.kernel, F = s.filters, row = s.padded_width * C;
     for (int oy = 0; oy < s.out_height; oy++)
         for (int ox = 0; ox < s.out_width; ox++)
             for (int f = 0; f < F; f++) {
-                float sum = bias ? bias[f] : 0.0f;
+                float *to = out + (oy * s.out_width + ox) * F + f;
+                float sum = accumulate ? *to : bias ? bias[f] : 0.0f;
                 for (int ky = 0; ky < K; ky++)
                     for (int kx = 0; kx < K; kx++)
                         for (int c = 0; c < C; c++)
                             sum += padded[(oy * s.stride + ky) * row + (ox * s.stride + kx) * C + c]
                                  * weight_t[((ky * K + kx) * C + c) * F + f];
-                out[(oy * s.out_width + ox) * F + f] = sum;
+                *to = sum;
             }
 }
 
@@ -74,12 +78,14 @@ void ft_direct_conv_weight_gradient_reference(const float *padded, const float *
 // window's first float, so that the accumulators stay in registers from the first element to
 // the last (a loop per kernel row made the compiler store and reload them at every row).
 INLINE void forward_tile(const float *padded, const float *weight_t, const float *bias, ft_direct_conv_shape s,
-                         const int *offset, float *out, int oy, int ox, int f0, const int TP, const int TF) {
+                         int accumulate, const int *offset, float *out, int oy, int ox, int f0, const int TP,
+                         const int TF) {
     const int F = s.filters, window = s.kernel * s.kernel * s.channels;
     const int row = s.padded_width * s.channels, step = s.stride * s.channels;
+    float *o = out + (oy * s.out_width + ox) * F + f0;
     float acc[6][16];
     for (int p = 0; p < TP; p++)
-        for (int j = 0; j < TF; j++) acc[p][j] = bias ? bias[f0 + j] : 0.0f;
+        for (int j = 0; j < TF; j++) acc[p][j] = accumulate ? o[p * F + j] : bias ? bias[f0 + j] : 0.0f;
     const float *in = padded + oy * s.stride * row + ox * step;
     const float *w = weight_t + f0;
     for (int e = 0; e < window; e++)
@@ -87,36 +93,35 @@ INLINE void forward_tile(const float *padded, const float *weight_t, const float
             const float v = in[p * step + offset[e]];
             for (int j = 0; j < TF; j++) acc[p][j] += v * w[e * F + j];
         }
-    float *o = out + (oy * s.out_width + ox) * F + f0;
     for (int p = 0; p < TP; p++)
         for (int j = 0; j < TF; j++) o[p * F + j] = acc[p][j];
 }
 
 INLINE void forward_filters(const float *padded, const float *weight_t, const float *bias, ft_direct_conv_shape s,
-                            const int *offset, float *out, int oy, int ox, const int TP) {
+                            int accumulate, const int *offset, float *out, int oy, int ox, const int TP) {
     int f0 = 0;
-    for (; f0 + 16 <= s.filters; f0 += 16) forward_tile(padded, weight_t, bias, s, offset, out, oy, ox, f0, TP, 16);
-    if (f0 + 8 <= s.filters) { forward_tile(padded, weight_t, bias, s, offset, out, oy, ox, f0, TP, 8); f0 += 8; }
-    if (f0 + 4 <= s.filters) { forward_tile(padded, weight_t, bias, s, offset, out, oy, ox, f0, TP, 4); f0 += 4; }
-    for (; f0 < s.filters; f0++) forward_tile(padded, weight_t, bias, s, offset, out, oy, ox, f0, TP, 1);
+    for (; f0 + 16 <= s.filters; f0 += 16) forward_tile(padded, weight_t, bias, s, accumulate, offset, out, oy, ox, f0, TP, 16);
+    if (f0 + 8 <= s.filters) { forward_tile(padded, weight_t, bias, s, accumulate, offset, out, oy, ox, f0, TP, 8); f0 += 8; }
+    if (f0 + 4 <= s.filters) { forward_tile(padded, weight_t, bias, s, accumulate, offset, out, oy, ox, f0, TP, 4); f0 += 4; }
+    for (; f0 < s.filters; f0++) forward_tile(padded, weight_t, bias, s, accumulate, offset, out, oy, ox, f0, TP, 1);
 }
 
 INLINE void forward_body(const float *padded, const float *weight_t, const float *bias, ft_direct_conv_shape s,
-                         float *out) {
+                         int accumulate, float *out) {
     const int span = s.kernel * s.channels, window = s.kernel * span, row = s.padded_width * s.channels;
     int offset[window];
     for (int e = 0; e < window; e++) offset[e] = e / span * row + e % span;
     for (int oy = 0; oy < s.out_height; oy++) {
         int ox = 0;
         for (; ox + TILE_PIXELS <= s.out_width; ox += TILE_PIXELS)
-            forward_filters(padded, weight_t, bias, s, offset, out, oy, ox, TILE_PIXELS);
+            forward_filters(padded, weight_t, bias, s, accumulate, offset, out, oy, ox, TILE_PIXELS);
         // The row's last pixels as one tile of their own.
         switch (s.out_width - ox) {
-        case 5: forward_filters(padded, weight_t, bias, s, offset, out, oy, ox, 5); break;
-        case 4: forward_filters(padded, weight_t, bias, s, offset, out, oy, ox, 4); break;
-        case 3: forward_filters(padded, weight_t, bias, s, offset, out, oy, ox, 3); break;
-        case 2: forward_filters(padded, weight_t, bias, s, offset, out, oy, ox, 2); break;
-        case 1: forward_filters(padded, weight_t, bias, s, offset, out, oy, ox, 1); break;
+        case 5: forward_filters(padded, weight_t, bias, s, accumulate, offset, out, oy, ox, 5); break;
+        case 4: forward_filters(padded, weight_t, bias, s, accumulate, offset, out, oy, ox, 4); break;
+        case 3: forward_filters(padded, weight_t, bias, s, accumulate, offset, out, oy, ox, 3); break;
+        case 2: forward_filters(padded, weight_t, bias, s, accumulate, offset, out, oy, ox, 2); break;
+        case 1: forward_filters(padded, weight_t, bias, s, accumulate, offset, out, oy, ox, 1); break;
         default: break;
         }
     }
@@ -129,9 +134,9 @@ INLINE void weight_tile(const float *padded, const float *dout, ft_direct_conv_s
     const int F = s.filters, span = s.kernel * s.channels, row = s.padded_width * s.channels;
     const int step = s.stride * s.channels;
     // Where each element (ky, kx, c) of the tile lies from its window's first float.
-    int offset[4];
+    int offset[6];
     for (int i = 0; i < TE; i++) offset[i] = (e0 + i) / span * row + (e0 + i) % span;
-    float acc[4][16];
+    float acc[6][16];
     for (int i = 0; i < TE; i++)
         for (int j = 0; j < TF; j++) acc[i][j] = 0.0f;
     for (int oy = 0; oy < s.out_height; oy++) {
@@ -165,9 +170,12 @@ INLINE void weight_body(const float *padded, const float *dout, ft_direct_conv_s
                         float *dweight_t) {
     const int window = s.kernel * s.kernel * s.channels;
     int e0 = 0;
-    for (; e0 + 4 <= window; e0 += 4) weight_filters(padded, dout, s, accumulate, dweight_t, e0, 4);
-    // The last one to three elements as one tile: each tile is a pass over dout.
+    for (; e0 + TILE_ELEMENTS <= window; e0 += TILE_ELEMENTS)
+        weight_filters(padded, dout, s, accumulate, dweight_t, e0, TILE_ELEMENTS);
+    // The last elements as one tile: each tile is a pass over dout.
     switch (window - e0) {
+    case 5: weight_filters(padded, dout, s, accumulate, dweight_t, e0, 5); break;
+    case 4: weight_filters(padded, dout, s, accumulate, dweight_t, e0, 4); break;
     case 3: weight_filters(padded, dout, s, accumulate, dweight_t, e0, 3); break;
     case 2: weight_filters(padded, dout, s, accumulate, dweight_t, e0, 2); break;
     case 1: weight_filters(padded, dout, s, accumulate, dweight_t, e0, 1); break;
@@ -178,8 +186,10 @@ INLINE void weight_body(const float *padded, const float *dout, ft_direct_conv_s
 // ---- The two builds and the choice between them. ----
 
 static void forward_portable(const float *padded, const float *weight_t, const float *bias, ft_direct_conv_shape s,
-                             float *out) {
-    forward_body(padded, weight_t, bias, s, out);
+                             int accumulate, float *out) {
+    // Two copies, each with `accumulate` a constant, keep its test out of the tiles.
+    if (accumulate) forward_body(padded, weight_t, bias, s, 1, out);
+    else forward_body(padded, weight_t, bias, s, 0, out);
 }
 
 static void weight_portable(const float *padded, const float *dout, ft_direct_conv_shape s, int accumulate,
@@ -190,8 +200,10 @@ static void weight_portable(const float *padded, const float *dout, ft_direct_co
 #if defined(__x86_64__)
 __attribute__((target("avx2,fma")))
 static void forward_avx2(const float *padded, const float *weight_t, const float *bias, ft_direct_conv_shape s,
-                         float *out) {
-    forward_body(padded, weight_t, bias, s, out);
+                         int accumulate, float *out) {
+    // Two copies, each with `accumulate` a constant, keep its test out of the tiles.
+    if (accumulate) forward_body(padded, weight_t, bias, s, 1, out);
+    else forward_body(padded, weight_t, bias, s, 0, out);
 }
 
 __attribute__((target("avx2,fma")))
@@ -210,11 +222,11 @@ int ft_direct_conv_uses_avx2(void) {
 }
 
 void ft_direct_conv_forward(const float *padded, const float *weight_t, const float *bias,
-                            ft_direct_conv_shape shape, float *out) {
+                            ft_direct_conv_shape shape, int accumulate, float *out) {
 #if defined(__x86_64__)
-    if (ft_direct_conv_uses_avx2()) { forward_avx2(padded, weight_t, bias, shape, out); return; }
+    if (ft_direct_conv_uses_avx2()) { forward_avx2(padded, weight_t, bias, shape, accumulate, out); return; }
 #endif
-    forward_portable(padded, weight_t, bias, shape, out);
+    forward_portable(padded, weight_t, bias, shape, accumulate, out);
 }
 
 void ft_direct_conv_weight_gradient(const float *padded, const float *dout, ft_direct_conv_shape shape,

@@ -36,11 +36,17 @@ struct DirectConvolutionTests {
 
         for withBias in [true, false] {
             var fast = [Float](repeating: .nan, count: pixels * s.f), reference = fast
-            withBias ? ft_direct_conv_forward(padded, weight, bias, shape, &fast)
-                     : ft_direct_conv_forward(padded, weight, nil, shape, &fast)
-            withBias ? ft_direct_conv_forward_reference(padded, weight, bias, shape, &reference)
-                     : ft_direct_conv_forward_reference(padded, weight, nil, shape, &reference)
+            withBias ? ft_direct_conv_forward(padded, weight, bias, shape, 0, &fast)
+                     : ft_direct_conv_forward(padded, weight, nil, shape, 0, &fast)
+            withBias ? ft_direct_conv_forward_reference(padded, weight, bias, shape, 0, &reference)
+                     : ft_direct_conv_forward_reference(padded, weight, nil, shape, 0, &reference)
             #expect(close(fast, reference), "forward, bias \(withBias), shape \(s)")
+            // Accumulating adds the sum without the bias.
+            let before = fast
+            var sum = [Float](repeating: .nan, count: pixels * s.f)
+            ft_direct_conv_forward_reference(padded, weight, nil, shape, 0, &sum)
+            ft_direct_conv_forward(padded, weight, bias, shape, 1, &fast)
+            #expect(close(fast, zip(before, sum).map { $0 + $1 }), "accumulated forward, shape \(s)")
         }
         // Written over what the buffer held, then added to it.
         var fast = [Float](repeating: .nan, count: window * s.f), reference = fast
@@ -60,9 +66,9 @@ struct DirectConvolutionTests {
         let shape = ft_direct_conv_shape(padded_width: 3, channels: 1, kernel: 2, stride: 1, out_height: 2, out_width: 2,
                                          filters: 2)
         var out = [Float](repeating: 0, count: 8)
-        ft_direct_conv_forward_reference(image, weight, [0.5, 0], shape, &out)
+        ft_direct_conv_forward_reference(image, weight, [0.5, 0], shape, 0, &out)
         #expect(out == [37.5, 12, 47.5, 16, 67.5, 24, 77.5, 28])
-        ft_direct_conv_forward(image, weight, [0.5, 0], shape, &out)
+        ft_direct_conv_forward(image, weight, [0.5, 0], shape, 0, &out)
         #expect(out == [37.5, 12, 47.5, 16, 67.5, 24, 77.5, 28])
         // dweight(ky, kx) = Σ over the 4 windows of the pixel at (ky, kx) in each, times dout:
         // with dout 1 for the first filter everywhere, the sum of the 2 × 2 pixels that kernel
@@ -73,7 +79,8 @@ struct DirectConvolutionTests {
     }
 
     /// Padding: a 2 × 3 image of 2 channels, one row of zeros above, two columns on the left,
-    /// cut to a 4 × 4 buffer (so the image's last column falls outside).
+    /// cut to a 4 × 4 buffer (so the image's last column falls outside); then a negative pad,
+    /// which leaves out the first row and column.
     @Test func padPlacesTheImageAmongZeros() {
         let image: [Float] = (1...12).map(Float.init)
         var padded = [Float](repeating: .nan, count: 4 * 4 * 2)
@@ -83,13 +90,18 @@ struct DirectConvolutionTests {
                                  0, 0, 0, 0, 7, 8, 9, 10,
                                  0, 0, 0, 0, 0, 0, 0, 0]
         #expect(padded == expected)
+        var cropped = [Float](repeating: .nan, count: 2 * 3 * 2)
+        ft_direct_conv_pad(image, 2, 3, 2, -1, -1, 2, 3, &cropped)
+        #expect(cropped == [9, 10, 11, 12, 0, 0, 0, 0, 0, 0, 0, 0])
     }
 
     /// Values, input gradients and weight and bias gradients of a convolution computed
-    /// directly equal those through im2col and sgemm, within float rounding: each differs by
+    /// directly (the input gradient too at stride 1, with padding below, at and above K − 1)
+    /// equal those through im2col and sgemm, within float rounding: each differs by
     /// less than 1e-5 of the largest value of its kind (sums of a few hundred terms; the two
     /// ways add them in different orders).
-    @Test(arguments: [(1, ConvPadding.same, true), (2, .zeros(1), false), (2, .same, true), (3, .zeros(0), true)])
+    @Test(arguments: [(1, ConvPadding.same, true), (1, .zeros(0), true), (1, .zeros(3), false), (2, .zeros(1), false),
+                      (2, .same, true), (3, .zeros(0), true)])
     func directEqualsIm2col(stride: Int, padding: ConvPadding, bias: Bool) {
         func run(_ method: ConvolutionMethod) -> [[Float]] {
             let b = PlanBuilder(maxBatch: 3, pool: ThreadPool(threads: 2))
@@ -116,7 +128,7 @@ struct DirectConvolutionTests {
             ConvGeometry(h: 8, w: 8, c: channels, k: 3, stride: 1, padTop: 1, padLeft: 1, oh: 8, ow: 8)
         }
         #expect(ConvolutionMethod.chosen(for: geometry(channels: 3)) == .direct)
-        #expect(ConvolutionMethod.chosen(for: geometry(channels: 4)) == .direct)
-        #expect(ConvolutionMethod.chosen(for: geometry(channels: 5)) == .im2col)
+        #expect(ConvolutionMethod.chosen(for: geometry(channels: 16)) == .direct)
+        #expect(ConvolutionMethod.chosen(for: geometry(channels: 17)) == .im2col)
     }
 }

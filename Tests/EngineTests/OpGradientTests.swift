@@ -117,7 +117,7 @@ struct OpGradientTests {
     /// Both ways of computing a convolution: directly (forward and weight gradient) and
     /// through im2col and sgemm.
     @Test(arguments: [ConvolutionMethod.direct, .im2col]) func conv2dWithStrideAndPadding(method: ConvolutionMethod) {
-        for (stride, padding) in [(1, ConvPadding.zeros(0)), (2, .zeros(1)), (2, .same), (1, .same)] {
+        for (stride, padding) in [(1, ConvPadding.zeros(0)), (2, .zeros(1)), (2, .same), (1, .same), (1, .zeros(2))] {
             expectSmall(checkGradients(batch: 2, inputs: [[5, 6, 2]]) { b, x in
                 b.project(b.conv2d(x[0], filters: 3, kernel: 3, stride: stride, padding: padding, bias: true,
                                    initialization: .glorot, method: method, name: "c"))
@@ -127,7 +127,7 @@ struct OpGradientTests {
 
     /// Without a bias: no `.bias` parameter, and the weight and input gradients still check.
     @Test(arguments: [ConvolutionMethod.direct, .im2col]) func conv2dWithoutBias(method: ConvolutionMethod) {
-        for (stride, padding) in [(1, ConvPadding.zeros(0)), (2, .zeros(3)), (2, .same)] {
+        for (stride, padding) in [(1, ConvPadding.zeros(0)), (2, .zeros(3)), (2, .same), (1, .zeros(3))] {
             expectSmall(checkGradients(batch: 2, inputs: [[5, 6, 2]]) { b, x in
                 b.project(b.conv2d(x[0], filters: 3, kernel: 3, stride: stride, padding: padding, bias: false,
                                    initialization: .glorot, method: method, name: "c"))

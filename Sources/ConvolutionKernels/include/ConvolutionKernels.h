@@ -20,13 +20,16 @@ typedef struct {
 } ft_direct_conv_shape;
 
 /// Copies an H × W × C image into a padded_h × padded_w × C buffer, `pad_top` rows and
-/// `pad_left` columns of zeros before it and zeros wherever the image does not reach.
+/// `pad_left` columns of zeros before it and zeros wherever the image does not reach; a
+/// negative pad leaves out that many of the image's first rows or columns.
 void ft_direct_conv_pad(const float *image, int height, int width, int channels, int pad_top, int pad_left,
                         int padded_height, int padded_width, float *padded);
 
-/// out (OH, OW, F) = bias (or 0 when bias is NULL) + Σ over the window of input · weight.
+/// out (OH, OW, F) = bias (or 0 when bias is NULL) + Σ over the window of input · weight;
+/// with `accumulate`, out += the sum instead (bias unused). A stride-1 convolution's input
+/// gradient is this over the padded output gradient with the kernel flipped.
 void ft_direct_conv_forward(const float *padded, const float *weight_t, const float *bias,
-                            ft_direct_conv_shape shape, float *out);
+                            ft_direct_conv_shape shape, int accumulate, float *out);
 
 /// dweight_t (K·K·C, F) = Σ over output pixels of input window ⊗ dout; with `accumulate`
 /// added to what dweight_t holds, else written over it.
@@ -35,7 +38,7 @@ void ft_direct_conv_weight_gradient(const float *padded, const float *dout, ft_d
 
 /// The plain loops both fast kernels are checked against: the formulas, one product at a time.
 void ft_direct_conv_forward_reference(const float *padded, const float *weight_t, const float *bias,
-                                      ft_direct_conv_shape shape, float *out);
+                                      ft_direct_conv_shape shape, int accumulate, float *out);
 void ft_direct_conv_weight_gradient_reference(const float *padded, const float *dout, ft_direct_conv_shape shape,
                                               int accumulate, float *dweight_t);
 

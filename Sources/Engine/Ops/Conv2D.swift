@@ -4,8 +4,8 @@ import ConvolutionKernels
 // 2-D convolution on NHWC images as im2col and sgemm, a group of samples at a time.
 // Weights are (F, K, K, C): each filter is a row of K·K·C values in the order im2col writes
 // a window, so out (rows, F) = cols (rows, K·K·C) · weightᵀ with the transpose flag, no copy.
-// Layers with few input channels compute forward and the weight gradient directly instead
-// (ConvolutionKernels): with a window of 27 values, sgemm runs at a sixth of its peak.
+// Layers with few input channels compute directly instead (ConvolutionKernels; see
+// `ConvolutionMethod`).
 
 /// Geometry of a convolution: input H × W × C, K × K kernel, stride, padding before each axis.
 struct ConvGeometry {
@@ -81,17 +81,20 @@ func col2im(_ dinp: UnsafeMutablePointer<Float>, _ dcols: UnsafePointer<Float>, 
     }
 }
 
-/// How a convolution computes its forward pass and weight gradient (the input gradient is
-/// always a product and col2im).
+/// How a convolution computes its forward pass and weight gradient, and at stride 1 its input
+/// gradient (at other strides that is always a product and col2im).
 enum ConvolutionMethod {
     /// im2col, then sgemm.
     case im2col
-    /// The direct kernels over a zero-padded copy of each sample.
+    /// The direct kernels over a zero-padded copy of each sample; the input gradient of a
+    /// stride-1 layer is the forward kernel over the padded output gradient, kernel flipped.
     case direct
 
-    /// Direct for at most 4 input channels, where the window is too short for sgemm to pay
-    /// (measured in docs/performance.md).
-    static func chosen(for g: ConvGeometry) -> ConvolutionMethod { g.c <= 4 ? .direct : .im2col }
+    /// Direct for at most 16 input channels: with a window of 27 values sgemm runs at a sixth
+    /// of its peak, and up to 16 channels the direct kernels outrun it; at 32 channels and more
+    /// the direct forward's weights no longer fit in L1 and sgemm is ahead (measured in
+    /// docs/performance.md, "Direct convolution").
+    static func chosen(for g: ConvGeometry) -> ConvolutionMethod { g.c <= 16 ? .direct : .im2col }
 }
 
 /// The convolution runs group by group of samples, each group on one worker with its own
@@ -125,6 +128,10 @@ final class Conv2DOp: Op, ParallelLoop {
     /// Direct method only: per worker, one sample padded with zeros (`paddedSize` floats), and
     /// the weights transposed to (K, K, C, F), refreshed at each forward.
     let padded: UnsafeMutablePointer<Float>?, transposedWeight: UnsafeMutablePointer<Float>?
+    /// Direct input gradient only (stride 1, an input with a gradient): per worker, one
+    /// sample's output gradient padded by K − 1 − padding (`paddedGradientSize` floats), and
+    /// the weights flipped to (K, K, F, C), refreshed at each backward.
+    let paddedGradient: UnsafeMutablePointer<Float>?, flippedWeight: UnsafeMutablePointer<Float>?
     private var batch = 0
 
     /// Columns a group keeps: about 512 KB, half of a core's L2 on the machines we measure.
@@ -142,13 +149,24 @@ final class Conv2DOp: Op, ParallelLoop {
         return height * width * g.c
     }
 
+    /// Whether the input gradient is computed directly: the direct method at stride 1 (at a
+    /// larger stride it would be a convolution over an output gradient spread out with zeros).
+    static func directInputGradient(_ g: ConvGeometry, method: ConvolutionMethod, input: Tensor) -> Bool {
+        method == .direct && g.stride == 1 && input.grad != nil
+    }
+
+    static func paddedGradientSize(_ g: ConvGeometry, filters: Int) -> Int { (g.h + g.k - 1) * (g.w + g.k - 1) * filters }
+
     init(pool: ThreadPool, input: Tensor, output: Tensor, weight: Parameter, bias: Parameter?, geometry: ConvGeometry,
          method: ConvolutionMethod, columns: UnsafeMutablePointer<Float>, partials: UnsafeMutablePointer<Float>,
-         padded: UnsafeMutablePointer<Float>?, transposedWeight: UnsafeMutablePointer<Float>?) {
+         padded: UnsafeMutablePointer<Float>?, transposedWeight: UnsafeMutablePointer<Float>?,
+         paddedGradient: UnsafeMutablePointer<Float>?, flippedWeight: UnsafeMutablePointer<Float>?) {
         self.pool = pool
         self.method = method
         self.padded = padded
         self.transposedWeight = transposedWeight
+        self.paddedGradient = paddedGradient
+        self.flippedWeight = flippedWeight
         self.input = input
         self.output = output
         self.weight = weight
@@ -178,6 +196,18 @@ final class Conv2DOp: Op, ParallelLoop {
 
     func backward(batch: Int) {
         self.batch = batch
+        if let flippedWeight {
+            let (k, c, f) = (geometry.k, geometry.c, filters)
+            for q in 0..<k {
+                for r in 0..<k {
+                    for j in 0..<f {
+                        let (flippedRow, flippedColumn) = (k - 1 - q, k - 1 - r)
+                        let from = weight.value + ((j * k + flippedRow) * k + flippedColumn) * c
+                        (flippedWeight + ((q * k + r) * f + j) * c).update(from: from, count: c)
+                    }
+                }
+            }
+        }
         pool.parallelFor(groups(batch), costPerItem: 2 * groupCost, self, part: .backward)
         guard !weight.frozen else { return }
         pool.parallelFor(partialSize, costPerItem: groups(batch), self, part: .parameterGradients)
@@ -213,7 +243,7 @@ final class Conv2DOp: Op, ParallelLoop {
             if part == .forward, method == .direct {
                 for n in samples {
                     let sample = padSample(n, worker: worker)
-                    ft_direct_conv_forward(sample, transposedWeight, bias?.value, directShape,
+                    ft_direct_conv_forward(sample, transposedWeight, bias?.value, directShape, 0,
                                            output.data + n * rowsPerSample * f)
                 }
                 continue
@@ -245,6 +275,21 @@ final class Conv2DOp: Op, ParallelLoop {
                 if bias != nil { sumBiasGradient(dout, rows: rows, into: slot + f * window) }
             }
             guard let dinp = input.grad else { continue }
+            if let paddedGradient, let flippedWeight {
+                // dinp (H, W, C) += the convolution of dout padded by K − 1 − padding with the
+                // flipped kernel, whose K·K·F window element (q, r, j) weighs filter j at (K−1−q, K−1−r).
+                let sample = paddedGradient + worker * Self.paddedGradientSize(g, filters: f)
+                let shape = ft_direct_conv_shape(padded_width: Int32(g.w + g.k - 1), channels: Int32(f),
+                                                 kernel: Int32(g.k), stride: 1, out_height: Int32(g.h),
+                                                 out_width: Int32(g.w), filters: Int32(g.c))
+                for n in samples {
+                    ft_direct_conv_pad(dout + (n - samples.lowerBound) * rowsPerSample * f, Int32(g.oh), Int32(g.ow),
+                                       Int32(f), Int32(g.k - 1 - g.padTop), Int32(g.k - 1 - g.padLeft),
+                                       Int32(g.h + g.k - 1), Int32(g.w + g.k - 1), sample)
+                    ft_direct_conv_forward(sample, flippedWeight, nil, shape, 1, dinp + n * g.h * g.w * g.c)
+                }
+                continue
+            }
             // dcols (rows, KKC) = dout (rows, F) · weight (F, KKC), then scattered back.
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(window), Int32(f),
                         1, dout, Int32(f), weight.value, Int32(window), 0, cols, Int32(window))
@@ -325,11 +370,14 @@ extension PlanBuilder {
         let groups = (maxBatch + groupSamples - 1) / groupSamples
         let method = method ?? ConvolutionMethod.chosen(for: geometry)
         let direct = method == .direct
+        let directInput = Conv2DOp.directInputGradient(geometry, method: method, input: input)
         add(Conv2DOp(pool: pool, input: input, output: output, weight: weight, bias: biasParameter, geometry: geometry,
                      method: method, columns: scratch(pool.threads * groupSamples * oh * ow * geometry.window),
                      partials: scratch(groups * (filters * geometry.window + (bias ? filters : 0))),
                      padded: direct ? scratch(pool.threads * Conv2DOp.paddedSize(geometry)) : nil,
-                     transposedWeight: direct ? scratch(filters * geometry.window) : nil))
+                     transposedWeight: direct ? scratch(filters * geometry.window) : nil,
+                     paddedGradient: directInput ? scratch(pool.threads * Conv2DOp.paddedGradientSize(geometry, filters: filters)) : nil,
+                     flippedWeight: directInput ? scratch(filters * geometry.window) : nil))
         return output
     }
 }
