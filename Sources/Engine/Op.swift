@@ -31,4 +31,11 @@ extension Op {
 protocol GradientAssigning: Op {
     var input: Tensor { get }
     var assignsInputGradient: Bool { get set }
+    /// Whether this op's backward writes every element of its input's gradient, so that it can
+    /// assign them all (max pooling only when its windows tile the image).
+    var canAssignInputGradient: Bool { get }
+}
+
+extension GradientAssigning {
+    var canAssignInputGradient: Bool { true }
 }

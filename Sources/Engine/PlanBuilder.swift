@@ -131,7 +131,7 @@ public final class PlanBuilder {
         }
         var assigned = Set<UnsafeMutablePointer<Float>>()
         for case let op as any GradientAssigning in ops {
-            guard let grad = op.input.grad, writers[grad] == 1 else { continue }
+            guard op.canAssignInputGradient, let grad = op.input.grad, writers[grad] == 1 else { continue }
             op.assignsInputGradient = true
             assigned.insert(grad)
         }

@@ -20,7 +20,7 @@
 /// the parts, then Σ(x − mean)² with the batch's mean, and backward Σdout and Σdout·x̂ for the
 /// input's gradient, so every part normalises alike and keeps the same running statistics. The
 /// weight's and bias's gradients stay this part's sums: the gradient reduction adds the parts'.
-final class BatchNormOp: SplitBatchOp, ParallelLoop {
+final class BatchNormOp: SplitBatchOp, GradientAssigning, ParallelLoop {
     let pool: ThreadPool
     let input: Tensor, output: Tensor
     var inputs: [Tensor] { [input] }
@@ -33,6 +33,7 @@ final class BatchNormOp: SplitBatchOp, ParallelLoop {
     let partials: UnsafeMutablePointer<Double>
     let totals: UnsafeMutablePointer<Double>
     let channels: Int, positions: Int
+    var assignsInputGradient = false
     private var rows = 0
     /// Rows of the whole batch in the last training pass: this part's, or every part's together.
     private var batchRows = 0
@@ -205,16 +206,22 @@ final class BatchNormOp: SplitBatchOp, ParallelLoop {
             let dout = output.grad!, dinp = input.grad!, w = weight.value!
             for r in rows {
                 let row = x + r * c, d = dout + r * c, di = dinp + r * c
-                for j in 0..<c {
-                    let xhat = (row[j] - mean[j]) * rstd[j]
-                    di[j] += w[j] * rstd[j] * (d[j] - a[j] - xhat * b[j])
+                // Two loops rather than a test inside one: each stays a plain vector loop.
+                if assignsInputGradient {
+                    for j in 0..<c { di[j] = w[j] * rstd[j] * (d[j] - a[j] - (row[j] - mean[j]) * rstd[j] * b[j]) }
+                } else {
+                    for j in 0..<c { di[j] += w[j] * rstd[j] * (d[j] - a[j] - (row[j] - mean[j]) * rstd[j] * b[j]) }
                 }
             }
         case .evaluationInputGradient:
             let dout = output.grad!, dinp = input.grad!, w = weight.value!
             for r in rows {
                 let d = dout + r * c, di = dinp + r * c
-                for j in 0..<c { di[j] += d[j] * w[j] * rstd[j] }
+                if assignsInputGradient {
+                    for j in 0..<c { di[j] = d[j] * w[j] * rstd[j] }
+                } else {
+                    for j in 0..<c { di[j] += d[j] * w[j] * rstd[j] }
+                }
             }
         }
     }

@@ -107,7 +107,7 @@ enum ConvolutionMethod {
 /// group order, element ranges split across the workers, so the result does not depend on the
 /// thread count. The direct method keeps its partials as (K·K·C, F), the layout its kernel
 /// writes, and transposes them in that sum.
-final class Conv2DOp: Op, ParallelLoop {
+final class Conv2DOp: GradientAssigning, ParallelLoop {
     let pool: ThreadPool
     let input: Tensor, output: Tensor
     var inputs: [Tensor] { [input] }
@@ -125,6 +125,10 @@ final class Conv2DOp: Op, ParallelLoop {
     /// has a bias).
     let partials: UnsafeMutablePointer<Float>
     let method: ConvolutionMethod
+    var assignsInputGradient = false
+    /// The direct input gradient covers every input pixel; col2im adds where windows overlap
+    /// and leaves out pixels no window reaches.
+    var canAssignInputGradient: Bool { paddedGradient != nil }
     /// Direct method only: per worker, one sample padded with zeros (`paddedSize` floats), and
     /// the weights transposed to (K, K, C, F), refreshed at each forward.
     let padded: UnsafeMutablePointer<Float>?, transposedWeight: UnsafeMutablePointer<Float>?
@@ -286,7 +290,8 @@ final class Conv2DOp: Op, ParallelLoop {
                     ft_direct_conv_pad(dout + (n - samples.lowerBound) * rowsPerSample * f, Int32(g.oh), Int32(g.ow),
                                        Int32(f), Int32(g.k - 1 - g.padTop), Int32(g.k - 1 - g.padLeft),
                                        Int32(g.h + g.k - 1), Int32(g.w + g.k - 1), sample)
-                    ft_direct_conv_forward(sample, flippedWeight, nil, shape, 1, dinp + n * g.h * g.w * g.c)
+                    ft_direct_conv_forward(sample, flippedWeight, nil, shape, assignsInputGradient ? 0 : 1,
+                                           dinp + n * g.h * g.w * g.c)
                 }
                 continue
             }

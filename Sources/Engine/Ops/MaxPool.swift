@@ -5,7 +5,7 @@
 /// columns, inside pixels only), found again by comparing the input with the output:
 /// remembering it in forward cost a store per element per window position and kept the loop
 /// from vectorising.
-final class MaxPoolOp: Op, ParallelLoop {
+final class MaxPoolOp: GradientAssigning, ParallelLoop {
     let pool: ThreadPool
     let input: Tensor, output: Tensor
     var inputs: [Tensor] { [input] }
@@ -13,6 +13,10 @@ final class MaxPoolOp: Op, ParallelLoop {
     let h: Int, w: Int, c: Int, oh: Int, ow: Int
     /// Per worker, per channel: whether the window's maximum was found already (backward).
     let found: UnsafeMutablePointer<Float>
+    var assignsInputGradient = false
+    /// Windows that tile the image (no overlap, no gap, no padding) write every input
+    /// position's gradient exactly once.
+    var canAssignInputGradient: Bool { size == stride && padding == 0 && h % size == 0 && w % size == 0 }
 
     init(pool: ThreadPool, input: Tensor, output: Tensor, size: Int, stride: Int, padding: Int,
          found: UnsafeMutablePointer<Float>) {
@@ -72,10 +76,18 @@ final class MaxPoolOp: Op, ParallelLoop {
                         for kx in columns {
                             let offset = ((y0 + ky) * w + (x0 + kx)) * c
                             let source = inp + offset, target = d + offset
-                            for ch in 0..<c {  // arithmetic, not branches: it vectorises
-                                let hit: Float = (source[ch] == best[ch] ? 1 : 0) * (1 - done[ch])
-                                target[ch] += hit * g[ch]
-                                done[ch] += hit
+                            if assignsInputGradient {
+                                for ch in 0..<c {  // arithmetic, not branches: it vectorises
+                                    let hit: Float = (source[ch] == best[ch] ? 1 : 0) * (1 - done[ch])
+                                    target[ch] = hit * g[ch]
+                                    done[ch] += hit
+                                }
+                            } else {
+                                for ch in 0..<c {
+                                    let hit: Float = (source[ch] == best[ch] ? 1 : 0) * (1 - done[ch])
+                                    target[ch] += hit * g[ch]
+                                    done[ch] += hit
+                                }
                             }
                         }
                     }
