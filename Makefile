@@ -54,9 +54,9 @@ bench: build
 	  $(FLOWTRAIN) bench $$flow $$batches || exit 1; done
 
 # flowtrain against PyTorch (CPU wheel from PyPI, in a throwaway virtualenv) on the same
-# networks, masked losses, optimiser and threads: the MLP, the security network, the
-# transformer encoder of bench/transformer.yaml (batch 32 and 128), and with
-# BENCH_TRAIN=1 a whole training of the security demo. Never part of `make test`.
+# networks, masked losses, optimiser and threads: the MLP, the security network, the strided
+# conv trunk of bench/strided.yaml, the transformer encoder of bench/transformer.yaml (batch 32
+# and 128), and with BENCH_TRAIN=1 whole trainings of both conv flows. Never part of `make test`.
 TORCH_VENV := .build-torch/venv
 BENCH_THREADS ?= 2
 BENCH_BATCHES ?= 32,256,1024
@@ -67,7 +67,8 @@ $(TORCH_VENV)/bin/python:
 	python3 -m venv $(TORCH_VENV)
 	$(TORCH_VENV)/bin/pip install -q "torch==2.13.0+cpu" numpy pillow
 
-# BENCH_TRAIN=1 adds the whole security training (20 epochs each side, about 10 minutes).
+# BENCH_TRAIN=1 adds the whole trainings of the security demo and of the strided trunk (20
+# epochs each side, about 20 minutes).
 # BENCH_ORDERS=1 adds flows/orders.yaml trained and scored on its test split both ways
 # (bench/torch_train_orders.py): wall times and every test metric, ground-truth preconditions.
 bench-torch: build $(TORCH_VENV)/bin/python

@@ -1,8 +1,8 @@
 """flowtrain against its PyTorch mirrors, side by side, for `make bench-torch`: the MLP of
-bench/mlp.yaml at several batch sizes, the network of flows/security.yaml at batch 64, the
-transformer encoder of bench/transformer.yaml at batch 32 and 128, and
-(with --train) the whole `flowtrain train flows/security.yaml` against
-bench/torch_train_security.py, and (with --train-orders) `flowtrain train flows/orders.yaml` +
+bench/mlp.yaml at several batch sizes, the networks of flows/security.yaml and of
+bench/strided.yaml (three strided convolutions) at batch 64, the transformer encoder of
+bench/transformer.yaml at batch 32 and 128, and (with --train) the whole `flowtrain train` of
+both conv flows against bench/torch_train_security.py (--trunk pooled, strided), and (with --train-orders) `flowtrain train flows/orders.yaml` +
 `flowtrain eval RUN --split test` against bench/torch_train_orders.py, wall times and every test
 metric side by side (preconditions from the ground truth). Each throughput figure is the median of the repetitions each tool makes
 (`--repeats`), and the ratio is flowtrain / PyTorch in samples per second (PyTorch / flowtrain
@@ -58,22 +58,28 @@ def main():
     ours = samples_per_second(run([args.flowtrain, "bench", "flows/security.yaml", "--batch", "64"] + common))
     theirs = samples_per_second(run([args.python, "bench/torch_security.py", "--batch", "64"] + common))
     rows.append(("security network, batch 64", ours[64], theirs.get(64, 0), "samples/s"))
+    ours = samples_per_second(run([args.flowtrain, "bench", "bench/strided.yaml", "--batch", "64"] + common))
+    theirs = samples_per_second(run([args.python, "bench/torch_security.py", "--trunk", "strided", "--batch", "64"]
+                                    + common))
+    rows.append(("strided conv trunk, batch 64", ours[64], theirs.get(64, 0), "samples/s"))
     # Both sides in the same run, so that a busy machine slows both alike.
     ours = samples_per_second(run([args.flowtrain, "bench", "bench/transformer.yaml", "--batch", "32,128"] + common))
     theirs = samples_per_second(run([args.python, "bench/torch_transformer.py", "--batch", "32,128"] + common))
     for batch in (32, 128):
         rows.append((f"transformer encoder, batch {batch}", ours.get(batch, 0), theirs.get(batch, 0), "samples/s"))
     if args.train:
-        shutil.rmtree(".build-torch/security-run", ignore_errors=True)
-        start = time.perf_counter()
-        subprocess.run([args.flowtrain, "train", "flows/security.yaml", "--threads", args.threads,
-                        "--run-dir", ".build-torch/security-run"], check=True)
-        ours_seconds = time.perf_counter() - start
-        output = subprocess.run([args.python, "bench/torch_train_security.py", "--threads", args.threads],
-                                check=True, capture_output=True, text=True, cwd=".").stdout
-        print(output, end="")
-        theirs_seconds = float(re.search(r"pytorch training: ([\d.]+) s", output).group(1))
-        rows.append(("train security demo, 20 epochs (s, lower wins)", theirs_seconds, ours_seconds, "inverse"))
+        for name, flow, trunk in (("security demo", "flows/security.yaml", "pooled"),
+                                  ("strided trunk", "bench/strided.yaml", "strided")):
+            run_dir = f".build-torch/{trunk}-run"
+            shutil.rmtree(run_dir, ignore_errors=True)
+            start = time.perf_counter()
+            subprocess.run([args.flowtrain, "train", flow, "--threads", args.threads, "--run-dir", run_dir], check=True)
+            ours_seconds = time.perf_counter() - start
+            output = subprocess.run([args.python, "bench/torch_train_security.py", "--threads", args.threads,
+                                     "--trunk", trunk], check=True, capture_output=True, text=True, cwd=".").stdout
+            print(output, end="")
+            theirs_seconds = float(re.search(r"pytorch training: ([\d.]+) s", output).group(1))
+            rows.append((f"train {name}, 20 epochs (s, lower wins)", theirs_seconds, ours_seconds, "inverse"))
     print(f"\n{'workload':<48} {'flowtrain':>12} {'pytorch':>12} {'ratio':>7}")
     for name, a, b, kind in rows:
         if kind == "inverse":  # wall times: the ratio is theirs / ours

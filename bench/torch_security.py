@@ -1,4 +1,5 @@
-"""PyTorch mirror of flows/security.yaml's network, for `make bench-torch`.
+"""PyTorch mirror of flows/security.yaml's network (and, with `--trunk strided`, of bench/strided.yaml's),
+for `make bench-torch`.
 
 Same trunk (3 × [conv 3×3 same → batchnorm → relu → maxpool 2], flatten, dense 256, relu;
 `features`: dense 128, relu, dropout 0.1), same heads (4 binary and a 7-class on `features`;
@@ -19,13 +20,23 @@ BOXES = ["face_x1", "face_y1", "face_w", "face_h", "body_x1", "body_y1", "body_w
 
 
 class SecurityNet(nn.Module):
-    def __init__(self):
+    """`trunk` "pooled" is flows/security.yaml's; "strided" is bench/strided.yaml's: three strided
+    convolutions (5×5 stride 2 → 16, 3×3 stride 2 → 32, 3×3 stride 2 → 64, each with ReLU), no
+    batchnorm or pooling. Both end in 8 × 8 × 64 and the same dense layers and heads."""
+
+    def __init__(self, trunk="pooled"):
         super().__init__()
         layers = []
         channels = 3
-        for filters in (16, 32, 64):
-            layers += [nn.Conv2d(channels, filters, 3, padding=1), nn.BatchNorm2d(filters), nn.ReLU(), nn.MaxPool2d(2)]
-            channels = filters
+        if trunk == "strided":
+            for filters, kernel in ((16, 5), (32, 3), (64, 3)):
+                layers += [nn.Conv2d(channels, filters, kernel, stride=2, padding=kernel // 2), nn.ReLU()]
+                channels = filters
+        else:
+            for filters in (16, 32, 64):
+                layers += [nn.Conv2d(channels, filters, 3, padding=1), nn.BatchNorm2d(filters), nn.ReLU(),
+                           nn.MaxPool2d(2)]
+                channels = filters
         self.common = nn.Sequential(*layers, nn.Flatten(), nn.Linear(64 * 8 * 8, 256), nn.ReLU())
         self.features = nn.Sequential(nn.Linear(256, 128), nn.ReLU(), nn.Dropout(0.1))
         self.binary = nn.ModuleDict({name: nn.Linear(128, 1) for name in
@@ -87,8 +98,8 @@ def total_loss(outputs, labels, masks):
     return loss
 
 
-def security_step(batch):
-    model = SecurityNet()
+def security_step(batch, trunk="pooled"):
+    model = SecurityNet(trunk)
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
     images, labels, masks = synthetic_batch(batch, torch.Generator().manual_seed(1))
@@ -101,5 +112,15 @@ def security_step(batch):
     return step
 
 
+def strided_step(batch):
+    return security_step(batch, trunk="strided")
+
+
 if __name__ == "__main__":
-    run_benchmark(security_step, "64", 10)
+    import sys
+    # --trunk strided times bench/strided.yaml's network instead; the other options are run_benchmark's.
+    strided = "--trunk" in sys.argv and sys.argv[sys.argv.index("--trunk") + 1] == "strided"
+    if "--trunk" in sys.argv:
+        at = sys.argv.index("--trunk")
+        del sys.argv[at:at + 2]
+    run_benchmark(strided_step if strided else security_step, "64", 10)

@@ -104,6 +104,8 @@ def main():
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--trunk", choices=["pooled", "strided"], default="pooled",
+                        help="flows/security.yaml's trunk, or bench/strided.yaml's")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -112,7 +114,7 @@ def main():
     valid = load(os.path.join(args.data, "valid.csv"))
     test = load(os.path.join(args.data, "test.csv"))
     loaded = time.perf_counter()
-    model = SecurityNet()
+    model = SecurityNet(args.trunk)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
     batch, n = 64, train[0].shape[0]
     steps = n // batch
