@@ -38,6 +38,18 @@ void ft_direct_conv_pad(const float *image, int height, int width, int channels,
     }
 }
 
+void ft_direct_conv_unpad(const float *padded, int padded_height, int padded_width, int channels, int pad_top,
+                          int pad_left, int height, int width, int accumulate, float *image) {
+    for (int iy = 0; iy < height; iy++)
+        for (int ix = 0; ix < width; ix++) {
+            const int py = iy + pad_top, px = ix + pad_left;
+            const int inside = py < padded_height && px < padded_width;
+            const float *from = padded + (py * padded_width + px) * channels;
+            float *to = image + (iy * width + ix) * channels;
+            for (int c = 0; c < channels; c++) to[c] = (accumulate ? to[c] : 0.0f) + (inside ? from[c] : 0.0f);
+        }
+}
+
 void ft_direct_conv_forward_reference(const float *padded, const float *weight_t, const float *bias,
                                       ft_direct_conv_shape s, int accumulate, float *out) {
     const int C = s.channels, K = s.kernel, F = s.filters, row = s.padded_width * C;
@@ -70,6 +82,21 @@ void ft_direct_conv_weight_gradient_reference(const float *padded, const float *
                     float *to = dweight_t + ((ky * K + kx) * C + c) * F + f;
                     *to = (accumulate ? *to : 0.0f) + sum;
                 }
+}
+
+void ft_direct_conv_input_gradient_reference(const float *dout, const float *weight, ft_direct_conv_shape s,
+                                             float *dpadded) {
+    const int C = s.channels, K = s.kernel, F = s.filters, row = s.padded_width * C;
+    for (int oy = 0; oy < s.out_height; oy++)
+        for (int ox = 0; ox < s.out_width; ox++)
+            for (int ky = 0; ky < K; ky++)
+                for (int kx = 0; kx < K; kx++)
+                    for (int c = 0; c < C; c++) {
+                        float sum = 0;
+                        for (int f = 0; f < F; f++)
+                            sum += dout[(oy * s.out_width + ox) * F + f] * weight[((f * K + ky) * K + kx) * C + c];
+                        dpadded[(oy * s.stride + ky) * row + (ox * s.stride + kx) * C + c] += sum;
+                    }
 }
 
 // ---- Forward: TP pixels along a row × TF filters from f0. ----
@@ -183,6 +210,56 @@ INLINE void weight_body(const float *padded, const float *dout, ft_direct_conv_s
     }
 }
 
+// ---- Input gradient: TP pixels along a row × TC channels from c0 of one kernel element. ----
+
+// The sums over the filters stay in registers (TP × TC), then go to their places in dpadded;
+// windows that overlap (stride below K) add there one tile after another.
+INLINE void input_tile(const float *dout, const float *weight, ft_direct_conv_shape s, float *dpadded, int oy, int ox,
+                       int tap, int c0, const int TP, const int TC) {
+    const int C = s.channels, F = s.filters, window = s.kernel * s.kernel * C;
+    const int ky = tap / s.kernel, kx = tap % s.kernel;
+    float acc[6][16];
+    for (int p = 0; p < TP; p++)
+        for (int j = 0; j < TC; j++) acc[p][j] = 0.0f;
+    const float *d = dout + (oy * s.out_width + ox) * F;
+    const float *w = weight + tap * C + c0;
+    for (int f = 0; f < F; f++)
+        for (int p = 0; p < TP; p++) {
+            const float v = d[p * F + f];
+            for (int j = 0; j < TC; j++) acc[p][j] += v * w[f * window + j];
+        }
+    float *to = dpadded + ((oy * s.stride + ky) * s.padded_width + ox * s.stride + kx) * C + c0;
+    for (int p = 0; p < TP; p++)
+        for (int j = 0; j < TC; j++) to[p * s.stride * C + j] += acc[p][j];
+}
+
+INLINE void input_channels(const float *dout, const float *weight, ft_direct_conv_shape s, float *dpadded, int oy,
+                           int ox, const int TP) {
+    const int window = s.kernel * s.kernel;
+    for (int tap = 0; tap < window; tap++) {
+        int c0 = 0;
+        for (; c0 + 16 <= s.channels; c0 += 16) input_tile(dout, weight, s, dpadded, oy, ox, tap, c0, TP, 16);
+        if (c0 + 8 <= s.channels) { input_tile(dout, weight, s, dpadded, oy, ox, tap, c0, TP, 8); c0 += 8; }
+        if (c0 + 4 <= s.channels) { input_tile(dout, weight, s, dpadded, oy, ox, tap, c0, TP, 4); c0 += 4; }
+        for (; c0 < s.channels; c0++) input_tile(dout, weight, s, dpadded, oy, ox, tap, c0, TP, 1);
+    }
+}
+
+INLINE void input_body(const float *dout, const float *weight, ft_direct_conv_shape s, float *dpadded) {
+    for (int oy = 0; oy < s.out_height; oy++) {
+        int ox = 0;
+        for (; ox + TILE_PIXELS <= s.out_width; ox += TILE_PIXELS) input_channels(dout, weight, s, dpadded, oy, ox, TILE_PIXELS);
+        switch (s.out_width - ox) {
+        case 5: input_channels(dout, weight, s, dpadded, oy, ox, 5); break;
+        case 4: input_channels(dout, weight, s, dpadded, oy, ox, 4); break;
+        case 3: input_channels(dout, weight, s, dpadded, oy, ox, 3); break;
+        case 2: input_channels(dout, weight, s, dpadded, oy, ox, 2); break;
+        case 1: input_channels(dout, weight, s, dpadded, oy, ox, 1); break;
+        default: break;
+        }
+    }
+}
+
 // ---- The two builds and the choice between them. ----
 
 static void forward_portable(const float *padded, const float *weight_t, const float *bias, ft_direct_conv_shape s,
@@ -197,7 +274,16 @@ static void weight_portable(const float *padded, const float *dout, ft_direct_co
     weight_body(padded, dout, s, accumulate, dweight_t);
 }
 
+static void input_portable(const float *dout, const float *weight, ft_direct_conv_shape s, float *dpadded) {
+    input_body(dout, weight, s, dpadded);
+}
+
 #if defined(__x86_64__)
+__attribute__((target("avx2,fma")))
+static void input_avx2(const float *dout, const float *weight, ft_direct_conv_shape s, float *dpadded) {
+    input_body(dout, weight, s, dpadded);
+}
+
 __attribute__((target("avx2,fma")))
 static void forward_avx2(const float *padded, const float *weight_t, const float *bias, ft_direct_conv_shape s,
                          int accumulate, float *out) {
@@ -235,4 +321,12 @@ void ft_direct_conv_weight_gradient(const float *padded, const float *dout, ft_d
     if (ft_direct_conv_uses_avx2()) { weight_avx2(padded, dout, shape, accumulate, dweight_t); return; }
 #endif
     weight_portable(padded, dout, shape, accumulate, dweight_t);
+}
+
+void ft_direct_conv_input_gradient(const float *dout, const float *weight, ft_direct_conv_shape shape,
+                                   float *dpadded) {
+#if defined(__x86_64__)
+    if (ft_direct_conv_uses_avx2()) { input_avx2(dout, weight, shape, dpadded); return; }
+#endif
+    input_portable(dout, weight, shape, dpadded);
 }

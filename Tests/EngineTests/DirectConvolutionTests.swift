@@ -6,11 +6,12 @@ import Testing
 /// computed directly against the same op through im2col and sgemm.
 struct DirectConvolutionTests {
     /// (channels, kernel, stride, filters, padded height, padded width): tiles of 16, 8, 4 and
-    /// single filters; rows of 6 pixels and a remainder of every length 1–5; window elements in
-    /// fours and a remainder of 1–3.
+    /// single filters (and channels, for the input gradient); rows of 6 pixels and a remainder
+    /// of every length 1–5; window elements in sixes and a remainder of 1–5.
     static let shapes: [(c: Int, k: Int, stride: Int, f: Int, ph: Int, pw: Int)] = [
         (3, 3, 1, 16, 10, 16), (3, 5, 2, 16, 11, 15), (1, 3, 1, 29, 5, 9), (2, 3, 2, 8, 7, 17),
         (4, 1, 1, 5, 3, 11), (3, 7, 3, 12, 13, 13), (1, 1, 1, 1, 1, 7), (2, 2, 1, 20, 4, 12),
+        (16, 3, 2, 32, 9, 17), (29, 3, 2, 8, 7, 9), (8, 2, 2, 3, 6, 14),
     ]
 
     static func randoms(_ count: Int, seed: UInt64) -> [Float] {
@@ -24,15 +25,20 @@ struct DirectConvolutionTests {
                              filters: Int32(s.f))
     }
 
-    /// Every value of the fast kernels within 1e-5 of the reference's: the terms are at most 1
-    /// in size and a sum has at most a few hundred of them, so float rounding stays under 1e-5;
-    /// a wrong index or tile gives errors of order 0.1.
+    /// Every value of the fast kernels close to the reference's: the terms are at most 1 in
+    /// size, so float rounding stays under 1e-6 per term summed; a wrong index or tile gives
+    /// errors of order 0.1.
     @Test(arguments: shapes.indices) func kernelsEqualTheReferenceLoops(index: Int) {
         let s = Self.shapes[index], shape = Self.shape(s)
         let window = s.k * s.k * s.c, pixels = Int(shape.out_height * shape.out_width)
         let padded = Self.randoms(s.ph * s.pw * s.c, seed: 1), weight = Self.randoms(window * s.f, seed: 2)
         let bias = Self.randoms(s.f, seed: 3), dout = Self.randoms(pixels * s.f, seed: 4)
-        func close(_ a: [Float], _ b: [Float]) -> Bool { zip(a, b).allSatisfy { abs($0 - $1) < 1e-5 } }
+        // Float rounding grows with the terms of a sum (the window, the pixels, the filters
+        // times the windows over a pixel): 1e-6 a term, far below the error of a wrong term.
+        let terms = max(window, pixels, s.f * s.k * s.k)
+        func close(_ a: [Float], _ b: [Float]) -> Bool {
+            zip(a, b).allSatisfy { abs($0 - $1) < 1e-6 * Float(terms) }
+        }
 
         for withBias in [true, false] {
             var fast = [Float](repeating: .nan, count: pixels * s.f), reference = fast
@@ -55,6 +61,14 @@ struct DirectConvolutionTests {
         #expect(close(fast, reference), "weight gradient, shape \(s)")
         ft_direct_conv_weight_gradient(padded, dout, shape, 1, &fast)
         #expect(close(fast, reference.map { 2 * $0 }), "accumulated weight gradient, shape \(s)")
+
+        // The input gradient adds to what the padded buffer holds. Here the weights are read
+        // as (F, K, K, C), the layer's own layout.
+        let start = Self.randoms(s.ph * s.pw * s.c, seed: 5)
+        var scattered = start, expected = start
+        ft_direct_conv_input_gradient(dout, weight, shape, &scattered)
+        ft_direct_conv_input_gradient_reference(dout, weight, shape, &expected)
+        #expect(close(scattered, expected), "input gradient, shape \(s)")
     }
 
     /// The reference itself on a hand computation: a 1-channel 3 × 3 image of 1…9, a 2 × 2
@@ -96,16 +110,18 @@ struct DirectConvolutionTests {
     }
 
     /// Values, input gradients and weight and bias gradients of a convolution computed
-    /// directly (the input gradient too at stride 1, with padding below, at and above K − 1)
-    /// equal those through im2col and sgemm, within float rounding: each differs by
+    /// directly equal those through im2col and sgemm, within float rounding: each differs by
     /// less than 1e-5 of the largest value of its kind (sums of a few hundred terms; the two
-    /// ways add them in different orders).
-    @Test(arguments: [(1, ConvPadding.same, true), (1, .zeros(0), true), (1, .zeros(3), false), (2, .zeros(1), false),
-                      (2, .same, true), (3, .zeros(0), true)])
-    func directEqualsIm2col(stride: Int, padding: ConvPadding, bias: Bool) {
+    /// ways add them in different orders). The input gradient: the flipped kernel at stride 1
+    /// (padding below, at and above K − 1), scattered at strides 2 and 3 from 8 channels up,
+    /// columns below that.
+    @Test(arguments: [(1, ConvPadding.same, true, 3), (1, .zeros(0), true, 3), (1, .zeros(3), false, 3),
+                      (2, .zeros(1), false, 3), (2, .same, true, 3), (3, .zeros(0), true, 3),
+                      (2, .same, true, 8), (2, .zeros(1), false, 16), (3, .zeros(2), true, 12), (2, .zeros(0), true, 8)])
+    func directEqualsIm2col(stride: Int, padding: ConvPadding, bias: Bool, channels: Int) {
         func run(_ method: ConvolutionMethod) -> [[Float]] {
             let b = PlanBuilder(maxBatch: 3, pool: ThreadPool(threads: 2))
-            let x = b.tensor([9, 11, 3])
+            let x = b.tensor([9, 11, channels])
             let y = b.conv2d(x, filters: 20, kernel: 3, stride: stride, padding: padding, bias: bias,
                              initialization: .glorot, method: method, name: "c")
             b.project(y)
@@ -121,6 +137,36 @@ struct DirectConvolutionTests {
             let worst = zip(direct, im2col).map { abs($0 - $1) }.max() ?? 0
             #expect(direct.count == im2col.count && scale > 0 && worst < 1e-5 * scale, "\(kind): \(worst) of \(scale)")
         }
+    }
+
+    /// The adjoint of padding: the inside of a padded buffer back into the image, assigned (0
+    /// where the buffer does not reach) or added.
+    @Test func unpadTakesTheInsideBack() {
+        // A 3 × 2 image of 1 channel in a 3 × 3 buffer, one row and one column of padding
+        // before it: the buffer reaches rows 0–1 and both columns of the image.
+        let padded: [Float] = [0, 0, 0,
+                               0, 1, 2,
+                               0, 3, 4]
+        var image = [Float](repeating: .nan, count: 6)
+        ft_direct_conv_unpad(padded, 3, 3, 1, 1, 1, 3, 2, 0, &image)
+        #expect(image == [1, 2, 3, 4, 0, 0])
+        ft_direct_conv_unpad(padded, 3, 3, 1, 1, 1, 3, 2, 1, &image)
+        #expect(image == [2, 4, 6, 8, 0, 0])
+    }
+
+    @Test func inputGradientFollowsStrideAndChannels() {
+        func geometry(channels: Int, stride: Int) -> ConvGeometry {
+            ConvGeometry(h: 8, w: 8, c: channels, k: 3, stride: stride, padTop: 1, padLeft: 1, oh: 8 / stride, ow: 8 / stride)
+        }
+        func chosen(_ channels: Int, _ stride: Int, _ method: ConvolutionMethod, _ hasGradient: Bool = true) -> ConvolutionInputGradient {
+            ConvolutionInputGradient.chosen(for: geometry(channels: channels, stride: stride), method: method,
+                                            inputHasGradient: hasGradient)
+        }
+        #expect(chosen(3, 1, .direct) == .flippedKernel)
+        #expect(chosen(8, 2, .direct) == .scattered)
+        #expect(chosen(7, 2, .direct) == .columns)
+        #expect(chosen(8, 2, .im2col) == .columns)
+        #expect(chosen(3, 1, .direct, false) == ConvolutionInputGradient.none)
     }
 
     @Test func methodFollowsTheInputChannels() {

@@ -4,7 +4,8 @@ import Testing
 /// An op that is the only writer of its input's gradient assigns it instead of adding to a
 /// zeroed buffer: it must then write every element, every step.
 struct GradientAssignmentTests {
-    /// A net with every assigning op: a direct stride-1 convolution whose input has a gradient,
+    /// A net with every assigning op: direct convolutions whose input has a gradient (stride 1:
+    /// the flipped kernel; stride 2: scattered),
     /// batchnorm in training and (frozen) evaluation mode, max pooling whose windows tile the
     /// image, and the ones that cannot assign: overlapping pooling, an im2col convolution, and
     /// a tensor read by two ops.
@@ -15,6 +16,8 @@ struct GradientAssignmentTests {
         var h = b.conv2d(lifted, filters: 8, kernel: 3, stride: 1, padding: .same, bias: false, initialization: .glorot,
                          method: .direct, name: "direct")
         h = b.maxPool(b.relu(b.batchNorm(h, name: "bn")), size: 2, stride: 2)
+        h = b.conv2d(h, filters: 12, kernel: 3, stride: 2, padding: .same, bias: true, initialization: .glorot,
+                     method: .direct, name: "scattered")
         let overlapping = b.maxPool(h, size: 3, stride: 1, padding: 1)
         h = b.conv2d(overlapping, filters: 20, kernel: 3, stride: 2, padding: .same, bias: true, initialization: .glorot,
                      method: .im2col, name: "im2col")
@@ -30,6 +33,8 @@ struct GradientAssignmentTests {
         let (plan, _) = build()
         let assigning = plan.ops.compactMap { $0 as? any GradientAssigning }.filter(\.assignsInputGradient)
         let names = Set(assigning.map { "\(type(of: $0))" })
+        let inputGradients = assigning.compactMap { ($0 as? Conv2DOp)?.inputGradient }
+        #expect(Set(inputGradients) == [.flippedKernel, .scattered])
         #expect(names.isSuperset(of: ["Conv2DOp", "BatchNormOp", "MaxPoolOp", "DenseOp", "ActivationOp"]), "\(names)")
 
         func gradients() -> [Float] {

@@ -125,6 +125,16 @@ struct OpGradientTests {
         }
     }
 
+    /// The direct method's input gradient at strides 2 and 3 (scattered: 8 channels and more).
+    @Test func conv2dScatteredInputGradient() {
+        for (stride, padding) in [(2, ConvPadding.same), (2, .zeros(1)), (3, .zeros(0))] {
+            expectSmall(checkGradients(batch: 2, inputs: [[7, 6, 9]]) { b, x in
+                b.project(b.conv2d(x[0], filters: 5, kernel: 3, stride: stride, padding: padding, bias: true,
+                                   initialization: .glorot, method: .direct, name: "c"))
+            }, "conv stride \(stride) padding \(padding), scattered")
+        }
+    }
+
     /// Without a bias: no `.bias` parameter, and the weight and input gradients still check.
     @Test(arguments: [ConvolutionMethod.direct, .im2col]) func conv2dWithoutBias(method: ConvolutionMethod) {
         for (stride, padding) in [(1, ConvPadding.zeros(0)), (2, .zeros(3)), (2, .same), (1, .zeros(3))] {

@@ -25,6 +25,11 @@ typedef struct {
 void ft_direct_conv_pad(const float *image, int height, int width, int channels, int pad_top, int pad_left,
                         int padded_height, int padded_width, float *padded);
 
+/// The adjoint of ft_direct_conv_pad: image (H × W × C) = (or += with `accumulate`) the part
+/// of the padded buffer it was copied to; pixels the buffer does not reach get 0 (or nothing).
+void ft_direct_conv_unpad(const float *padded, int padded_height, int padded_width, int channels, int pad_top,
+                          int pad_left, int height, int width, int accumulate, float *image);
+
 /// out (OH, OW, F) = bias (or 0 when bias is NULL) + Σ over the window of input · weight;
 /// with `accumulate`, out += the sum instead (bias unused). A stride-1 convolution's input
 /// gradient is this over the padded output gradient with the kernel flipped.
@@ -36,11 +41,19 @@ void ft_direct_conv_forward(const float *padded, const float *weight_t, const fl
 void ft_direct_conv_weight_gradient(const float *padded, const float *dout, ft_direct_conv_shape shape,
                                     int accumulate, float *dweight_t);
 
-/// The plain loops both fast kernels are checked against: the formulas, one product at a time.
+/// dpadded (the padded image's shape) += each output pixel's window gradient, Σ over filters of
+/// dout · weight, added where the window lies: the input gradient at any stride, before the
+/// padding is cut off. Weights in their own layout (F, K, K, C).
+void ft_direct_conv_input_gradient(const float *dout, const float *weight, ft_direct_conv_shape shape,
+                                   float *dpadded);
+
+/// The plain loops the fast kernels are checked against: the formulas, one product at a time.
 void ft_direct_conv_forward_reference(const float *padded, const float *weight_t, const float *bias,
                                       ft_direct_conv_shape shape, int accumulate, float *out);
 void ft_direct_conv_weight_gradient_reference(const float *padded, const float *dout, ft_direct_conv_shape shape,
                                               int accumulate, float *dweight_t);
+void ft_direct_conv_input_gradient_reference(const float *dout, const float *weight, ft_direct_conv_shape shape,
+                                             float *dpadded);
 
 /// 1 when the kernels run their AVX2 + FMA build on this processor, 0 for the portable one.
 int ft_direct_conv_uses_avx2(void);

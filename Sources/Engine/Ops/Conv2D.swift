@@ -81,13 +81,12 @@ func col2im(_ dinp: UnsafeMutablePointer<Float>, _ dcols: UnsafePointer<Float>, 
     }
 }
 
-/// How a convolution computes its forward pass and weight gradient, and at stride 1 its input
-/// gradient (at other strides that is always a product and col2im).
+/// How a convolution computes its forward pass and weight gradient (its input gradient:
+/// `ConvolutionInputGradient`).
 enum ConvolutionMethod {
     /// im2col, then sgemm.
     case im2col
-    /// The direct kernels over a zero-padded copy of each sample; the input gradient of a
-    /// stride-1 layer is the forward kernel over the padded output gradient, kernel flipped.
+    /// The direct kernels over a zero-padded copy of each sample.
     case direct
 
     /// Direct for at most 16 input channels: with a window of 27 values sgemm runs at a sixth
@@ -95,6 +94,31 @@ enum ConvolutionMethod {
     /// the direct forward's weights no longer fit in L1 and sgemm is ahead (measured in
     /// docs/performance.md, "Direct convolution").
     static func chosen(for g: ConvGeometry) -> ConvolutionMethod { g.c <= 16 ? .direct : .im2col }
+}
+
+/// How a convolution computes its input's gradient.
+enum ConvolutionInputGradient {
+    /// The input has no gradient (an image read from the data).
+    case none
+    /// dcols = dout · weight, then col2im, which adds where windows overlap.
+    case columns
+    /// Stride 1, direct method: the forward kernel over dout padded by K − 1 − padding, with
+    /// the kernel flipped and its channels and filters swapped.
+    case flippedKernel
+    /// Larger strides, direct method: each window's gradient (Σ over filters of dout · weight)
+    /// added at its place in a padded buffer, whose inside is then the input's gradient.
+    case scattered
+
+    static func chosen(for g: ConvGeometry, method: ConvolutionMethod, inputHasGradient: Bool) -> Self {
+        guard inputHasGradient else { return .none }
+        guard method == .direct else { return .columns }
+        if g.stride == 1 { return .flippedKernel }
+        // Its tiles run over 16 or 8 channels; narrower inputs would leave the vectors empty.
+        return g.c >= 8 ? .scattered : .columns
+    }
+
+    /// Whether it writes every element of the input's gradient (and so can assign them).
+    var coversTheInput: Bool { self == .flippedKernel || self == .scattered }
 }
 
 /// The convolution runs group by group of samples, each group on one worker with its own
@@ -124,17 +148,16 @@ final class Conv2DOp: GradientAssigning, ParallelLoop {
     /// Per group: its weight gradient (F × window) followed by its bias gradient (F, when it
     /// has a bias).
     let partials: UnsafeMutablePointer<Float>
-    let method: ConvolutionMethod
+    let method: ConvolutionMethod, inputGradient: ConvolutionInputGradient
     var assignsInputGradient = false
-    /// The direct input gradient covers every input pixel; col2im adds where windows overlap
-    /// and leaves out pixels no window reaches.
-    var canAssignInputGradient: Bool { paddedGradient != nil }
-    /// Direct method only: per worker, one sample padded with zeros (`paddedSize` floats), and
-    /// the weights transposed to (K, K, C, F), refreshed at each forward.
+    var canAssignInputGradient: Bool { inputGradient.coversTheInput }
+    /// Direct method only: per worker, one sample padded with zeros (`paddedSize` floats; in
+    /// backward, after the weight gradient, the scattered input gradient's buffer), and the
+    /// weights transposed to (K, K, C, F), refreshed at each forward.
     let padded: UnsafeMutablePointer<Float>?, transposedWeight: UnsafeMutablePointer<Float>?
-    /// Direct input gradient only (stride 1, an input with a gradient): per worker, one
-    /// sample's output gradient padded by K − 1 − padding (`paddedGradientSize` floats), and
-    /// the weights flipped to (K, K, F, C), refreshed at each backward.
+    /// Flipped-kernel input gradient only: per worker, one sample's output gradient padded by
+    /// K − 1 − padding (`paddedGradientSize` floats), and the weights flipped to (K, K, F, C),
+    /// refreshed at each backward.
     let paddedGradient: UnsafeMutablePointer<Float>?, flippedWeight: UnsafeMutablePointer<Float>?
     private var batch = 0
 
@@ -153,20 +176,16 @@ final class Conv2DOp: GradientAssigning, ParallelLoop {
         return height * width * g.c
     }
 
-    /// Whether the input gradient is computed directly: the direct method at stride 1 (at a
-    /// larger stride it would be a convolution over an output gradient spread out with zeros).
-    static func directInputGradient(_ g: ConvGeometry, method: ConvolutionMethod, input: Tensor) -> Bool {
-        method == .direct && g.stride == 1 && input.grad != nil
-    }
-
     static func paddedGradientSize(_ g: ConvGeometry, filters: Int) -> Int { (g.h + g.k - 1) * (g.w + g.k - 1) * filters }
 
     init(pool: ThreadPool, input: Tensor, output: Tensor, weight: Parameter, bias: Parameter?, geometry: ConvGeometry,
-         method: ConvolutionMethod, columns: UnsafeMutablePointer<Float>, partials: UnsafeMutablePointer<Float>,
+         method: ConvolutionMethod, inputGradient: ConvolutionInputGradient, columns: UnsafeMutablePointer<Float>,
+         partials: UnsafeMutablePointer<Float>,
          padded: UnsafeMutablePointer<Float>?, transposedWeight: UnsafeMutablePointer<Float>?,
          paddedGradient: UnsafeMutablePointer<Float>?, flippedWeight: UnsafeMutablePointer<Float>?) {
         self.pool = pool
         self.method = method
+        self.inputGradient = inputGradient
         self.padded = padded
         self.transposedWeight = transposedWeight
         self.paddedGradient = paddedGradient
@@ -295,6 +314,19 @@ final class Conv2DOp: GradientAssigning, ParallelLoop {
                 }
                 continue
             }
+            if inputGradient == .scattered {
+                let (height, width) = Self.paddedShape(g), size = Self.paddedSize(g)
+                let buffer = padded! + worker * size
+                for n in samples {
+                    buffer.update(repeating: 0, count: size)
+                    ft_direct_conv_input_gradient(dout + (n - samples.lowerBound) * rowsPerSample * f, weight.value,
+                                                  directShape, buffer)
+                    ft_direct_conv_unpad(buffer, Int32(height), Int32(width), Int32(g.c), Int32(g.padTop),
+                                         Int32(g.padLeft), Int32(g.h), Int32(g.w), assignsInputGradient ? 0 : 1,
+                                         dinp + n * g.h * g.w * g.c)
+                }
+                continue
+            }
             // dcols (rows, KKC) = dout (rows, F) · weight (F, KKC), then scattered back.
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(window), Int32(f),
                         1, dout, Int32(f), weight.value, Int32(window), 0, cols, Int32(window))
@@ -375,14 +407,16 @@ extension PlanBuilder {
         let groups = (maxBatch + groupSamples - 1) / groupSamples
         let method = method ?? ConvolutionMethod.chosen(for: geometry)
         let direct = method == .direct
-        let directInput = Conv2DOp.directInputGradient(geometry, method: method, input: input)
+        let inputGradient = ConvolutionInputGradient.chosen(for: geometry, method: method,
+                                                            inputHasGradient: input.grad != nil)
+        let flipped = inputGradient == .flippedKernel
         add(Conv2DOp(pool: pool, input: input, output: output, weight: weight, bias: biasParameter, geometry: geometry,
-                     method: method, columns: scratch(pool.threads * groupSamples * oh * ow * geometry.window),
+                     method: method, inputGradient: inputGradient, columns: scratch(pool.threads * groupSamples * oh * ow * geometry.window),
                      partials: scratch(groups * (filters * geometry.window + (bias ? filters : 0))),
                      padded: direct ? scratch(pool.threads * Conv2DOp.paddedSize(geometry)) : nil,
                      transposedWeight: direct ? scratch(filters * geometry.window) : nil,
-                     paddedGradient: directInput ? scratch(pool.threads * Conv2DOp.paddedGradientSize(geometry, filters: filters)) : nil,
-                     flippedWeight: directInput ? scratch(filters * geometry.window) : nil))
+                     paddedGradient: flipped ? scratch(pool.threads * Conv2DOp.paddedGradientSize(geometry, filters: filters)) : nil,
+                     flippedWeight: flipped ? scratch(filters * geometry.window) : nil))
         return output
     }
 }
