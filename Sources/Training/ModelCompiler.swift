@@ -254,14 +254,15 @@ public struct ModelCompiler {
         for (index, layer) in layers.enumerated() where index >= start {
             let name = "\(prefix).\(index).\(LayerDescription.name(layer.kind))"
             let next = layers.dropFirst(index + 1).first?.kind
-            if fusedReLU {  // the ReLU ran inside the dense layer before it
+            if fusedReLU {  // the ReLU ran inside the dense or batchnorm layer before it
                 fusedReLU = false
                 watchedBefore = nil
                 continue
             }
             switch layer.kind {
             case let .dense(units, bias, initialization):
-                // Nothing else reads the layer's output before its ReLU, so the two fuse.
+                // Nothing else reads the layer's output before its ReLU, so the two fuse (as
+                // batchnorm and a ReLU after it do).
                 if case .relu? = next { fusedReLU = true }
                 x = builder.dense(x, units: units, bias: bias, initialization: scheme(initialization), relu: fusedReLU,
                                   name: name)
@@ -282,7 +283,8 @@ public struct ModelCompiler {
             case .sigmoid: x = builder.sigmoid(x)
             case .dropout(let rate): x = builder.dropout(x, rate: Float(rate))
             case let .batchnorm(momentum, epsilon):
-                x = builder.batchNorm(x, momentum: Float(momentum), epsilon: Float(epsilon), name: name)
+                if case .relu? = next { fusedReLU = true }
+                x = builder.batchNorm(x, momentum: Float(momentum), epsilon: Float(epsilon), relu: fusedReLU, name: name)
             case .layernorm(let epsilon): x = builder.layerNorm(x, epsilon: Float(epsilon), name: name)
             case .flatten: x = builder.flatten(x)
             case let .embedding(dimension, initialization):

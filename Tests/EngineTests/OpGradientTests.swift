@@ -241,6 +241,44 @@ struct OpGradientTests {
         }
     }
 
+    /// Batchnorm with the ReLU inside, against finite differences (inputs away from the kink:
+    /// the normalised values of distinct inputs rarely land within h of 0).
+    @Test func batchNormWithFusedReLU() {
+        for mode in [PassMode.training, .evaluation] {
+            expectSmall(checkGradients(batch: 4, mode: mode, inputs: [[2, 2, 3]], fill: Self.distinct) { b, x in
+                b.project(b.batchNorm(x[0], relu: true, name: "bn"))
+            }, "batchnorm + relu \(mode)")
+        }
+    }
+
+    /// Batchnorm with the ReLU inside computes what batchnorm then a ReLU compute, bit for bit:
+    /// values, running statistics, input and parameter gradients, in training and in evaluation
+    /// mode, with the input's gradient assigned and added to (a second reader).
+    @Test(arguments: [PassMode.training, .evaluation], [false, true])
+    func batchNormWithFusedReLUEqualsBatchNormThenReLU(mode: PassMode, secondReader: Bool) {
+        func run(fused: Bool) -> [Float] {
+            let b = PlanBuilder(maxBatch: 4, pool: ThreadPool(threads: 2))
+            let h = b.tensor([3, 5, 6])
+            let y = fused ? b.batchNorm(h, relu: true, name: "bn") : b.relu(b.batchNorm(h, name: "bn"))
+            b.project(y)
+            if secondReader { b.project(b.tanh(h), seed: 12) }
+            let plan = b.build(seed: 1)
+            for i in 0..<(4 * h.sampleSize) { h.data[i] = Float((i * 7919) % 1009) * 0.01 - 5 }
+            var results: [Float] = []
+            for _ in 0..<2 {  // the second step normalises with the running statistics the first one left
+                plan.forward(batch: 4, mode: mode)
+                plan.backward(batch: 4)
+                results += Array(y.values(batch: 4)) + Array(h.gradients(batch: 4)!)
+                    + plan.parameters.flatMap { p in (0..<p.count).map { p.grad[$0] } }
+                    + plan.state.flatMap { s in (0..<s.shape.reduce(1, *)).map { s.data[$0] } }
+            }
+            return results
+        }
+        let fused = run(fused: true), separate = run(fused: false)
+        #expect(fused == separate)
+        #expect(fused.contains(0) && fused.contains { $0 > 0 })  // the ReLU cuts somewhere, not everywhere
+    }
+
     @Test func layerNorm() {
         expectSmall(checkGradients(batch: 3, inputs: [[2, 5]]) { b, x in
             b.project(b.layerNorm(x[0], name: "ln"))

@@ -8,6 +8,10 @@
 /// Training backward, with N rows, x̂ the normalised input and g = dout · weight:
 /// dinp += rstd / N · (N·g − Σg − x̂ · Σ(g·x̂)); dweight += Σ dout·x̂; dbias += Σ dout.
 ///
+/// With `fusedReLU` the op's output is relu(y): the ReLU is applied as y is written, and
+/// backward takes dout · (output > 0) wherever it reads dout, as a separate ReLU's backward
+/// would give it (the same arithmetic, so the same bits), without that op's passes over memory.
+///
 /// Rows are contiguous runs of C channels, so every loop runs over channels innermost (it
 /// vectorises). Sums over rows are taken per block of `blockRows` rows, the blocks spread over
 /// the pool, then added in block order: the blocks do not depend on the thread count, so
@@ -33,6 +37,7 @@ final class BatchNormOp: SplitBatchOp, GradientAssigning, ParallelLoop {
     let partials: UnsafeMutablePointer<Double>
     let totals: UnsafeMutablePointer<Double>
     let channels: Int, positions: Int
+    let fusedReLU: Bool
     var assignsInputGradient = false
     private var rows = 0
     /// Rows of the whole batch in the last training pass: this part's, or every part's together.
@@ -44,8 +49,10 @@ final class BatchNormOp: SplitBatchOp, GradientAssigning, ParallelLoop {
 
     init(pool: ThreadPool, input: Tensor, output: Tensor, weight: Parameter, bias: Parameter, runningMean: UnsafeMutablePointer<Float>,
          runningVariance: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-         partials: UnsafeMutablePointer<Double>, totals: UnsafeMutablePointer<Double>, momentum: Float, epsilon: Float) {
+         partials: UnsafeMutablePointer<Double>, totals: UnsafeMutablePointer<Double>, momentum: Float, epsilon: Float,
+         fusedReLU: Bool) {
         self.pool = pool
+        self.fusedReLU = fusedReLU
         self.partials = partials
         self.totals = totals
         self.input = input
@@ -186,12 +193,20 @@ final class BatchNormOp: SplitBatchOp, GradientAssigning, ParallelLoop {
                         }
                     }
                 default:
-                    let dout = output.grad!
+                    let dout = output.grad!, y = output.data
                     for r in start..<end {
-                        let row = x + r * c, d = dout + r * c
-                        for j in 0..<c {
-                            slot[j] += Double(d[j])
-                            other[j] += Double(d[j]) * Double((row[j] - mean[j]) * rstd[j])
+                        let row = x + r * c, d = dout + r * c, out = y + r * c
+                        if fusedReLU {
+                            for j in 0..<c {
+                                let g = d[j] * (out[j] > 0 ? 1 : 0)  // a select of constants: no branch
+                                slot[j] += Double(g)
+                                other[j] += Double(g) * Double((row[j] - mean[j]) * rstd[j])
+                            }
+                        } else {
+                            for j in 0..<c {
+                                slot[j] += Double(d[j])
+                                other[j] += Double(d[j]) * Double((row[j] - mean[j]) * rstd[j])
+                            }
                         }
                     }
                 }
@@ -200,27 +215,46 @@ final class BatchNormOp: SplitBatchOp, GradientAssigning, ParallelLoop {
             let y = output.data
             for r in rows {
                 let row = x + r * c, out = y + r * c
-                for j in 0..<c { out[j] = row[j] * a[j] + b[j] }
+                if fusedReLU {
+                    for j in 0..<c {
+                        let value = row[j] * a[j] + b[j]
+                        out[j] = value > 0 ? value : 0
+                    }
+                } else {
+                    for j in 0..<c { out[j] = row[j] * a[j] + b[j] }
+                }
             }
         case .trainingInputGradient:
-            let dout = output.grad!, dinp = input.grad!, w = weight.value!
+            let dout = output.grad!, dinp = input.grad!, w = weight.value!, y = output.data
             for r in rows {
-                let row = x + r * c, d = dout + r * c, di = dinp + r * c
-                // Two loops rather than a test inside one: each stays a plain vector loop.
-                if assignsInputGradient {
+                let row = x + r * c, d = dout + r * c, di = dinp + r * c, out = y + r * c
+                // Separate loops rather than tests inside one: each stays a plain vector loop.
+                switch (assignsInputGradient, fusedReLU) {
+                case (true, false):
                     for j in 0..<c { di[j] = w[j] * rstd[j] * (d[j] - a[j] - (row[j] - mean[j]) * rstd[j] * b[j]) }
-                } else {
+                case (false, false):
                     for j in 0..<c { di[j] += w[j] * rstd[j] * (d[j] - a[j] - (row[j] - mean[j]) * rstd[j] * b[j]) }
+                case (true, true):
+                    for j in 0..<c {
+                        let g = d[j] * (out[j] > 0 ? 1 : 0)
+                        di[j] = w[j] * rstd[j] * (g - a[j] - (row[j] - mean[j]) * rstd[j] * b[j])
+                    }
+                case (false, true):
+                    for j in 0..<c {
+                        let g = d[j] * (out[j] > 0 ? 1 : 0)
+                        di[j] += w[j] * rstd[j] * (g - a[j] - (row[j] - mean[j]) * rstd[j] * b[j])
+                    }
                 }
             }
         case .evaluationInputGradient:
-            let dout = output.grad!, dinp = input.grad!, w = weight.value!
+            let dout = output.grad!, dinp = input.grad!, w = weight.value!, y = output.data
             for r in rows {
-                let d = dout + r * c, di = dinp + r * c
-                if assignsInputGradient {
-                    for j in 0..<c { di[j] = d[j] * w[j] * rstd[j] }
-                } else {
-                    for j in 0..<c { di[j] += d[j] * w[j] * rstd[j] }
+                let d = dout + r * c, di = dinp + r * c, out = y + r * c
+                switch (assignsInputGradient, fusedReLU) {
+                case (true, false): for j in 0..<c { di[j] = d[j] * w[j] * rstd[j] }
+                case (false, false): for j in 0..<c { di[j] += d[j] * w[j] * rstd[j] }
+                case (true, true): for j in 0..<c { di[j] = d[j] * (out[j] > 0 ? 1 : 0) * w[j] * rstd[j] }
+                case (false, true): for j in 0..<c { di[j] += d[j] * (out[j] > 0 ? 1 : 0) * w[j] * rstd[j] }
                 }
             }
         }
@@ -230,7 +264,9 @@ final class BatchNormOp: SplitBatchOp, GradientAssigning, ParallelLoop {
 }
 
 extension PlanBuilder {
-    public func batchNorm(_ input: Tensor, momentum: Float = 0.1, epsilon: Float = 1e-5, name: String) -> Tensor {
+    /// `relu` applies a ReLU to the output inside the op (`BatchNormOp.fusedReLU`).
+    public func batchNorm(_ input: Tensor, momentum: Float = 0.1, epsilon: Float = 1e-5, relu: Bool = false,
+                          name: String) -> Tensor {
         let c = input.shape.last!
         let weight = parameter("\(name).weight", [c], .constant(1))
         let bias = parameter("\(name).bias", [c], .constant(0))
@@ -242,7 +278,7 @@ extension PlanBuilder {
                         partials: arena.doubles(2 * c * ((maxBatch * input.sampleSize / c + BatchNormOp.blockRows - 1)
                                                          / BatchNormOp.blockRows)),
                         totals: arena.doubles(2 * c),
-                        momentum: momentum, epsilon: epsilon))
+                        momentum: momentum, epsilon: epsilon, fusedReLU: relu))
         return output
     }
 }

@@ -143,7 +143,8 @@ final class Conv2DOp: GradientAssigning, ParallelLoop {
     /// Samples per group, and rows (output pixels) per sample.
     let groupSamples: Int, rowsPerSample: Int
     /// Per worker: one group's columns (`groupSamples × rowsPerSample × window`), reused for
-    /// their gradient in backward.
+    /// their gradient in backward; empty when neither pass uses them (the direct method with a
+    /// direct input gradient or none).
     let columns: UnsafeMutablePointer<Float>
     /// Per group: its weight gradient (F × window) followed by its bias gradient (F, when it
     /// has a bias).
@@ -409,9 +410,10 @@ extension PlanBuilder {
         let direct = method == .direct
         let inputGradient = ConvolutionInputGradient.chosen(for: geometry, method: method,
                                                             inputHasGradient: input.grad != nil)
-        let flipped = inputGradient == .flippedKernel
+        let flipped = inputGradient == .flippedKernel, usesColumns = !direct || inputGradient == .columns
         add(Conv2DOp(pool: pool, input: input, output: output, weight: weight, bias: biasParameter, geometry: geometry,
-                     method: method, inputGradient: inputGradient, columns: scratch(pool.threads * groupSamples * oh * ow * geometry.window),
+                     method: method, inputGradient: inputGradient,
+                     columns: scratch(usesColumns ? pool.threads * groupSamples * oh * ow * geometry.window : 0),
                      partials: scratch(groups * (filters * geometry.window + (bias ? filters : 0))),
                      padded: direct ? scratch(pool.threads * Conv2DOp.paddedSize(geometry)) : nil,
                      transposedWeight: direct ? scratch(filters * geometry.window) : nil,
