@@ -233,6 +233,19 @@ struct OpGradientTests {
         }, "channel normalization")
     }
 
+    /// An image from the data has no gradient, and neither has its normalisation: a convolution
+    /// on it computes no input gradient, and a frozen branch on it can run forward only.
+    @Test func channelNormalizationOfADataInputHasNoGradient() {
+        let b = PlanBuilder(maxBatch: 2)
+        let image = b.input([4, 4, 3])
+        let normalized = b.channelNormalization(image, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25])
+        let y = b.conv2d(normalized, filters: 4, kernel: 3, padding: .same, name: "c")
+        b.project(y)
+        let plan = b.build(seed: 1)
+        #expect(normalized.grad == nil && y.grad != nil)
+        #expect(plan.ops.compactMap { $0 as? Conv2DOp }.first?.inputGradient == ConvolutionInputGradient.none)
+    }
+
     @Test func batchNormInTrainingAndEvaluation() {
         for mode in [PassMode.training, .evaluation] {
             expectSmall(checkGradients(batch: 4, mode: mode, inputs: [[2, 2, 3]]) { b, x in

@@ -31,10 +31,12 @@ final class ChannelNormalizationOp: Op {
 }
 
 extension PlanBuilder {
-    /// `(input − mean) / std` per channel (the last axis) of an image.
+    /// `(input − mean) / std` per channel (the last axis) of an image. The output has a
+    /// gradient only when the input has one: an image from the data has none, so a frozen
+    /// branch on it runs forward only and a first convolution computes no input gradient.
     public func channelNormalization(_ input: Tensor, mean: [Float], std: [Float]) -> Tensor {
         precondition(mean.count == input.shape.last && std.count == mean.count)
-        let output = tensor(input.shape)
+        let output = tensor(input.shape, gradient: input.grad != nil)
         add(ChannelNormalizationOp(input: input, output: output, mean: mean, std: std))
         return output
     }
