@@ -55,8 +55,9 @@ bench: build
 
 # flowtrain against PyTorch (CPU wheel from PyPI, in a throwaway virtualenv) on the same
 # networks, masked losses, optimiser and threads: the MLP, the security network, the strided
-# conv trunk of bench/strided.yaml, the transformer encoder of bench/transformer.yaml (batch 32
-# and 128), and with BENCH_TRAIN=1 whole trainings of both conv flows. Never part of `make test`.
+# conv trunk of bench/strided.yaml, ResNet-18 (frozen forward at batch 32, a training step at
+# 16), the transformer encoder of bench/transformer.yaml (batch 32 and 128), and with
+# BENCH_TRAIN=1 whole trainings of both conv flows. Never part of `make test`.
 TORCH_VENV := .build-torch/venv
 BENCH_THREADS ?= 2
 BENCH_BATCHES ?= 32,256,1024

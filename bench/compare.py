@@ -1,6 +1,7 @@
 """flowtrain against its PyTorch mirrors, side by side, for `make bench-torch`: the MLP of
 bench/mlp.yaml at several batch sizes, the networks of flows/security.yaml and of
-bench/strided.yaml (three strided convolutions) at batch 64, the transformer encoder of
+bench/strided.yaml (three strided convolutions) at batch 64, ResNet-18 (flows/security-resnet18.yaml:
+frozen trunk forward at batch 32, a whole training step at batch 16), the transformer encoder of
 bench/transformer.yaml at batch 32 and 128, and (with --train) the whole `flowtrain train` of
 both conv flows against bench/torch_train_security.py (--trunk pooled, strided), and (with --train-orders) `flowtrain train flows/orders.yaml` +
 `flowtrain eval RUN --split test` against bench/torch_train_orders.py, wall times and every test
@@ -62,6 +63,7 @@ def main():
     theirs = samples_per_second(run([args.python, "bench/torch_security.py", "--trunk", "strided", "--batch", "64"]
                                     + common))
     rows.append(("strided conv trunk, batch 64", ours[64], theirs.get(64, 0), "samples/s"))
+    rows += resnet18_rows(args)
     # Both sides in the same run, so that a busy machine slows both alike.
     ours = samples_per_second(run([args.flowtrain, "bench", "bench/transformer.yaml", "--batch", "32,128"] + common))
     theirs = samples_per_second(run([args.python, "bench/torch_transformer.py", "--batch", "32,128"] + common))
@@ -91,6 +93,30 @@ def main():
         print(f"flowtrain's share of the sgemm peak, MLP batch {batch}: {shares[batch]}%")
     if args.train_orders:
         train_orders(args)
+
+
+def resnet18_rows(args):
+    """flows/security-resnet18.yaml as shipped (backbone frozen: forward only, batch 32) and with
+    every layer learning (batch 16, the flow without its `init:` and `trainable: false`,
+    written to .build-torch/), against bench/torch_resnet18.py. 3 steps a repetition: a step
+    takes a second or more."""
+    resnet = ["--threads", args.threads, "--repeats", args.repeats, "--steps", "3"]
+    rows = []
+    ours = samples_per_second(run([args.flowtrain, "bench", "flows/security-resnet18.yaml", "--batch", "32"] + resnet))
+    theirs = samples_per_second(run([args.python, "bench/torch_resnet18.py", "--mode", "frozen", "--batch", "32"]
+                                    + resnet))
+    rows.append(("ResNet-18 frozen trunk (forward), batch 32", ours.get(32, 0), theirs.get(32, 0), "samples/s"))
+    with open("flows/security-resnet18.yaml") as f:
+        kept = [line for line in f if line.strip().split(":")[0] not in ("init", "layout", "names", "trainable")]
+    # .build-torch/ lies as deep as flows/, so the flow's relative data paths still hold.
+    trainable = ".build-torch/security-resnet18-trainable.yaml"
+    with open(trainable, "w") as f:
+        f.writelines(kept)
+    ours = samples_per_second(run([args.flowtrain, "bench", trainable, "--batch", "16"] + resnet))
+    theirs = samples_per_second(run([args.python, "bench/torch_resnet18.py", "--mode", "full", "--batch", "16"]
+                                    + resnet))
+    rows.append(("ResNet-18 training step, batch 16", ours.get(16, 0), theirs.get(16, 0), "samples/s"))
+    return rows
 
 
 def train_orders(args):
