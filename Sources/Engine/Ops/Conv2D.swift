@@ -164,8 +164,17 @@ final class Conv2DOp: GradientAssigning, ParallelLoop {
 
     /// Columns a group keeps: about 512 KB, half of a core's L2 on the machines we measure.
     static let groupFloats = 1 << 17
+    /// Output pixels a group holds at least, even when its columns outgrow `groupFloats`: a
+    /// group's weight gradient is a product whose inner dimension is its pixels, written to a
+    /// slot of F × K·K·C floats. With one 7 × 7 sample a group (ResNet-18's last stage) that
+    /// was a 49-term product and 2.4 M floats of slot per sample, and backward took four
+    /// times forward.
+    static let minimumGroupRows = 128
 
-    static func groupSamples(_ g: ConvGeometry) -> Int { max(1, groupFloats / max(1, g.oh * g.ow * g.window)) }
+    static func groupSamples(_ g: ConvGeometry) -> Int {
+        let rows = max(1, g.oh * g.ow)
+        return max(1, groupFloats / (rows * max(1, g.window)), (minimumGroupRows + rows - 1) / rows)
+    }
 
     /// The padded sample the direct kernels read: every pixel a window reaches.
     static func paddedShape(_ g: ConvGeometry) -> (height: Int, width: Int) {
