@@ -493,7 +493,16 @@ public struct Schedule: Sendable, Equatable {
         case step(stepSize: Int?, gamma: Double)
         /// Cosine decay to `minimumFactor` × lr at the last epoch.
         case cosine(minimumFactor: Double)
+        /// The rate, then linear down to 0 over the last `fraction` of the epochs after warm-up.
+        case cooldown(fraction: Double)
     }
+
+    /// Without `schedule:`, or without its `name`: the rate held for half of the epochs, then
+    /// down to 0 (docs/training.md, "Learning-rate schedule": on the MLP workload it learned
+    /// better than a constant rate, cosine and shorter cool-downs).
+    public static let `default` = Schedule(kind: .cooldown(fraction: Schedule.defaultCooldown), warmupEpochs: 0)
+    /// The share of the epochs that `cooldown` spends decaying unless `fraction` says otherwise.
+    public static let defaultCooldown = 0.5
 }
 
 /// How task losses are combined into the total (`docs/training.md`, "Loss balancers").

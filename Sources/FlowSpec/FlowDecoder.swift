@@ -599,7 +599,7 @@ struct FlowDecoder {
             epochs: 10, batchSize: 32,
             optimizer: OptimizerSettings(name: .adam, learningRate: 0.001, weightDecay: 0, momentum: 0.9,
                                          nesterov: false, betas: (0.9, 0.999), clipNorm: nil),
-            schedule: Schedule(kind: .constant, warmupEpochs: 0), seed: 1, lossWeighting: .fixed,
+            schedule: .default, seed: 1, lossWeighting: .fixed,
             sampling: .shuffle, initialization: .torch)
         guard let node, var m = MappingReader(node, context: "train", sink: sink) else { return settings }
         let epochsNode = m.value("epochs")
@@ -724,20 +724,21 @@ struct FlowDecoder {
 
     /// `epochs` is nil when the flow's epoch count was invalid (and reported).
     private func decodeSchedule(_ node: YAMLNode, epochs: Int?) -> Schedule? {
-        let names = ["constant", "step", "cosine"]
+        let names = ["constant", "step", "cosine", "cooldown"]
         if case .scalar = node.content {
             guard let name = node.choice("train.schedule", names, sink) else { return nil }
             switch name {
             case "step": return Schedule(kind: .step(stepSize: nil, gamma: 0.1), warmupEpochs: 0)
             case "cosine": return Schedule(kind: .cosine(minimumFactor: 0), warmupEpochs: 0)
+            case "cooldown": return .default
             default: return Schedule(kind: .constant, warmupEpochs: 0)
             }
         }
         guard var m = MappingReader(node, context: "train.schedule", sink: sink) else { return nil }
         let nameNode = m.value("name")
         let chosen = nameNode.flatMap { $0.choice("train.schedule.name", names, sink) }
-        if nameNode != nil, chosen == nil { m.skip("step_size", "gamma", "min_factor") }
-        let name = chosen ?? "constant"
+        if nameNode != nil, chosen == nil { m.skip("step_size", "gamma", "min_factor", "fraction") }
+        let name = chosen ?? "cooldown"
         let warmup = m.value("warmup_epochs")?.int("train.schedule.warmup_epochs", in: 0...100_000, sink) ?? 0
         var elsewhere: [String: String] = [:]
         let kind: Schedule.Kind
@@ -746,15 +747,19 @@ struct FlowDecoder {
             let size = m.value("step_size")?.int("train.schedule.step_size", in: 1...100_000, sink)
             let gamma = m.value("gamma")?.double("train.schedule.gamma", in: 0...1, exclusiveLower: true, sink) ?? 0.1
             kind = .step(stepSize: size, gamma: gamma)
-            elsewhere["min_factor"] = "applies to the cosine schedule"
         case "cosine":
             let minimum = m.value("min_factor")?.double("train.schedule.min_factor", in: 0...1, sink) ?? 0
             kind = .cosine(minimumFactor: minimum)
-            for key in ["step_size", "gamma"] { elsewhere[key] = "applies to the step schedule" }
+        case "cooldown":
+            let fraction = m.value("fraction")?.double("train.schedule.fraction", in: 0...1, exclusiveLower: true, sink)
+            kind = .cooldown(fraction: fraction ?? Schedule.defaultCooldown)
         default:
             kind = .constant
-            for key in ["step_size", "gamma"] { elsewhere[key] = "applies to the step schedule" }
-            elsewhere["min_factor"] = "applies to the cosine schedule"
+        }
+        // Each schedule's own keys are errors under another that say where they belong.
+        let owners = [("step", ["step_size", "gamma"]), ("cosine", ["min_factor"]), ("cooldown", ["fraction"])]
+        for (owner, keys) in owners where owner != name {
+            for key in keys { elsewhere[key] = "applies to the \(owner) schedule" }
         }
         m.finish(elsewhere: elsewhere)
         if let epochs, warmup >= epochs, warmup > 0 {

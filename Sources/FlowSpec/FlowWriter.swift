@@ -78,6 +78,7 @@ public enum FlowWriter {
         case .constant: schedule = "name: constant"
         case let .step(size, gamma): schedule = "name: step, gamma: \(number(gamma))" + (size.map { ", step_size: \($0)" } ?? "")
         case .cosine(let minimum): schedule = "name: cosine, min_factor: \(number(minimum))"
+        case .cooldown(let fraction): schedule = "name: cooldown, fraction: \(number(fraction))"
         }
         out += "  schedule: {\(schedule), warmup_epochs: \(t.schedule.warmupEpochs)}\n"
         let weighting: String = switch t.lossWeighting {

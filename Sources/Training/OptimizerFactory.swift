@@ -20,6 +20,7 @@ public enum OptimizerFactory {
         case .constant: .constant
         case let .step(stepSize, gamma): .step(stepSize: stepSize ?? max(1, epochs / 3), gamma: Float(gamma))
         case .cosine(let minimum): .cosine(minimumFactor: Float(minimum))
+        case .cooldown(let fraction): .cooldown(fraction: Float(fraction))
         }
         return LearningRateSchedule(base: Float(settings.optimizer.learningRate), shape: shape,
                                     warmupEpochs: settings.schedule.warmupEpochs, epochs: epochs)

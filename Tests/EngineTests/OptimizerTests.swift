@@ -142,5 +142,12 @@ struct OptimizerTests {
         #expect([0, 2, 3, 5, 6].map { step.rate(epoch: $0, step: 1, stepsPerEpoch: 4) } == [1, 1, 0.5, 0.5, 0.25])
         let constant = LearningRateSchedule(base: 0.01, epochs: 3)
         #expect(constant.rate(epoch: 2, step: 7, stepsPerEpoch: 8) == 0.01)
+        // 2 warm-up epochs, then 10 of which the last 2 (a fifth) decay linearly to 0.
+        let cooldown = LearningRateSchedule(base: 1, shape: .cooldown(fraction: 0.2), warmupEpochs: 2, epochs: 12)
+        #expect(cooldown.rate(epoch: 1, step: 1, stepsPerEpoch: 4) == 0.75)
+        #expect([2, 5, 9, 10].map { cooldown.rate(epoch: $0, step: 0, stepsPerEpoch: 4) } == [1, 1, 1, 1])
+        #expect(cooldown.rate(epoch: 10, step: 2, stepsPerEpoch: 4) == 0.75)
+        #expect(cooldown.rate(epoch: 11, step: 0, stepsPerEpoch: 4) == 0.5)
+        #expect(cooldown.rate(epoch: 11, step: 3, stepsPerEpoch: 4) == 0.125)
     }
 }

@@ -261,7 +261,7 @@ struct FlowResolutionTests {
         let train = flow.flow.training
         #expect(train.epochs == 10 && train.batchSize == 32 && train.seed == 1)
         #expect(train.optimizer.name == .adam && train.optimizer.learningRate == 0.001)
-        #expect(train.schedule == Schedule(kind: .constant, warmupEpochs: 0))
+        #expect(train.schedule == Schedule(kind: .cooldown(fraction: 0.5), warmupEpochs: 0))
         #expect(train.lossWeighting == .fixed && train.sampling == .shuffle)
         #expect(flow.flow.data.missingMarkers == ["", "NA", "NaN", "null"])
         #expect(flow.tasks[0].inputName == "x")  // no trunk: the only input

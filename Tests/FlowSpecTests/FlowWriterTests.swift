@@ -106,6 +106,29 @@ struct FlowWriterTests {
         #expect(summary(again) == summary(flow), "\(text)")
     }
 
+    /// Every schedule, and the default one, reads back as written; a mapping without a name is
+    /// the default shape with its own keys.
+    @Test(arguments: ["constant", "cosine", "{name: cosine, min_factor: 0.1}", "cooldown", "{fraction: 0.3, warmup_epochs: 1}",
+                      "{name: step, gamma: 0.2}"])
+    func schedulesReadBack(_ schedule: String) throws {
+        let flow = try load("""
+            name: t
+            data: {train: t.csv}
+            inputs:
+              x: {type: numeric, columns: [a, b]}
+            flow:
+              p: {type: binary}
+            train:
+              schedule: \(schedule)
+            """)
+        let text = FlowWriter.yaml(flow.flow) { $0 }
+        let again = try FlowLoader.load(bytes: Array(text.utf8), file: "f.yaml")
+        #expect(again.flow.training.schedule == flow.flow.training.schedule, "\(text)")
+        if schedule.hasPrefix("{fraction") {
+            #expect(flow.flow.training.schedule == Schedule(kind: .cooldown(fraction: 0.3), warmupEpochs: 1))
+        }
+    }
+
     @Test(arguments: ["dwa", "{name: dwa, temperature: 0.5}", "gradnorm", "{name: gradnorm, alpha: 0.5, lr: 0.1, branch: b}"])
     func lossBalancersReadBack(_ weighting: String) throws {
         let flow = try load("""

@@ -1,7 +1,7 @@
 import Foundation
 
-/// The learning rate over training: an optional linear warm-up from 0, then a constant, step
-/// or cosine schedule over the remaining epochs. Fractional epochs (step / steps per epoch)
+/// The learning rate over training: an optional linear warm-up from 0, then a constant, step,
+/// cosine or cool-down schedule over the remaining epochs. Fractional epochs (step / steps per epoch)
 /// make warm-up and cosine smooth within an epoch; step decay changes at epoch boundaries.
 public struct LearningRateSchedule: Sendable, Equatable {
     /// The schedule after warm-up.
@@ -11,6 +11,9 @@ public struct LearningRateSchedule: Sendable, Equatable {
         case step(stepSize: Int, gamma: Float)
         /// Cosine from the base rate down to minimumFactor × base at the last epoch.
         case cosine(minimumFactor: Float)
+        /// The base rate, then linear down to 0 over the last `fraction` of the epochs after
+        /// warm-up ("warmup-stable-decay", Hägele et al., 2024).
+        case cooldown(fraction: Float)
     }
 
     public var base: Float
@@ -44,6 +47,10 @@ public struct LearningRateSchedule: Sendable, Equatable {
             let t = min((progress - Double(warmupEpochs)) / span, 1)
             let factor = Double(minimumFactor) + (1 - Double(minimumFactor)) * 0.5 * (1 + cos(Double.pi * t))
             return base * Float(factor)
+        case .cooldown(let fraction):
+            let span = Double(max(epochs - warmupEpochs, 1))
+            let remaining = 1 - min((progress - Double(warmupEpochs)) / span, 1)
+            return base * Float(min(1, remaining / Double(fraction)))
         }
     }
 }
