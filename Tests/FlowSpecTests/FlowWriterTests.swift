@@ -111,16 +111,8 @@ struct FlowWriterTests {
     @Test(arguments: ["constant", "cosine", "{name: cosine, min_factor: 0.1}", "cooldown", "{fraction: 0.3, warmup_epochs: 1}",
                       "{name: step, gamma: 0.2}"])
     func schedulesReadBack(_ schedule: String) throws {
-        let flow = try load("""
-            name: t
-            data: {train: t.csv}
-            inputs:
-              x: {type: numeric, columns: [a, b]}
-            flow:
-              p: {type: binary}
-            train:
-              schedule: \(schedule)
-            """)
+        let flow = try load("name: t\ndata: {train: t.csv}\ninputs: {x: {type: numeric, columns: [a, b]}}\n"
+                            + "flow: {p: {type: binary}}\ntrain: {schedule: \(schedule)}\n")
         let text = FlowWriter.yaml(flow.flow) { $0 }
         let again = try FlowLoader.load(bytes: Array(text.utf8), file: "f.yaml")
         #expect(again.flow.training.schedule == flow.flow.training.schedule, "\(text)")
