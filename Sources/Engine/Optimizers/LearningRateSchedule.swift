@@ -1,8 +1,9 @@
 import Foundation
 
 /// The learning rate over training: an optional linear warm-up from 0, then a constant, step,
-/// cosine or cool-down schedule over the remaining epochs. Fractional epochs (step / steps per epoch)
-/// make warm-up and cosine smooth within an epoch; step decay changes at epoch boundaries.
+/// cosine or cool-down schedule over the remaining epochs. Fractional epochs (step / steps per
+/// epoch) make warm-up, cosine and cool-down smooth within an epoch; step decay changes at epoch
+/// boundaries.
 public struct LearningRateSchedule: Sendable, Equatable {
     /// The schedule after warm-up.
     public enum Shape: Sendable, Equatable {
