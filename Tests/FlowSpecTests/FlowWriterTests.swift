@@ -106,8 +106,8 @@ struct FlowWriterTests {
         #expect(summary(again) == summary(flow), "\(text)")
     }
 
-    /// Every schedule, and the default one, reads back as written; a mapping without a name is
-    /// the default shape with its own keys.
+    /// Every schedule reads back as written; a mapping without a name is a cool-down with its
+    /// own keys.
     @Test(arguments: ["constant", "cosine", "{name: cosine, min_factor: 0.1}", "cooldown", "{fraction: 0.3, warmup_epochs: 1}",
                       "{name: step, gamma: 0.2}"])
     func schedulesReadBack(_ schedule: String) throws {

@@ -186,9 +186,9 @@ struct SequenceFlowTests {
         return text
     }
 
-    /// The last epoch's validation accuracy of the flow with `layers` as its trunk. A constant
-    /// rate: finding the order takes most of the 10 epochs at full rate, and the default schedule
-    /// (half of them decaying) stops at 0.87 (docs/training.md, "Learning-rate schedule").
+    /// The last epoch's validation accuracy of the flow with `layers` as its trunk, at a constant
+    /// rate: with the default schedule (the last half of the 10 epochs decaying) the transformer
+    /// stops at 0.87 (docs/training.md, "Learning-rate schedule").
     func validAccuracy(layers: String, in directory: URL) throws -> Double {
         let flowText = """
             name: order
