@@ -243,7 +243,8 @@ public struct ModelCompiler {
     private mutating func apply(_ layers: [Layer], to input: Tensor, mask: SequenceMask?, prefix: String,
                                 from start: Int = 0) -> Tensor {
         var x = input
-        var fusedReLU = false
+        // Layers that ran inside the one before them (a ReLU, a ReLU and a pooling), still to skip.
+        var fusedLayers = 0
         // Shape inference lets sequence layers read only the positions of a tokens input, whose
         // mask this is; a sequence of no tokens input would have no padding.
         let builder = self.builder
@@ -253,9 +254,10 @@ public struct ModelCompiler {
         var watchedBefore = start > 0 ? watched.lastIndex { $0.output === input } : nil
         for (index, layer) in layers.enumerated() where index >= start {
             let name = "\(prefix).\(index).\(LayerDescription.name(layer.kind))"
-            let next = layers.dropFirst(index + 1).first?.kind
-            if fusedReLU {  // the ReLU ran inside the dense or batchnorm layer before it
-                fusedReLU = false
+            let following = layers.dropFirst(index + 1).prefix(2).map(\.kind)
+            let next = following.first
+            if fusedLayers > 0 {  // it ran inside the dense or batchnorm layer before it
+                fusedLayers -= 1
                 watchedBefore = nil
                 continue
             }
@@ -263,8 +265,8 @@ public struct ModelCompiler {
             case let .dense(units, bias, initialization):
                 // Nothing else reads the layer's output before its ReLU, so the two fuse (as
                 // batchnorm and a ReLU after it do).
-                if case .relu? = next { fusedReLU = true }
-                x = builder.dense(x, units: units, bias: bias, initialization: scheme(initialization), relu: fusedReLU,
+                if case .relu? = next { fusedLayers = 1 }
+                x = builder.dense(x, units: units, bias: bias, initialization: scheme(initialization), relu: fusedLayers == 1,
                                   name: name)
             case let .conv(filters, kernel, stride, padding, bias, initialization):
                 let enginePadding: ConvPadding = switch padding {
@@ -283,8 +285,17 @@ public struct ModelCompiler {
             case .sigmoid: x = builder.sigmoid(x)
             case .dropout(let rate): x = builder.dropout(x, rate: Float(rate))
             case let .batchnorm(momentum, epsilon):
-                if case .relu? = next { fusedReLU = true }
-                x = builder.batchNorm(x, momentum: Float(momentum), epsilon: Float(epsilon), relu: fusedReLU, name: name)
+                if case .relu? = next { fusedLayers = 1 }
+                // A 2 × 2 pooling whose windows tile the image joins them: the layer's watched
+                // output is then the pooled one.
+                if fusedLayers == 1, following.count == 2, case .maxpool(2, 2, 0) = following[1],
+                   x.shape.count == 3, x.shape[0] % 2 == 0, x.shape[1] % 2 == 0 {
+                    fusedLayers = 2
+                    x = builder.batchNormReLUMaxPool(x, momentum: Float(momentum), epsilon: Float(epsilon), name: name)
+                } else {
+                    x = builder.batchNorm(x, momentum: Float(momentum), epsilon: Float(epsilon), relu: fusedLayers == 1,
+                                          name: name)
+                }
             case .layernorm(let epsilon): x = builder.layerNorm(x, epsilon: Float(epsilon), name: name)
             case .flatten: x = builder.flatten(x)
             case let .embedding(dimension, initialization):

@@ -12,6 +12,7 @@ struct AllocationTests {
         let image = b.input([32, 32, 3]), features = b.input([5])
         var h = b.relu(b.batchNorm(b.conv2d(image, filters: 4, kernel: 3, padding: .same, name: "c"), name: "bn"))
         h = b.maxPool(h, size: 2, stride: 2)
+        h = b.batchNormReLUMaxPool(b.conv2d(h, filters: 4, kernel: 3, padding: .same, name: "c2"), name: "bnp")
         // A ResNet-style block: no conv bias, a projection shortcut, padded max pooling.
         h = b.residual(h, { b.conv2d($0, filters: 6, kernel: 3, stride: 2, padding: .zeros(1), bias: false, name: "r") },
                        shortcut: { b.conv2d($0, filters: 6, kernel: 1, stride: 2, bias: false, name: "s") })

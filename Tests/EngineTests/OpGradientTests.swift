@@ -292,6 +292,52 @@ struct OpGradientTests {
         #expect(fused.contains(0) && fused.contains { $0 > 0 })  // the ReLU cuts somewhere, not everywhere
     }
 
+    /// Batchnorm, ReLU and 2 × 2 max pooling as one op, against finite differences: distinct
+    /// inputs, so no window holds a tie; on this grid no normalised value lands within h of the
+    /// ReLU's kink (on 3 × 4 × 6 × 3 inputs one does, and its difference quotient is off by 2%).
+    @Test func batchNormReLUMaxPool() {
+        for mode in [PassMode.training, .evaluation] {
+            expectSmall(checkGradients(batch: 4, mode: mode, inputs: [[2, 4, 3]], fill: Self.distinct) { b, x in
+                b.project(b.batchNormReLUMaxPool(x[0], name: "bn"))
+            }, "batchnorm + relu + maxpool \(mode)")
+        }
+    }
+
+    /// The fused op computes what batchnorm with its ReLU, then max pooling compute: the same
+    /// bits forward (values, running statistics) and the same gradients but for the order in
+    /// which backward adds its two sums per channel (one term per window here, one per pixel
+    /// there, the zeros left out): 1e-5 relative. Inputs on a coarse grid, so that windows hold
+    /// ties (the first pixel of the maximum takes the gradient) and windows all below the ReLU.
+    @Test(arguments: [PassMode.training, .evaluation], [false, true])
+    func batchNormReLUMaxPoolEqualsTheThreeOps(mode: PassMode, secondReader: Bool) throws {
+        func run(fused: Bool) -> (values: [Float], gradients: [Float]) {
+            let b = PlanBuilder(maxBatch: 4, pool: ThreadPool(threads: 2))
+            let h = b.tensor([6, 8, 5])
+            let y = fused ? b.batchNormReLUMaxPool(h, name: "bn")
+                          : b.maxPool(b.batchNorm(h, relu: true, name: "bn"), size: 2, stride: 2)
+            b.project(y)
+            if secondReader { b.project(b.tanh(h), seed: 12) }
+            let plan = b.build(seed: 1)
+            for i in 0..<(4 * h.sampleSize) { h.data[i] = Float((i * 7919) % 13) * 0.5 - 4 + Float(i % 5) }
+            var values: [Float] = [], gradients: [Float] = []
+            for _ in 0..<2 {  // the second step normalises with the running statistics the first one left
+                plan.forward(batch: 4, mode: mode)
+                plan.backward(batch: 4)
+                values += Array(y.values(batch: 4)) + plan.state.flatMap { s in (0..<s.shape.reduce(1, *)).map { s.data[$0] } }
+                gradients += Array(h.gradients(batch: 4)!) + plan.parameters.flatMap { p in (0..<p.count).map { p.grad[$0] } }
+            }
+            return (values, gradients)
+        }
+        let fused = run(fused: true), separate = run(fused: false)
+        #expect(fused.values == separate.values)
+        #expect(fused.values.contains(0) && fused.values.contains { $0 > 0 })  // the ReLU cuts somewhere, not everywhere
+        let scale = separate.gradients.map(abs).max() ?? 1
+        for (index, (a, e)) in zip(fused.gradients, separate.gradients).enumerated() {
+            #expect(abs(a - e) <= 1e-5 * scale, "gradient \(index): \(a) fused, \(e) separate")
+        }
+        #expect(fused.gradients.contains { $0 != 0 })
+    }
+
     @Test func layerNorm() {
         expectSmall(checkGradients(batch: 3, inputs: [[2, 5]]) { b, x in
             b.project(b.layerNorm(x[0], name: "ln"))

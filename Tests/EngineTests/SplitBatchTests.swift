@@ -25,18 +25,19 @@ struct SplitBatchTests {
 
     // MARK: Batchnorm
 
-    /// x (with a gradient, `shape` per sample) → batchnorm → a squared loss against targets, on
-    /// a pool of its own (parts run on threads of their own).
+    /// x (with a gradient, `shape` per sample) → batchnorm (with its ReLU and 2 × 2 max pooling
+    /// when `pooled`) → a squared loss against targets, on a pool of its own (parts run on
+    /// threads of their own).
     struct NormPlan {
         let plan: Plan
         let x: Tensor, y: Tensor, targets: Tensor, mask: Tensor
         let loss: any MaskedLoss
 
-        init(batch: Int, shape: [Int]) {
+        init(batch: Int, shape: [Int], pooled: Bool = false) {
             let b = PlanBuilder(maxBatch: batch, pool: ThreadPool(threads: 1))
             x = b.tensor(shape)
-            y = b.batchNorm(x, momentum: 0.3, name: "bn")
-            (targets, mask) = (b.input(shape), b.input(shape))
+            y = pooled ? b.batchNormReLUMaxPool(x, momentum: 0.3, name: "bn") : b.batchNorm(x, momentum: 0.3, name: "bn")
+            (targets, mask) = (b.input(y.shape), b.input(y.shape))
             loss = b.regressionLoss(logits: y, targets: targets, mask: mask, distance: .squared)
             plan = b.build(seed: 1)
             // A weight and bias of their own, so that backward's sums meet them.
@@ -50,17 +51,29 @@ struct SplitBatchTests {
     /// counted over the parts divide.
     @Test(arguments: [[3], [2, 2, 3]], [[2, 3], [0, 5], [3, 0, 2]])
     func batchnormOverPartsIsTheWholeBatchs(_ shape: [Int], _ sizes: [Int]) throws {
+        try checkParts(shape: shape, sizes: sizes, pooled: false)
+    }
+
+    /// The same with batchnorm's ReLU and 2 × 2 max pooling in the op.
+    @Test(arguments: [[2, 3], [0, 5], [3, 0, 2]])
+    func pooledBatchnormOverPartsIsTheWholeBatchs(_ sizes: [Int]) throws {
+        try checkParts(shape: [4, 6, 3], sizes: sizes, pooled: true)
+    }
+
+    func checkParts(shape: [Int], sizes: [Int], pooled: Bool) throws {
         let batch = sizes.reduce(0, +)
-        let whole = NormPlan(batch: batch, shape: shape)
+        let whole = NormPlan(batch: batch, shape: shape, pooled: pooled)
         var random = Random(seed: 9)
         let channels = shape.last ?? 1
         for i in 0..<(batch * whole.x.sampleSize) {
             whole.x.data[i] = Float(i % channels) * 2 + random.normal()  // a mean of its own per channel
+        }
+        for i in 0..<(batch * whole.y.sampleSize) {
             whole.targets.data[i] = random.normal()
             whole.mask.data[i] = i % 5 == 0 ? 0 : 1
         }
         // A plan holds at least one row: an empty part's takes none of them.
-        let parts = sizes.map { NormPlan(batch: max($0, 1), shape: shape) }
+        let parts = sizes.map { NormPlan(batch: max($0, 1), shape: shape, pooled: pooled) }
         let threaded = ThreadedParts(count: parts.count)
         var start = 0
         for (index, (p, size)) in zip(parts, sizes).enumerated() {

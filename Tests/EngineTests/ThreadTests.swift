@@ -12,6 +12,7 @@ struct ThreadTests {
         let image = b.input([16, 16, channels]), label = b.input([1]), mask = b.input([1])
         var h = b.relu(b.batchNorm(b.conv2d(image, filters: 16, kernel: 3, padding: .same, name: "c1"), name: "bn"))
         h = b.layerNorm(h, name: "ln")
+        h = b.batchNormReLUMaxPool(b.conv2d(h, filters: 16, kernel: 3, padding: .same, name: "c1b"), name: "bnp")
         h = b.avgPool(b.maxPool(h, size: 2, stride: 2), size: 2, stride: 1)
         h = b.globalAvgPool(b.gelu(b.conv2d(h, filters: 8, kernel: 3, stride: 2, padding: .zeros(1), name: "c2")))
         _ = b.softmaxCrossEntropy(logits: b.dense(h, units: 3, name: "out"), targets: label, mask: mask)

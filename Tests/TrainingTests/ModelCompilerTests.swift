@@ -1,4 +1,4 @@
-import Engine
+@testable import Engine
 import FlowSpec
 import Foundation
 import Testing
@@ -82,6 +82,43 @@ struct ModelCompilerTests {
         model.plan.forward(batch: 4, mode: .training)
         model.plan.backward(batch: 4)
         #expect(model.plan.totalLoss.isFinite)
+    }
+
+    /// Batchnorm, ReLU and a 2 × 2 max pooling at stride 2 that tiles the image compile into one
+    /// op, whose pooled output the batchnorm layer's diagnostics watch; a pooling of another
+    /// stride, or over an odd side, stays an op of its own.
+    @Test func batchnormReLUAndTilingMaxpoolRunAsOneOp() throws {
+        let flow = try FlowLoader.load(bytes: Array("""
+            name: t
+            data: {train: t.csv}
+            inputs:
+              image: {type: image, shape: [8, 8, 3]}
+            trunk:
+              body:
+                from: image
+                layers:
+                  - conv: {filters: 4, kernel: 3, padding: same}
+                  - batchnorm
+                  - relu
+                  - maxpool: 2
+                  - conv: {filters: 4, kernel: 3, padding: same}
+                  - batchnorm
+                  - relu
+                  - maxpool: {size: 2, stride: 1}
+                  - batchnorm
+                  - relu
+                  - maxpool: 2
+                  - flatten
+            flow:
+              p: {type: binary}
+            """.utf8), file: "t.yaml")
+        let model = ModelCompiler.compile(flow, facts: DataFacts.synthetic(for: flow), maxBatch: 4, seed: 1)
+        let norms = model.plan.ops.compactMap { $0 as? BatchNormOp }
+        #expect(norms.map { $0.maxPoolWidth } == [8, nil, nil])
+        #expect(norms.map(\.fusedReLU) == [true, true, true])
+        #expect(model.plan.ops.filter { $0 is MaxPoolOp }.count == 2)
+        #expect(model.layers.first { $0.name == "trunk.body.1.batchnorm" }?.output.shape == [4, 4, 4])
+        #expect(model.layers.first { $0.name == "trunk.body.5.batchnorm" }?.output.shape == [4, 4, 4])
     }
 
     @Test func compiledFlowLearnsAFixedBatch() throws {

@@ -58,4 +58,29 @@ void ft_direct_conv_input_gradient_reference(const float *dout, const float *wei
 /// 1 when the kernels run their AVX2 + FMA build on this processor, 0 for the portable one.
 int ft_direct_conv_uses_avx2(void);
 
+/// Batchnorm, ReLU and 2 × 2 max pooling at stride 2, one row of windows at a time
+/// (BatchNormMaxPool.c). `top` is the window row's first pixel in an image `width` pixels wide
+/// (its second row follows at width · channels); pooled arrays hold width / 2 · channels values.
+
+/// best = relu(max over each window of x · scale + shift) per channel; position = the window's
+/// first pixel (0…3, rows then columns) holding that maximum, and max_input its input.
+void ft_batchnorm_relu_maxpool_forward(const float *top, int width, int channels, const float *scale,
+                                       const float *shift, float *best, float *position, float *max_input);
+
+/// Per channel, what batchnorm's input gradient needs: its weight, the mean and 1/√(var + ε) it
+/// normalised with, and in training Σdout / N and Σ(dout·x̂) / N over the batch.
+typedef struct {
+    const float *weight, *mean, *rstd;
+    const float *mean_gradient, *mean_gradient_times_normalized;
+} ft_batchnorm_coefficients;
+
+/// The window row's input gradient from the pooled gradient dout: each window's gradient goes
+/// to its maximum's pixel where the maximum passed the ReLU, then back through batchnorm with
+/// the batch's statistics (`training`) or the running ones. Written over dinp, or added to it
+/// with `accumulate`.
+void ft_batchnorm_relu_maxpool_input_gradient(const float *top, const float *dout, const float *best,
+                                              const float *position, int width, int channels,
+                                              ft_batchnorm_coefficients coefficients, int training, int accumulate,
+                                              float *dinp);
+
 #endif

@@ -11,6 +11,9 @@
 /// With `fusedReLU` the op's output is relu(y): the ReLU is applied as y is written, and
 /// backward takes dout · (output > 0) wherever it reads dout, as a separate ReLU's backward
 /// would give it (the same arithmetic, so the same bits), without that op's passes over memory.
+/// With `maxPoolWidth` as well, a 2 × 2 max pooling at stride 2 follows the ReLU inside the op
+/// and the output is the pooled image (BatchNorm+MaxPool.swift): the full-size normalised image
+/// is never written nor read back.
 ///
 /// Rows are contiguous runs of C channels, so every loop runs over channels innermost (it
 /// vectorises). Sums over rows are taken per block of `blockRows` rows, the blocks spread over
@@ -30,14 +33,21 @@ final class BatchNormOp: SplitBatchOp, GradientAssigning, ParallelLoop {
     var inputs: [Tensor] { [input] }
     let weight: Parameter, bias: Parameter
     let runningMean: UnsafeMutablePointer<Float>, runningVariance: UnsafeMutablePointer<Float>
-    /// Per channel: the mean and 1/√(variance + ε) used by the last forward pass, and sums.
+    /// Per channel: the mean and 1/√(variance + ε) used by the last forward pass, the scale and
+    /// shift it applied (y = x · scale + shift), and sums.
     let mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>
+    let scale: UnsafeMutablePointer<Float>, shift: UnsafeMutablePointer<Float>
     let sumA: UnsafeMutablePointer<Float>, sumB: UnsafeMutablePointer<Float>
     /// Per block of rows: its two partial sums per channel; and their totals.
     let partials: UnsafeMutablePointer<Double>
     let totals: UnsafeMutablePointer<Double>
     let channels: Int, positions: Int
     let fusedReLU: Bool
+    /// The image's width when a 2 × 2 max pooling follows the ReLU in the op; then, per pooled
+    /// value of the last forward pass, its window's pixel (0…3) that held the maximum and that
+    /// pixel's input.
+    let maxPoolWidth: Int?
+    let maxPosition: UnsafeMutablePointer<Float>, maxInput: UnsafeMutablePointer<Float>
     var assignsInputGradient = false
     private var rows = 0
     /// Rows of the whole batch in the last training pass: this part's, or every part's together.
@@ -50,9 +60,13 @@ final class BatchNormOp: SplitBatchOp, GradientAssigning, ParallelLoop {
     init(pool: ThreadPool, input: Tensor, output: Tensor, weight: Parameter, bias: Parameter, runningMean: UnsafeMutablePointer<Float>,
          runningVariance: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
          partials: UnsafeMutablePointer<Double>, totals: UnsafeMutablePointer<Double>, momentum: Float, epsilon: Float,
-         fusedReLU: Bool) {
+         fusedReLU: Bool, maxPoolWidth: Int?, maxPosition: UnsafeMutablePointer<Float>,
+         maxInput: UnsafeMutablePointer<Float>) {
         self.pool = pool
         self.fusedReLU = fusedReLU
+        self.maxPoolWidth = maxPoolWidth
+        self.maxPosition = maxPosition
+        self.maxInput = maxInput
         self.partials = partials
         self.totals = totals
         self.input = input
@@ -65,8 +79,10 @@ final class BatchNormOp: SplitBatchOp, GradientAssigning, ParallelLoop {
         positions = input.sampleSize / channels
         mean = scratch
         rstd = scratch + channels
-        sumA = scratch + 2 * channels
-        sumB = scratch + 3 * channels
+        scale = scratch + 2 * channels
+        shift = scratch + 3 * channels
+        sumA = scratch + 4 * channels
+        sumB = scratch + 5 * channels
         self.momentum = momentum
         self.epsilon = epsilon
     }
@@ -104,12 +120,16 @@ final class BatchNormOp: SplitBatchOp, GradientAssigning, ParallelLoop {
             }
         }
         // y = x · scale + shift with scale = rstd·w and shift = b − mean·scale, per channel.
-        let scale = sumA, shift = sumB, w = weight.value!, b = bias.value!
+        let scale = self.scale, shift = self.shift, w = weight.value!, b = bias.value!
         for j in 0..<c {
             scale[j] = rstd[j] * w[j]
             shift[j] = b[j] - mean[j] * scale[j]
         }
-        pool.parallelFor(rows, costPerItem: c, self, part: .normalize)
+        if let width = maxPoolWidth {
+            pool.parallelFor(rows / (2 * width), costPerItem: 2 * width * c, self, part: .normalizeAndPool)
+        } else {
+            pool.parallelFor(rows, costPerItem: c, self, part: .normalize)
+        }
     }
 
     func backward(batch: Int) {
@@ -118,7 +138,7 @@ final class BatchNormOp: SplitBatchOp, GradientAssigning, ParallelLoop {
         // sums the input gradient needs.
         let sumD = sumA, sumDX = sumB
         self.rows = rows
-        blockSums(.sumsOfOutputGradient)
+        blockSums(maxPoolWidth == nil ? .sumsOfOutputGradient : .pooledSumsOfOutputGradient)
         for j in 0..<c { (sumD[j], sumDX[j]) = (Float(totals[j]), Float(totals[c + j])) }
         if !weight.frozen {
             let dw = weight.grad!, db = bias.grad!
@@ -140,26 +160,42 @@ final class BatchNormOp: SplitBatchOp, GradientAssigning, ParallelLoop {
                 sumD[j] /= n
                 sumDX[j] /= n
             }
-            pool.parallelFor(rows, costPerItem: c, self, part: .trainingInputGradient)
+            inputGradient(.trainingInputGradient)
         } else {
-            pool.parallelFor(rows, costPerItem: c, self, part: .evaluationInputGradient)
+            inputGradient(.evaluationInputGradient)
+        }
+    }
+
+    /// The input's gradient over every row, or window row when pooled.
+    private func inputGradient(_ part: Part) {
+        let c = channels
+        if let width = maxPoolWidth {
+            pool.parallelFor(rows / (2 * width), costPerItem: 2 * width * c, self,
+                             part: part == .trainingInputGradient ? .pooledTrainingInputGradient
+                                                                  : .pooledEvaluationInputGradient)
+        } else {
+            pool.parallelFor(rows, costPerItem: c, self, part: part)
         }
     }
 
     /// The loops the op hands the pool: over rows, forward's normalisation and the input's
     /// gradient in training mode (batch statistics) or evaluation mode (running statistics);
-    /// over blocks of rows, each block's partial per-channel sums.
+    /// over blocks of rows, each block's partial per-channel sums. The pooled ones run over
+    /// window rows (BatchNorm+MaxPool.swift), the sums' blocks being those rows too.
     enum Part: Int {
         case normalize, trainingInputGradient, evaluationInputGradient
         /// Σx, Σ(x − mean)², and Σdout with Σdout·x̂.
         case sumOfInputs, sumOfSquaredDeviations, sumsOfOutputGradient
+        case normalizeAndPool, pooledSumsOfOutputGradient, pooledTrainingInputGradient, pooledEvaluationInputGradient
     }
 
     /// Per-channel sums over all rows (`part` says which), block by block in parallel, then
     /// the blocks added in order.
     /// Into `totals`: the first sum per channel, then the second (Σdout·x̂) where there is one.
     private func blockSums(_ part: Part) {
-        let c = channels, blocks = (rows + Self.blockRows - 1) / Self.blockRows
+        let c = channels
+        var blocks = (rows + Self.blockRows - 1) / Self.blockRows
+        if part == .pooledSumsOfOutputGradient, let width = maxPoolWidth { blocks = rows / (2 * width) }
         pool.parallelFor(blocks, costPerItem: Self.blockRows * c, self, part: part)
         totals.update(repeating: 0, count: 2 * c)
         for block in 0..<blocks {
@@ -173,6 +209,8 @@ final class BatchNormOp: SplitBatchOp, GradientAssigning, ParallelLoop {
     func run(_ rows: Range<Int>, part: Part, worker: Int) {
         let c = channels, x = input.data, mean = self.mean, rstd = self.rstd, a = sumA, b = sumB
         switch part {
+        case .normalizeAndPool, .pooledSumsOfOutputGradient, .pooledTrainingInputGradient, .pooledEvaluationInputGradient:
+            runPooled(rows, part: part)
         case .sumOfInputs, .sumOfSquaredDeviations, .sumsOfOutputGradient:
             for block in rows {
                 let slot = partials + block * 2 * c, other = slot + c
@@ -212,16 +250,16 @@ final class BatchNormOp: SplitBatchOp, GradientAssigning, ParallelLoop {
                 }
             }
         case .normalize:
-            let y = output.data
+            let y = output.data, scale = self.scale, shift = self.shift
             for r in rows {
                 let row = x + r * c, out = y + r * c
                 if fusedReLU {
                     for j in 0..<c {
-                        let value = row[j] * a[j] + b[j]
+                        let value = row[j] * scale[j] + shift[j]
                         out[j] = value > 0 ? value : 0
                     }
                 } else {
-                    for j in 0..<c { out[j] = row[j] * a[j] + b[j] }
+                    for j in 0..<c { out[j] = row[j] * scale[j] + shift[j] }
                 }
             }
         case .trainingInputGradient:
@@ -267,18 +305,35 @@ extension PlanBuilder {
     /// `relu` applies a ReLU to the output inside the op (`BatchNormOp.fusedReLU`).
     public func batchNorm(_ input: Tensor, momentum: Float = 0.1, epsilon: Float = 1e-5, relu: Bool = false,
                           name: String) -> Tensor {
+        batchNorm(input, momentum: momentum, epsilon: epsilon, relu: relu, maxPool: false, name: name)
+    }
+
+    /// Batchnorm, ReLU and 2 × 2 max pooling at stride 2 as one op, the same computation as the
+    /// three in a row, for an image of even height and width.
+    public func batchNormReLUMaxPool(_ input: Tensor, momentum: Float = 0.1, epsilon: Float = 1e-5,
+                                     name: String) -> Tensor {
+        precondition(input.shape.count == 3 && input.shape[0] % 2 == 0 && input.shape[1] % 2 == 0,
+                     "2 × 2 windows must tile the image")
+        return batchNorm(input, momentum: momentum, epsilon: epsilon, relu: true, maxPool: true, name: name)
+    }
+
+    private func batchNorm(_ input: Tensor, momentum: Float, epsilon: Float, relu: Bool, maxPool: Bool,
+                           name: String) -> Tensor {
         let c = input.shape.last!
         let weight = parameter("\(name).weight", [c], .constant(1))
         let bias = parameter("\(name).bias", [c], .constant(0))
         let runningMean = stateTensor("\(name).running_mean", [c], initial: 0)
         let runningVariance = stateTensor("\(name).running_var", [c], initial: 1)
-        let output = tensor(input.shape)
+        let output = tensor(maxPool ? [input.shape[0] / 2, input.shape[1] / 2, c] : input.shape)
+        let rows = maxBatch * input.sampleSize / c
+        // The blocks of rows of the sums, or the rows of windows when pooled.
+        let blocks = max((rows + BatchNormOp.blockRows - 1) / BatchNormOp.blockRows, maxPool ? rows / (2 * input.shape[1]) : 0)
         add(BatchNormOp(pool: pool, input: input, output: output, weight: weight, bias: bias, runningMean: runningMean,
-                        runningVariance: runningVariance, scratch: scratch(4 * c),
-                        partials: arena.doubles(2 * c * ((maxBatch * input.sampleSize / c + BatchNormOp.blockRows - 1)
-                                                         / BatchNormOp.blockRows)),
-                        totals: arena.doubles(2 * c),
-                        momentum: momentum, epsilon: epsilon, fusedReLU: relu))
+                        runningVariance: runningVariance, scratch: scratch(6 * c), partials: arena.doubles(2 * c * blocks),
+                        totals: arena.doubles(2 * c), momentum: momentum, epsilon: epsilon, fusedReLU: relu,
+                        maxPoolWidth: maxPool ? input.shape[1] : nil,
+                        maxPosition: arena.floats(maxPool ? maxBatch * output.sampleSize : 0),
+                        maxInput: arena.floats(maxPool ? maxBatch * output.sampleSize : 0)))
         return output
     }
 }
