@@ -22,11 +22,19 @@
 /// Σdout over a 64×64 image batch cancels to a small fraction of its terms in some channels,
 /// and float sums then lost percents of the first layers' gradients.
 ///
+/// Forward's statistics come from one pass: Σ(x − k) and Σ(x − k)² about k = the running mean,
+/// so mean = k + Σ(x − k)/N and variance = Σ(x − k)²/N − (Σ(x − k)/N)². After the first steps k
+/// lies near the batch's mean and the difference hardly cancels; at the first (k = 0) doubles
+/// keep the variance to float precision unless |mean| / std is above about 10³. A pass of its
+/// own for Σ(x − mean)² cost 1–2% of the security network's step and, with the batch in parts,
+/// a second meeting of the parts per layer.
+///
 /// With the batch split into parts (`BatchParts`, data-parallel training), training uses the
-/// whole batch's statistics, as synchronised batchnorm does: forward sums the rows and Σx over
-/// the parts, then Σ(x − mean)² with the batch's mean, and backward Σdout and Σdout·x̂ for the
-/// input's gradient, so every part normalises alike and keeps the same running statistics. The
-/// weight's and bias's gradients stay this part's sums: the gradient reduction adds the parts'.
+/// whole batch's statistics, as synchronised batchnorm does: forward sums the rows, Σ(x − k) and
+/// Σ(x − k)² over the parts (every part holds the same running mean), and backward Σdout and
+/// Σdout·x̂ for the input's gradient, so every part normalises alike and keeps the same running
+/// statistics. The weight's and bias's gradients stay this part's sums: the gradient reduction
+/// adds the parts'.
 final class BatchNormOp: SplitBatchOp, GradientAssigning, ParallelLoop {
     let pool: ThreadPool
     let input: Tensor, output: Tensor
@@ -94,21 +102,21 @@ final class BatchNormOp: SplitBatchOp, GradientAssigning, ParallelLoop {
         let mean = self.mean, rstd = self.rstd, totals = self.totals
         self.rows = rows
         if mode == .training {
-            blockSums(.sumOfInputs)
+            for j in 0..<c { mean[j] = runningMean[j] }  // k, the sums' centre
+            blockSums(.centeredSums)
             var n = rows
             if let parts {
-                // The rows' count rides with the sums: one call, in the space backward's second sums use.
-                totals[c] = Double(rows)
-                parts.sum(totals, count: c + 1)
-                n = Int(totals[c])
+                // The rows' count rides with the sums: one call.
+                totals[2 * c] = Double(rows)
+                parts.sum(totals, count: 2 * c + 1)
+                n = Int(totals[2 * c])
             }
             batchRows = n
-            for j in 0..<c { mean[j] = Float(totals[j] / Double(n)) }
-            blockSums(.sumOfSquaredDeviations)
-            parts?.sum(totals, count: c)
             for j in 0..<c {
-                let variance = totals[j] / Double(n)
-                let unbiased = n > 1 ? totals[j] / Double(n - 1) : variance
+                let offset = totals[j] / Double(n)
+                let variance = max(totals[c + j] / Double(n) - offset * offset, 0)
+                let unbiased = n > 1 ? variance * Double(n) / Double(n - 1) : variance
+                mean[j] = Float(Double(mean[j]) + offset)
                 runningMean[j] = (1 - momentum) * runningMean[j] + momentum * mean[j]
                 runningVariance[j] = (1 - momentum) * runningVariance[j] + momentum * Float(unbiased)
                 rstd[j] = Float(1 / (variance + Double(epsilon)).squareRoot())
@@ -184,8 +192,8 @@ final class BatchNormOp: SplitBatchOp, GradientAssigning, ParallelLoop {
     /// window rows (BatchNorm+MaxPool.swift), the sums' blocks being those rows too.
     enum Part: Int {
         case normalize, trainingInputGradient, evaluationInputGradient
-        /// Σx, Σ(x − mean)², and Σdout with Σdout·x̂.
-        case sumOfInputs, sumOfSquaredDeviations, sumsOfOutputGradient
+        /// Σ(x − k) with Σ(x − k)², and Σdout with Σdout·x̂.
+        case centeredSums, sumsOfOutputGradient
         case normalizeAndPool, pooledSumsOfOutputGradient, pooledTrainingInputGradient, pooledEvaluationInputGradient
     }
 
@@ -211,26 +219,21 @@ final class BatchNormOp: SplitBatchOp, GradientAssigning, ParallelLoop {
         switch part {
         case .normalizeAndPool, .pooledSumsOfOutputGradient, .pooledTrainingInputGradient, .pooledEvaluationInputGradient:
             runPooled(rows, part: part)
-        case .sumOfInputs, .sumOfSquaredDeviations, .sumsOfOutputGradient:
+        case .centeredSums, .sumsOfOutputGradient:
             for block in rows {
                 let slot = partials + block * 2 * c, other = slot + c
                 for j in 0..<(2 * c) { slot[j] = 0 }
                 let start = block * Self.blockRows, end = min(start + Self.blockRows, self.rows)
-                switch part {
-                case .sumOfInputs:
-                    for r in start..<end {
-                        let row = x + r * c
-                        for j in 0..<c { slot[j] += Double(row[j]) }
-                    }
-                case .sumOfSquaredDeviations:
+                if part == .centeredSums {
                     for r in start..<end {
                         let row = x + r * c
                         for j in 0..<c {
                             let d = Double(row[j]) - Double(mean[j])
-                            slot[j] += d * d
+                            slot[j] += d
+                            other[j] += d * d
                         }
                     }
-                default:
+                } else {
                     let dout = output.grad!, y = output.data
                     for r in start..<end {
                         let row = x + r * c, d = dout + r * c, out = y + r * c
@@ -330,7 +333,7 @@ extension PlanBuilder {
         let blocks = max((rows + BatchNormOp.blockRows - 1) / BatchNormOp.blockRows, maxPool ? rows / (2 * input.shape[1]) : 0)
         add(BatchNormOp(pool: pool, input: input, output: output, weight: weight, bias: bias, runningMean: runningMean,
                         runningVariance: runningVariance, scratch: scratch(6 * c), partials: arena.doubles(2 * c * blocks),
-                        totals: arena.doubles(2 * c), momentum: momentum, epsilon: epsilon, fusedReLU: relu,
+                        totals: arena.doubles(2 * c + 1), momentum: momentum, epsilon: epsilon, fusedReLU: relu,
                         maxPoolWidth: maxPool ? input.shape[1] : nil,
                         maxPosition: arena.floats(maxPool ? maxBatch * output.sampleSize : 0),
                         maxInput: arena.floats(maxPool ? maxBatch * output.sampleSize : 0)))
