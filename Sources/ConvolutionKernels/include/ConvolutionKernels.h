@@ -58,6 +58,20 @@ void ft_direct_conv_input_gradient_reference(const float *dout, const float *wei
 /// 1 when the kernels run their AVX2 + FMA build on this processor, 0 for the portable one.
 int ft_direct_conv_uses_avx2(void);
 
+/// Batchnorm's per-channel sums over `rows` rows of `channels` values, added to `sum` and the
+/// second array (BatchNormSums.c): Σ(x − center) and Σ(x − center)²,
+void ft_batchnorm_centered_sums(const float *x, int rows, int channels, const float *center, double *sum,
+                                double *squares);
+/// Σg and Σg·x̂ with g = dout, or dout where out > 0 when `out` is not NULL (a fused ReLU's
+/// output), and x̂ = (x − mean) · rstd,
+void ft_batchnorm_gradient_sums(const float *x, const float *dout, const float *out, int rows, int channels,
+                                const float *mean, const float *rstd, double *sum, double *normalized);
+/// and the same over pooled values (BatchNormMaxPool.c's outputs): g = dout where best > 0, x̂
+/// from the maximum's input.
+void ft_batchnorm_pooled_gradient_sums(const float *dout, const float *best, const float *max_input, int values,
+                                       int channels, const float *mean, const float *rstd, double *sum,
+                                       double *normalized);
+
 /// Batchnorm, ReLU and 2 × 2 max pooling at stride 2, one row of windows at a time
 /// (BatchNormMaxPool.c). `top` is the window row's first pixel in an image `width` pixels wide
 /// (its second row follows at width · channels); pooled arrays hold width / 2 · channels values.

@@ -34,14 +34,7 @@ extension BatchNormOp {
                 let g = output.grad! + pooledRow
                 let slot = partials + windowRow * 2 * c, other = slot + c
                 for j in 0..<(2 * c) { slot[j] = 0 }
-                for ox in 0..<pooledWidth {
-                    let o = ox * c
-                    for j in 0..<c {
-                        let d = best[o + j] > 0 ? g[o + j] : 0
-                        slot[j] += Double(d)
-                        other[j] += Double(d) * Double((maxInput[o + j] - mean[j]) * rstd[j])
-                    }
-                }
+                ft_batchnorm_pooled_gradient_sums(g, best, maxInput, Int32(pooledWidth), Int32(c), mean, rstd, slot, other)
             case .pooledTrainingInputGradient, .pooledEvaluationInputGradient:
                 guard let dinp = input.grad else { return }
                 let coefficients = ft_batchnorm_coefficients(weight: weight.value, mean: mean, rstd: rstd, mean_gradient: sumA,

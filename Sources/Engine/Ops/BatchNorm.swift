@@ -1,3 +1,5 @@
+import ConvolutionKernels
+
 /// Batch normalisation over the last axis (channels of an NHWC image, features of a vector):
 /// in training, statistics of the batch (all samples and positions) normalise it and update
 /// the running statistics; in evaluation the running statistics do. In a frozen branch the
@@ -224,32 +226,12 @@ final class BatchNormOp: SplitBatchOp, GradientAssigning, ParallelLoop {
                 let slot = partials + block * 2 * c, other = slot + c
                 for j in 0..<(2 * c) { slot[j] = 0 }
                 let start = block * Self.blockRows, end = min(start + Self.blockRows, self.rows)
+                // C kernels (BatchNormSums.c): the same sums on AVX2.
                 if part == .centeredSums {
-                    for r in start..<end {
-                        let row = x + r * c
-                        for j in 0..<c {
-                            let d = Double(row[j]) - Double(mean[j])
-                            slot[j] += d
-                            other[j] += d * d
-                        }
-                    }
+                    ft_batchnorm_centered_sums(x + start * c, Int32(end - start), Int32(c), mean, slot, other)
                 } else {
-                    let dout = output.grad!, y = output.data
-                    for r in start..<end {
-                        let row = x + r * c, d = dout + r * c, out = y + r * c
-                        if fusedReLU {
-                            for j in 0..<c {
-                                let g = d[j] * (out[j] > 0 ? 1 : 0)  // a select of constants: no branch
-                                slot[j] += Double(g)
-                                other[j] += Double(g) * Double((row[j] - mean[j]) * rstd[j])
-                            }
-                        } else {
-                            for j in 0..<c {
-                                slot[j] += Double(d[j])
-                                other[j] += Double(d[j]) * Double((row[j] - mean[j]) * rstd[j])
-                            }
-                        }
-                    }
+                    ft_batchnorm_gradient_sums(x + start * c, output.grad! + start * c, fusedReLU ? output.data + start * c : nil,
+                                               Int32(end - start), Int32(c), mean, rstd, slot, other)
                 }
             }
         case .normalize:
