@@ -59,7 +59,8 @@ public struct PreparedRun {
         let run = try RunDirectory.create(flowName: flow.flow.name, explicit: request.runDirectory)
         try ResumePolicy.checkWritable(run, resume: request.resume)
         try run.lock()
-        if request.resume { run.removeLeftoverTemporaryFiles() }
+        // A resumed run's, or the flow.yaml of a training killed in a directory it started in.
+        run.removeLeftoverTemporaryFiles()
         // The flow as run: every default written out, data paths made absolute.
         let base = URL(fileURLWithPath: data.flowDirectory)
         let written = FlowWriter.yaml(flow.flow) { path in

@@ -99,11 +99,13 @@ public struct RunDirectory: Sendable {
         }
     }
 
-    /// Whether the directory holds nothing, or only the lock of a training stopped before it
-    /// wrote `flow.yaml`: a directory a new run may be written into.
+    /// Whether the directory holds nothing, or only what a training killed before `flow.yaml`
+    /// landed leaves: its lock, and the temporary file of `flow.yaml` when the kill came during
+    /// that write (a search killed at that moment met such a trial directory on `--resume`, and
+    /// its trial failed). A directory a new run may be written into.
     public var isEmpty: Bool {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
-        return entries.allSatisfy { $0 == ".lock" }
+        return entries.allSatisfy { $0 == ".lock" || ($0.hasPrefix(".flow.yaml.") && DurableFile.isTemporaryFileName($0)) }
     }
 
     /// Takes the directory for one training: an exclusive `flock` on `.lock`, which the kernel

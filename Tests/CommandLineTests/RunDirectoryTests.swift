@@ -50,6 +50,32 @@ struct RunDirectoryTests {
         #expect(FileManager.default.fileExists(atPath: empty.appendingPathComponent("model.safetensors").path))
     }
 
+    /// A training killed while it wrote its first file leaves its lock and flow.yaml's temporary
+    /// file: the directory is still an empty one, and a new training starts there and removes the
+    /// leftover. Any other file keeps the directory refused.
+    @Test func aDirectoryLeftByATrainingKilledBeforeItsFlowLandedIsEmpty() throws {
+        let directory = try flowDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let flow = directory.appendingPathComponent("flow.yaml").path
+        let left = directory.appendingPathComponent("left")
+        try FileManager.default.createDirectory(at: left, withIntermediateDirectories: false)
+        try write("", ".lock", in: left)
+        try write("name: stamp", ".flow.yaml.1f3a9c.tmp", in: left)
+        let trained = try run(["train", flow, "--run-dir", left.path, "--epochs", "1", "--threads", "1"])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let entries = try FileManager.default.contentsOfDirectory(atPath: left.path)
+        #expect(entries.contains("model.safetensors") && !entries.contains(".flow.yaml.1f3a9c.tmp"), "\(entries)")
+
+        let other = directory.appendingPathComponent("other")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: false)
+        try write("", ".lock", in: other)
+        try write("mine", ".notes.1f3a9c.tmp", in: other)
+        let refused = try run(["train", flow, "--run-dir", other.path, "--epochs", "1", "--threads", "1"])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.hasPrefix("\(other.path): is not empty and holds no run"), "\(refused.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: other.path).sorted() == [".lock", ".notes.1f3a9c.tmp"])
+    }
+
     /// Runs started in the same second, one after another or at once, each get a directory:
     /// `runs/<flow name>/<time>`, then `-2`, `-3`… Every second of the next ten minutes is
     /// taken by an earlier run already, so that every start meets a taken directory.
