@@ -5,6 +5,9 @@
 //
 // Layouts: images NHWC, one sample at a time; weights transposed to (K, K, C, F) so that
 // the F filters of one window element are contiguous (one vector load); outputs (OH, OW, F).
+//
+// Below them, the kernels of the batchnorm that follows a convolution: its per-channel sums
+// (BatchNormSums.c) and its fused ReLU and 2 × 2 max pooling (BatchNormMaxPool.c).
 #ifndef FLOWTRAIN_CONVOLUTION_KERNELS_H
 #define FLOWTRAIN_CONVOLUTION_KERNELS_H
 
