@@ -13,6 +13,8 @@ struct AllocationTests {
         var h = b.relu(b.batchNorm(b.conv2d(image, filters: 4, kernel: 3, padding: .same, name: "c"), name: "bn"))
         h = b.maxPool(h, size: 2, stride: 2)
         h = b.batchNormReLUMaxPool(b.conv2d(h, filters: 4, kernel: 3, padding: .same, name: "c2"), name: "bnp")
+        h = b.relu(b.conv2d(h, filters: 20, kernel: 3, stride: 1, padding: .same, bias: true, initialization: .glorot,
+                            method: .winograd, name: "w"))
         // A ResNet-style block: no conv bias, a projection shortcut, padded max pooling.
         h = b.residual(h, { b.conv2d($0, filters: 6, kernel: 3, stride: 2, padding: .zeros(1), bias: false, name: "r") },
                        shortcut: { b.conv2d($0, filters: 6, kernel: 1, stride: 2, bias: false, name: "s") })

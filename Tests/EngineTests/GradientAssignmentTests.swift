@@ -5,7 +5,7 @@ import Testing
 /// zeroed buffer: it must then write every element, every step.
 struct GradientAssignmentTests {
     /// A net with every assigning op: direct convolutions whose input has a gradient (stride 1:
-    /// the flipped kernel; stride 2: scattered),
+    /// the flipped kernel; stride 2: scattered), a Winograd convolution,
     /// batchnorm in training and (frozen) evaluation mode, max pooling whose windows tile the
     /// image, and the ones that cannot assign: overlapping pooling, an im2col convolution, and
     /// a tensor read by two ops.
@@ -15,6 +15,8 @@ struct GradientAssignmentTests {
         let lifted = b.relu(b.conv2d(image, filters: 8, kernel: 1, name: "lift"))
         var h = b.conv2d(lifted, filters: 8, kernel: 3, stride: 1, padding: .same, bias: false, initialization: .glorot,
                          method: .direct, name: "direct")
+        h = b.conv2d(h, filters: 10, kernel: 3, stride: 1, padding: .same, bias: true, initialization: .glorot,
+                     method: .winograd, name: "winograd")
         h = b.maxPool(b.relu(b.batchNorm(h, name: "bn")), size: 2, stride: 2)
         h = b.conv2d(h, filters: 12, kernel: 3, stride: 2, padding: .same, bias: true, initialization: .glorot,
                      method: .direct, name: "scattered")
@@ -34,7 +36,7 @@ struct GradientAssignmentTests {
         let assigning = plan.ops.compactMap { $0 as? any GradientAssigning }.filter(\.assignsInputGradient)
         let names = Set(assigning.map { "\(type(of: $0))" })
         let inputGradients = assigning.compactMap { ($0 as? Conv2DOp)?.inputGradient }
-        #expect(Set(inputGradients) == [.flippedKernel, .scattered])
+        #expect(Set(inputGradients) == [.flippedKernel, .scattered, .winograd])
         #expect(names.isSuperset(of: ["Conv2DOp", "BatchNormOp", "MaxPoolOp", "DenseOp", "ActivationOp"]), "\(names)")
 
         func gradients() -> [Float] {

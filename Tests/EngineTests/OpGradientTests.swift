@@ -125,6 +125,17 @@ struct OpGradientTests {
         }
     }
 
+    /// Winograd F(2×2, 3×3): forward and input gradient through its transforms, the weight
+    /// gradient through im2col; even and odd sides, with and without bias.
+    @Test func conv2dWinograd() {
+        for (shape, bias) in [([5, 6, 2], true), ([3, 3, 4], false), ([4, 4, 3], true)] {
+            expectSmall(checkGradients(batch: 2, inputs: [shape]) { b, x in
+                b.project(b.conv2d(x[0], filters: 3, kernel: 3, stride: 1, padding: .same, bias: bias,
+                                   initialization: .glorot, method: .winograd, name: "c"))
+            }, "Winograd conv, input \(shape), bias \(bias)")
+        }
+    }
+
     /// The direct method's input gradient at strides 2 and 3 (scattered: 8 channels and more).
     @Test func conv2dScatteredInputGradient() {
         for (stride, padding) in [(2, ConvPadding.same), (2, .zeros(1)), (3, .zeros(0))] {

@@ -5,13 +5,15 @@ import Testing
 /// sums across chunks), and their gradients stay right. BLAS stays at one thread here: OpenBLAS
 /// does not promise the same rounding at different thread counts.
 struct ThreadTests {
-    /// A conv net big enough that every parallel loop really splits; with 3 image channels its
-    /// first convolution runs the direct kernels, with 8 im2col and sgemm.
+    /// A conv net big enough that every parallel loop really splits: direct convolutions (at most
+    /// 16 input channels), Winograd's, and im2col's at stride 2.
     func run(threads: Int, channels: Int = 8) -> [Float] {
         let b = PlanBuilder(maxBatch: 16, pool: ThreadPool(threads: threads))
         let image = b.input([16, 16, channels]), label = b.input([1]), mask = b.input([1])
         var h = b.relu(b.batchNorm(b.conv2d(image, filters: 16, kernel: 3, padding: .same, name: "c1"), name: "bn"))
         h = b.layerNorm(h, name: "ln")
+        h = b.relu(b.conv2d(h, filters: 24, kernel: 3, stride: 1, padding: .same, bias: true, initialization: .glorot,
+                            method: .winograd, name: "w"))
         h = b.batchNormReLUMaxPool(b.conv2d(h, filters: 16, kernel: 3, padding: .same, name: "c1b"), name: "bnp")
         h = b.avgPool(b.maxPool(h, size: 2, stride: 2), size: 2, stride: 1)
         h = b.globalAvgPool(b.gelu(b.conv2d(h, filters: 8, kernel: 3, stride: 2, padding: .zeros(1), name: "c2")))

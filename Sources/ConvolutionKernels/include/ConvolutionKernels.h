@@ -100,4 +100,42 @@ void ft_batchnorm_relu_maxpool_input_gradient(const float *top, const float *dou
                                               ft_batchnorm_coefficients coefficients, int training, int accumulate,
                                               float *dinp);
 
+/// Winograd F(2 × 2, 3 × 3) for stride-1 3 × 3 convolutions with one pixel of zero padding
+/// on every side (Winograd.c): the output has the input's height and width, and each 2 × 2
+/// block of it (a tile) is computed from the 4 × 4 input pixels around it. A batch's tiles
+/// are counted in tile rows: row r is tile row r % ⌈H / 2⌉ of sample r / ⌈H / 2⌉, with
+/// ⌈W / 2⌉ tiles each; the transforms take a range of rows, T tiles in all.
+typedef struct {
+    int height, width;
+    /// The image's channels: the input's for the input transform, the output's for the output one.
+    int channels;
+} ft_winograd_shape;
+
+/// ⌈size / 2⌉: the tiles along a side.
+int ft_winograd_tiles(int size);
+
+/// u (16, F, C) = G g Gᵀ for every (filter, channel) pair of filters [first_filter,
+/// end_filter), from weights (F, 3, 3, C); with `flipped`, each kernel turned by 180° first.
+/// The forward multiplies the tiles by U[ξ]ᵀ (C × F); the input gradient, a convolution of the
+/// output gradient with the flipped kernels, by U[ξ] (F × C).
+void ft_winograd_weights(const float *weight, int channels, int filters, int flipped, int first_filter,
+                         int end_filter, float *u);
+
+/// v (16, T, C) = Bᵀ d B for the tiles of rows [first_row, end_row) of an NHWC batch `input`,
+/// zeros for the pixels outside the image.
+void ft_winograd_input_transform(const float *input, ft_winograd_shape shape, int first_row, int end_row, float *v);
+
+/// The tiles' output pixels (NHWC, `shape.channels` of them each) = bias (or 0 when NULL)
+/// + Aᵀ m A, from m (16, T, channels); with `accumulate`, added to what `out` holds instead
+/// (bias unused). Pixels past the image's last row or column are left out.
+void ft_winograd_output_transform(const float *m, ft_winograd_shape shape, const float *bias, int first_row,
+                                  int end_row, int accumulate, float *out);
+
+/// The three transforms as the matrix products they are, for the tests.
+void ft_winograd_weights_reference(const float *weight, int channels, int filters, int flipped, float *u);
+void ft_winograd_input_transform_reference(const float *input, ft_winograd_shape shape, int first_row, int end_row,
+                                           float *v);
+void ft_winograd_output_transform_reference(const float *m, ft_winograd_shape shape, const float *bias,
+                                            int first_row, int end_row, int accumulate, float *out);
+
 #endif

@@ -4,13 +4,17 @@ import ConvolutionKernels
 // 2-D convolution on NHWC images as im2col and sgemm, a group of samples at a time.
 // Weights are (F, K, K, C): each filter is a row of K·K·C values in the order im2col writes
 // a window, so out (rows, F) = cols (rows, K·K·C) · weightᵀ with the transpose flag, no copy.
-// Layers with few input channels compute directly instead (ConvolutionKernels; see
-// `ConvolutionMethod`).
+// Layers with few input channels compute directly instead, and stride-1 3 × 3 layers with
+// Winograd's transforms (ConvolutionKernels; see `ConvolutionMethod`).
 
 /// Geometry of a convolution: input H × W × C, K × K kernel, stride, padding before each axis.
 struct ConvGeometry {
     var h, w, c, k, stride, padTop, padLeft, oh, ow: Int
     var window: Int { k * k * c }
+
+    /// Whether Winograd F(2×2, 3×3) computes it: 3 × 3, stride 1, one pixel of zeros on
+    /// every side, the output the input's size.
+    var isWinogradShaped: Bool { k == 3 && stride == 1 && padTop == 1 && padLeft == 1 && oh == h && ow == w }
 }
 
 /// cols (B·OH·OW, K·K·C): each row one window of the input, zeros where it hangs over the edge.
@@ -88,12 +92,21 @@ enum ConvolutionMethod {
     case im2col
     /// The direct kernels over a zero-padded copy of each sample.
     case direct
+    /// Winograd F(2×2, 3×3): 16 products of (tiles × C) · (C × F) between additions-only
+    /// transforms, 2.25 times fewer multiplications than the window's. The weight gradient
+    /// stays im2col and sgemm.
+    case winograd
 
     /// Direct for at most 16 input channels: with a window of 27 values sgemm runs at a sixth
     /// of its peak, and up to 16 channels the direct kernels outrun it; at 32 channels and more
     /// the direct forward's weights no longer fit in L1 and sgemm is ahead (measured in
-    /// docs/performance.md, "Direct convolution").
-    static func chosen(for g: ConvGeometry) -> ConvolutionMethod { g.c <= 16 ? .direct : .im2col }
+    /// docs/performance.md, "Direct convolution"). Winograd takes the stride-1 3 × 3 layers that
+    /// keep their size from 64 input channels: with 32 (the security network's third layer) its
+    /// products, (tiles × 32) · (32 × 64), are too thin for sgemm to gain ("Winograd" there).
+    static func chosen(for g: ConvGeometry) -> ConvolutionMethod {
+        if g.c <= 16 { return .direct }
+        return g.isWinogradShaped && g.c >= 64 ? .winograd : .im2col
+    }
 }
 
 /// How a convolution computes its input's gradient.
@@ -108,9 +121,13 @@ enum ConvolutionInputGradient {
     /// Larger strides, direct method: each window's gradient (Σ over filters of dout · weight)
     /// added at its place in a padded buffer, whose inside is then the input's gradient.
     case scattered
+    /// Winograd method: Winograd's convolution of dout with the kernel flipped, its channels
+    /// and filters swapped.
+    case winograd
 
     static func chosen(for g: ConvGeometry, method: ConvolutionMethod, inputHasGradient: Bool) -> Self {
         guard inputHasGradient else { return .none }
+        if method == .winograd { return .winograd }
         guard method == .direct else { return .columns }
         if g.stride == 1 { return .flippedKernel }
         // Its tiles run over 16 or 8 channels; narrower inputs would leave the vectors empty.
@@ -118,7 +135,33 @@ enum ConvolutionInputGradient {
     }
 
     /// Whether it writes every element of the input's gradient (and so can assign them).
-    var coversTheInput: Bool { self == .flippedKernel || self == .scattered }
+    var coversTheInput: Bool { self == .flippedKernel || self == .scattered || self == .winograd }
+}
+
+/// A Winograd convolution's work: items of whole tile rows (`ft_winograd_shape`'s numbering),
+/// each on one worker with its own transformed tiles and products, and the transformed weights.
+struct WinogradBuffers {
+    let tilesHigh: Int, tilesWide: Int
+    /// Tile rows an item takes.
+    let rowsPerItem: Int
+    /// Per worker: an item's transformed tiles (16 × tiles × channels) and its 16 products
+    /// (16 × tiles × filters), `itemFloats` each, sized for the larger of the two passes.
+    let tiles: UnsafeMutablePointer<Float>, products: UnsafeMutablePointer<Float>
+    /// U (16, F, C): the forward's at each forward, the input gradient's (flipped) at each backward.
+    let weights: UnsafeMutablePointer<Float>
+
+    /// Tiles an item holds at least: each of its 16 products has that many rows.
+    static let minimumTiles = 64
+    /// An item's transformed tiles at most, beyond `minimumTiles`: 512 KB, half a core's L2.
+    static let itemFloats = 1 << 17
+
+    static func layout(_ g: ConvGeometry, filters: Int) -> (tilesHigh: Int, tilesWide: Int, rowsPerItem: Int, itemFloats: Int) {
+        let (high, wide) = (Int(ft_winograd_tiles(Int32(g.h))), Int(ft_winograd_tiles(Int32(g.w))))
+        let widest = max(g.c, filters)
+        let tiles = max(minimumTiles, itemFloats / (16 * widest))
+        let rows = max(1, (tiles + wide - 1) / wide)
+        return (high, wide, rows, 16 * rows * wide * widest)
+    }
 }
 
 /// The convolution runs group by group of samples, each group on one worker with its own
@@ -160,6 +203,8 @@ final class Conv2DOp: GradientAssigning, ParallelLoop {
     /// K − 1 − padding (`paddedGradientSize` floats), and the weights flipped to (K, K, F, C),
     /// refreshed at each backward.
     let paddedGradient: UnsafeMutablePointer<Float>?, flippedWeight: UnsafeMutablePointer<Float>?
+    /// Winograd method only: its items' buffers and transformed weights.
+    let winograd: WinogradBuffers?
     private var batch = 0
 
     /// Columns a group keeps: about 512 KB, half of a core's L2 on the machines we measure.
@@ -192,8 +237,10 @@ final class Conv2DOp: GradientAssigning, ParallelLoop {
          method: ConvolutionMethod, inputGradient: ConvolutionInputGradient, columns: UnsafeMutablePointer<Float>,
          partials: UnsafeMutablePointer<Float>,
          padded: UnsafeMutablePointer<Float>?, transposedWeight: UnsafeMutablePointer<Float>?,
-         paddedGradient: UnsafeMutablePointer<Float>?, flippedWeight: UnsafeMutablePointer<Float>?) {
+         paddedGradient: UnsafeMutablePointer<Float>?, flippedWeight: UnsafeMutablePointer<Float>?,
+         winograd: WinogradBuffers?) {
         self.pool = pool
+        self.winograd = winograd
         self.method = method
         self.inputGradient = inputGradient
         self.padded = padded
@@ -218,6 +265,11 @@ final class Conv2DOp: GradientAssigning, ParallelLoop {
 
     func forward(batch: Int, mode: PassMode) {
         self.batch = batch
+        if let winograd {
+            pool.parallelFor(filters, costPerItem: 100 * geometry.c, self, part: .winogradForwardWeights)
+            pool.parallelFor(winogradItems(winograd), costPerItem: winogradCost(winograd), self, part: .winogradForward)
+            return
+        }
         if let transposedWeight {
             let window = geometry.window
             for f in 0..<filters {
@@ -241,18 +293,52 @@ final class Conv2DOp: GradientAssigning, ParallelLoop {
                 }
             }
         }
-        pool.parallelFor(groups(batch), costPerItem: 2 * groupCost, self, part: .backward)
+        if let winograd, input.grad != nil {
+            pool.parallelFor(filters, costPerItem: 100 * geometry.c, self, part: .winogradGradientWeights)
+            pool.parallelFor(winogradItems(winograd), costPerItem: winogradCost(winograd), self,
+                             part: .winogradInputGradient)
+        }
+        // Over groups of samples: the weight gradient, and the input's unless Winograd took it.
+        if winograd == nil || !weight.frozen {
+            pool.parallelFor(groups(batch), costPerItem: 2 * groupCost, self, part: .backward)
+        }
         guard !weight.frozen else { return }
         pool.parallelFor(partialSize, costPerItem: groups(batch), self, part: .parameterGradients)
     }
 
+    private func winogradItems(_ w: WinogradBuffers) -> Int {
+        (batch * w.tilesHigh + w.rowsPerItem - 1) / w.rowsPerItem
+    }
+
+    private func winogradCost(_ w: WinogradBuffers) -> Int { 16 * w.rowsPerItem * w.tilesWide * geometry.c * filters }
+
     /// The loops the op hands the pool: forward and backward over groups of samples (backward
     /// leaves each group's weight and bias gradients in its partials), then those partials
-    /// summed over groups, over a range of their elements.
-    enum Part: Int { case forward, backward, parameterGradients }
+    /// summed over groups, over a range of their elements. The Winograd method's forward and
+    /// input gradient run over items of tile rows, after their weights' transform over rows
+    /// of U.
+    enum Part: Int {
+        case forward, backward, parameterGradients
+        case winogradForwardWeights, winogradForward, winogradGradientWeights, winogradInputGradient
+    }
 
     func run(_ items: Range<Int>, part: Part, worker: Int) {
         let g = geometry, window = g.window, f = filters
+        if let winograd {
+            switch part {
+            case .winogradForwardWeights, .winogradGradientWeights:  // items: filters
+                ft_winograd_weights(weight.value, Int32(g.c), Int32(f), part == .winogradGradientWeights ? 1 : 0,
+                                    Int32(items.lowerBound), Int32(items.upperBound), winograd.weights)
+                return
+            case .winogradForward:
+                for item in items { runWinograd(item, winograd, worker: worker, gradient: false) }
+                return
+            case .winogradInputGradient:
+                for item in items { runWinograd(item, winograd, worker: worker, gradient: true) }
+                return
+            case .forward, .backward, .parameterGradients: break
+            }
+        }
         let cols = columns + worker * groupSamples * rowsPerSample * window
         if part == .parameterGradients {
             let groupCount = groups(batch), weightSize = f * window
@@ -307,7 +393,7 @@ final class Conv2DOp: GradientAssigning, ParallelLoop {
                             1, dout, Int32(f), cols, Int32(window), 0, slot, Int32(window))
                 if bias != nil { sumBiasGradient(dout, rows: rows, into: slot + f * window) }
             }
-            guard let dinp = input.grad else { continue }
+            guard let dinp = input.grad, inputGradient != .winograd else { continue }
             if let paddedGradient, let flippedWeight {
                 // dinp (H, W, C) += the convolution of dout padded by K − 1 − padding with the
                 // flipped kernel, whose K·K·F window element (q, r, j) weighs filter j at (K−1−q, K−1−r).
@@ -341,6 +427,36 @@ final class Conv2DOp: GradientAssigning, ParallelLoop {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(window), Int32(f),
                         1, dout, Int32(f), weight.value, Int32(window), 0, cols, Int32(window))
             col2im(dinp, cols - first * window, g, samples)
+        }
+    }
+
+    /// One item of tile rows through Winograd: the forward (input → output, plus the bias), or
+    /// the input's gradient (dout → dinp, written or added).
+    private func runWinograd(_ item: Int, _ w: WinogradBuffers, worker: Int, gradient: Bool) {
+        let g = geometry
+        let first = item * w.rowsPerItem, end = min(first + w.rowsPerItem, batch * w.tilesHigh)
+        let tiles = (end - first) * w.tilesWide
+        let (inChannels, outChannels) = gradient ? (filters, g.c) : (g.c, filters)
+        let itemFloats = 16 * w.rowsPerItem * w.tilesWide * max(g.c, filters)
+        let transformed = w.tiles + worker * itemFloats, products = w.products + worker * itemFloats
+        let source = gradient ? output.grad! : input.data
+        ft_winograd_input_transform(source, ft_winograd_shape(height: Int32(g.h), width: Int32(g.w),
+                                                              channels: Int32(inChannels)),
+                                    Int32(first), Int32(end), transformed)
+        for position in 0..<16 {
+            // M[ξ] (tiles, out) = V[ξ] (tiles, in) · U[ξ] (F, C): transposed in the forward.
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, gradient ? CblasNoTrans : CblasTrans, Int32(tiles),
+                        Int32(outChannels), Int32(inChannels),
+                        1, transformed + position * tiles * inChannels, Int32(inChannels),
+                        w.weights + position * g.c * filters, Int32(g.c),
+                        0, products + position * tiles * outChannels, Int32(outChannels))
+        }
+        let shape = ft_winograd_shape(height: Int32(g.h), width: Int32(g.w), channels: Int32(outChannels))
+        if gradient {
+            ft_winograd_output_transform(products, shape, nil, Int32(first), Int32(end), assignsInputGradient ? 0 : 1,
+                                         input.grad!)
+        } else {
+            ft_winograd_output_transform(products, shape, bias?.value, Int32(first), Int32(end), 0, output.data)
         }
     }
 
@@ -416,10 +532,20 @@ extension PlanBuilder {
         let groupSamples = Conv2DOp.groupSamples(geometry)
         let groups = (maxBatch + groupSamples - 1) / groupSamples
         let method = method ?? ConvolutionMethod.chosen(for: geometry)
+        precondition(method != .winograd || geometry.isWinogradShaped, "Winograd takes stride-1 3 × 3 layers of one pixel's padding")
         let direct = method == .direct
         let inputGradient = ConvolutionInputGradient.chosen(for: geometry, method: method,
                                                             inputHasGradient: input.grad != nil)
         let flipped = inputGradient == .flippedKernel, usesColumns = !direct || inputGradient == .columns
+        var winograd: WinogradBuffers?
+        if method == .winograd {
+            let layout = WinogradBuffers.layout(geometry, filters: filters)
+            winograd = WinogradBuffers(tilesHigh: layout.tilesHigh, tilesWide: layout.tilesWide,
+                                       rowsPerItem: layout.rowsPerItem,
+                                       tiles: scratch(pool.threads * layout.itemFloats),
+                                       products: scratch(pool.threads * layout.itemFloats),
+                                       weights: scratch(16 * c * filters))
+        }
         add(Conv2DOp(pool: pool, input: input, output: output, weight: weight, bias: biasParameter, geometry: geometry,
                      method: method, inputGradient: inputGradient,
                      columns: scratch(usesColumns ? pool.threads * groupSamples * oh * ow * geometry.window : 0),
@@ -427,7 +553,7 @@ extension PlanBuilder {
                      padded: direct ? scratch(pool.threads * Conv2DOp.paddedSize(geometry)) : nil,
                      transposedWeight: direct ? scratch(filters * geometry.window) : nil,
                      paddedGradient: flipped ? scratch(pool.threads * Conv2DOp.paddedGradientSize(geometry, filters: filters)) : nil,
-                     flippedWeight: flipped ? scratch(filters * geometry.window) : nil))
+                     flippedWeight: flipped ? scratch(filters * geometry.window) : nil, winograd: winograd))
         return output
     }
 }
