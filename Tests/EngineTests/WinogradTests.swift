@@ -91,25 +91,8 @@ struct WinogradTests {
     @Test(arguments: [(9, 11, 3, 20, true), (7, 7, 17, 5, false), (4, 5, 32, 40, true), (1, 3, 8, 9, true),
                       (16, 16, 32, 64, false)])
     func winogradEqualsIm2col(height: Int, width: Int, channels: Int, filters: Int, bias: Bool) {
-        func run(_ method: ConvolutionMethod) -> [[Float]] {
-            let b = PlanBuilder(maxBatch: 3, pool: ThreadPool(threads: 2))
-            let x = b.tensor([height, width, channels])
-            let y = b.conv2d(x, filters: filters, kernel: 3, stride: 1, padding: .same, bias: bias,
-                             initialization: .glorot, method: method, name: "c")
-            b.project(y)
-            let plan = b.build(seed: 5)
-            for (i, value) in Self.randoms(3 * x.sampleSize, seed: 6).enumerated() { x.data[i] = value }
-            plan.forward(batch: 3, mode: .training)
-            plan.backward(batch: 3)
-            return [Array(y.values(batch: 3)), Array(x.gradients(batch: 3)!),
-                    (0..<plan.parameterCount).map { plan.gradients[$0] }]
-        }
-        for (kind, (winograd, im2col)) in zip(["values", "input gradient", "parameter gradients"],
-                                              zip(run(.winograd), run(.im2col))) {
-            let scale = im2col.map(abs).max() ?? 0
-            let worst = zip(winograd, im2col).map { abs($0 - $1) }.max() ?? 0
-            #expect(winograd.count == im2col.count && scale > 0 && worst < 1e-5 * scale, "\(kind): \(worst) of \(scale)")
-        }
+        expectMethodsAgree(.winograd, .im2col, input: [height, width, channels], filters: filters, stride: 1,
+                           padding: .same, bias: bias)
     }
 
     @Test func methodTakesStrideOneThreeByThreeLayersThatKeepTheirSize() {

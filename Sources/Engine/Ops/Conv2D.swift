@@ -144,8 +144,10 @@ struct WinogradBuffers {
     let tilesHigh: Int, tilesWide: Int
     /// Tile rows an item takes.
     let rowsPerItem: Int
-    /// Per worker: an item's transformed tiles (16 × tiles × channels) and its 16 products
-    /// (16 × tiles × filters), `itemFloats` each, sized for the larger of the two passes.
+    /// Floats of one worker's transformed tiles (16 × tiles × channels), and as many for its 16
+    /// products (16 × tiles × filters): sized for the larger of the two passes.
+    let itemFloats: Int
+    /// Per worker: an item's transformed tiles and its products, `itemFloats` each.
     let tiles: UnsafeMutablePointer<Float>, products: UnsafeMutablePointer<Float>
     /// U (16, F, C): the forward's at each forward, the input gradient's (flipped) at each backward.
     let weights: UnsafeMutablePointer<Float>
@@ -153,12 +155,12 @@ struct WinogradBuffers {
     /// Tiles an item holds at least: each of its 16 products has that many rows.
     static let minimumTiles = 64
     /// An item's transformed tiles at most, beyond `minimumTiles`: 512 KB, half a core's L2.
-    static let itemFloats = 1 << 17
+    static let maximumTileFloats = 1 << 17
 
     static func layout(_ g: ConvGeometry, filters: Int) -> (tilesHigh: Int, tilesWide: Int, rowsPerItem: Int, itemFloats: Int) {
         let (high, wide) = (Int(ft_winograd_tiles(Int32(g.h))), Int(ft_winograd_tiles(Int32(g.w))))
         let widest = max(g.c, filters)
-        let tiles = max(minimumTiles, itemFloats / (16 * widest))
+        let tiles = max(minimumTiles, maximumTileFloats / (16 * widest))
         let rows = max(1, (tiles + wide - 1) / wide)
         return (high, wide, rows, 16 * rows * wide * widest)
     }
@@ -437,8 +439,7 @@ final class Conv2DOp: GradientAssigning, ParallelLoop {
         let first = item * w.rowsPerItem, end = min(first + w.rowsPerItem, batch * w.tilesHigh)
         let tiles = (end - first) * w.tilesWide
         let (inChannels, outChannels) = gradient ? (filters, g.c) : (g.c, filters)
-        let itemFloats = 16 * w.rowsPerItem * w.tilesWide * max(g.c, filters)
-        let transformed = w.tiles + worker * itemFloats, products = w.products + worker * itemFloats
+        let transformed = w.tiles + worker * w.itemFloats, products = w.products + worker * w.itemFloats
         let source = gradient ? output.grad! : input.data
         ft_winograd_input_transform(source, ft_winograd_shape(height: Int32(g.h), width: Int32(g.w),
                                                               channels: Int32(inChannels)),
@@ -541,7 +542,7 @@ extension PlanBuilder {
         if method == .winograd {
             let layout = WinogradBuffers.layout(geometry, filters: filters)
             winograd = WinogradBuffers(tilesHigh: layout.tilesHigh, tilesWide: layout.tilesWide,
-                                       rowsPerItem: layout.rowsPerItem,
+                                       rowsPerItem: layout.rowsPerItem, itemFloats: layout.itemFloats,
                                        tiles: scratch(pool.threads * layout.itemFloats),
                                        products: scratch(pool.threads * layout.itemFloats),
                                        weights: scratch(16 * c * filters))
